@@ -1,0 +1,35 @@
+// Where a session is kept between page loads. 'memory' (the default) keeps tokens out of
+// any storage that other scripts on the origin can read. A storage that throws (private
+// mode, quota) degrades to memory rather than breaking the session.
+
+function webStorage(name) {
+  try {
+    const s = globalThis[name];
+    if (s && typeof s.getItem === 'function') return s;
+  } catch { /* access denied: fall through */ }
+  return null;
+}
+
+/** An adapter with load/save/clear of the session record, or null for memory. */
+export function openStorage(option, key) {
+  const backend = option === 'memory' ? null : typeof option === 'string' ? webStorage(option) : option;
+  if (!backend) return null;
+  return {
+    load() {
+      try {
+        const raw = backend.getItem(key);
+        if (typeof raw !== 'string') return null;
+        const rec = JSON.parse(raw);
+        return rec && typeof rec.accessToken === 'string' && rec.accessToken !== '' ? rec : null;
+      } catch {
+        return null;
+      }
+    },
+    save(rec) {
+      try { backend.setItem(key, JSON.stringify(rec)); } catch { /* keep working from memory */ }
+    },
+    clear() {
+      try { backend.removeItem(key); } catch { /* nothing to do */ }
+    },
+  };
+}

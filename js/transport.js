@@ -1,0 +1,183 @@
+// How a refresh reaches the server: the four built-in endpoint presets of SPEC
+// ("Server contracts"), or the app's own `refresh` function. Every failure is classified
+// here, in one place: an auth rejection ends the session, everything else is transient.
+import { makeError } from './errors.js';
+
+/** Statuses of a refresh endpoint that mean "this session is over". */
+const REJECT_STATUSES = new Set([400, 401, 403]);
+
+const json = (body) => ({ 'content-type': 'application/json' , body: JSON.stringify(body) });
+
+/**
+ * Each preset: the request it sends, and the fields it reads back.
+ * `needs` names what a refresh cannot do without (unless cookies carry the session).
+ */
+export const PRESETS = {
+  // seed 001, Express: POST {refreshToken} -> {accessToken, refreshToken?, expiresIn?}
+  json: {
+    method: 'POST',
+    needs: 'refreshToken',
+    request: ({ refreshToken }, params) => json(refreshToken == null ? { ...params } : { ...params, refreshToken }),
+    read: (b) => ({ accessToken: b.accessToken, refreshToken: b.refreshToken, expiresIn: b.expiresIn, expiresAt: b.expiresAt }),
+    fields: '`accessToken`',
+  },
+  // seed 002, sanic-jwt: Bearer <access, may be expired> + {refresh_token} -> {access_token}
+  'sanic-jwt': {
+    method: 'POST',
+    needs: 'refreshToken',
+    request: ({ accessToken, refreshToken }, params) => ({
+      ...json({ ...params, refresh_token: refreshToken }),
+      authorization: accessToken ? `Bearer ${accessToken}` : undefined,
+    }),
+    read: (b) => ({ accessToken: b.access_token, refreshToken: b.refresh_token }),
+    fields: '`access_token`',
+  },
+  // seed 000, Grape: PUT with Bearer <current token> -> {token}
+  'bearer-put': {
+    method: 'PUT',
+    needs: 'accessToken',
+    request: ({ accessToken }) => ({ authorization: accessToken ? `Bearer ${accessToken}` : undefined }),
+    read: (b) => ({ accessToken: b.token, expiresIn: b.expiresIn ?? b.expires_in }),
+    fields: '`token`',
+  },
+  // RFC 6749 §6: form grant_type=refresh_token -> {access_token, refresh_token, expires_in}
+  oauth2: {
+    method: 'POST',
+    needs: 'refreshToken',
+    request: ({ refreshToken }, params) => ({
+      'content-type': 'application/x-www-form-urlencoded',
+      body: new URLSearchParams({ ...params, grant_type: 'refresh_token', refresh_token: refreshToken ?? '' }).toString(),
+    }),
+    read: (b) => ({ accessToken: b.access_token, refreshToken: b.refresh_token, expiresIn: b.expires_in }),
+    fields: '`access_token`',
+  },
+};
+
+/** A refresh failure. `rejected` true means the session is over. */
+export function refreshError(code, message, props) {
+  return makeError('RefreshError', code, message, { rejected: false, ...props });
+}
+
+/** Milliseconds from a Retry-After header (delta-seconds or HTTP-date), or undefined. */
+export function retryAfterMs(value, now = Date.now()) {
+  if (value == null || value === '') return undefined;
+  const s = String(value).trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Checks a refresh result, from a server body or a custom `refresh` function.
+ * Throws a transient RefreshError naming what is missing.
+ */
+export function checkTokenSet(t, where) {
+  if (t === null || typeof t !== 'object') {
+    throw refreshError('bad-response', `${where} did not give an object with the new tokens`);
+  }
+  if (typeof t.accessToken !== 'string' || t.accessToken === '') {
+    throw refreshError('bad-response', `${where} has no access token string`);
+  }
+  if (t.refreshToken != null && typeof t.refreshToken !== 'string') {
+    throw refreshError('bad-response', `${where}: the refresh token is not a string`);
+  }
+  for (const k of ['expiresIn', 'expiresAt']) {
+    if (t[k] != null && !(typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0)) {
+      throw refreshError('bad-response', `${where}: ${k} is not a non-negative number`);
+    }
+  }
+  return {
+    accessToken: t.accessToken,
+    refreshToken: t.refreshToken ?? undefined,
+    expiresIn: t.expiresIn ?? undefined,
+    expiresAt: t.expiresAt ?? undefined,
+  };
+}
+
+/** Runs `work(signal)` with a deadline; a late answer is a transient 'timeout'. */
+function withDeadline(work, timeoutMs, outer) {
+  const ctl = new AbortController();
+  const abortFromOuter = () => ctl.abort(outer.reason);
+  outer.addEventListener('abort', abortFromOuter, { once: true });
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const err = refreshError('timeout', `the refresh did not answer within ${timeoutMs} ms`);
+      ctl.abort(err);
+      reject(err);
+    }, timeoutMs);
+  });
+  // `then` turns a synchronous throw of `work` into a rejection, so the deadline is always cleared.
+  return Promise.race([Promise.resolve().then(() => work(ctl.signal)), deadline]).finally(() => {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', abortFromOuter);
+  });
+}
+
+/**
+ * Builds the refresh call for the options: `(ctx, signal) => Promise<TokenSet>`,
+ * throwing RefreshError (transient, or `rejected: true`).
+ */
+export function makeTransport(opts, getFetch) {
+  const timeoutMs = opts.refreshTimeoutMs;
+  if (opts.refresh) {
+    const fn = opts.refresh;
+    const call = async (ctx, outer) => {
+      let out;
+      try {
+        out = await withDeadline((signal) => Promise.resolve(fn({ ...ctx, signal })), timeoutMs, outer);
+      } catch (err) {
+        if (err && err.name === 'RefreshError') throw err;
+        if (err && err.sessionExpired === true) {
+          throw refreshError('rejected', 'the refresh function reported that the session expired', { rejected: true, cause: err });
+        }
+        throw refreshError('failed', 'the refresh function failed', { cause: err });
+      }
+      return checkTokenSet(out, 'the refresh function');
+    };
+    call.canRefresh = () => true;
+    return call;
+  }
+
+  const ep = opts.endpoint;
+  const preset = PRESETS[ep.preset];
+  const method = ep.method ?? preset.method;
+  const call = async (ctx, outer) => {
+    const { body, ...hdrs } = preset.request(ctx, ep.params ?? {});
+    const headers = { ...ep.headers };
+    for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) headers[k] = v;
+    let res;
+    try {
+      res = await withDeadline(
+        (signal) => getFetch().call(globalThis, ep.url, { method, headers, body, credentials: ep.credentials, signal }),
+        timeoutMs, outer);
+    } catch (err) {
+      if (err && err.name === 'RefreshError') throw err;
+      throw refreshError('network', 'the refresh request could not reach the server', { cause: err });
+    }
+    const status = res.status;
+    if (REJECT_STATUSES.has(status)) {
+      res.body?.cancel().catch(() => {});
+      throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})`, { rejected: true, status });
+    }
+    if (status < 200 || status > 299) {
+      res.body?.cancel().catch(() => {});
+      return Promise.reject(refreshError('http', `the refresh endpoint answered HTTP ${status}`, {
+        status, retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+      }));
+    }
+    let data;
+    try {
+      data = JSON.parse(await res.text());
+    } catch {
+      throw refreshError('bad-response', `the refresh endpoint answered HTTP ${status} with a body that is not JSON`, { status });
+    }
+    if (data === null || typeof data !== 'object') {
+      throw refreshError('bad-response', 'the refresh response is not a JSON object', { status });
+    }
+    return checkTokenSet(preset.read(data), `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
+  };
+  // Without the token the preset sends, only a cookie can carry the session.
+  call.canRefresh = (ctx) => ep.credentials === 'include' || ctx[preset.needs] != null;
+  return call;
+}

@@ -1,0 +1,23 @@
+//! freshtoken: keeps a web app's access token fresh.
+//!
+//! The pure core — token decoding ([`token`]), the refresh schedule ([`schedule`]),
+//! the retry backoff ([`backoff`]) and the session state machine ([`session`]) — has no
+//! dependency on wasm-bindgen and takes the current time as an argument, so it runs
+//! and is tested on any target. The browser boundary lives in `wasm` and is compiled
+//! only for `wasm32`.
+#![deny(missing_docs)]
+
+pub mod backoff;
+mod base64url;
+mod cbor;
+pub mod error;
+mod json;
+pub mod schedule;
+pub mod session;
+pub mod token;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{DecodeError, DecodeErrorCode};
+pub use token::{decode, inspect, TokenFormat, TokenInfo};

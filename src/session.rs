@@ -1,0 +1,560 @@
+//! The session state machine: which tokens are held, whether a refresh is in flight, when
+//! the next timer is due, and when the session is over (SPEC behaviour 1–4 and 9).
+//!
+//! ```text
+//!             set_tokens                  begin_refresh
+//!   Idle ───────────────────▶ Fresh ─────────────────────▶ Refreshing
+//!    │  ▲                      ▲  ▲                          │  │  │
+//!    │  └── transient failure ─┼──┼── (no token held) ───────┘  │  │
+//!    │                         │  └── success / transient ──────┘  │
+//!    └── begin_refresh ──▶ Refreshing                              │ auth rejection
+//!                                                                  ▼
+//!   any ── logout ──▶ LoggedOut          any ── expire ──▶ Expired
+//!   Expired / LoggedOut ── set_tokens ──▶ Fresh
+//! ```
+//!
+//! Every method takes `now` (ms since epoch, local clock); nothing here reads a clock.
+//! Each refresh gets a ticket; a result carrying a stale ticket (the session was
+//! logged out, expired or given new tokens meanwhile) is ignored, so a late answer can
+//! never resurrect a finished session.
+
+use crate::backoff;
+use crate::schedule::{ExpiryFacts, Policy, Schedule};
+use crate::token;
+
+/// Where a session stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// No tokens yet.
+    Idle,
+    /// Holding a token; no refresh in flight.
+    Fresh,
+    /// A refresh is in flight.
+    Refreshing,
+    /// The server refused to refresh: the user must log in again.
+    Expired,
+    /// The app logged out.
+    LoggedOut,
+}
+
+impl State {
+    /// The SPEC name: `'idle' | 'fresh' | 'refreshing' | 'expired' | 'logged-out'`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Fresh => "fresh",
+            State::Refreshing => "refreshing",
+            State::Expired => "expired",
+            State::LoggedOut => "logged-out",
+        }
+    }
+}
+
+/// Tokens handed to the session by the app or a refresh.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grant {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token; a refresh answer without one keeps the previous one.
+    pub refresh_token: Option<String>,
+    /// Expiry instant from the server, ms since epoch.
+    pub expires_at_ms: Option<f64>,
+    /// Expiry from the server, seconds after receipt.
+    pub expires_in_s: Option<f64>,
+}
+
+/// A refresh in flight, as handed out by [`Session::begin_refresh`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticket(pub u32);
+
+/// Why a refresh could not start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginError {
+    /// One is in flight already: share it.
+    InFlight,
+    /// The session has expired or was logged out; only new tokens restart it.
+    Over,
+}
+
+/// How a refresh failed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Failure {
+    /// Network error, timeout, 5xx, 429, malformed body: keep the token and back off.
+    Transient {
+        /// The server's `Retry-After`, in ms, when it sent one.
+        retry_after_ms: Option<f64>,
+    },
+    /// The server refused the refresh (400/401/403): the session is over.
+    Rejected,
+}
+
+/// What the caller should do after a failed refresh.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FailureOutcome {
+    /// Retry after this many ms; the session goes on.
+    RetryIn(f64),
+    /// The session just expired: tell the app (exactly once).
+    Expired,
+    /// The ticket was stale: the answer belongs to a session that no longer exists.
+    Stale,
+}
+
+/// One user's session.
+#[derive(Clone, Debug)]
+pub struct Session {
+    policy: Policy,
+    state: State,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    schedule: Option<Schedule>,
+    /// Consecutive transient failures.
+    failures: u32,
+    /// When the backoff allows the next automatic attempt.
+    retry_at: Option<f64>,
+    /// Bumped whenever the session's tokens are replaced or dropped.
+    epoch: u32,
+}
+
+impl Session {
+    /// A session with no tokens.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::schedule::Policy;
+    /// use freshtoken::session::{Grant, Session, State};
+    /// let mut s = Session::new(Policy::default());
+    /// s.set_tokens(Grant { access_token: "opaque".into(), expires_in_s: Some(60.0), ..Default::default() }, 0.0);
+    /// assert_eq!(s.state(), State::Fresh);
+    /// assert_eq!(s.next_refresh_at(), Some(48_000.0));
+    /// ```
+    pub fn new(policy: Policy) -> Session {
+        Session {
+            policy,
+            state: State::Idle,
+            access_token: None,
+            refresh_token: None,
+            schedule: None,
+            failures: 0,
+            retry_at: None,
+            epoch: 0,
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+    /// The access token held, if any.
+    pub fn access_token(&self) -> Option<&str> {
+        self.access_token.as_deref()
+    }
+    /// The refresh token held, if any.
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref()
+    }
+    /// The current token's timeline.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.schedule.as_ref()
+    }
+    /// Local expiry of the current token.
+    pub fn expires_at(&self) -> Option<f64> {
+        self.schedule.map(|s| s.expires_at)
+    }
+    /// Local refresh point of the current token.
+    pub fn next_refresh_at(&self) -> Option<f64> {
+        self.schedule.map(|s| s.refresh_at)
+    }
+    /// Consecutive transient refresh failures.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+    /// When the backoff allows the next automatic attempt, while backing off.
+    pub fn retry_at(&self) -> Option<f64> {
+        self.retry_at
+    }
+
+    /// When the timer should next wake the session: the refresh point, or the end of
+    /// the backoff; `None` while refreshing or once the session is over.
+    pub fn due(&self) -> Option<f64> {
+        match self.state {
+            State::Fresh => self.retry_at.or(self.next_refresh_at()),
+            State::Idle => self.retry_at,
+            State::Refreshing | State::Expired | State::LoggedOut => None,
+        }
+    }
+
+    /// Whether the token held has reached its refresh point (or there is none to use).
+    pub fn needs_refresh(&self, now: f64) -> bool {
+        match (&self.access_token, &self.schedule) {
+            (Some(_), Some(s)) => s.is_due(now),
+            _ => true,
+        }
+    }
+
+    /// Whether a token is held and not past its expiry.
+    pub fn is_usable(&self, now: f64) -> bool {
+        self.access_token.is_some() && self.schedule.is_some_and(|s| !s.is_expired(now))
+    }
+
+    /// Takes new tokens (login, or tokens from the app), dropping any refresh in flight.
+    pub fn set_tokens(&mut self, grant: Grant, now: f64) {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.accept(grant, now);
+    }
+
+    /// Starts a refresh. Only one may be in flight.
+    pub fn begin_refresh(&mut self) -> Result<Ticket, BeginError> {
+        match self.state {
+            State::Refreshing => Err(BeginError::InFlight),
+            State::Expired | State::LoggedOut => Err(BeginError::Over),
+            State::Idle | State::Fresh => {
+                self.state = State::Refreshing;
+                self.retry_at = None;
+                Ok(Ticket(self.epoch))
+            }
+        }
+    }
+
+    /// Whether a ticket still belongs to the refresh in flight.
+    pub fn is_current(&self, ticket: Ticket) -> bool {
+        self.state == State::Refreshing && ticket.0 == self.epoch
+    }
+
+    /// A refresh answered with new tokens. Returns false (and changes nothing) for a
+    /// stale ticket.
+    pub fn refresh_succeeded(&mut self, ticket: Ticket, grant: Grant, now: f64) -> bool {
+        if !self.is_current(ticket) {
+            return false;
+        }
+        self.accept(grant, now);
+        true
+    }
+
+    /// A refresh failed. `random` in `[0, 1)` jitters the backoff.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::schedule::Policy;
+    /// use freshtoken::session::*;
+    /// let mut s = Session::new(Policy::default());
+    /// s.set_tokens(Grant { access_token: "t".into(), expires_in_s: Some(60.0), ..Default::default() }, 0.0);
+    /// let t = s.begin_refresh().unwrap();
+    /// let out = s.refresh_failed(t, Failure::Transient { retry_after_ms: None }, 1_000.0, 0.5);
+    /// assert_eq!(out, FailureOutcome::RetryIn(1_000.0));
+    /// assert_eq!((s.state(), s.access_token()), (State::Fresh, Some("t")));
+    /// ```
+    pub fn refresh_failed(&mut self, ticket: Ticket, failure: Failure, now: f64, random: f64) -> FailureOutcome {
+        if !self.is_current(ticket) {
+            return FailureOutcome::Stale;
+        }
+        match failure {
+            Failure::Rejected => {
+                self.end(State::Expired);
+                FailureOutcome::Expired
+            }
+            Failure::Transient { retry_after_ms } => {
+                let delay = backoff::delay_ms(self.failures, random, retry_after_ms);
+                self.failures = self.failures.saturating_add(1);
+                self.retry_at = Some(now + delay);
+                self.state = if self.access_token.is_some() { State::Fresh } else { State::Idle };
+                FailureOutcome::RetryIn(delay)
+            }
+        }
+    }
+
+    /// Retry now instead of waiting out the backoff (the browser came back online).
+    pub fn retry_now(&mut self, now: f64) {
+        if self.retry_at.is_some() {
+            self.retry_at = Some(now);
+        }
+    }
+
+    /// Ends the session because the server will not take its tokens (an auth rejection
+    /// of a refresh, or a request refused again right after a refresh). Returns true
+    /// only on the transition, so the app is told once.
+    pub fn expire(&mut self) -> bool {
+        if matches!(self.state, State::Expired | State::LoggedOut) {
+            return false;
+        }
+        self.end(State::Expired);
+        true
+    }
+
+    /// The app logged out. Returns true if there was a session to end.
+    pub fn logout(&mut self) -> bool {
+        let was = self.state != State::LoggedOut;
+        self.end(State::LoggedOut);
+        was
+    }
+
+    fn end(&mut self, state: State) {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.state = state;
+        self.access_token = None;
+        self.refresh_token = None;
+        self.schedule = None;
+        self.failures = 0;
+        self.retry_at = None;
+    }
+
+    fn accept(&mut self, grant: Grant, now: f64) {
+        let (exp, iat) = match token::inspect(&grant.access_token) {
+            Ok(info) => (info.expires_at_ms, info.issued_at_ms),
+            // An opaque token: its expiry comes from the server's fields or the default.
+            Err(_) => (None, None),
+        };
+        let facts = ExpiryFacts {
+            expires_at_ms: grant.expires_at_ms,
+            expires_in_s: grant.expires_in_s,
+            token_exp_ms: exp,
+            token_iat_ms: iat,
+        };
+        self.schedule = Some(Schedule::plan(&facts, &self.policy, now));
+        self.access_token = Some(grant.access_token);
+        if grant.refresh_token.is_some() {
+            self.refresh_token = grant.refresh_token;
+        }
+        self.state = State::Fresh;
+        self.failures = 0;
+        self.retry_at = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(token: &str, expires_in_s: f64) -> Grant {
+        Grant {
+            access_token: token.into(),
+            refresh_token: Some("r1".into()),
+            expires_in_s: Some(expires_in_s),
+            ..Default::default()
+        }
+    }
+
+    fn fresh() -> Session {
+        let mut s = Session::new(Policy::default());
+        s.set_tokens(grant("a1", 100.0), 0.0);
+        s
+    }
+
+    const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
+
+    #[test]
+    fn starts_idle_with_nothing_due() {
+        let s = Session::new(Policy::default());
+        assert_eq!(s.state(), State::Idle);
+        assert_eq!(s.due(), None);
+        assert!(s.needs_refresh(0.0));
+        assert!(!s.is_usable(0.0));
+    }
+
+    #[test]
+    fn idle_to_fresh_on_tokens() {
+        let s = fresh();
+        assert_eq!(s.state(), State::Fresh);
+        assert_eq!(s.access_token(), Some("a1"));
+        assert_eq!(s.refresh_token(), Some("r1"));
+        assert_eq!(s.due(), Some(80_000.0));
+        assert!(!s.needs_refresh(79_999.0));
+        assert!(s.needs_refresh(80_000.0));
+        assert!(s.is_usable(99_999.0));
+        assert!(!s.is_usable(100_000.0));
+    }
+
+    #[test]
+    fn fresh_to_refreshing_and_only_one_in_flight() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        assert_eq!(s.state(), State::Refreshing);
+        assert_eq!(s.due(), None);
+        assert_eq!(s.begin_refresh(), Err(BeginError::InFlight));
+        assert!(s.is_current(t));
+    }
+
+    #[test]
+    fn idle_can_refresh_with_a_custom_refresh() {
+        let mut s = Session::new(Policy::default());
+        let t = s.begin_refresh().unwrap();
+        assert!(s.refresh_succeeded(t, grant("a2", 10.0), 5.0));
+        assert_eq!((s.state(), s.access_token()), (State::Fresh, Some("a2")));
+        assert_eq!(s.next_refresh_at(), Some(8_005.0));
+    }
+
+    #[test]
+    fn refreshing_to_fresh_on_success_reschedules_on_the_new_token() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        assert!(s.refresh_succeeded(t, grant("a2", 50.0), 80_000.0));
+        assert_eq!(s.state(), State::Fresh);
+        assert_eq!(s.access_token(), Some("a2"));
+        assert_eq!(s.next_refresh_at(), Some(120_000.0));
+        assert_eq!(s.due(), Some(120_000.0));
+    }
+
+    #[test]
+    fn a_refresh_answer_without_refresh_token_keeps_the_old_one() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        let g = Grant { access_token: "a2".into(), expires_in_s: Some(10.0), ..Default::default() };
+        assert!(s.refresh_succeeded(t, g, 1.0));
+        assert_eq!(s.refresh_token(), Some("r1"));
+        let t = s.begin_refresh().unwrap();
+        assert!(s.refresh_succeeded(t, grant("a3", 10.0), 2.0));
+        assert_eq!(s.refresh_token(), Some("r1"));
+        let t = s.begin_refresh().unwrap();
+        let rotated = Grant { refresh_token: Some("r2".into()), ..grant("a4", 10.0) };
+        assert!(s.refresh_succeeded(t, rotated, 3.0));
+        assert_eq!(s.refresh_token(), Some("r2"));
+    }
+
+    #[test]
+    fn refreshing_to_fresh_on_transient_failure_with_backoff() {
+        let mut s = fresh();
+        let mut now = 80_000.0;
+        let mut delays = vec![];
+        for _ in 0..8 {
+            let t = s.begin_refresh().unwrap();
+            match s.refresh_failed(t, TRANSIENT, now, 0.5) {
+                FailureOutcome::RetryIn(d) => delays.push(d),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(s.state(), State::Fresh);
+            assert_eq!(s.access_token(), Some("a1"), "a transient failure keeps the token");
+            assert_eq!(s.due(), Some(now + delays[delays.len() - 1]));
+            now = s.due().unwrap();
+        }
+        assert_eq!(delays, [1e3, 2e3, 4e3, 8e3, 16e3, 32e3, 60e3, 60e3]);
+        assert_eq!(s.failures(), 8);
+        // Success resets the backoff.
+        let t = s.begin_refresh().unwrap();
+        assert!(s.refresh_succeeded(t, grant("a2", 100.0), now));
+        assert_eq!((s.failures(), s.retry_at()), (0, None));
+    }
+
+    #[test]
+    fn transient_failure_never_expires_even_past_token_expiry() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        let out = s.refresh_failed(t, TRANSIENT, 500_000.0, 0.5);
+        assert_eq!(out, FailureOutcome::RetryIn(1_000.0));
+        assert_eq!(s.state(), State::Fresh);
+        assert!(!s.is_usable(500_000.0));
+    }
+
+    #[test]
+    fn retry_after_is_used_for_the_delay() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        let out = s.refresh_failed(t, Failure::Transient { retry_after_ms: Some(7_000.0) }, 10.0, 0.9);
+        assert_eq!(out, FailureOutcome::RetryIn(7_000.0));
+        assert_eq!(s.due(), Some(7_010.0));
+    }
+
+    #[test]
+    fn coming_back_online_retries_at_once() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        s.refresh_failed(t, TRANSIENT, 1_000.0, 0.5);
+        s.retry_now(1_200.0);
+        assert_eq!(s.due(), Some(1_200.0));
+        // Without a backoff in progress it changes nothing.
+        let mut s = fresh();
+        s.retry_now(5.0);
+        assert_eq!(s.due(), Some(80_000.0));
+    }
+
+    #[test]
+    fn idle_transient_failure_goes_back_to_idle_with_retry() {
+        let mut s = Session::new(Policy::default());
+        let t = s.begin_refresh().unwrap();
+        assert_eq!(s.refresh_failed(t, TRANSIENT, 0.0, 0.5), FailureOutcome::RetryIn(1_000.0));
+        assert_eq!((s.state(), s.due()), (State::Idle, Some(1_000.0)));
+    }
+
+    #[test]
+    fn refreshing_to_expired_on_rejection_clears_everything() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        assert_eq!(s.refresh_failed(t, Failure::Rejected, 1.0, 0.5), FailureOutcome::Expired);
+        assert_eq!(s.state(), State::Expired);
+        assert_eq!((s.access_token(), s.refresh_token(), s.expires_at(), s.due()), (None, None, None, None));
+        assert_eq!(s.begin_refresh(), Err(BeginError::Over));
+        assert!(!s.expire(), "already expired: not told twice");
+    }
+
+    #[test]
+    fn fresh_to_expired_once() {
+        let mut s = fresh();
+        assert!(s.expire());
+        assert!(!s.expire());
+        assert_eq!(s.state(), State::Expired);
+    }
+
+    #[test]
+    fn any_state_to_logged_out() {
+        let mut s = fresh();
+        assert!(s.logout());
+        assert_eq!((s.state(), s.access_token(), s.due()), (State::LoggedOut, None, None));
+        assert!(!s.logout());
+        assert!(!s.expire(), "a logged-out session does not also expire");
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        s.logout();
+        assert!(!s.refresh_succeeded(t, grant("late", 10.0), 2.0), "late answer after logout is dropped");
+        assert_eq!((s.state(), s.access_token()), (State::LoggedOut, None));
+        assert_eq!(s.refresh_failed(t, Failure::Rejected, 2.0, 0.5), FailureOutcome::Stale);
+        assert_eq!(s.state(), State::LoggedOut);
+    }
+
+    #[test]
+    fn over_sessions_restart_with_new_tokens() {
+        for end in [Session::logout as fn(&mut Session) -> bool, Session::expire] {
+            let mut s = fresh();
+            end(&mut s);
+            s.set_tokens(grant("b1", 10.0), 3.0);
+            assert_eq!((s.state(), s.access_token()), (State::Fresh, Some("b1")));
+            assert!(s.begin_refresh().is_ok());
+        }
+    }
+
+    #[test]
+    fn new_tokens_during_a_refresh_make_its_answer_stale() {
+        let mut s = fresh();
+        let t = s.begin_refresh().unwrap();
+        s.set_tokens(grant("login", 10.0), 1.0);
+        assert_eq!(s.state(), State::Fresh);
+        assert!(!s.refresh_succeeded(t, grant("late", 10.0), 2.0));
+        assert_eq!(s.access_token(), Some("login"));
+        assert_eq!(s.refresh_failed(t, TRANSIENT, 2.0, 0.5), FailureOutcome::Stale);
+        assert_eq!(s.retry_at(), None);
+    }
+
+    #[test]
+    fn a_jwt_schedules_from_its_own_claims() {
+        // header {"alg":"none"} . payload {"iat":1000,"exp":1010}
+        let jwt = "eyJhbGciOiJub25lIn0.eyJpYXQiOjEwMDAsImV4cCI6MTAxMH0.";
+        let mut s = Session::new(Policy::default());
+        s.set_tokens(Grant { access_token: jwt.into(), ..Default::default() }, 50.0);
+        assert_eq!(s.next_refresh_at(), Some(8_050.0));
+        assert_eq!(s.expires_at(), Some(10_050.0));
+    }
+
+    #[test]
+    fn an_unreadable_token_falls_back_to_the_default_lifetime() {
+        let mut s = Session::new(Policy::new(0.5, 1_000.0).unwrap());
+        s.set_tokens(Grant { access_token: "not.a.jwt".into(), ..Default::default() }, 0.0);
+        assert_eq!(s.next_refresh_at(), Some(500.0));
+        assert_eq!(s.state(), State::Fresh);
+    }
+
+    #[test]
+    fn state_names_match_the_spec() {
+        let names: Vec<_> = [State::Idle, State::Fresh, State::Refreshing, State::Expired, State::LoggedOut]
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(names, ["idle", "fresh", "refreshing", "expired", "logged-out"]);
+    }
+}

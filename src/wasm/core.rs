@@ -1,0 +1,173 @@
+//! `Core`, the JS class around one [`Session`] and its [`Timer`]. The JS `Refresher`
+//! does the I/O (fetch, events, storage); every decision about state and time is made
+//! by the session here, and the timer is re-aimed after each change.
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+use super::errors::js_error;
+use super::timer::Timer;
+use crate::schedule::Policy;
+use crate::session::{BeginError, Failure, FailureOutcome, Grant, Session, State, Ticket};
+
+/// One session and its timer. `onDue` is called (from a timer task) when the refresh
+/// point or the end of a backoff comes.
+#[wasm_bindgen]
+pub struct Core {
+    session: Session,
+    timer: Timer,
+}
+
+fn grant(access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>) -> Grant {
+    Grant { access_token: access, refresh_token: refresh, expires_at_ms: expires_at, expires_in_s: expires_in }
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// Throws an `OptionsError` naming the bad option.
+    #[wasm_bindgen(constructor)]
+    pub fn new(refresh_at: f64, default_lifetime_ms: f64, on_due: Function) -> Result<Core, JsValue> {
+        let policy = Policy::new(refresh_at, default_lifetime_ms)
+            .map_err(|e| js_error("OptionsError", "bad-option", e.message()))?;
+        Ok(Core { session: Session::new(policy), timer: Timer::new(on_due) })
+    }
+
+    fn rearm(&self) {
+        self.timer.arm(self.session.due());
+    }
+
+    /// New tokens from the app; any refresh in flight becomes stale.
+    #[wasm_bindgen(js_name = setTokens)]
+    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64) {
+        self.session.set_tokens(grant(access, refresh, expires_at, expires_in), now);
+        self.rearm();
+    }
+
+    /// Starts a refresh: a ticket (>= 0), or -1 when one is in flight, -2 when the session is over.
+    pub fn begin(&mut self) -> f64 {
+        let r = match self.session.begin_refresh() {
+            Ok(Ticket(t)) => t as f64,
+            Err(BeginError::InFlight) => -1.0,
+            Err(BeginError::Over) => -2.0,
+        };
+        self.rearm();
+        r
+    }
+
+    /// A refresh answered; false when its ticket was stale.
+    pub fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64) -> bool {
+        let ok = self.session.refresh_succeeded(Ticket(ticket), grant(access, refresh, expires_at, expires_in), now);
+        self.rearm();
+        ok
+    }
+
+    /// A refresh failed: the retry delay in ms, or -1 when the session just expired,
+    /// -2 when the ticket was stale.
+    pub fn fail(&mut self, ticket: u32, rejected: bool, retry_after_ms: Option<f64>, now: f64, random: f64) -> f64 {
+        let failure = if rejected { Failure::Rejected } else { Failure::Transient { retry_after_ms } };
+        let r = match self.session.refresh_failed(Ticket(ticket), failure, now, random) {
+            FailureOutcome::RetryIn(ms) => ms,
+            FailureOutcome::Expired => -1.0,
+            FailureOutcome::Stale => -2.0,
+        };
+        self.rearm();
+        r
+    }
+
+    /// Whether `ticket` is still the refresh in flight.
+    #[wasm_bindgen(js_name = isCurrent)]
+    pub fn is_current(&self, ticket: u32) -> bool {
+        self.session.is_current(Ticket(ticket))
+    }
+
+    /// Ends the session (server refused its tokens); true only on the transition.
+    pub fn expire(&mut self) -> bool {
+        let r = self.session.expire();
+        self.rearm();
+        r
+    }
+
+    /// The app logged out; true if there was a session.
+    pub fn logout(&mut self) -> bool {
+        let r = self.session.logout();
+        self.rearm();
+        r
+    }
+
+    /// Cut a backoff short (the browser is back online).
+    #[wasm_bindgen(js_name = retryNow)]
+    pub fn retry_now(&mut self, now: f64) {
+        self.session.retry_now(now);
+        self.rearm();
+    }
+
+    /// Look at the clock again (tab visible, focus, wall-clock jump).
+    pub fn recheck(&self) {
+        self.rearm();
+    }
+
+    /// Whether the token has reached its refresh point, or there is none.
+    #[wasm_bindgen(js_name = needsRefresh)]
+    pub fn needs_refresh(&self, now: f64) -> bool {
+        self.session.needs_refresh(now)
+    }
+
+    /// Whether a token is held and not expired.
+    pub fn usable(&self, now: f64) -> bool {
+        self.session.is_usable(now)
+    }
+
+    /// 0 idle, 1 fresh, 2 refreshing, 3 expired, 4 logged-out.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> u8 {
+        match self.session.state() {
+            State::Idle => 0,
+            State::Fresh => 1,
+            State::Refreshing => 2,
+            State::Expired => 3,
+            State::LoggedOut => 4,
+        }
+    }
+
+    /// The access token held.
+    #[wasm_bindgen(getter, js_name = accessToken)]
+    pub fn access_token(&self) -> Option<String> {
+        self.session.access_token().map(str::to_owned)
+    }
+
+    /// The refresh token held.
+    #[wasm_bindgen(getter, js_name = refreshToken)]
+    pub fn refresh_token(&self) -> Option<String> {
+        self.session.refresh_token().map(str::to_owned)
+    }
+
+    /// Local expiry of the token, ms since epoch.
+    #[wasm_bindgen(getter, js_name = expiresAt)]
+    pub fn expires_at(&self) -> Option<f64> {
+        self.session.expires_at()
+    }
+
+    /// Local refresh point of the token, ms since epoch.
+    #[wasm_bindgen(getter, js_name = nextRefreshAt)]
+    pub fn next_refresh_at(&self) -> Option<f64> {
+        self.session.next_refresh_at()
+    }
+
+    /// Local receipt time of the token, ms since epoch.
+    #[wasm_bindgen(getter, js_name = receivedAt)]
+    pub fn received_at(&self) -> Option<f64> {
+        self.session.schedule().map(|s| s.received_at)
+    }
+
+    /// When the next automatic attempt is allowed while backing off.
+    #[wasm_bindgen(getter, js_name = retryAt)]
+    pub fn retry_at(&self) -> Option<f64> {
+        self.session.retry_at()
+    }
+
+    /// Consecutive transient failures.
+    #[wasm_bindgen(getter)]
+    pub fn failures(&self) -> u32 {
+        self.session.failures()
+    }
+}

@@ -1,0 +1,7 @@
+//! The browser boundary: converts types and errors between JS and the pure core, and
+//! owns the one timer each session needs. Nothing here decides policy.
+
+mod core;
+mod decode;
+mod errors;
+mod timer;
