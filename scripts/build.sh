@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the release wasm and pkg/ (wasm-bindgen --target web + wasm-opt -Oz), then prints
+# the sizes of what ships. Skips the build when pkg/freshtoken_bg.wasm is newer than every
+# input (src/**, Cargo.toml, Cargo.lock, this script). FORCE=1 rebuilds anyway.
+# Run scripts/setup.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=pkg/freshtoken_bg.wasm
+
+newer_input() {
+  find src Cargo.toml Cargo.lock scripts/build.sh -newer "$out" -print -quit 2>/dev/null | grep -q .
+}
+
+if [ "${FORCE:-}" != 1 ] && [ -f "$out" ] && [ -f pkg/freshtoken.js ] && ! newer_input; then
+  echo "build: skip  wasm build (pkg/ is newer than src/, Cargo.toml, Cargo.lock)"
+else
+  # The cargo that can build wasm32: rustup's when it has the target and rust-src,
+  # otherwise Debian's (TOOLCHAIN.md §1). PATH lists rustup's ~/.cargo/bin first, so the
+  # Debian one is named by path, with its own rustc.
+  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown &&
+     rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+    wasm_cargo=(cargo)
+  elif [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ]; then
+    wasm_cargo=(env RUSTC=/usr/bin/rustc /usr/bin/cargo)
+  else
+    echo "build: no cargo that can build wasm32-unknown-unknown; run scripts/setup.sh" >&2
+    exit 1
+  fi
+
+  echo "build: cargo build --release (wasm32-unknown-unknown, std from source, panic=immediate-abort)"
+  # -Cpanic=immediate-abort (TOOLCHAIN.md §6b): panics trap without a message, which is
+  # why the wasm code must not panic at all.
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+    "${wasm_cargo[@]}" build --release --lib --target wasm32-unknown-unknown \
+    -Zbuild-std=std,panic_abort
+
+  echo "build: wasm-bindgen --target web --out-dir pkg"
+  wasm-bindgen --target web --out-dir pkg target/wasm32-unknown-unknown/release/freshtoken.wasm
+
+  echo "build: wasm-opt -Oz (binaryen $(node -p "require('binaryen/package.json').version"), npm)"
+  # npm's binaryen, not Debian's 108: 108 re-points the export of wasm-bindgen's externref
+  # table at the funcref table, and the module fails to instantiate. The features are the
+  # ones Rust 1.9x emits (TOOLCHAIN.md §6).
+  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$out" -o "$out"
+fi
+
+node scripts/size.mjs
