@@ -1,0 +1,163 @@
+//! Base64url (RFC 4648 §5) decoding and unpadded encoding.
+//!
+//! Decoding is deliberately lenient in the same ways as `jwt-decode` and PubNub's
+//! `parseToken`: padding is optional, and the standard alphabet's `+` and `/` are accepted
+//! as well as `-` and `_` (even mixed). It is strict about everything else: any other
+//! character (including whitespace), padding that does not bring the length to a multiple
+//! of four, more than two `=`, or a length that leaves a single dangling character
+//! (`len % 4 == 1`) is an error. Unused low bits of the last character are ignored, as
+//! `atob` does.
+
+/// Why an input is not base64url.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Error {
+    /// A character outside both alphabets, or misplaced padding.
+    Char,
+    /// A length no base64 encoding produces.
+    Length,
+}
+
+/// The value of one base64 digit (either alphabet), or `None`.
+fn digit(c: u8) -> Option<u32> {
+    let v = match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' | b'+' => 62,
+        b'_' | b'/' => 63,
+        _ => return None,
+    };
+    Some(u32::from(v))
+}
+
+/// Decodes base64url (padding optional, `+`/`/` accepted) into bytes.
+pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
+    let body = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="))
+        .unwrap_or(input);
+    if body.len() != input.len() && input.len() % 4 != 0 {
+        return Err(Error::Char);
+    }
+    if body.len() % 4 == 1 {
+        return Err(Error::Length);
+    }
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
+    let mut chunks = body.chunks_exact(4);
+    for chunk in &mut chunks {
+        let mut acc = 0u32;
+        for &c in chunk {
+            acc = (acc << 6) | digit(c).ok_or(Error::Char)?;
+        }
+        out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+    }
+    let rest = chunks.remainder();
+    let mut acc = 0u32;
+    for &c in rest {
+        acc = (acc << 6) | digit(c).ok_or(Error::Char)?;
+    }
+    match rest.len() {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
+    }
+    Ok(out)
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The base64url character for the low six bits of `v`.
+fn char_for(v: u32) -> char {
+    char::from(ALPHABET[(v & 63) as usize])
+}
+
+/// Appends the unpadded base64url encoding of `bytes` to `out`.
+pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
+    let mut chunks = bytes.chunks_exact(3);
+    for chunk in &mut chunks {
+        let v = chunk.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+        for shift in [18, 12, 6, 0] {
+            out.push(char_for(v >> shift));
+        }
+    }
+    let rest = chunks.remainder();
+    let v = rest.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
+    match rest.len() {
+        1 => {
+            out.push(char_for(v >> 2));
+            out.push(char_for(v << 4));
+        }
+        2 => {
+            out.push(char_for(v >> 10));
+            out.push(char_for(v >> 4));
+            out.push(char_for(v << 2));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(b: &[u8]) -> String {
+        let mut s = String::new();
+        encode_into(b, &mut s);
+        s
+    }
+
+    #[test]
+    fn rfc4648_vectors_roundtrip() {
+        let cases: [(&str, &str); 7] = [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, coded) in cases {
+            assert_eq!(enc(plain.as_bytes()), coded);
+            assert_eq!(decode(coded.as_bytes()).unwrap(), plain.as_bytes());
+        }
+    }
+
+    #[test]
+    fn padding_is_optional_but_must_be_right() {
+        assert_eq!(decode(b"Zg==").unwrap(), b"f");
+        assert_eq!(decode(b"Zm8=").unwrap(), b"fo");
+        assert_eq!(decode(b"Zg=").unwrap_err(), Error::Char);
+        assert_eq!(decode(b"Zm9v=").unwrap_err(), Error::Char);
+        assert_eq!(decode(b"Z===").unwrap_err(), Error::Char);
+        assert_eq!(decode(b"Zm=8").unwrap_err(), Error::Char);
+    }
+
+    #[test]
+    fn both_alphabets() {
+        assert_eq!(decode(b"-_-_").unwrap(), [0xfb, 0xff, 0xbf]);
+        assert_eq!(decode(b"+/+/").unwrap(), [0xfb, 0xff, 0xbf]);
+        assert_eq!(decode(b"-/+_").unwrap(), [0xfb, 0xff, 0xbf]);
+        assert_eq!(enc(&[0xfb, 0xff, 0xbf]), "-_-_");
+    }
+
+    #[test]
+    fn rejects_bad_characters_and_lengths() {
+        assert_eq!(decode(b"Zm9v Yg").unwrap_err(), Error::Char);
+        assert_eq!(decode(b"Zm9v.").unwrap_err(), Error::Length);
+        assert_eq!(decode(b"Zm9*").unwrap_err(), Error::Char);
+        assert_eq!(decode(b"Zm9vY").unwrap_err(), Error::Length);
+        assert_eq!(decode(b"A").unwrap_err(), Error::Length);
+        assert_eq!(decode("Zm9vé".as_bytes()).unwrap_err(), Error::Char);
+    }
+
+    #[test]
+    fn all_byte_values_roundtrip() {
+        let bytes: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        for n in 0..bytes.len() {
+            let s = enc(&bytes[..n]);
+            assert!(!s.contains('='));
+            assert_eq!(decode(s.as_bytes()).unwrap(), &bytes[..n]);
+        }
+    }
+}

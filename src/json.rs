@@ -1,0 +1,725 @@
+//! Just enough JSON: a validating reader for JWT headers and payloads, and the writers
+//! that turn a PubNub token's fields into JSON text.
+//!
+//! The reader checks the whole RFC 8259 grammar (strings and their escapes, numbers,
+//! literals, arrays, objects, whitespace, nothing after the value) without building a
+//! tree. It extracts only what the SDK needs: the top-level `exp`, `iat` and `nbf` claims,
+//! matching keys after unescaping (`"\u0065xp"` is `exp`) and keeping the last of
+//! duplicate keys, as `JSON.parse` does. Two deliberate strictnesses: the text must be an
+//! object, and an escaped lone surrogate (`"\ud800"`) is rejected because it is not
+//! Unicode text. Nesting deeper than [`MAX_DEPTH`] is rejected, so the recursion is
+//! bounded.
+//!
+//! Numbers are converted to `f64` by hand (no `str::parse::<f64>`, whose correctly-rounded
+//! algorithm is large): up to 18 significant digits are kept exactly and scaled by an
+//! exact power of ten, which is exact for every realistic timestamp and within a few
+//! ulps otherwise.
+
+/// The deepest nesting of arrays and objects accepted (the top-level object is depth 1).
+pub(crate) const MAX_DEPTH: u32 = 64;
+
+/// Why a text is not an acceptable JSON object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Error {
+    /// The text does not start with `{` (after whitespace).
+    NotObject,
+    /// The text ends in the middle of a value.
+    End,
+    /// A character that cannot appear where it does.
+    Unexpected,
+    /// A bad escape, a raw control character or a lone surrogate in a string.
+    BadString,
+    /// A number that breaks the grammar (`01`, `1.`, `-`, `1e`).
+    BadNumber,
+    /// Something other than whitespace after the object.
+    Trailing,
+    /// Arrays and objects nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+/// What a top-level time claim holds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Claim {
+    /// The key does not occur.
+    Absent,
+    /// The (last) value is a number.
+    Number(f64),
+    /// The (last) value is a string, literal, array or object.
+    NotNumber,
+}
+
+/// The top-level time claims of a JSON object.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Claims {
+    /// `exp`: expiry, seconds since the epoch.
+    pub exp: Claim,
+    /// `iat`: issued at, seconds since the epoch.
+    pub iat: Claim,
+    /// `nbf`: not before, seconds since the epoch.
+    pub nbf: Claim,
+}
+
+/// Which claim a key names, after unescaping.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Other,
+    Exp,
+    Iat,
+    Nbf,
+}
+
+/// Validates that `text` is exactly one JSON object and returns its time claims.
+pub(crate) fn parse_object(text: &[u8]) -> Result<Claims, Error> {
+    let mut p = Parser { s: text, i: 0 };
+    p.ws();
+    if p.peek() != Some(b'{') {
+        return Err(Error::NotObject);
+    }
+    let claims = p.object(1, true)?;
+    p.ws();
+    if p.i < p.s.len() {
+        return Err(Error::Trailing);
+    }
+    Ok(claims)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.i += 1;
+        Some(b)
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        let hit = self.peek() == Some(b);
+        if hit {
+            self.i += 1;
+        }
+        hit
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// The error for an unexpected byte at the current position (or the end).
+    fn unexpected(&self) -> Error {
+        if self.i >= self.s.len() {
+            Error::End
+        } else {
+            Error::Unexpected
+        }
+    }
+
+    /// Reads the value at the current position, inside a container at `depth`. Returns the
+    /// span of the value when it is a number.
+    fn value(&mut self, depth: u32) -> Result<Option<(usize, usize)>, Error> {
+        match self.peek() {
+            Some(b'{') => {
+                self.object(depth + 1, false)?;
+            }
+            Some(b'[') => self.array(depth + 1)?,
+            Some(b'"') => {
+                self.string()?;
+            }
+            Some(b't') => self.literal(b"true")?,
+            Some(b'f') => self.literal(b"false")?,
+            Some(b'n') => self.literal(b"null")?,
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.i;
+                self.number()?;
+                return Ok(Some((start, self.i)));
+            }
+            _ => return Err(self.unexpected()),
+        }
+        Ok(None)
+    }
+
+    /// Reads an object starting at `{`; records time claims when `top`.
+    fn object(&mut self, depth: u32, top: bool) -> Result<Claims, Error> {
+        if depth > MAX_DEPTH {
+            return Err(Error::TooDeep);
+        }
+        self.i += 1;
+        let mut claims = Claims {
+            exp: Claim::Absent,
+            iat: Claim::Absent,
+            nbf: Claim::Absent,
+        };
+        self.ws();
+        if self.eat(b'}') {
+            return Ok(claims);
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.unexpected());
+            }
+            let key = self.string()?;
+            self.ws();
+            if !self.eat(b':') {
+                return Err(self.unexpected());
+            }
+            self.ws();
+            let number = self.value(depth)?;
+            if top && key != Key::Other {
+                let claim = match number.and_then(|(a, b)| self.s.get(a..b)) {
+                    Some(digits) => Claim::Number(number_value(digits)),
+                    None => Claim::NotNumber,
+                };
+                match key {
+                    Key::Exp => claims.exp = claim,
+                    Key::Iat => claims.iat = claim,
+                    Key::Nbf => claims.nbf = claim,
+                    Key::Other => {}
+                }
+            }
+            self.ws();
+            match self.next() {
+                Some(b',') => {}
+                Some(b'}') => return Ok(claims),
+                Some(_) => return Err(Error::Unexpected),
+                None => return Err(Error::End),
+            }
+        }
+    }
+
+    /// Reads an array starting at `[`.
+    fn array(&mut self, depth: u32) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(Error::TooDeep);
+        }
+        self.i += 1;
+        self.ws();
+        if self.eat(b']') {
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            self.value(depth)?;
+            self.ws();
+            match self.next() {
+                Some(b',') => {}
+                Some(b']') => return Ok(()),
+                Some(_) => return Err(Error::Unexpected),
+                None => return Err(Error::End),
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+        let rest = self.s.get(self.i..).unwrap_or_default();
+        if rest.starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else if word.starts_with(rest) {
+            Err(Error::End)
+        } else {
+            Err(Error::Unexpected)
+        }
+    }
+
+    /// Reads `[0-9]*` and returns how many digits there were.
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    /// Validates `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Result<(), Error> {
+        self.eat(b'-');
+        match self.next() {
+            Some(b'0') => {
+                if matches!(self.peek(), Some(b'0'..=b'9')) {
+                    return Err(Error::BadNumber);
+                }
+            }
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(Error::BadNumber),
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return Err(Error::BadNumber);
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if self.digits() == 0 {
+                return Err(Error::BadNumber);
+            }
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = match self.next() {
+                Some(c @ b'0'..=b'9') => c - b'0',
+                Some(c @ b'a'..=b'f') => c - b'a' + 10,
+                Some(c @ b'A'..=b'F') => c - b'A' + 10,
+                Some(_) => return Err(Error::BadString),
+                None => return Err(Error::End),
+            };
+            v = (v << 4) | u32::from(d);
+        }
+        Ok(v)
+    }
+
+    /// Reads a string starting at `"` and says whether it spells a time claim's name.
+    fn string(&mut self) -> Result<Key, Error> {
+        self.i += 1;
+        // The first three decoded characters if all ASCII; `n` counts them and sticks at
+        // 4 once the string cannot be a claim name.
+        let mut name = [0u8; 3];
+        let mut n = 0usize;
+        loop {
+            let unit: u32 = match self.next() {
+                None => return Err(Error::End),
+                Some(b'"') => break,
+                Some(b'\\') => match self.next() {
+                    None => return Err(Error::End),
+                    Some(b'"') => 0x22,
+                    Some(b'\\') => 0x5c,
+                    Some(b'/') => 0x2f,
+                    Some(b'b') => 0x08,
+                    Some(b'f') => 0x0c,
+                    Some(b'n') => 0x0a,
+                    Some(b'r') => 0x0d,
+                    Some(b't') => 0x09,
+                    Some(b'u') => {
+                        let cp = self.hex4()?;
+                        if (0xD800..0xDC00).contains(&cp) {
+                            if !(self.eat(b'\\') && self.eat(b'u')) {
+                                return Err(Error::BadString);
+                            }
+                            if !(0xDC00..0xE000).contains(&self.hex4()?) {
+                                return Err(Error::BadString);
+                            }
+                        } else if (0xDC00..0xE000).contains(&cp) {
+                            return Err(Error::BadString);
+                        }
+                        cp
+                    }
+                    Some(_) => return Err(Error::BadString),
+                },
+                Some(0..=0x1f) => return Err(Error::BadString),
+                Some(b) => u32::from(b),
+            };
+            match name.get_mut(n) {
+                Some(slot) if unit < 0x80 => {
+                    *slot = unit as u8;
+                    n += 1;
+                }
+                _ => n = 4,
+            }
+        }
+        Ok(match (n, &name) {
+            (3, b"exp") => Key::Exp,
+            (3, b"iat") => Key::Iat,
+            (3, b"nbf") => Key::Nbf,
+            _ => Key::Other,
+        })
+    }
+}
+
+/// `10^n` for `n <= 22`, exactly (every step is an exact product).
+fn pow10(n: i32) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..n {
+        p *= 10.0;
+    }
+    p
+}
+
+/// `v * 10^e`, using exact powers of ten in steps of at most `10^22`.
+fn scale(mut v: f64, mut e: i32) -> f64 {
+    while e > 22 {
+        v *= 1e22;
+        e -= 22;
+    }
+    while e < -22 {
+        v /= 1e22;
+        e += 22;
+    }
+    if e >= 0 {
+        v * pow10(e)
+    } else {
+        v / pow10(-e)
+    }
+}
+
+/// The value of a number already validated by [`Parser::number`].
+pub(crate) fn number_value(text: &[u8]) -> f64 {
+    let (negative, text) = match text.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exp10: i32 = 0;
+    let mut bytes = text.iter().copied().peekable();
+    let mut fraction = false;
+    while let Some(c) = bytes.next_if(|c| c.is_ascii_digit() || *c == b'.') {
+        if c == b'.' {
+            fraction = true;
+            continue;
+        }
+        if mantissa < 1_000_000_000_000_000_000 / 10 {
+            mantissa = mantissa * 10 + u64::from(c - b'0');
+            if fraction {
+                exp10 -= 1;
+            }
+        } else if !fraction {
+            // Beyond 18 digits: drop the digit, keep its magnitude.
+            exp10 = exp10.saturating_add(1);
+        }
+    }
+    if bytes.next().is_some() {
+        // `e` or `E`, then an optional sign and digits.
+        let mut sign = 1;
+        let mut e: i32 = 0;
+        for c in bytes {
+            match c {
+                b'-' => sign = -1,
+                b'0'..=b'9' => {
+                    e = e
+                        .saturating_mul(10)
+                        .saturating_add(i32::from(c - b'0'))
+                        .min(100_000)
+                }
+                _ => {}
+            }
+        }
+        exp10 = exp10.saturating_add(sign * e);
+    }
+    let v = if mantissa == 0 {
+        0.0
+    } else if exp10 > 400 {
+        f64::INFINITY
+    } else if exp10 < -400 {
+        0.0
+    } else {
+        scale(mantissa as f64, exp10)
+    };
+    if negative {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Appends `s` as a JSON string literal, quotes included.
+pub(crate) fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\0'..='\x1f' => {
+                let b = c as u32;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[((b >> 4) & 15) as usize]));
+                out.push(char::from(HEX[(b & 15) as usize]));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn write_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &b in buf.get(i..).unwrap_or_default() {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends the CBOR negative integer `-1 - n` in decimal.
+pub(crate) fn write_negative(out: &mut String, n: u64) {
+    out.push('-');
+    match n.checked_add(1) {
+        Some(m) => write_u64(out, m),
+        None => out.push_str("18446744073709551616"),
+    }
+}
+
+/// Appends `x` as a JSON number: integral values below 1e15 as integers, others with at
+/// most 15 significant digits (exponent form outside 1e-5..1e15), non-finite as `null`.
+pub(crate) fn write_f64(out: &mut String, x: f64) {
+    if !x.is_finite() {
+        out.push_str("null");
+        return;
+    }
+    if x == 0.0 {
+        out.push('0');
+        return;
+    }
+    if x < 0.0 {
+        out.push('-');
+    }
+    let a = x.abs();
+    if a < 1e15 && a.fract() == 0.0 {
+        write_u64(out, a as u64);
+        return;
+    }
+    // Decimal exponent: 10^e <= a < 10^(e+1).
+    let mut e: i32 = 0;
+    while e < 308 && a >= scale(1.0, e + 1) {
+        e += 1;
+    }
+    while e > -324 && a < scale(1.0, e) {
+        e -= 1;
+    }
+    // 15 significant digits as an integer in [1e14, 1e15].
+    let mut m = (scale(a, 14 - e) + 0.5).floor() as u64;
+    if m >= 1_000_000_000_000_000 {
+        m /= 10;
+        e += 1;
+    }
+    let mut digits = 15;
+    while m % 10 == 0 && digits > 1 {
+        m /= 10;
+        digits -= 1;
+    }
+    let mut text = String::new();
+    write_u64(&mut text, m);
+    let text = text.as_bytes();
+    let push_range = |out: &mut String, r: core::ops::Range<usize>| {
+        for &b in text.get(r).unwrap_or_default() {
+            out.push(char::from(b));
+        }
+    };
+    if (0..15).contains(&e) {
+        let int_len = (e + 1) as usize;
+        push_range(out, 0..int_len.min(text.len()));
+        for _ in text.len()..int_len {
+            out.push('0');
+        }
+        if text.len() > int_len {
+            out.push('.');
+            push_range(out, int_len..text.len());
+        }
+    } else if (-5..0).contains(&e) {
+        out.push_str("0.");
+        for _ in 0..(-e - 1) {
+            out.push('0');
+        }
+        push_range(out, 0..text.len());
+    } else {
+        push_range(out, 0..1);
+        if text.len() > 1 {
+            out.push('.');
+            push_range(out, 1..text.len());
+        }
+        out.push('e');
+        if e < 0 {
+            out.push('-');
+        }
+        write_u64(out, u64::from(e.unsigned_abs()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> Claims {
+        parse_object(s.as_bytes()).unwrap_or_else(|e| panic!("{s:?}: {e:?}"))
+    }
+
+    fn err(s: &str) -> Error {
+        parse_object(s.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn accepts_the_grammar() {
+        ok("{}");
+        ok(" \t\r\n{ } \n");
+        ok(
+            r#"{"a":[],"b":{},"c":[1,-2,3.5,-0,0e0,1E+2,1e-2,true,false,null,"x"],"d":{"e":{"f":[[]]}}}"#,
+        );
+        ok(r#"{"s":"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00 é 😀"}"#);
+        ok(r#"{"":""}"#);
+    }
+
+    #[test]
+    fn rejects_what_is_not_json() {
+        assert_eq!(err(""), Error::NotObject);
+        assert_eq!(err("[]"), Error::NotObject);
+        assert_eq!(err("\"x\""), Error::NotObject);
+        assert_eq!(err("{"), Error::End);
+        assert_eq!(err("{\"a\":1"), Error::End);
+        assert_eq!(err("{\"a\":tru"), Error::End);
+        assert_eq!(err("{\"a\":trux}"), Error::Unexpected);
+        assert_eq!(err("{\"a\" 1}"), Error::Unexpected);
+        assert_eq!(err("{\"a\":1,}"), Error::Unexpected);
+        assert_eq!(err("{\"a\":[1,]}"), Error::Unexpected);
+        assert_eq!(err("{a:1}"), Error::Unexpected);
+        assert_eq!(err("{'a':1}"), Error::Unexpected);
+        assert_eq!(err("{} x"), Error::Trailing);
+        assert_eq!(err("{}{}"), Error::Trailing);
+        assert_eq!(err("{\"a\":01}"), Error::BadNumber);
+        assert_eq!(err("{\"a\":1.}"), Error::BadNumber);
+        assert_eq!(err("{\"a\":-}"), Error::BadNumber);
+        assert_eq!(err("{\"a\":1e}"), Error::BadNumber);
+        assert_eq!(err("{\"a\":.5}"), Error::Unexpected);
+        assert_eq!(err("{\"a\":+1}"), Error::Unexpected);
+        assert_eq!(err("{\"a\":\"\\x\"}"), Error::BadString);
+        assert_eq!(err("{\"a\":\"\\ud800\"}"), Error::BadString);
+        assert_eq!(err("{\"a\":\"\\udc00\"}"), Error::BadString);
+        assert_eq!(err("{\"a\":\"\\ud800\\u0041\"}"), Error::BadString);
+        assert_eq!(err("{\"a\":\"\\u12g4\"}"), Error::BadString);
+        assert_eq!(err("{\"a\":\"tab\there\"}"), Error::BadString);
+        assert_eq!(err("{\"a\":\"open"), Error::End);
+        assert_eq!(err("{\"a\":NaN}"), Error::Unexpected);
+    }
+
+    #[test]
+    fn limits_nesting() {
+        let deep = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        ok(&deep(63));
+        assert_eq!(err(&deep(64)), Error::TooDeep);
+        assert_eq!(err(&deep(10_000)), Error::TooDeep);
+        let objects = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        ok(&objects(64));
+        assert_eq!(err(&objects(65)), Error::TooDeep);
+    }
+
+    #[test]
+    fn extracts_claims() {
+        let c = ok(r#"{"exp":1700000000,"iat":1.7e9,"nbf":"soon","x":{"exp":1}}"#);
+        assert_eq!(c.exp, Claim::Number(1_700_000_000.0));
+        assert_eq!(c.iat, Claim::Number(1_700_000_000.0));
+        assert_eq!(c.nbf, Claim::NotNumber);
+        let c = ok(r#"{"\u0065xp":5,"ex\u0070":6,"i\u0061t":null}"#);
+        assert_eq!(c.exp, Claim::Number(6.0));
+        assert_eq!(c.iat, Claim::NotNumber);
+        assert_eq!(c.nbf, Claim::Absent);
+        let c = ok(r#"{"exp":"x","exp":7,"expx":1,"ex":2,"nbf":[1],"nbf":{}}"#);
+        assert_eq!(c.exp, Claim::Number(7.0));
+        assert_eq!(c.nbf, Claim::NotNumber);
+        let c = ok(r#"{"éxp":1,"exp":-1}"#);
+        assert_eq!(c.exp, Claim::Number(-1.0));
+    }
+
+    #[test]
+    fn numbers_are_accurate() {
+        let cases: [(&str, f64); 14] = [
+            ("0", 0.0),
+            ("-0", 0.0),
+            ("1700000000", 1_700_000_000.0),
+            ("1700000000.123", 1_700_000_000.123),
+            ("1.7e9", 1.7e9),
+            ("17E8", 1.7e9),
+            ("170000000000e-2", 1.7e9),
+            ("0.000001", 1e-6),
+            ("12345678901234567890123", 1.2345678901234568e22),
+            ("1e400", f64::INFINITY),
+            ("1e-400", 0.0),
+            ("2.5", 2.5),
+            ("-1.5e3", -1500.0),
+            ("1e00000000000000000000000000000001", 10.0),
+        ];
+        for (text, want) in cases {
+            let got = number_value(text.as_bytes());
+            assert!(
+                got == want || ((got - want) / want).abs() < 1e-15,
+                "{text}: {got} != {want}"
+            );
+        }
+        // Every millisecond timestamp of a realistic range is exact to the millisecond.
+        for k in 0..2000u64 {
+            let ms = 1_600_000_000_000 + k * 7_777_777;
+            let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+            let got = number_value(text.as_bytes());
+            assert!((got * 1000.0 - ms as f64).abs() < 0.01, "{text}");
+        }
+    }
+
+    fn f(x: f64) -> String {
+        let mut s = String::new();
+        write_f64(&mut s, x);
+        s
+    }
+
+    #[test]
+    fn formats_floats() {
+        assert_eq!(f(0.0), "0");
+        assert_eq!(f(-0.0), "0");
+        assert_eq!(f(1.0), "1");
+        assert_eq!(f(-42.0), "-42");
+        assert_eq!(f(1.5), "1.5");
+        assert_eq!(f(0.1), "0.1");
+        assert_eq!(f(-0.25), "-0.25");
+        assert_eq!(f(123.0625), "123.0625");
+        assert_eq!(f(1700000000.5), "1700000000.5");
+        assert_eq!(f(0.001), "0.001");
+        assert_eq!(f(0.00001), "0.00001");
+        assert_eq!(f(0.000001), "1e-6");
+        assert_eq!(f(1.25e-7), "1.25e-7");
+        assert_eq!(f(1e15), "1e15");
+        assert_eq!(f(1e300), "1e300");
+        assert_eq!(f(-1.5e300), "-1.5e300");
+        assert_eq!(f(f64::MAX), "1.79769313486232e308");
+        assert_eq!(f(5e-324), "4.94065645841247e-324");
+        assert_eq!(f(1.0 / 3.0), "0.333333333333333");
+        assert_eq!(f(2.0 / 3.0), "0.666666666666667");
+        assert_eq!(f(123456.789), "123456.789");
+        assert_eq!(f(99999999999999.9), "99999999999999.9");
+        assert_eq!(f(f64::NAN), "null");
+        assert_eq!(f(f64::INFINITY), "null");
+        // Whatever is written reads back as (nearly) the same number.
+        let mut x = 1.234_567e-30;
+        while x < 1e300 {
+            let s = f(x);
+            let back: f64 = s.parse().unwrap();
+            assert!(((back - x) / x).abs() < 1e-14, "{x} -> {s}");
+            x *= 7.3;
+        }
+    }
+
+    #[test]
+    fn writes_integers_and_strings() {
+        let mut s = String::new();
+        write_u64(&mut s, 0);
+        s.push(' ');
+        write_u64(&mut s, u64::MAX);
+        s.push(' ');
+        write_negative(&mut s, 0);
+        s.push(' ');
+        write_negative(&mut s, u64::MAX);
+        assert_eq!(s, "0 18446744073709551615 -1 -18446744073709551616");
+        let mut s = String::new();
+        write_str(&mut s, "a\"b\\c\n\u{1}\u{1f}é😀/");
+        assert_eq!(s, r#""a\"b\\c\u000a\u0001\u001fé😀/""#);
+    }
+}

@@ -1,0 +1,363 @@
+//! Reading when a token expires: JWTs (`exp`, `iat`, `nbf`) and PubNub Access Manager v3
+//! tokens (`t + ttl * 60`).
+//!
+//! Nothing here verifies a signature: the client only needs the token's times, and the
+//! server remains the judge of validity. Both formats are told apart by shape: a JWT has
+//! exactly three dot-separated parts, a PubNub v3 token has no dot and decodes from
+//! base64url to a CBOR map. Five parts are an encrypted JWE, which cannot be read.
+//!
+//! Decoding never panics and never quotes the token in an error: every failure is a
+//! [`DecodeError`] with a [`DecodeErrorCode`] and a static message. The code is small on
+//! purpose (no serde, no `format!`, no float parsing from `core`), because it ships to
+//! browsers as WebAssembly.
+//!
+//! JWT details: the header and payload are base64url, padded or not; the standard
+//! alphabet's `+` and `/` are accepted too, like `jwt-decode` does. The signature part is
+//! not looked at and may be empty (`alg: none`). Both JSON texts must be objects; the
+//! claims `exp`, `iat` and `nbf` are read from the payload's top level (after unescaping
+//! keys; the last duplicate wins) and must be non-negative numbers of seconds no larger
+//! than 1e13, integers or not.
+//!
+//! PubNub details: the CBOR map's keys may be byte or text strings; `v` must be 2; `t`
+//! (issue time, seconds) and `ttl` (minutes) must be unsigned integers.
+
+use crate::base64url;
+use crate::cbor::{self, Field};
+use crate::error::{DecodeError, DecodeErrorCode};
+use crate::json::{self, Claim};
+
+/// The longest token accepted, in bytes (256 KiB). Longer input is
+/// [`DecodeErrorCode::TooLarge`] before anything else is looked at.
+pub const MAX_TOKEN_LEN: usize = 262_144;
+
+/// Time claims above this many seconds (about the year 318,000) are rejected as absurd.
+const MAX_SECONDS: f64 = 1e13;
+
+/// The kind of token that was decoded.
+///
+/// # Example
+/// ```
+/// use freshtoken::{inspect, TokenFormat};
+/// let info = inspect("eyJhbGciOiJub25lIn0.e30.").unwrap();
+/// assert_eq!(info.format, TokenFormat::Jwt);
+/// assert_eq!(info.format.as_str(), "jwt");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFormat {
+    /// A JSON Web Token (JWS compact serialization: `header.payload.signature`).
+    Jwt,
+    /// A PubNub Access Manager v3 token (base64url CBOR).
+    PubNub,
+}
+
+impl TokenFormat {
+    /// `"jwt"` or `"pubnub"`, the `format` of the JavaScript `TokenInfo`.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::TokenFormat;
+    /// assert_eq!(TokenFormat::PubNub.as_str(), "pubnub");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::PubNub => "pubnub",
+        }
+    }
+}
+
+/// What a token says about itself. Times are milliseconds since the Unix epoch.
+///
+/// # Example
+/// ```
+/// use freshtoken::decode;
+/// // {"alg":"none"} . {"sub":"42","exp":1700000000} . (no signature)
+/// let info = decode("eyJhbGciOiJub25lIn0.eyJzdWIiOiI0MiIsImV4cCI6MTcwMDAwMDAwMH0.").unwrap();
+/// assert_eq!(info.expires_at_ms, Some(1_700_000_000_000.0));
+/// assert_eq!(info.issued_at_ms, None);
+/// assert_eq!(info.claims_json, r#"{"sub":"42","exp":1700000000}"#);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenInfo {
+    /// Which kind of token this is.
+    pub format: TokenFormat,
+    /// When the token expires: JWT `exp * 1000`; PubNub `(t + ttl * 60) * 1000`.
+    pub expires_at_ms: Option<f64>,
+    /// When the token was issued: JWT `iat * 1000`; PubNub `t * 1000`.
+    pub issued_at_ms: Option<f64>,
+    /// When the token starts being valid: JWT `nbf * 1000`; `None` for PubNub.
+    pub not_before_ms: Option<f64>,
+    /// The claims as JSON object text. For a JWT, the payload exactly as decoded (already
+    /// validated JSON). For PubNub, the token's fields: keys as text, byte strings as text
+    /// when UTF-8 and otherwise unpadded base64url (`sig` always base64url).
+    pub claims_json: String,
+}
+
+/// Decodes a token and requires it to carry an expiry.
+///
+/// Fails with [`DecodeErrorCode::NoExpiry`] when the token is well formed but has no
+/// expiry (a JWT without `exp`, a PubNub token without `t` or `ttl`); use [`inspect`] to
+/// read such tokens anyway.
+///
+/// # Example
+/// ```
+/// use freshtoken::{decode, DecodeErrorCode, TokenFormat};
+/// let info = decode("eyJhbGciOiJub25lIn0.eyJzdWIiOiI0MiIsImV4cCI6MTcwMDAwMDAwMH0.").unwrap();
+/// assert_eq!(info.format, TokenFormat::Jwt);
+/// assert_eq!(info.expires_at_ms, Some(1_700_000_000_000.0));
+///
+/// // {"alg":"none"} . {} : well formed, but no `exp`.
+/// let err = decode("eyJhbGciOiJub25lIn0.e30.").unwrap_err();
+/// assert_eq!(err.code(), DecodeErrorCode::NoExpiry);
+/// ```
+pub fn decode(token: &str) -> Result<TokenInfo, DecodeError> {
+    read(token, true)
+}
+
+/// Decodes a token without requiring an expiry, for tokens whose expiry the server gives
+/// separately (`expiresIn` / `expiresAt`). Every other check is the same as [`decode`].
+///
+/// # Example
+/// ```
+/// use freshtoken::{inspect, DecodeErrorCode};
+/// // {"alg":"none"} . {}
+/// let info = inspect("eyJhbGciOiJub25lIn0.e30.").unwrap();
+/// assert_eq!(info.expires_at_ms, None);
+/// assert_eq!(info.claims_json, "{}");
+///
+/// // Opaque tokens are not readable at all.
+/// let err = inspect("550e8400-e29b-41d4-a716-446655440000").unwrap_err();
+/// assert_eq!(err.code(), DecodeErrorCode::BadFormat);
+/// ```
+pub fn inspect(token: &str) -> Result<TokenInfo, DecodeError> {
+    read(token, false)
+}
+
+const fn err(code: DecodeErrorCode, message: &'static str) -> DecodeError {
+    DecodeError::new(code, message)
+}
+
+const fn format_err(message: &'static str) -> DecodeError {
+    err(DecodeErrorCode::BadFormat, message)
+}
+
+const NOT_A_TOKEN: DecodeError =
+    format_err("token is not a JWT (three dot-separated parts) or a PubNub v3 token");
+
+fn read(token: &str, require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+    let bytes = token.as_bytes();
+    if bytes.len() > MAX_TOKEN_LEN {
+        return Err(err(
+            DecodeErrorCode::TooLarge,
+            "token is larger than 256 KiB",
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(format_err("token is empty"));
+    }
+    if bytes
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
+    {
+        return Err(format_err(
+            "token starts with `Bearer `; pass the token alone, without the scheme",
+        ));
+    }
+    let edge_space = |b: Option<&u8>| b.is_some_and(u8::is_ascii_whitespace);
+    if edge_space(bytes.first()) || edge_space(bytes.last()) {
+        return Err(format_err("token has leading or trailing whitespace"));
+    }
+    match bytes.iter().filter(|&&b| b == b'.').count() {
+        0 => pubnub(bytes, require_expiry),
+        2 => jwt(bytes, require_expiry),
+        4 => Err(err(
+            DecodeErrorCode::Encrypted,
+            "JWE tokens are encrypted and cannot be read by the client",
+        )),
+        _ => Err(format_err(
+            "token has the wrong number of dot-separated parts (a JWT has exactly three)",
+        )),
+    }
+}
+
+/// The messages for one part of a JWT.
+struct Part {
+    empty: &'static str,
+    base64: &'static str,
+    utf8: &'static str,
+    not_object: &'static str,
+    syntax: &'static str,
+    deep: &'static str,
+}
+
+const HEADER: Part = Part {
+    empty: "JWT header is empty",
+    base64: "JWT header is not valid base64url",
+    utf8: "JWT header is not UTF-8 text",
+    not_object: "JWT header is not a JSON object",
+    syntax: "JWT header is not valid JSON",
+    deep: "JWT header JSON is nested too deep (more than 64 levels)",
+};
+
+const PAYLOAD: Part = Part {
+    empty: "JWT payload is empty",
+    base64: "JWT payload is not valid base64url",
+    utf8: "JWT payload is not UTF-8 text",
+    not_object: "JWT payload is not a JSON object",
+    syntax: "JWT payload is not valid JSON",
+    deep: "JWT payload JSON is nested too deep (more than 64 levels)",
+};
+
+/// Decodes one base64url JSON part of a JWT into its text and time claims.
+fn json_part(segment: &[u8], part: &Part) -> Result<(String, json::Claims), DecodeError> {
+    if segment.is_empty() {
+        return Err(format_err(part.empty));
+    }
+    let bytes =
+        base64url::decode(segment).map_err(|_| err(DecodeErrorCode::BadBase64, part.base64))?;
+    let text = String::from_utf8(bytes).map_err(|_| err(DecodeErrorCode::BadUtf8, part.utf8))?;
+    let claims = json::parse_object(text.as_bytes()).map_err(|e| {
+        let message = match e {
+            json::Error::NotObject => part.not_object,
+            json::Error::TooDeep => part.deep,
+            _ => part.syntax,
+        };
+        err(DecodeErrorCode::BadJson, message)
+    })?;
+    Ok((text, claims))
+}
+
+/// The messages for one time claim.
+struct ClaimNames {
+    kind: &'static str,
+    range: &'static str,
+}
+
+const EXP: ClaimNames = ClaimNames {
+    kind: "JWT claim `exp` must be a number of seconds",
+    range: "JWT claim `exp` is out of range (negative or above 1e13 seconds)",
+};
+const IAT: ClaimNames = ClaimNames {
+    kind: "JWT claim `iat` must be a number of seconds",
+    range: "JWT claim `iat` is out of range (negative or above 1e13 seconds)",
+};
+const NBF: ClaimNames = ClaimNames {
+    kind: "JWT claim `nbf` must be a number of seconds",
+    range: "JWT claim `nbf` is out of range (negative or above 1e13 seconds)",
+};
+
+/// A time claim in milliseconds: absent, valid, or an error naming the claim.
+fn claim_ms(claim: Claim, names: &ClaimNames) -> Result<Option<f64>, DecodeError> {
+    match claim {
+        Claim::Absent => Ok(None),
+        Claim::NotNumber => Err(err(DecodeErrorCode::BadClaim, names.kind)),
+        Claim::Number(s) if (0.0..=MAX_SECONDS).contains(&s) => Ok(Some(s * 1000.0)),
+        Claim::Number(_) => Err(err(DecodeErrorCode::BadClaim, names.range)),
+    }
+}
+
+fn jwt(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+    // Exactly two dots: header, payload, and a signature that is not read.
+    let mut parts = token.splitn(3, |&b| b == b'.');
+    let header = parts.next().unwrap_or_default();
+    let payload = parts.next().unwrap_or_default();
+    if header.is_empty() {
+        return Err(format_err(HEADER.empty));
+    }
+    if payload.is_empty() {
+        return Err(format_err(PAYLOAD.empty));
+    }
+    json_part(header, &HEADER)?;
+    let (claims_json, claims) = json_part(payload, &PAYLOAD)?;
+    let expires_at_ms = claim_ms(claims.exp, &EXP)?;
+    let issued_at_ms = claim_ms(claims.iat, &IAT)?;
+    let not_before_ms = claim_ms(claims.nbf, &NBF)?;
+    if require_expiry && expires_at_ms.is_none() {
+        return Err(err(DecodeErrorCode::NoExpiry, "JWT has no `exp` claim"));
+    }
+    Ok(TokenInfo {
+        format: TokenFormat::Jwt,
+        expires_at_ms,
+        issued_at_ms,
+        not_before_ms,
+        claims_json,
+    })
+}
+
+/// A PubNub unsigned-integer field: absent, present and at most `max`, or an error.
+fn uint_field(
+    field: Field,
+    kind: &'static str,
+    max: u64,
+    range: &'static str,
+) -> Result<Option<u64>, DecodeError> {
+    match field {
+        Field::Absent => Ok(None),
+        Field::Uint(n) if n <= max => Ok(Some(n)),
+        Field::Uint(_) => Err(err(DecodeErrorCode::BadClaim, range)),
+        Field::Other => Err(err(DecodeErrorCode::BadClaim, kind)),
+    }
+}
+
+fn pubnub(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+    let bytes = base64url::decode(token).map_err(|_| NOT_A_TOKEN)?;
+    // Major type 5: a map. Anything else is some other kind of opaque token.
+    if bytes.first().is_none_or(|b| b >> 5 != 5) {
+        return Err(NOT_A_TOKEN);
+    }
+    let mut claims_json = String::with_capacity(bytes.len() * 2);
+    let [v, t, ttl] = cbor::map_to_json(&bytes, [b"v", b"t", b"ttl"], b"sig", &mut claims_json)?;
+    match v {
+        Field::Uint(2) => {}
+        Field::Absent => {
+            return Err(err(
+                DecodeErrorCode::BadVersion,
+                "PubNub token has no version field `v`",
+            ))
+        }
+        _ => {
+            return Err(err(
+                DecodeErrorCode::BadVersion,
+                "PubNub token version `v` is not 2",
+            ))
+        }
+    }
+    let t = uint_field(
+        t,
+        "PubNub token field `t` must be an unsigned integer of seconds",
+        MAX_SECONDS as u64,
+        "PubNub token field `t` is out of range (above 1e13 seconds)",
+    )?;
+    let ttl = uint_field(
+        ttl,
+        "PubNub token field `ttl` must be an unsigned integer of minutes",
+        (MAX_SECONDS as u64) / 60,
+        "PubNub token field `ttl` is out of range",
+    )?;
+    let issued_at_ms = t.map(|t| t as f64 * 1000.0);
+    let expires_at_ms = match (t, ttl) {
+        (Some(t), Some(ttl)) => Some((t as f64 + ttl as f64 * 60.0) * 1000.0),
+        _ => None,
+    };
+    if require_expiry {
+        if t.is_none() {
+            return Err(err(
+                DecodeErrorCode::NoExpiry,
+                "PubNub token has no `t` field",
+            ));
+        }
+        if ttl.is_none() {
+            return Err(err(
+                DecodeErrorCode::NoExpiry,
+                "PubNub token has no `ttl` field",
+            ));
+        }
+    }
+    Ok(TokenInfo {
+        format: TokenFormat::PubNub,
+        expires_at_ms,
+        issued_at_ms,
+        not_before_ms: None,
+        claims_json,
+    })
+}
