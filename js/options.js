@@ -22,7 +22,7 @@ export function checkTokens(t, where = 'tokens') {
   if (!isObject(t)) throw optionsError(`${where} must be an object like { accessToken, refreshToken }, not ${kind(t)}`);
   if (typeof t.accessToken !== 'string' || t.accessToken === '') throw optionsError(`${where}.accessToken must be a non-empty string`);
   if (t.refreshToken != null && typeof t.refreshToken !== 'string') throw optionsError(`${where}.refreshToken must be a string`);
-  for (const k of ['expiresAt', 'expiresIn']) {
+  for (const k of ['expiresAt', 'expiresIn', 'receivedAt']) {
     if (t[k] != null && !(typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0)) {
       throw optionsError(`${where}.${k} must be a non-negative number`);
     }

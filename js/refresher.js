@@ -16,6 +16,9 @@ const noop = () => {};
 
 const disposedError = () => makeError('FreshtokenError', 'disposed', 'this refresher was disposed');
 const num = (v) => (v == null ? undefined : v);
+const orNull = (v) => (Number.isNaN(v) ? null : v);
+// [state, expiresAt, nextRefreshAt, receivedAt, retryAt, failures], filled by Core.figures.
+const fig = new Float64Array(6);
 
 /** The error a caller gets when there is no session to take a token from. */
 function sessionError(state) {
@@ -61,17 +64,17 @@ export class Refresher {
   /** The current access token, or null. */
   get accessToken() { return this._access; }
   /** When the current token expires, ms since epoch (local clock), or null. */
-  get expiresAt() { return this._disposed ? null : num(this._core.expiresAt) ?? null; }
+  get expiresAt() { return this._disposed ? null : orNull(this._figures()[1]); }
   /** When the next refresh is planned, ms since epoch (local clock), or null. */
-  get nextRefreshAt() { return this._disposed ? null : num(this._core.nextRefreshAt) ?? null; }
+  get nextRefreshAt() { return this._disposed ? null : orNull(this._figures()[2]); }
   /** 'idle' | 'fresh' | 'refreshing' | 'expired' | 'logged-out' */
-  get state() { return this._disposed ? 'logged-out' : STATES[this._core.state]; }
+  get state() { return this._disposed ? 'logged-out' : STATES[this._figures()[0]]; }
 
   /** Takes new tokens (after login). Any refresh in flight is superseded. */
   setTokens(tokens) {
     this._alive();
     checkTokens(tokens, 'setTokens(tokens)');
-    this._apply(tokens, Date.now());
+    this._apply(tokens, tokens.receivedAt ?? Date.now());
   }
 
   _apply(t, receivedAt) {
@@ -93,7 +96,7 @@ export class Refresher {
     if (this._disposed) return Promise.reject(disposedError());
     if (this._inflight) return this._inflight;
     const ctx = { accessToken: this._access, refreshToken: this._core.refreshToken ?? null };
-    if (this._core.state === 0 && !this._transport.canRefresh(ctx)) return Promise.reject(sessionError('idle'));
+    if (this._figures()[0] === 0 && !this._transport.canRefresh(ctx)) return Promise.reject(sessionError('idle'));
     const ticket = this._core.begin();
     if (ticket < 0) return Promise.reject(sessionError(this.state));
     const p = this._runRefresh(ticket, ctx).finally(() => {
@@ -119,7 +122,7 @@ export class Refresher {
         this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
         throw sessionError('expired');
       }
-      this._events.emit('refresh-error', { error: publicError(err), retryIn: delay, attempt: this._core.failures });
+      this._events.emit('refresh-error', { error: publicError(err), retryIn: delay, attempt: this._figures()[5] });
       throw err;
     }
     if (this._disposed) throw disposedError();
@@ -254,7 +257,7 @@ export class Refresher {
 
   _onDue() {
     if (this._disposed) return;
-    const s = this._core.state;
+    const s = this._figures()[0];
     if (s === 0 || s === 1) this.refresh().catch(noop);
   }
 
@@ -272,6 +275,11 @@ export class Refresher {
         ...this._saved,
       });
     }
+  }
+
+  _figures() {
+    this._core.figures(fig);
+    return fig;
   }
 
   _scheduleDetail() {

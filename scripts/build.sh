@@ -31,7 +31,7 @@ else
   echo "build: cargo build --release (wasm32-unknown-unknown, std from source, panic=immediate-abort)"
   # -Cpanic=immediate-abort (TOOLCHAIN.md §6b): panics trap without a message, which is
   # why the wasm code must not panic at all.
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
     "${wasm_cargo[@]}" build --release --lib --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort
 

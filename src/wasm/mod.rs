@@ -5,3 +5,7 @@ mod core;
 mod decode;
 mod errors;
 mod timer;
+mod alloc;
+
+#[global_allocator]
+static ALLOC: alloc::SizeClasses = alloc::SizeClasses::new();
