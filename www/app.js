@@ -320,8 +320,11 @@ function showServer(state) {
   const sel = $('ttl-select');
   if (![...sel.options].some((o) => Number(o.value) === state.ttl)) sel.append(new Option(`${state.ttl} s`, String(state.ttl)));
   if (document.activeElement !== sel) sel.value = String(state.ttl);
-  $('srv-refresh').textContent = String(state.stats.refreshCalls);
-  $('srv-401').textContent = String(state.stats.api401);
+  // Counted from this page's sign-in: other tabs and sessions share the server.
+  if (session.refresher && !session.serverBase) session.serverBase = { ...state.stats };
+  const base = session.serverBase ?? state.stats;
+  $('srv-refresh').textContent = String(state.stats.refreshCalls - base.refreshCalls);
+  $('srv-401').textContent = String(state.stats.api401 - base.api401);
 }
 
 async function pollServer() {
@@ -360,6 +363,7 @@ async function startSession(tokens) {
     return false;
   }
   session.refresher = r;
+  session.serverBase = null;
   session.tokenId = null;
   session.endedByUs = false;
   const offs = session.offs;
@@ -454,7 +458,6 @@ function wire() {
     await control({ action: 'expire-now' });
     timeline.mark('expire');
     logEvent('server', 'signing key rotated: the current token is now rejected (the next request gets a 401 and is retried)');
-    tracked(`GET ${API_PATH}`, API_PATH);
   });
   $('btn-revoke').addEventListener('click', async () => {
     const rec = await tracked('POST /auth/revoke', '/auth/revoke', { method: 'POST' });
@@ -499,7 +502,7 @@ async function main() {
     $('boot').dataset.error = 'true';
     return;
   }
-  timeline = new SessionTimeline($('timeline'));
+  timeline = new SessionTimeline($('timeline'), { pastMs: 30_000, futureMs: 6_000 });
   wire();
   renderCounters();
   await pollServer();
