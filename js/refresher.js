@@ -9,6 +9,7 @@ import { makeTransport } from './transport.js';
 import { authorizedFetch } from './request.js';
 import { originOf } from './origins.js';
 import { openStorage } from './storage.js';
+import { TabSync, tabsSupported } from './tabs.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol('freshtoken.original');
@@ -48,10 +49,12 @@ export class Refresher {
     this._transport = makeTransport(opts, () => this._baseFetch());
     this._store = openStorage(opts.storage, opts.storageKey);
     this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => this._onDue());
+    this._tabs = opts.crossTab && tabsSupported() ? this._joinTabs() : null;
 
     const saved = opts.tokens ? null : this._store?.load();
     if (opts.tokens) this.setTokens(opts.tokens);
-    else if (saved) this._apply(saved, saved.receivedAt);
+    else if (saved) this._adopt(saved, false);
+    this._tabs?.hello();
 
     // Re-check the schedule when the page wakes up; retry at once when back online.
     this._onWake = () => { if (!this._disposed) this._core.recheck(); };
@@ -74,7 +77,9 @@ export class Refresher {
   setTokens(tokens) {
     this._alive();
     checkTokens(tokens, 'setTokens(tokens)');
+    if (this._tabs) this._tabs.gen = this._tabs.next();
     this._apply(tokens, tokens.receivedAt ?? Date.now());
+    if (this._tabs) this._tabs.announce(this._record());
   }
 
   _apply(t, receivedAt) {
@@ -82,6 +87,45 @@ export class Refresher {
     this._saved = { expiresAt: num(t.expiresAt), expiresIn: num(t.expiresIn), receivedAt };
     this._sync();
     this._events.emit('schedule', this._scheduleDetail());
+  }
+
+  // A session record from storage or another tab.
+  _adopt(rec, fromOtherTab) {
+    if (this._tabs && typeof rec.gen === 'number') this._tabs.gen = Math.max(this._tabs.gen, rec.gen);
+    this._apply(rec, typeof rec.receivedAt === 'number' ? rec.receivedAt : Date.now());
+    if (fromOtherTab) this._events.emit('refresh', { ...this._scheduleDetail(), fromOtherTab: true });
+  }
+
+  // Cross-tab wiring: the refresh runs under the tabs' lock and its result is published
+  // to storage and the other tabs before the lock is released.
+  _joinTabs() {
+    const tabs = new TabSync(this._opts.storageKey, {
+      record: () => this._record(),
+      stored: () => this._store?.load() ?? null,
+      adopt: (rec) => { if (!this._disposed) this._adopt(rec, true); },
+      logout: () => this._logout(false),
+      expire: (reason) => this._endSession(reason, false),
+    }, this._opts.refreshTimeoutMs + 5000);
+    const inner = this._transport;
+    const viaTabs = (ctx, signal) => tabs.exclusive(
+      // The refresh token may have changed while this tab waited: read it now.
+      () => inner({ accessToken: this._access, refreshToken: this._core.refreshToken ?? null }, signal),
+      (tokens, gen) => {
+        tokens.receivedAt = Date.now();
+        const rec = {
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken ?? this._core.refreshToken ?? undefined,
+          expiresAt: tokens.expiresAt,
+          expiresIn: tokens.expiresIn,
+          receivedAt: tokens.receivedAt,
+          gen,
+        };
+        this._store?.save(rec);
+        tabs.announce(rec);
+      });
+    viaTabs.canRefresh = inner.canRefresh;
+    this._transport = viaTabs;
+    return tabs;
   }
 
   /** A token not past its refresh point; refreshes first if needed. */
@@ -126,13 +170,13 @@ export class Refresher {
       throw err;
     }
     if (this._disposed) throw disposedError();
-    const now = Date.now();
-    if (!this._core.succeed(ticket, tokens.accessToken, tokens.refreshToken, tokens.expiresAt, tokens.expiresIn, now)) {
+    const now = tokens.receivedAt ?? Date.now();
+    if (!this._core.succeed(ticket, tokens.accessToken, tokens.refreshToken, num(tokens.expiresAt), num(tokens.expiresIn), now)) {
       return this._afterStale();
     }
-    this._saved = { expiresAt: tokens.expiresAt, expiresIn: tokens.expiresIn, receivedAt: now };
+    this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: now };
     this._sync();
-    const detail = this._scheduleDetail();
+    const detail = tokens.adopted ? { ...this._scheduleDetail(), fromOtherTab: true } : this._scheduleDetail();
     this._events.emit('refresh', detail);
     this._events.emit('schedule', detail);
     return this._access;
@@ -177,12 +221,17 @@ export class Refresher {
     return this._events.on(event, listener);
   }
 
-  /** Clears tokens and timers. */
+  /** Clears tokens and timers (in every tab, with `crossTab`). */
   logout() {
+    this._logout(true);
+  }
+
+  _logout(tellTabs) {
     if (this._disposed) return;
     const had = this._core.logout();
     this._sync();
     this._store?.clear();
+    if (tellTabs) this._tabs?.logout();
     if (had) this._events.emit('logout', {});
   }
 
@@ -195,6 +244,7 @@ export class Refresher {
     globalThis.removeEventListener?.('focus', this._onWake);
     globalThis.document?.removeEventListener?.('visibilitychange', this._onWake);
     this._abort.abort(disposedError());
+    this._tabs?.close();
     this._events.clear();
     this._core.free();
     this._access = null;
@@ -235,16 +285,17 @@ export class Refresher {
   }
 
   /** The session is over: told once, through every channel the app chose. */
-  _endSession(reason) {
+  _endSession(reason, tellTabs = true) {
     if (this._disposed || !this._core.expire()) return;
     this._sync();
-    this._sessionEnded(reason);
+    this._sessionEnded(reason, tellTabs);
   }
 
   // --- internals ------------------------------------------------------------------
 
-  _sessionEnded(reason) {
+  _sessionEnded(reason, tellTabs = true) {
     this._store?.clear();
+    if (tellTabs) this._tabs?.expired(reason);
     const info = { reason };
     this._events.emit('session-expired', info);
     if (this._opts.onSessionExpired) {
@@ -268,13 +319,18 @@ export class Refresher {
 
   _sync() {
     this._access = this._core.accessToken ?? null;
-    if (this._store && this._access !== null) {
-      this._store.save({
-        accessToken: this._access,
-        refreshToken: this._core.refreshToken ?? undefined,
-        ...this._saved,
-      });
-    }
+    if (this._store && this._access !== null) this._store.save(this._record());
+  }
+
+  /** The session as stored and shared between tabs, or null. */
+  _record() {
+    if (this._access === null) return null;
+    return {
+      accessToken: this._access,
+      refreshToken: this._core.refreshToken ?? undefined,
+      ...this._saved,
+      gen: this._tabs ? this._tabs.gen : 0,
+    };
   }
 
   _figures() {
