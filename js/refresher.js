@@ -257,18 +257,28 @@ export class Refresher {
     return this._origins.has(originOf(input));
   }
 
-  /** The token for a request, waiting for/starting a refresh when due; null without a session. */
+  /**
+   * The token for a request, waiting for/starting a refresh when due; null without a
+   * session. While refreshes fail transiently and the token has expired, it waits for the
+   * backoff's next attempts, up to `refreshTimeoutMs`, then fails with the last error.
+   */
   async _tokenForRequest() {
     if (this._disposed) return null;
     if (this._inflight === null && !this._core.needsRefresh(Date.now())) return this._access;
-    try {
-      return await this.refresh();
-    } catch (err) {
-      if (this._disposed) return null;
-      // A transient failure with a token still valid: use it.
-      if (this._core.usable(Date.now())) return this._access;
-      if (err && err.name === 'SessionError') return null;
-      throw err;
+    const deadline = Date.now() + this._opts.refreshTimeoutMs;
+    for (;;) {
+      try {
+        return await this.refresh();
+      } catch (err) {
+        if (this._disposed) return null;
+        // A transient failure with a token still valid: use it.
+        if (this._core.usable(Date.now())) return this._access;
+        if (err && err.name === 'SessionError') return null;
+        const retryAt = this._figures()[4];
+        const wait = (Number.isNaN(retryAt) ? 0 : retryAt) - Date.now();
+        if (Date.now() + wait >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      }
     }
   }
 

@@ -12,6 +12,7 @@ mod base64url;
 mod cbor;
 pub mod error;
 mod json;
+pub mod refresher;
 pub mod schedule;
 pub mod session;
 pub mod token;
@@ -20,4 +21,5 @@ pub mod token;
 mod wasm;
 
 pub use error::{DecodeError, DecodeErrorCode};
+pub use refresher::{Refresher, RefreshContext, TokenError};
 pub use token::{decode, inspect, TokenFormat, TokenInfo};

@@ -1,0 +1,668 @@
+//! An async [`Refresher`] for Rust apps: Leptos, Yew, Dioxus, or anything with an executor.
+//!
+//! It is the same session as the npm package's (the [`Session`] state machine, the 80%
+//! schedule, the backoff), driven by futures instead of JS promises:
+//!
+//! - [`Refresher::access_token`] gives a token that is not past its refresh point,
+//!   refreshing first when it is;
+//! - [`Refresher::refresh`] is single-flight: every caller while a refresh is in flight
+//!   awaits the same call, which runs once, however many futures poll it and whichever of
+//!   them is dropped;
+//! - [`Refresher::keep_fresh`] is the timer: a future that refreshes at each refresh point
+//!   and each end of a backoff, sleeping through the `sleep` function you give it in steps
+//!   of at most [`MAX_STEP_MS`] (so a 30-day token never overflows `setTimeout`, and a
+//!   laptop waking from sleep is noticed within one step).
+//!
+//! Nothing here is tied to the browser: the clock, the refresh call and the sleep are
+//! yours, so it runs (and is tested) on any target.
+//!
+//! # Example
+//! A Leptos / Yew / Dioxus app on `wasm32` (with `gloo-net` for HTTP and `gloo-timers`
+//! with its `futures` feature for sleeping; `wasm_bindgen_futures::spawn_local` to run the
+//! timer):
+//! ```ignore
+//! use freshtoken::refresher::{Refresher, RefreshContext};
+//! use freshtoken::schedule::Policy;
+//! use freshtoken::session::{Failure, Grant};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Answer { #[serde(rename = "accessToken")] access: String, #[serde(rename = "expiresIn")] expires_in: Option<f64> }
+//!
+//! async fn call_refresh(ctx: RefreshContext) -> Result<Grant, Failure> {
+//!     let res = gloo_net::http::Request::post("/api/auth/refresh")
+//!         .json(&serde_json::json!({ "refreshToken": ctx.refresh_token }))
+//!         .map_err(|_| Failure::Transient { retry_after_ms: None })?
+//!         .send().await
+//!         .map_err(|_| Failure::Transient { retry_after_ms: None })?;
+//!     match res.status() {
+//!         400 | 401 | 403 => Err(Failure::Rejected),
+//!         200..=299 => {
+//!             let a: Answer = res.json().await.map_err(|_| Failure::Transient { retry_after_ms: None })?;
+//!             Ok(Grant { access_token: a.access, expires_in_s: a.expires_in, ..Default::default() })
+//!         }
+//!         _ => Err(Failure::Transient { retry_after_ms: None }),
+//!     }
+//! }
+//!
+//! let refresher = Refresher::new(Policy::default(), || js_sys::Date::now(), call_refresh);
+//! refresher.set_tokens(Grant { access_token: login.access, refresh_token: Some(login.refresh), ..Default::default() });
+//! refresher.on_session_expired(|reason| leptos_router::use_navigate()("/login", Default::default()));
+//! let timer = refresher.clone();
+//! wasm_bindgen_futures::spawn_local(async move {
+//!     timer.keep_fresh(|ms| gloo_timers::future::TimeoutFuture::new(ms)).await
+//! });
+//! // Before each API call:
+//! let token = refresher.access_token().await?;
+//! ```
+//! On the host, with any executor:
+//! ```
+//! use freshtoken::refresher::{Refresher, TokenError};
+//! use freshtoken::schedule::Policy;
+//! use freshtoken::session::{Failure, Grant, State};
+//! use std::future::Future;
+//! use std::task::{Context, Poll, Waker};
+//!
+//! let r = Refresher::new(Policy::default(), || 1_000.0, |ctx| async move {
+//!     assert_eq!(ctx.refresh_token.as_deref(), Some("r1"));
+//!     Ok::<_, Failure>(Grant { access_token: "a2".into(), expires_in_s: Some(60.0), ..Default::default() })
+//! });
+//! r.set_tokens(Grant { access_token: "a1".into(), refresh_token: Some("r1".into()), expires_in_s: Some(0.0), ..Default::default() });
+//! // The token is past its refresh point: access_token() refreshes first.
+//! let mut fut = std::pin::pin!(r.access_token());
+//! let token = match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+//!     Poll::Ready(t) => t,
+//!     Poll::Pending => unreachable!("the refresh above answers at once"),
+//! };
+//! assert_eq!(token, Ok("a2".to_string()));
+//! assert_eq!(r.state(), State::Fresh);
+//! assert_eq!(r.next_refresh_at(), Some(1_000.0 + 48_000.0));
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use crate::schedule::{next_wake, Policy, Wake as Step};
+use crate::session::{BeginError, Failure, FailureOutcome, Grant, Session, State, Ticket};
+
+pub use crate::schedule::MAX_STEP_MS;
+
+/// What the refresh call gets: the tokens held when it starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefreshContext {
+    /// The access token held (possibly expired), e.g. for sanic-jwt's `Authorization` header.
+    pub access_token: Option<String>,
+    /// The refresh token held.
+    pub refresh_token: Option<String>,
+}
+
+/// Why no token could be given.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// No tokens were ever set.
+    NoSession,
+    /// The server refused to refresh: the user must log in again.
+    Expired,
+    /// The app logged out.
+    LoggedOut,
+    /// The refresh failed transiently (network, 5xx, ...) and the token held has expired;
+    /// the session is kept and retried after `retry_in_ms`.
+    Transient {
+        /// When the backoff retries, ms from the failure.
+        retry_in_ms: f64,
+    },
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::NoSession => f.write_str("there is no session: set tokens after login"),
+            TokenError::Expired => f.write_str("the session has expired: the user must log in again"),
+            TokenError::LoggedOut => f.write_str("the session was logged out"),
+            TokenError::Transient { retry_in_ms } => {
+                write!(f, "the refresh failed for now and the token has expired; retrying in {retry_in_ms} ms")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+type BoxedRefresh = Pin<Box<dyn Future<Output = Result<Grant, Failure>>>>;
+type Outcome = Result<String, TokenError>;
+
+/// Wakes every future awaiting one refresh, whichever of them polled it last.
+struct WakeAll(Mutex<Vec<Waker>>);
+
+impl WakeAll {
+    fn add(&self, waker: &Waker) {
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+}
+
+impl Wake for WakeAll {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let list = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in list {
+            w.wake();
+        }
+    }
+}
+
+/// The refresh in flight: the one call, and the slot its outcome lands in.
+struct Flight {
+    ticket: Ticket,
+    call: Option<BoxedRefresh>,
+    slot: Rc<RefCell<Option<Outcome>>>,
+    wakers: Arc<WakeAll>,
+}
+
+impl Flight {
+    fn settle(self, outcome: Outcome) {
+        *self.slot.borrow_mut() = Some(outcome);
+        self.wakers.wake_by_ref();
+    }
+}
+
+type RefreshFn = Box<dyn Fn(RefreshContext) -> BoxedRefresh>;
+
+struct Inner {
+    session: RefCell<Session>,
+    clock: Box<dyn Fn() -> f64>,
+    call: RefreshFn,
+    flight: RefCell<Option<Flight>>,
+    rng: Cell<u64>,
+    on_expired: RefCell<Vec<Rc<dyn Fn(&str)>>>,
+}
+
+/// One session, refreshed on time and shared by every caller. Cloning gives another
+/// handle to the same session.
+#[derive(Clone)]
+pub struct Refresher {
+    inner: Rc<Inner>,
+}
+
+impl fmt::Debug for Refresher {
+    /// Shows the state and times, never a token.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refresher")
+            .field("state", &self.state())
+            .field("expires_at", &self.expires_at())
+            .field("next_refresh_at", &self.next_refresh_at())
+            .finish()
+    }
+}
+
+impl Refresher {
+    /// A refresher with no session yet. `clock` gives the local time in ms since epoch
+    /// (`js_sys::Date::now` in a browser); `refresh` makes the refresh call, answering
+    /// [`Failure::Rejected`] when the server refuses the session (400/401/403) and
+    /// [`Failure::Transient`] for anything that may pass (network, timeout, 5xx, 429).
+    pub fn new<F, Fut>(policy: Policy, clock: impl Fn() -> f64 + 'static, refresh: F) -> Refresher
+    where
+        F: Fn(RefreshContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Grant, Failure>> + 'static,
+    {
+        let seed = clock().to_bits() | 1;
+        Refresher {
+            inner: Rc::new(Inner {
+                session: RefCell::new(Session::new(policy)),
+                clock: Box::new(clock),
+                call: Box::new(move |ctx| Box::pin(refresh(ctx))),
+                flight: RefCell::new(None),
+                rng: Cell::new(seed),
+                on_expired: RefCell::new(Vec::new()),
+            }),
+        }
+    }
+
+    fn now(&self) -> f64 {
+        (self.inner.clock)()
+    }
+
+    /// A uniform sample in [0, 1) for the backoff's jitter (xorshift64).
+    fn random(&self) -> f64 {
+        let mut x = self.inner.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.inner.rng.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Takes new tokens (after login). A refresh in flight is superseded: its callers get
+    /// these tokens.
+    pub fn set_tokens(&self, tokens: Grant) {
+        let token = tokens.access_token.clone();
+        self.inner.session.borrow_mut().set_tokens(tokens, self.now());
+        self.settle_flight(Ok(token));
+    }
+
+    /// Ends the session; callers awaiting a refresh get [`TokenError::LoggedOut`].
+    pub fn logout(&self) {
+        self.inner.session.borrow_mut().logout();
+        self.settle_flight(Err(TokenError::LoggedOut));
+    }
+
+    fn settle_flight(&self, outcome: Outcome) {
+        let flight = self.inner.flight.borrow_mut().take();
+        if let Some(flight) = flight {
+            flight.settle(outcome);
+        }
+    }
+
+    /// Calls `f` (with the reason, `"refresh-rejected"`) when the server ends the session.
+    pub fn on_session_expired(&self, f: impl Fn(&str) + 'static) {
+        self.inner.on_expired.borrow_mut().push(Rc::new(f));
+    }
+
+    /// Where the session stands.
+    pub fn state(&self) -> State {
+        self.inner.session.borrow().state()
+    }
+
+    /// The access token held, without refreshing (may be past its refresh point).
+    pub fn current_token(&self) -> Option<String> {
+        self.inner.session.borrow().access_token().map(str::to_owned)
+    }
+
+    /// When the token held expires, ms since epoch on the local clock.
+    pub fn expires_at(&self) -> Option<f64> {
+        self.inner.session.borrow().expires_at()
+    }
+
+    /// When the next refresh is planned, ms since epoch on the local clock.
+    pub fn next_refresh_at(&self) -> Option<f64> {
+        self.inner.session.borrow().next_refresh_at()
+    }
+
+    /// Forces a refresh. Every call while one is in flight shares it: one call to the
+    /// server, one outcome for all.
+    pub fn refresh(&self) -> Refresh {
+        if let Some(flight) = self.inner.flight.borrow().as_ref() {
+            return Refresh { inner: self.inner.clone(), slot: flight.slot.clone() };
+        }
+        let slot = Rc::new(RefCell::new(None));
+        let begun = self.inner.session.borrow_mut().begin_refresh();
+        match begun {
+            Ok(ticket) => {
+                let ctx = {
+                    let s = self.inner.session.borrow();
+                    RefreshContext {
+                        access_token: s.access_token().map(str::to_owned),
+                        refresh_token: s.refresh_token().map(str::to_owned),
+                    }
+                };
+                let call = (self.inner.call)(ctx);
+                *self.inner.flight.borrow_mut() = Some(Flight {
+                    ticket,
+                    call: Some(call),
+                    slot: slot.clone(),
+                    wakers: Arc::new(WakeAll(Mutex::new(Vec::new()))),
+                });
+            }
+            Err(BeginError::Over | BeginError::InFlight) => {
+                *slot.borrow_mut() = Some(Err(self.over_error()));
+            }
+        }
+        Refresh { inner: self.inner.clone(), slot }
+    }
+
+    fn over_error(&self) -> TokenError {
+        match self.state() {
+            State::LoggedOut => TokenError::LoggedOut,
+            State::Idle => TokenError::NoSession,
+            _ => TokenError::Expired,
+        }
+    }
+
+    /// A token not past its refresh point, refreshing first when needed. While refreshes
+    /// fail transiently, a token that has not yet expired is still given.
+    pub async fn access_token(&self) -> Result<String, TokenError> {
+        let needs = {
+            let s = self.inner.session.borrow();
+            s.access_token().is_none() || s.needs_refresh(self.now()) || self.inner.flight.borrow().is_some()
+        };
+        if !needs {
+            if let Some(token) = self.current_token() {
+                return Ok(token);
+            }
+        }
+        if self.state() == State::Idle && self.current_token().is_none() && self.inner.flight.borrow().is_none() {
+            return Err(TokenError::NoSession);
+        }
+        match self.refresh().await {
+            Ok(token) => Ok(token),
+            Err(err @ TokenError::Transient { .. }) => {
+                let s = self.inner.session.borrow();
+                match s.access_token() {
+                    Some(token) if s.is_usable(self.now()) => Ok(token.to_owned()),
+                    _ => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Keeps the session fresh: refreshes at each refresh point and each end of a backoff,
+    /// sleeping with `sleep(ms)` (at most [`MAX_STEP_MS`] at a time) in between. Ends when
+    /// the session expires or is logged out. Spawn it once per session.
+    pub async fn keep_fresh<S, SF>(&self, sleep: S)
+    where
+        S: Fn(u32) -> SF,
+        SF: Future<Output = ()>,
+    {
+        loop {
+            let (state, due) = {
+                let s = self.inner.session.borrow();
+                (s.state(), s.due())
+            };
+            if matches!(state, State::Expired | State::LoggedOut) {
+                return;
+            }
+            match due.map(|d| next_wake(d, self.now())) {
+                Some(Step::Fire) => {
+                    let _ = self.refresh().await;
+                }
+                Some(Step::Sleep(ms)) => sleep(ms).await,
+                None => sleep(MAX_STEP_MS).await,
+            }
+        }
+    }
+
+    /// Drives the flight whose outcome lands in `slot`, if it is still the one in flight.
+    fn poll_flight(&self, slot: &Rc<RefCell<Option<Outcome>>>, cx: &mut Context<'_>) {
+        let (mut call, wakers, ticket) = {
+            let mut guard = self.inner.flight.borrow_mut();
+            let Some(flight) = guard.as_mut().filter(|f| Rc::ptr_eq(&f.slot, slot)) else { return };
+            flight.wakers.add(cx.waker());
+            // None: it is being polled further up this very stack; the waker is registered.
+            let Some(call) = flight.call.take() else { return };
+            (call, flight.wakers.clone(), flight.ticket)
+        };
+        let waker = Waker::from(wakers);
+        let polled = call.as_mut().poll(&mut Context::from_waker(&waker));
+        match polled {
+            Poll::Pending => {
+                if let Some(flight) = self.inner.flight.borrow_mut().as_mut().filter(|f| Rc::ptr_eq(&f.slot, slot)) {
+                    flight.call = Some(call);
+                }
+            }
+            Poll::Ready(answer) => self.land(ticket, answer),
+        }
+    }
+
+    /// A refresh call answered: the session takes it, and every waiter gets the outcome.
+    fn land(&self, ticket: Ticket, answer: Result<Grant, Failure>) {
+        let now = self.now();
+        let (outcome, expired) = {
+            let mut s = self.inner.session.borrow_mut();
+            match answer {
+                Ok(grant) => {
+                    let token = grant.access_token.clone();
+                    if s.refresh_succeeded(ticket, grant, now) {
+                        (Ok(token), false)
+                    } else {
+                        (s.access_token().map(str::to_owned).ok_or(TokenError::Expired), false)
+                    }
+                }
+                Err(failure) => match s.refresh_failed(ticket, failure, now, self.random()) {
+                    FailureOutcome::RetryIn(ms) => (Err(TokenError::Transient { retry_in_ms: ms }), false),
+                    FailureOutcome::Expired => (Err(TokenError::Expired), true),
+                    FailureOutcome::Stale => (s.access_token().map(str::to_owned).ok_or(TokenError::Expired), false),
+                },
+            }
+        };
+        self.settle_flight(outcome);
+        if expired {
+            let listeners: Vec<_> = self.inner.on_expired.borrow().iter().cloned().collect();
+            for f in listeners {
+                f("refresh-rejected");
+            }
+        }
+    }
+}
+
+/// The future of [`Refresher::refresh`]: the shared outcome of the one refresh in flight.
+#[must_use = "a refresh does nothing until awaited"]
+pub struct Refresh {
+    inner: Rc<Inner>,
+    slot: Rc<RefCell<Option<Outcome>>>,
+}
+
+impl Future for Refresh {
+    type Output = Result<String, TokenError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(outcome) = self.slot.borrow().as_ref() {
+            return Poll::Ready(outcome.clone());
+        }
+        let r = Refresher { inner: self.inner.clone() };
+        r.poll_flight(&self.slot, cx);
+        match self.slot.borrow().as_ref() {
+            Some(outcome) => Poll::Ready(outcome.clone()),
+            None => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A refresh answer the test releases by hand.
+    #[derive(Clone, Default)]
+    struct Gate(Rc<RefCell<(Option<Result<Grant, Failure>>, Option<Waker>)>>);
+
+    impl Gate {
+        fn open(&self, answer: Result<Grant, Failure>) {
+            let mut g = self.0.borrow_mut();
+            g.0 = Some(answer);
+            if let Some(w) = g.1.take() {
+                w.wake();
+            }
+        }
+    }
+
+    impl Future for Gate {
+        type Output = Result<Grant, Failure>;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let mut g = self.0.borrow_mut();
+            match g.0.take() {
+                Some(a) => Poll::Ready(a),
+                None => {
+                    g.1 = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        }
+    }
+
+    struct Counter(std::sync::atomic::AtomicUsize);
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn poll<F: Future>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(waker))
+    }
+
+    fn grant(token: &str, secs: f64) -> Grant {
+        Grant { access_token: token.into(), refresh_token: Some(format!("r-{token}")), expires_in_s: Some(secs), ..Default::default() }
+    }
+
+    /// A refresher at a clock the test moves, whose calls are gates the test opens.
+    fn rig() -> (Refresher, Rc<Cell<f64>>, Rc<RefCell<VecDeque<(RefreshContext, Gate)>>>) {
+        let clock = Rc::new(Cell::new(1_000_000.0));
+        let calls = Rc::new(RefCell::new(VecDeque::new()));
+        let (c, k) = (clock.clone(), calls.clone());
+        let r = Refresher::new(Policy::default(), move || c.get(), move |ctx| {
+            let gate = Gate::default();
+            k.borrow_mut().push_back((ctx, gate.clone()));
+            gate
+        });
+        (r, clock, calls)
+    }
+
+    #[test]
+    fn a_fresh_token_is_given_without_a_refresh() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = std::pin::pin!(r.access_token());
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Ok("a1".into())));
+        assert!(calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn concurrent_callers_share_one_refresh_and_all_are_woken() {
+        let (r, clock, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        clock.set(clock.get() + 80_000.0);
+        let counter = Arc::new(Counter(0.into()));
+        let waker = Waker::from(counter.clone());
+        let mut futs: Vec<_> = (0..100).map(|_| Box::pin(r.access_token())).collect();
+        for f in &mut futs {
+            assert!(poll(f.as_mut(), &waker).is_pending());
+        }
+        assert_eq!(calls.borrow().len(), 1, "one refresh call for 100 callers");
+        assert_eq!(r.state(), State::Refreshing);
+        let (ctx, gate) = calls.borrow_mut().pop_front().unwrap();
+        assert_eq!(ctx.refresh_token.as_deref(), Some("r-a1"));
+        gate.open(Ok(grant("a2", 100.0)));
+        assert!(counter.0.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the waiters were woken");
+        for f in &mut futs {
+            assert_eq!(poll(f.as_mut(), &waker), Poll::Ready(Ok("a2".into())));
+        }
+        assert!(calls.borrow().is_empty());
+        assert_eq!(r.next_refresh_at(), Some(clock.get() + 80_000.0));
+    }
+
+    #[test]
+    fn the_refresh_runs_on_when_the_future_that_started_it_is_dropped() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        let mut first = Box::pin(r.refresh());
+        assert!(poll(first.as_mut(), Waker::noop()).is_pending());
+        drop(first);
+        let mut second = std::pin::pin!(r.refresh());
+        assert!(poll(second.as_mut(), Waker::noop()).is_pending());
+        assert_eq!(calls.borrow().len(), 1, "the second caller joined the same call");
+        calls.borrow().front().unwrap().1.open(Ok(grant("a2", 10.0)));
+        assert_eq!(poll(second.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+    }
+
+    #[test]
+    fn a_transient_failure_keeps_a_usable_token_and_backs_off() {
+        let (r, clock, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        clock.set(clock.get() + 85_000.0);
+        let mut f = Box::pin(r.access_token());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().front().unwrap().1.open(Err(Failure::Transient { retry_after_ms: Some(2_000.0) }));
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Ok("a1".into())), "still good for 15 s");
+        assert_eq!(r.state(), State::Fresh);
+        // Past expiry, the transient error is given: the session is kept.
+        clock.set(clock.get() + 20_000.0);
+        let mut f = Box::pin(r.access_token());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().get(1).unwrap().1.open(Err(Failure::Transient { retry_after_ms: None }));
+        match poll(f.as_mut(), Waker::noop()) {
+            Poll::Ready(Err(TokenError::Transient { retry_in_ms })) => assert!((1_600.0..=4_800.0).contains(&retry_in_ms)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(r.current_token().as_deref(), Some("a1"));
+    }
+
+    #[test]
+    fn a_rejection_expires_the_session_once_and_tells_the_app() {
+        let (r, _, calls) = rig();
+        let told = Rc::new(RefCell::new(Vec::new()));
+        let t = told.clone();
+        r.on_session_expired(move |reason| t.borrow_mut().push(reason.to_owned()));
+        r.set_tokens(grant("a1", 100.0));
+        let mut a = Box::pin(r.refresh());
+        let mut b = Box::pin(r.refresh());
+        assert!(poll(a.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().front().unwrap().1.open(Err(Failure::Rejected));
+        assert_eq!(poll(a.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::Expired)));
+        assert_eq!(poll(b.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::Expired)));
+        assert_eq!(*told.borrow(), ["refresh-rejected"]);
+        assert_eq!((r.state(), r.current_token()), (State::Expired, None));
+        let mut again = std::pin::pin!(r.access_token());
+        assert_eq!(poll(again.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::Expired)));
+        assert_eq!(calls.borrow().len(), 1, "no refresh after the session ended");
+    }
+
+    #[test]
+    fn new_tokens_or_logout_settle_the_refresh_in_flight() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        r.set_tokens(grant("login", 100.0));
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Ok("login".into())));
+        calls.borrow().front().unwrap().1.open(Ok(grant("late", 10.0)));
+        assert_eq!(r.current_token().as_deref(), Some("login"), "the late answer is dropped");
+
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        r.logout();
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::LoggedOut)));
+        assert_eq!(r.state(), State::LoggedOut);
+    }
+
+    #[test]
+    fn without_tokens_there_is_no_session() {
+        let (r, _, calls) = rig();
+        let mut f = std::pin::pin!(r.access_token());
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::NoSession)));
+        assert!(calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn keep_fresh_sleeps_in_capped_steps_then_refreshes_at_80_percent() {
+        // A 30-day token: every sleep is at most MAX_STEP_MS, never one overflowing delay.
+        let (r, clock, calls) = rig();
+        let start = clock.get();
+        r.set_tokens(grant("a1", 30.0 * 86_400.0));
+        let slept = Rc::new(Cell::new(0u64));
+        let (c, s) = (clock.clone(), slept.clone());
+        let sleep = move |ms: u32| {
+            assert!(ms <= MAX_STEP_MS && ms > 0);
+            c.set(c.get() + ms as f64);
+            s.set(s.get() + 1);
+            std::future::ready(())
+        };
+        let mut timer = Box::pin(r.keep_fresh(sleep));
+        assert!(poll(timer.as_mut(), Waker::noop()).is_pending(), "waiting on the refresh call");
+        assert_eq!(calls.borrow().len(), 1);
+        assert!(clock.get() >= start + 0.8 * 30.0 * 86_400_000.0);
+        assert!(slept.get() >= (0.8 * 30.0 * 86_400_000.0 / MAX_STEP_MS as f64) as u64);
+        // The session is revoked: the timer ends.
+        calls.borrow().front().unwrap().1.open(Err(Failure::Rejected));
+        assert_eq!(poll(timer.as_mut(), Waker::noop()), Poll::Ready(()));
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_token() {
+        let (r, _, _) = rig();
+        r.set_tokens(grant("secret-token-value", 100.0));
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("secret-token-value"), "{shown}");
+        assert!(shown.contains("Fresh"));
+    }
+}
