@@ -1,0 +1,1 @@
+export { jwtDecode } from 'jwt-decode';

@@ -1,0 +1,1 @@
+export { default as Keycloak } from 'keycloak-js';

@@ -1,0 +1,341 @@
+// Runs in the bench page (bundled by esbuild into bench/out/page.js, beside the wasm).
+// Each export is one measurement; bench/run.mjs calls them through page.evaluate and
+// does the statistics. Times are performance.now() in a cross-origin-isolated page
+// (5 us resolution). No token is ever logged or returned.
+import init, { createRefresher, decodeToken } from '../../js/index.js';
+import glueInit from '../../pkg/freshtoken.js';
+import { jwtDecode } from 'jwt-decode';
+import axios from 'axios';
+import { createAuthRefresh } from 'axios-auth-refresh';
+
+const ECHO = '/api/echo';
+const nativeFetch = globalThis.fetch;
+let wasmExports = null;
+
+export async function setup() {
+  await init();
+  // The glue's init is idempotent and returns the instance's exports: its memory included.
+  wasmExports = await glueInit();
+}
+
+/** The wasm linear memory's size in bytes. */
+export const wasmMemoryBytes = () => wasmExports.memory.buffer.byteLength;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function getJson(path, init) {
+  const res = await nativeFetch(path, init);
+  return res.json();
+}
+const mint = (life = 3600) => getJson(`/bench/mint?life=${life}`);
+const expiredSession = () => getJson('/bench/expired');
+const counters = () => getJson('/bench/counters');
+const reset = () => getJson('/bench/reset', { method: 'POST' });
+
+// --- P2: per-request overhead -----------------------------------------------------------
+
+/** The anchor: an axios instance with axios-auth-refresh, set up as its README shows. */
+function axiosWithAuthRefresh(accessToken, refreshToken) {
+  let token = accessToken;
+  const api = axios.create();
+  api.interceptors.request.use((config) => {
+    config.headers.Authorization = `Bearer ${token}`;
+    return config;
+  });
+  createAuthRefresh(api, (failed) => axios.post('/auth/refresh', { refreshToken }).then((res) => {
+    token = res.data.accessToken;
+    failed.response.config.headers.Authorization = `Bearer ${token}`;
+  }));
+  return api;
+}
+
+/** The four ways to send an authorized GET, each resolving once the body is read. */
+async function requestMethods() {
+  const { accessToken, refreshToken } = await mint();
+  const header = { authorization: `Bearer ${accessToken}` };
+  const refresher = await createRefresher({ tokens: { accessToken, refreshToken }, endpoint: { url: '/auth/refresh' } });
+  const target = { fetch: nativeFetch };
+  refresher.installFetchInterceptor(target);
+
+  const api = axiosWithAuthRefresh(accessToken, refreshToken);
+  const methods = {
+    native: () => nativeFetch(ECHO, { headers: header }).then((r) => r.text()),
+    'refresher.fetch': () => refresher.fetch(ECHO).then((r) => r.text()),
+    interceptor: () => target.fetch(ECHO).then((r) => r.text()),
+    'axios+auth-refresh': () => api.get(ECHO).then((r) => r.data),
+  };
+  return { methods, dispose: () => refresher.dispose() };
+}
+
+/**
+ * Rounds of `seq` sequential requests and `batches` x `conc` concurrent ones per method,
+ * the methods' order rotated each round. Returns per-round medians in ms per request.
+ */
+export async function p2({ rounds, seq, conc, batches, warmup, offset = 0 }) {
+  const { methods, dispose } = await requestMethods();
+  const names = Object.keys(methods);
+  for (const name of names) for (let i = 0; i < warmup; i++) await methods[name]();
+  const out = { sequential: [], concurrent: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order = names.map((_, i) => names[(i + round + offset) % names.length]);
+    const seqRow = {};
+    const concRow = {};
+    for (const name of order) {
+      const f = methods[name];
+      const times = [];
+      for (let i = 0; i < seq; i++) {
+        const t0 = performance.now();
+        await f();
+        times.push(performance.now() - t0);
+      }
+      seqRow[name] = median(times);
+      const per = [];
+      for (let b = 0; b < batches; b++) {
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: conc }, f));
+        per.push((performance.now() - t0) / conc);
+      }
+      concRow[name] = median(per);
+    }
+    out.sequential.push(seqRow);
+    out.concurrent.push(concRow);
+  }
+  dispose();
+  return out;
+}
+
+/**
+ * The SDK's own cost per request, without the network's jitter: the same calls over a
+ * stub fetch that answers at once. Per round, us per request for each method.
+ */
+export async function p2stub({ rounds, iters, offset = 0 }) {
+  const { accessToken, refreshToken } = await mint();
+  const header = { authorization: `Bearer ${accessToken}` };
+  const stub = () => Promise.resolve(new Response('{"ok":true}'));
+  const refresher = await createRefresher({ tokens: { accessToken, refreshToken }, endpoint: { url: '/auth/refresh' }, fetch: stub });
+  const target = { fetch: stub };
+  refresher.installFetchInterceptor(target);
+  const methods = {
+    native: () => stub(ECHO, { headers: header }).then((r) => r.text()),
+    'refresher.fetch': () => refresher.fetch(ECHO).then((r) => r.text()),
+    interceptor: () => target.fetch(ECHO).then((r) => r.text()),
+  };
+  const names = Object.keys(methods);
+  const rows = [];
+  for (let round = -1; round < rounds; round++) { // round -1 warms the JITs up, discarded
+    const row = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round + 1 + offset) % names.length];
+      const f = methods[name];
+      const t0 = performance.now();
+      for (let k = 0; k < iters; k++) await f();
+      row[name] = ((performance.now() - t0) * 1000) / iters;
+    }
+    if (round >= 0) rows.push(row);
+  }
+  refresher.dispose();
+  return rows;
+}
+
+// --- P3: decodeToken vs jwt-decode -----------------------------------------------------
+
+const b64url = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)))
+  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+const SIG = 'c2lnbmF0dXJlLW5vdC1jaGVja2VkLWJ5LWRlY29kZXJzLWp1c3QtYnl0ZXMtMzJi';
+
+function jwt(payload) {
+  return `${HEADER}.${b64url(JSON.stringify(payload))}.${SIG}`;
+}
+
+/** Eight short JWTs (a typical session's claims) and eight with ~4 KB payloads. */
+export function tokenSets() {
+  const now = Math.floor(Date.now() / 1000);
+  const short = [];
+  const long = [];
+  for (let i = 0; i < 8; i++) {
+    const base = {
+      sub: `user-${1000 + i}`, name: i % 2 ? 'Zoë Müller' : 'Ada Lovelace', email: `user${i}@example.com`,
+      iss: 'https://auth.example.com/', aud: 'api://default', iat: now, exp: now + 3600 + i, jti: `jti-${i}-${now}`,
+      roles: ['reader', 'writer'],
+    };
+    short.push(jwt(base));
+    const permissions = [];
+    while (JSON.stringify({ ...base, permissions }).length < 4096) permissions.push(`scope:resource-${permissions.length}:read-write`);
+    long.push(jwt({ ...base, permissions }));
+  }
+  return {
+    short,
+    long,
+    shortPayloadBytes: median(short.map((t) => t.split('.')[1].length * 3 / 4)),
+    longPayloadBytes: median(long.map((t) => t.split('.')[1].length * 3 / 4)),
+  };
+}
+
+/** Both decoders read the same claims: checked before timing anything. */
+function checkSame(tokens) {
+  for (const t of tokens) {
+    const a = JSON.stringify(decodeToken(t).claims);
+    const b = JSON.stringify(jwtDecode(t));
+    if (a !== b) throw new Error('decodeToken and jwtDecode disagree on a benchmark token');
+  }
+}
+
+let sink = 0;
+function timeDecoder(fn, tokens, iters) {
+  const n = tokens.length;
+  const t0 = performance.now();
+  for (let i = 0; i < iters; i++) sink += fn(tokens[i % n]);
+  return ((performance.now() - t0) * 1000) / iters; // us per decode
+}
+const DECODERS = {
+  decodeToken: (t) => decodeToken(t).claims.exp,
+  jwtDecode: (t) => jwtDecode(t).exp,
+};
+
+/** Per round, us per decode for each decoder on each set, in alternating order. */
+export function p3({ rounds, shortIters, longIters, offset = 0 }) {
+  const sets = tokenSets();
+  checkSame([...sets.short, ...sets.long]);
+  const rows = [];
+  for (let round = -1; round < rounds; round++) { // round -1 warms the JITs up, discarded
+    const order = (round + offset) % 2 ? ['jwtDecode', 'decodeToken'] : ['decodeToken', 'jwtDecode'];
+    const row = { short: {}, long: {} };
+    for (const name of order) {
+      row.short[name] = timeDecoder(DECODERS[name], sets.short, shortIters);
+      row.long[name] = timeDecoder(DECODERS[name], sets.long, longIters);
+    }
+    if (round >= 0) rows.push(row);
+  }
+  return { rows, shortPayloadBytes: sets.shortPayloadBytes, longPayloadBytes: sets.longPayloadBytes, sink: sink > 0 };
+}
+
+// --- P4: 1,000 concurrent requests with an expired token ---------------------------------
+
+async function settle(n, f) {
+  const t0 = performance.now();
+  const results = await Promise.allSettled(Array.from({ length: n }, f));
+  const ms = performance.now() - t0;
+  let failed = 0;
+  const statuses = {};
+  for (const r of results) {
+    const status = r.status === 'fulfilled' ? r.value : (r.reason && r.reason.response ? r.reason.response.status : 'error');
+    if (status !== 200) failed += 1;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  }
+  return { ms, failed, statuses };
+}
+
+const P4_VARIANTS = {
+  // Baseline: native fetch with a valid token, and one refresh round trip.
+  async 'native (valid token)'(n) {
+    const { accessToken } = await mint();
+    const headers = { authorization: `Bearer ${accessToken}` };
+    return settle(n, () => nativeFetch(ECHO, { headers }).then(async (r) => { await r.text(); return r.status; }));
+  },
+  async 'refresh round trip'() {
+    const { refreshToken } = await mint();
+    const t0 = performance.now();
+    const res = await nativeFetch('/auth/refresh', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }),
+    });
+    await res.json();
+    return { ms: performance.now() - t0, failed: res.status === 200 ? 0 : 1 };
+  },
+  async 'refresher.fetch'(n) {
+    const tokens = await expiredSession();
+    const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
+    try {
+      return await settle(n, () => r.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
+    } finally { r.dispose(); }
+  },
+  async interceptor(n) {
+    const tokens = await expiredSession();
+    const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
+    const target = { fetch: nativeFetch };
+    r.installFetchInterceptor(target);
+    try {
+      return await settle(n, () => target.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
+    } finally { r.dispose(); }
+  },
+  async 'axios+auth-refresh'(n) {
+    const { accessToken, refreshToken } = await expiredSession();
+    const api = axiosWithAuthRefresh(accessToken, refreshToken);
+    return settle(n, () => api.get(ECHO).then((r) => r.status));
+  },
+};
+
+/** One repetition of every P4 variant, in rotated order; refresh calls counted by the server. */
+export async function p4({ n, offset = 0 }) {
+  const names = Object.keys(P4_VARIANTS);
+  const out = {};
+  for (let i = 0; i < names.length; i++) {
+    const name = names[(i + offset) % names.length];
+    await reset();
+    const r = await P4_VARIANTS[name](n);
+    const c = await counters();
+    out[name] = { ...r, refreshCalls: c.refreshCalls };
+  }
+  return out;
+}
+
+// --- P5: 10,000 refresh cycles -----------------------------------------------------------
+
+let cycler = null;
+let cycle = 0;
+
+/** A refresher whose refresh function hands out a new JWT each time (no network). */
+export async function p5prepare() {
+  const now = Math.floor(Date.now() / 1000);
+  cycler = await createRefresher({
+    tokens: { accessToken: jwt({ sub: 'u', iat: now, exp: now + 3600, n: 0 }), refreshToken: 'rt-0' },
+    refresh: async () => {
+      cycle += 1;
+      const t = Math.floor(Date.now() / 1000);
+      return { accessToken: jwt({ sub: 'u', iat: t, exp: t + 3600, n: cycle }), refreshToken: `rt-${cycle}`, expiresIn: 3600 };
+    },
+  });
+  cycler.on('refresh', () => {});
+  await cycler.refresh(); // one cycle before "before": the allocator's first page
+  return { wasmBytes: wasmMemoryBytes() };
+}
+
+export async function p5run(cycles) {
+  const t0 = performance.now();
+  for (let i = 0; i < cycles; i++) await cycler.refresh();
+  return { ms: performance.now() - t0, wasmBytes: wasmMemoryBytes(), state: cycler.state };
+}
+
+export function p5dispose() {
+  cycler.dispose();
+  cycler = null;
+  return { wasmBytes: wasmMemoryBytes() };
+}
+
+// --- P6: wasm compile + instantiate --------------------------------------------------------
+
+/**
+ * `n` fresh loads: each imports a new copy of the glue module (its own `wasm` variable)
+ * and runs its init on the wasm bytes: WebAssembly.instantiate with the glue's imports,
+ * plus the glue's start-up. Also times WebAssembly.compile alone.
+ */
+export async function p6({ n, warmup }) {
+  const bytes = await (await nativeFetch('/pkg/freshtoken_bg.wasm')).arrayBuffer();
+  const init = [];
+  const compile = [];
+  for (let i = -warmup; i < n; i++) {
+    const url = `/pkg/freshtoken.js?copy=${Math.random().toString(36).slice(2)}`;
+    const glue = await import(/* @vite-ignore */ url);
+    const t0 = performance.now();
+    await glue.default({ module_or_path: bytes });
+    const t1 = performance.now();
+    await WebAssembly.compile(bytes);
+    const t2 = performance.now();
+    if (i >= 0) { init.push(t1 - t0); compile.push(t2 - t1); }
+  }
+  return { init, compile, wasmBytes: bytes.byteLength };
+}

@@ -1,0 +1,343 @@
+// `npm run bench` (after scripts/setup.sh and scripts/build.sh): measures SPEC's performance
+// budgets P1-P6 in headless Chromium against a loopback server, beside the anchors, and
+// writes bench/RESULTS.md (the table the README embeds). Every figure is measured in this
+// run: P1 from esbuild bundles of bench/anchors/*.js, P2-P6 in the page bench/page/main.js.
+//
+// Passes (PASSES, default 3) each open a fresh page and run P2, P3, P4, P6 in a rotated
+// order, then P5 in a page of its own; inside a pass the methods are interleaved in rounds.
+// Ratios and overheads are computed within a round (same page, same moment) and then
+// summarised as median [p25-p75] over all rounds of all passes.
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { launchBrowser } from '../tests/support/browser.mjs';
+import { startBenchServer } from './server.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const OUT = join(ROOT, 'bench/out');
+const PASSES = Number(process.env.PASSES ?? 3);
+const QUICK = process.env.QUICK === '1'; // smaller loads, for working on the bench itself
+const KB = 1024;
+
+const CFG = {
+  p2: QUICK ? { rounds: 4, seq: 20, conc: 20, batches: 2, warmup: 10 } : { rounds: 12, seq: 40, conc: 20, batches: 3, warmup: 20 },
+  p2stub: QUICK ? { rounds: 4, iters: 2000 } : { rounds: 10, iters: 5000 },
+  p3: QUICK ? { rounds: 4, shortIters: 4000, longIters: 200 } : { rounds: 10, shortIters: 20000, longIters: 1000 },
+  p4: { n: 1000, reps: QUICK ? 1 : 2 },
+  p5: { cycles: 10000 },
+  p6: QUICK ? { n: 10, warmup: 2 } : { n: 30, warmup: 3 },
+};
+
+const log = (...a) => console.error('bench:', ...a);
+const version = (pkg) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+
+// --- statistics ----------------------------------------------------------------------------
+
+function quantile(sorted, q) {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: quantile(s, 0.5), p25: quantile(s, 0.25), p75: quantile(s, 0.75), min: s[0], max: s[s.length - 1], n: s.length };
+}
+const fx = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+const spread = (st, d = 2) => `${fx(st.median, d)} [${fx(st.p25, d)}–${fx(st.p75, d)}]`;
+const kb = (bytes) => (bytes / KB).toFixed(1);
+
+// --- P1: sizes -------------------------------------------------------------------------------
+
+const ANCHORS = [
+  { name: 'freshtoken', file: 'freshtoken.js', version: () => JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, wasm: true },
+  { name: 'jwt-decode', file: 'jwt-decode.js', version: () => version('jwt-decode') },
+  { name: 'axios-auth-refresh + axios', file: 'axios-auth-refresh.js', version: () => `${version('axios-auth-refresh')} + ${version('axios')}` },
+  { name: 'keycloak-js', file: 'keycloak-js.js', version: () => version('keycloak-js') },
+  { name: 'oidc-client-ts', file: 'oidc-client-ts.js', version: () => version('oidc-client-ts') },
+  { name: '@supabase/auth-js', file: 'supabase-auth-js.js', version: () => version('@supabase/auth-js') },
+  { name: '@auth0/auth0-spa-js', file: 'auth0-spa-js.js', version: () => version('@auth0/auth0-spa-js') },
+];
+
+function compressed(data) {
+  return {
+    raw: data.length,
+    gzip: gzipSync(data, { level: 9 }).length,
+    brotli: brotliCompressSync(data, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: data.length },
+    }).length,
+  };
+}
+
+const ESBUILD = { bundle: true, minify: true, format: 'esm', platform: 'browser', logLevel: 'warning' };
+
+async function buildAll() {
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(join(OUT, 'size'), { recursive: true });
+  const sizes = [];
+  for (const a of ANCHORS) {
+    const outfile = join(OUT, 'size', a.file);
+    await build({ ...ESBUILD, entryPoints: [join(ROOT, 'bench/anchors', a.file)], outfile });
+    const js = compressed(readFileSync(outfile));
+    const wasm = a.wasm ? compressed(readFileSync(join(ROOT, 'pkg/freshtoken_bg.wasm'))) : null;
+    const total = wasm ? { raw: js.raw + wasm.raw, gzip: js.gzip + wasm.gzip, brotli: js.brotli + wasm.brotli } : js;
+    sizes.push({ name: a.name, version: a.version(), js, wasm, total });
+  }
+  // The page bundle: freshtoken + the anchors it races, with the wasm beside it.
+  await build({ ...ESBUILD, entryPoints: [join(ROOT, 'bench/page/main.js')], outfile: join(OUT, 'page.js') });
+  copyFileSync(join(ROOT, 'pkg/freshtoken_bg.wasm'), join(OUT, 'freshtoken_bg.wasm'));
+  return sizes;
+}
+
+// --- the run ---------------------------------------------------------------------------------
+
+async function main() {
+  const started = Date.now();
+  const loadStart = os.loadavg();
+  log('bundling with esbuild (minified, ESM, browser)');
+  const sizes = await buildAll();
+
+  const srv = await startBenchServer();
+  const browser = await launchBrowser();
+  const chromium = browser.browser.version();
+  const raw = { p2: [], p2stub: [], p3: [], p4: [], p5: [], p6: [] };
+  try {
+    for (let pass = 0; pass < PASSES; pass++) {
+      const tab = await browser.open(`${srv.url}/bench.html`);
+      const sections = {
+        P2: async () => {
+          raw.p2.push(await tab.page.evaluate((c) => B.p2(c), { ...CFG.p2, offset: pass }));
+          raw.p2stub.push(await tab.page.evaluate((c) => B.p2stub(c), { ...CFG.p2stub, offset: pass }));
+        },
+        P3: async () => raw.p3.push(await tab.page.evaluate((c) => B.p3(c), { ...CFG.p3, offset: pass })),
+        P4: async () => {
+          for (let rep = 0; rep < CFG.p4.reps; rep++) {
+            raw.p4.push(await tab.page.evaluate((c) => B.p4(c), { n: CFG.p4.n, offset: pass * CFG.p4.reps + rep }));
+          }
+        },
+        P6: async () => raw.p6.push(await tab.page.evaluate((c) => B.p6(c), CFG.p6)),
+      };
+      const names = Object.keys(sections);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + pass) % names.length];
+        log(`pass ${pass + 1}/${PASSES}: ${name}`);
+        await sections[name]();
+      }
+      await tab.close();
+
+      log(`pass ${pass + 1}/${PASSES}: P5 (fresh page)`);
+      const tab5 = await browser.open(`${srv.url}/bench.html`);
+      const cdp = await tab5.page.context().newCDPSession(tab5.page);
+      const heap = async () => {
+        await cdp.send('HeapProfiler.collectGarbage');
+        await cdp.send('HeapProfiler.collectGarbage');
+        return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+      };
+      const before = await tab5.page.evaluate(() => B.p5prepare());
+      const heapBefore = await heap();
+      const run = await tab5.page.evaluate((n) => B.p5run(n), CFG.p5.cycles);
+      const heapAfter = await heap();
+      const disposed = await tab5.page.evaluate(() => B.p5dispose());
+      const heapDisposed = await heap();
+      raw.p5.push({ before: before.wasmBytes, after: run.wasmBytes, disposed: disposed.wasmBytes, heapBefore, heapAfter, heapDisposed, ms: run.ms, state: run.state });
+      await cdp.detach();
+      await tab5.close();
+    }
+  } finally {
+    await browser.close();
+    await srv.close();
+  }
+  const loadEnd = os.loadavg();
+  const results = summarise(raw, sizes);
+  const md = report(results, { chromium, started, loadStart, loadEnd, seconds: (Date.now() - started) / 1000 });
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'raw.json'), JSON.stringify({ raw, sizes, CFG }, null, 1));
+  if (!QUICK && process.env.BENCH_NO_WRITE !== '1') writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
+  console.log(md);
+  if (QUICK) log('QUICK=1: bench/RESULTS.md not written');
+}
+
+// --- summary ---------------------------------------------------------------------------------
+
+const P2_METHODS = ['native', 'refresher.fetch', 'interceptor', 'axios+auth-refresh'];
+
+function summarise(raw, sizes) {
+  const p2 = {};
+  for (const load of ['sequential', 'concurrent']) {
+    const rounds = raw.p2.flatMap((r) => r[load]);
+    p2[load] = Object.fromEntries(P2_METHODS.map((m) => [m, {
+      time: stats(rounds.map((r) => r[m])),
+      overhead: stats(rounds.map((r) => r[m] - r.native)),
+      ratio: stats(rounds.map((r) => r[m] / r.native)),
+    }]));
+  }
+
+  const stubRows = raw.p2stub.flat();
+  p2.stub = Object.fromEntries(['native', 'refresher.fetch', 'interceptor'].map((m) => [m, {
+    time: stats(stubRows.map((r) => r[m])),
+    overhead: stats(stubRows.map((r) => r[m] - r.native)),
+  }]));
+
+  const p3rows = raw.p3.flatMap((r) => r.rows);
+  const p3 = { shortPayloadBytes: raw.p3[0].shortPayloadBytes, longPayloadBytes: raw.p3[0].longPayloadBytes };
+  for (const set of ['short', 'long']) {
+    p3[set] = {
+      decodeToken: stats(p3rows.map((r) => r[set].decodeToken)),
+      jwtDecode: stats(p3rows.map((r) => r[set].jwtDecode)),
+      ratio: stats(p3rows.map((r) => r[set].jwtDecode / r[set].decodeToken)),
+    };
+  }
+
+  const variants = Object.keys(raw.p4[0]);
+  const p4 = { reps: raw.p4.length, variants: {} };
+  for (const v of variants) {
+    const reps = raw.p4.map((r) => r[v]);
+    p4.variants[v] = {
+      ms: stats(reps.map((r) => r.ms)),
+      refreshCalls: stats(reps.map((r) => r.refreshCalls)),
+      failed: stats(reps.map((r) => r.failed)),
+      statuses: reps.map((r) => r.statuses),
+    };
+  }
+  // Per repetition: settle time / (native valid-token time + one refresh round trip).
+  p4.target = stats(raw.p4.map((r) => r['native (valid token)'].ms + r['refresh round trip'].ms));
+  for (const v of ['refresher.fetch', 'interceptor']) {
+    p4.variants[v].vsTarget = stats(raw.p4.map((r) => r[v].ms / (r['native (valid token)'].ms + r['refresh round trip'].ms)));
+  }
+
+  const p5 = {
+    growth: stats(raw.p5.map((r) => r.after - r.before)),
+    before: stats(raw.p5.map((r) => r.before)),
+    after: stats(raw.p5.map((r) => r.after)),
+    heapBefore: stats(raw.p5.map((r) => r.heapBefore)),
+    heapAfter: stats(raw.p5.map((r) => r.heapAfter)),
+    heapGrowth: stats(raw.p5.map((r) => r.heapAfter - r.heapBefore)),
+    heapDisposed: stats(raw.p5.map((r) => r.heapDisposed)),
+    perCycleUs: stats(raw.p5.map((r) => (r.ms * 1000) / CFG.p5.cycles)),
+    states: [...new Set(raw.p5.map((r) => r.state))],
+  };
+
+  const p6 = {
+    init: stats(raw.p6.flatMap((r) => r.init)),
+    compile: stats(raw.p6.flatMap((r) => r.compile)),
+    perPass: raw.p6.map((r) => stats(r.init).median),
+  };
+  return { sizes, p2, p3, p4, p5, p6 };
+}
+
+function git(...args) {
+  try { return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim(); } catch { return '?'; }
+}
+
+function report(r, env) {
+  const ft = r.sizes.find((s) => s.name === 'freshtoken');
+  const seq = r.p2.sequential;
+  const p4ft = r.p4.variants['refresher.fetch'];
+  const p4ic = r.p4.variants.interceptor;
+  const p4ok = [p4ft, p4ic].every((v) => v.refreshCalls.max === 1 && v.failed.max === 0);
+  const yes = (ok) => (ok ? 'met' : '**not met**');
+  const L = [];
+  const date = new Date(env.started).toISOString().replace('T', ' ').slice(0, 16);
+  const cpu = os.cpus();
+  L.push('## Performance (`npm run bench`)');
+  L.push('');
+  L.push(`Measured ${date} UTC on ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+    `${os.type()} ${os.release()}; headless Chromium ${env.chromium}, node ${process.version}, esbuild ${version('esbuild')}; ` +
+    `freshtoken ${git('rev-parse', '--short', 'HEAD')}. Load average ${env.loadStart.map((x) => x.toFixed(2)).join(' ')} at the start, ` +
+    `${env.loadEnd.map((x) => x.toFixed(2)).join(' ')} at the end; ${PASSES} passes, ${fx(env.seconds, 0)} s. ` +
+    'Figures are median [p25–p75] over rounds; ratios and overheads are taken within each round.');
+  L.push('');
+  L.push('| # | budget (aim) | measured | |');
+  L.push('|---|---|---|---|');
+  L.push(`| P1 | wasm + glue + main entry, gzip -9 <= 20 KB (12 KB) | ${kb(ft.total.gzip)} KB | ${yes(ft.total.gzip <= 20 * KB)} |`);
+  L.push(`| P2 | refresher.fetch overhead, sequential <= 0.05 ms (0.02 ms) | loopback ${spread(seq['refresher.fetch'].overhead, 3)} ms; own cost ${fx(r.p2.stub['refresher.fetch'].overhead.median / 1000, 4)} ms | ${yes(seq['refresher.fetch'].overhead.median <= 0.05 && r.p2.stub['refresher.fetch'].overhead.median <= 50)} |`);
+  L.push(`| P3 | decodeToken vs jwt-decode >= 1x (3x short, 20x 4 KB) | ${fx(r.p3.short.ratio.median, 1)}x short, ${fx(r.p3.long.ratio.median, 1)}x 4 KB | ${yes(r.p3.short.ratio.median >= 1 && r.p3.long.ratio.median >= 1)} |`);
+  L.push(`| P4 | 1,000 concurrent, expired token: 1 refresh, 0 failed (settled <= 1.2x native + 1 refresh) | ${fx(p4ft.refreshCalls.max, 0)} refresh, ${fx(p4ft.failed.max, 0)} failed (worst of ${r.p4.reps}); ${fx(p4ft.vsTarget.median)}x | ${yes(p4ok)} |`);
+  L.push(`| P5 | 10,000 refresh cycles: wasm memory growth <= 64 KB (none) | ${fx(r.p5.growth.max / KB, 1)} KB (worst of ${r.p5.growth.n}) | ${yes(r.p5.growth.max <= 64 * KB)} |`);
+  L.push(`| P6 | wasm compile + instantiate <= 5 ms median (2 ms) | ${spread(r.p6.init)} ms | ${yes(r.p6.init.median <= 5)} |`);
+  L.push('');
+
+  L.push('### P1 — size, bundled by esbuild (minified, ESM, browser), KB');
+  L.push('');
+  L.push('| package | version | raw | gzip -9 | brotli |');
+  L.push('|---|---|---:|---:|---:|');
+  for (const s of r.sizes) {
+    const what = s.wasm ? `${s.name} (JS ${kb(s.js.gzip)} + wasm ${kb(s.wasm.gzip)} gzip)` : s.name;
+    L.push(`| ${what} | ${s.version} | ${kb(s.total.raw)} | ${kb(s.total.gzip)} | ${kb(s.total.brotli)} |`);
+  }
+  L.push('');
+
+  L.push('### P2 — per-request time, loopback GET /api/echo, ms');
+  L.push('');
+  L.push('| load | method | per request | overhead vs native | ratio to native |');
+  L.push('|---|---|---:|---:|---:|');
+  for (const load of ['sequential', 'concurrent']) {
+    for (const m of P2_METHODS) {
+      const x = r.p2[load][m];
+      const over = m === 'native' ? '—' : spread(x.overhead, 3);
+      const ratio = m === 'native' ? '1' : spread(x.ratio, 3);
+      L.push(`| ${load === 'sequential' ? 'sequential' : `concurrent (${CFG.p2.conc} at once)`} | ${m} | ${spread(x.time, 3)} | ${over} | ${ratio} |`);
+    }
+  }
+  L.push('');
+
+  L.push(`The SDK's own cost, without loopback jitter: the same calls over a stub \`fetch\` that answers at once, µs per request (${CFG.p2stub.iters.toLocaleString('en-US')} sequential calls a round):`);
+  L.push('');
+  L.push('| method | per request | overhead vs calling the stub directly |');
+  L.push('|---|---:|---:|');
+  for (const [m, x] of Object.entries(r.p2.stub)) {
+    L.push(`| ${m} | ${spread(x.time, 1)} | ${m === 'native' ? '—' : spread(x.overhead, 1)} |`);
+  }
+  L.push('');
+
+  L.push('### P3 — decode the same JWTs, µs per token');
+  L.push('');
+  L.push('| payload | decodeToken | jwt-decode | jwt-decode / decodeToken | decodeToken tokens/s |');
+  L.push('|---|---:|---:|---:|---:|');
+  for (const [set, label] of [['short', `short (${Math.round(r.p3.shortPayloadBytes)} B)`], ['long', `4 KB (${Math.round(r.p3.longPayloadBytes)} B)`]]) {
+    const x = r.p3[set];
+    L.push(`| ${label} | ${spread(x.decodeToken)} | ${spread(x.jwtDecode)} | ${spread(x.ratio, 1)}x | ${Math.round(1e6 / x.decodeToken.median).toLocaleString('en-US')} |`);
+  }
+  L.push('');
+
+  L.push(`### P4 — 1,000 concurrent requests, ${r.p4.reps} repetitions`);
+  L.push('');
+  L.push('| variant | token | refresh calls | failed | time to all settled, ms |');
+  L.push('|---|---|---:|---:|---:|');
+  for (const [v, x] of Object.entries(r.p4.variants)) {
+    if (v === 'refresh round trip') continue;
+    const token = v.startsWith('native') ? 'valid' : 'expired';
+    const calls = x.refreshCalls.min === x.refreshCalls.max ? fx(x.refreshCalls.min, 0) : `${fx(x.refreshCalls.min, 0)}–${fx(x.refreshCalls.max, 0)}`;
+    const failed = x.failed.min === x.failed.max ? fx(x.failed.min, 0) : `${fx(x.failed.min, 0)}–${fx(x.failed.max, 0)}`;
+    L.push(`| ${v} | ${token} | ${calls} | ${failed} | ${spread(x.ms, 0)} |`);
+  }
+  L.push(`| one refresh round trip | | 1 | 0 | ${spread(r.p4.variants['refresh round trip'].ms, 2)} |`);
+  L.push('');
+  L.push(`Aim: settled within 1.2x of (native with a valid token + one refresh round trip) = ${spread(r.p4.target, 0)} ms per repetition; ` +
+    `refresher.fetch ${spread(p4ft.vsTarget)}x, interceptor ${spread(p4ic.vsTarget)}x.`);
+  L.push('');
+
+  L.push(`### P5 — ${CFG.p5.cycles.toLocaleString('en-US')} refresh cycles (custom refresh function, new JWT each cycle), ${r.p5.growth.n} fresh pages`);
+  L.push('');
+  L.push('| wasm memory before | after | growth | JS heap before (after GC) | after (after GC) | growth | per cycle |');
+  L.push('|---:|---:|---:|---:|---:|---:|---:|');
+  L.push(`| ${kb(r.p5.before.median)} KB | ${kb(r.p5.after.median)} KB | ${fx(r.p5.growth.median / KB, 1)} KB (max ${fx(r.p5.growth.max / KB, 1)}) | ` +
+    `${kb(r.p5.heapBefore.median)} KB | ${kb(r.p5.heapAfter.median)} KB | ${spread({ ...r.p5.heapGrowth, median: r.p5.heapGrowth.median / KB, p25: r.p5.heapGrowth.p25 / KB, p75: r.p5.heapGrowth.p75 / KB }, 1)} KB | ${spread(r.p5.perCycleUs, 1)} µs |`);
+  L.push('');
+
+  L.push(`### P6 — wasm compile + instantiate (${ft.wasm ? kb(ft.wasm.raw) : '?'} KB), ${r.p6.init.n} fresh loads`);
+  L.push('');
+  L.push('| glue init on the bytes (compile + instantiate + start) | WebAssembly.compile alone | per-pass medians |');
+  L.push('|---:|---:|---|');
+  L.push(`| ${spread(r.p6.init, 3)} ms | ${spread(r.p6.compile, 3)} ms | ${r.p6.perPass.map((x) => fx(x, 3)).join(', ')} ms |`);
+  L.push('');
+  return L.join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
