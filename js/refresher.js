@@ -48,7 +48,7 @@ export class Refresher {
     this._access = null;
     this._transport = makeTransport(opts, () => this._baseFetch());
     this._store = openStorage(opts.storage, opts.storageKey);
-    this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => this._onDue());
+    this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => { if (!this._disposed && this._core.tick()) this._onDue(); });
     this._tabs = opts.crossTab && tabsSupported() ? this._joinTabs() : null;
 
     const saved = opts.tokens ? null : this._store?.load();

@@ -2,7 +2,6 @@
 //! does the I/O (fetch, events, storage); every decision about state and time is made
 //! by the session here, and the timer is re-aimed after each change.
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::errors::js_error;
@@ -10,8 +9,9 @@ use super::timer::Timer;
 use crate::schedule::Policy;
 use crate::session::{BeginError, Failure, FailureOutcome, Grant, Session, State, Ticket};
 
-/// One session and its timer. `onDue` is called (from a timer task) when the refresh
-/// point or the end of a backoff comes.
+/// One session and its timer. `tick` is called (from a timer task) at each step of the
+/// timer; it calls `tick()`, which answers true when the refresh point or the end of a
+/// backoff has come.
 #[wasm_bindgen]
 pub struct Core {
     session: Session,
@@ -26,13 +26,13 @@ fn grant(access: String, refresh: Option<String>, expires_at: Option<f64>, expir
 impl Core {
     /// Throws an `OptionsError` naming the bad option.
     #[wasm_bindgen(constructor)]
-    pub fn new(refresh_at: f64, default_lifetime_ms: f64, on_due: Function) -> Result<Core, JsValue> {
+    pub fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Result<Core, JsValue> {
         let policy = Policy::new(refresh_at, default_lifetime_ms)
             .map_err(|e| js_error("OptionsError", "bad-option", e.message()))?;
-        Ok(Core { session: Session::new(policy), timer: Timer::new(on_due) })
+        Ok(Core { session: Session::new(policy), timer: Timer::new(tick) })
     }
 
-    fn rearm(&self) {
+    fn rearm(&mut self) {
         self.timer.arm(self.session.due());
     }
 
@@ -102,8 +102,14 @@ impl Core {
     }
 
     /// Look at the clock again (tab visible, focus, wall-clock jump).
-    pub fn recheck(&self) {
+    pub fn recheck(&mut self) {
         self.rearm();
+    }
+
+    /// The timer's task ran: true when the refresh point or the end of a backoff has
+    /// come (the caller acts on it), false when the timer only took a step.
+    pub fn tick(&mut self) -> bool {
+        self.timer.fired()
     }
 
     /// Whether the token has reached its refresh point, or there is none.

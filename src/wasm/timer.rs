@@ -1,77 +1,83 @@
-//! The session's one timer: a value that owns its `setTimeout` closure (through gloo's
-//! `Timeout`, which cancels on drop) and chains steps of at most `MAX_STEP_MS`, so a
-//! 30-day token never hands `setTimeout` a delay it would overflow, and a wall-clock
-//! jump (sleep) is noticed at the next step.
+//! The session's one timer: a value that owns its `setTimeout` handle (cleared when it is
+//! re-aimed and in `Drop`) and chains steps of at most `MAX_STEP_MS`, so a 30-day token
+//! never hands `setTimeout` a delay it would overflow, and a wall-clock jump (sleep) is
+//! noticed at the next step.
+//!
+//! The timeout calls `tick`, a JS function given to `Core`, which calls `Core.tick()`
+//! (that is [`Timer::fired`]) and runs the due work when it answers true. So the timer
+//! holds no Rust closure: none of wasm-bindgen's closure machinery, js-sys or gloo-timers
+//! ships in the wasm. `setTimeout`, `clearTimeout` and `Date.now` are bound here, as
+//! globals, so the timer runs in workers too.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
-
-use gloo_timers::callback::Timeout;
-use js_sys::{Date, Function};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 use crate::schedule::{next_wake, Wake};
 
-struct Inner {
-    due: f64,
-    timeout: Option<Timeout>,
-    callback: Function,
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &JsValue, ms: u32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
 }
 
-/// Calls `callback` (with no arguments) once `Date.now()` reaches the armed instant.
-/// Dropping the timer cancels it.
+/// Calls `tick` from a fresh task once `Date.now()` reaches the armed instant (and at
+/// each intermediate step). Dropping the timer cancels it.
 pub(crate) struct Timer {
-    inner: Rc<RefCell<Inner>>,
+    due: f64,
+    handle: Option<JsValue>,
+    tick: JsValue,
 }
 
 impl Timer {
-    pub(crate) fn new(callback: Function) -> Timer {
-        Timer { inner: Rc::new(RefCell::new(Inner { due: f64::NAN, timeout: None, callback })) }
+    pub(crate) fn new(tick: JsValue) -> Timer {
+        Timer { due: f64::NAN, handle: None, tick }
     }
 
-    /// Aims the timer at `due` (ms since epoch), or disarms it with `None`. The callback
-    /// always runs from a fresh task, never inside this call, even when `due` is past.
-    pub(crate) fn arm(&self, due: Option<f64>) {
-        match due {
-            Some(due) => {
-                if let Ok(mut inner) = self.inner.try_borrow_mut() {
-                    inner.due = due;
-                }
-                step(&self.inner);
-            }
-            None => {
-                if let Ok(mut inner) = self.inner.try_borrow_mut() {
-                    inner.timeout = None;
-                }
-            }
+    /// Aims the timer at `due` (ms since epoch), or disarms it with `None`. The tick
+    /// always comes from a fresh task, never inside this call, even when `due` is past.
+    pub(crate) fn arm(&mut self, due: Option<f64>) {
+        self.cancel();
+        if let Some(due) = due {
+            self.due = due;
+            self.step();
         }
     }
-}
 
-fn step(rc: &Rc<RefCell<Inner>>) {
-    let Ok(mut inner) = rc.try_borrow_mut() else { return };
-    let wait = match next_wake(inner.due, Date::now()) {
-        Wake::Fire => 0,
-        Wake::Sleep(ms) => ms,
-    };
-    let weak = Rc::downgrade(rc);
-    // Replacing the previous timeout drops it, which clears it.
-    inner.timeout = Some(Timeout::new(wait, move || tick(weak)));
-}
-
-fn tick(weak: Weak<RefCell<Inner>>) {
-    let Some(rc) = weak.upgrade() else { return };
-    let callback = {
-        let Ok(inner) = rc.try_borrow() else { return };
-        match next_wake(inner.due, Date::now()) {
-            Wake::Fire => inner.callback.clone(),
+    /// The timeout fired: true when the armed instant has come (the caller runs the due
+    /// work), false when it was only a step and the timer is aimed at the next one.
+    pub(crate) fn fired(&mut self) -> bool {
+        if self.handle.take().is_none() {
+            return false; // disarmed meanwhile: nothing is due
+        }
+        match next_wake(self.due, date_now()) {
+            Wake::Fire => true,
             Wake::Sleep(_) => {
-                drop(inner);
-                step(&rc);
-                return;
+                self.step();
+                false
             }
         }
-    };
-    // No borrow is held here: the callback may re-arm this very timer.
-    let _ = callback.call0(&JsValue::UNDEFINED);
+    }
+
+    fn step(&mut self) {
+        let wait = match next_wake(self.due, date_now()) {
+            Wake::Fire => 0,
+            Wake::Sleep(ms) => ms,
+        };
+        self.handle = Some(set_timeout(&self.tick, wait));
+    }
+
+    fn cancel(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            clear_timeout(&handle);
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.cancel();
+    }
 }
