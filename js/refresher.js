@@ -46,6 +46,7 @@ export class Refresher {
     this._uninstalls = new Set();
     this._disposed = false;
     this._access = null;
+    this._lastError = null;
     this._transport = makeTransport(opts, () => this._baseFetch());
     this._store = openStorage(opts.storage, opts.storageKey);
     this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => { if (!this._disposed && this._core.tick()) this._onDue(); });
@@ -166,7 +167,8 @@ export class Refresher {
         this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
         throw sessionError('expired');
       }
-      this._events.emit('refresh-error', { error: publicError(err), retryIn: delay, attempt: this._figures()[5] });
+      this._lastError = publicError(err);
+      this._events.emit('refresh-error', { error: this._lastError, retryIn: delay, attempt: this._figures()[5] });
       throw err;
     }
     if (this._disposed) throw disposedError();
@@ -175,6 +177,7 @@ export class Refresher {
       return this._afterStale();
     }
     this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: now };
+    this._lastError = null;
     this._sync();
     const detail = tokens.adopted ? { ...this._scheduleDetail(), fromOtherTab: true } : this._scheduleDetail();
     this._events.emit('refresh', detail);
@@ -259,27 +262,47 @@ export class Refresher {
 
   /**
    * The token for a request, waiting for/starting a refresh when due; null without a
-   * session. While refreshes fail transiently and the token has expired, it waits for the
-   * backoff's next attempts, up to `refreshTimeoutMs`, then fails with the last error.
+   * session. While refreshes fail transiently the backoff holds for requests too: a token
+   * not yet expired is used as is, an expired one waits for the next attempt. The wait
+   * ends `refreshTimeoutMs` after the request asked, with a RefreshError saying so.
    */
   async _tokenForRequest() {
     if (this._disposed) return null;
     if (this._inflight === null && !this._core.needsRefresh(Date.now())) return this._access;
     const deadline = Date.now() + this._opts.refreshTimeoutMs;
     for (;;) {
+      const now = Date.now();
+      const retryAt = this._figures()[4]; // NaN unless backing off
+      if (this._inflight === null && retryAt > now) {
+        if (this._core.usable(now)) return this._access;
+        if (retryAt >= deadline) throw this._lateError();
+        await new Promise((r) => setTimeout(r, retryAt - now));
+        if (this._disposed) return null;
+        continue;
+      }
+      let timer;
+      const late = new Promise((_, reject) => { timer = setTimeout(() => reject(this._lateError()), deadline - now); });
       try {
-        return await this.refresh();
+        return await Promise.race([this.refresh(), late]);
       } catch (err) {
         if (this._disposed) return null;
+        if (err && err.late === true) throw err;
         // A transient failure with a token still valid: use it.
         if (this._core.usable(Date.now())) return this._access;
         if (err && err.name === 'SessionError') return null;
-        const retryAt = this._figures()[4];
-        const wait = (Number.isNaN(retryAt) ? 0 : retryAt) - Date.now();
-        if (Date.now() + wait >= deadline) throw err;
-        await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      } finally {
+        clearTimeout(timer);
       }
     }
+  }
+
+  /** A request's deadline passed without a fresh token: why, from the last refresh failure. */
+  _lateError() {
+    const last = this._lastError;
+    const why = last ? `: ${last.message}` : ': the refresh is still running';
+    return makeError('RefreshError', last ? last.code : 'timeout',
+      `no fresh token within ${this._opts.refreshTimeoutMs} ms (refreshTimeoutMs)${why}`,
+      { rejected: false, late: true, status: last?.status });
   }
 
   /** After a request was rejected with `used`: a new token to replay with, or null. */

@@ -125,8 +125,25 @@ test('a request with an expired token rides out a flaky refresh within its deadl
   await create({ refreshTimeoutMs: 1500 }, { ...srv.issueTokens(), expiresIn: 0 });
   const err = await tab.page.evaluate(async (base) => r.fetch(`${base}/api/echo`).then(() => null, (e) => ({ name: e.name, code: e.code, message: e.message })), srv.url);
   assert.deepEqual([err.name, err.code], ['RefreshError', 'http']);
-  assert.match(err.message, /HTTP 500/);
+  assert.match(err.message, /^no fresh token within 1500 ms \(refreshTimeoutMs\): the refresh endpoint answered HTTP 500$/);
   assert.equal(await tab.page.evaluate(() => r.state), 'fresh', 'still no logout');
+});
+
+test('requests respect the backoff: during it a still-valid token is used and no refresh is started', { timeout: 30_000 }, async () => {
+  // Due after 0.6 s of a 60 s token; the refresh fails with a 30 s Retry-After.
+  srv.setRefreshOutcomes([{ status: 503, headers: { 'retry-after': '30' } }]);
+  await create({ refreshAt: 0.01 }, { ...srv.issueTokens(), expiresIn: 60 });
+  const before = await tab.page.evaluate(() => r.accessToken);
+  await tab.page.evaluate(() => waitFor(() => events.some((x) => x.e === 'refresh-error'), 5000, 'the failed refresh'));
+  const out = await tab.page.evaluate(async (base) => {
+    const statuses = [];
+    for (let i = 0; i < 10; i++) statuses.push((await r.fetch(`${base}/api/echo`)).status);
+    return { statuses, token: r.accessToken, state: r.state };
+  }, srv.url);
+  assert.deepEqual(out.statuses, Array(10).fill(200), 'the requests went out with the current token');
+  assert.ok(out.token === before, 'the token was not replaced');
+  assert.equal(out.state, 'fresh');
+  assert.equal(srv.state.refreshCalls, 1, 'no request started a refresh of its own during the backoff');
 });
 
 test('bad options get an OptionsError naming the problem', { timeout: 30_000 }, async () => {
