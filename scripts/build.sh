@@ -41,8 +41,10 @@ else
   echo "build: wasm-opt -Oz (binaryen $(node -p "require('binaryen/package.json').version"), npm)"
   # npm's binaryen, not Debian's 108: 108 re-points the export of wasm-bindgen's externref
   # table at the funcref table, and the module fails to instantiate. The features are the
-  # ones Rust 1.9x emits (TOOLCHAIN.md §6).
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  # ones Rust 1.9x emits (TOOLCHAIN.md §6). --converge repeats -Oz until it stops
+  # shrinking; the producers and target_features sections are metadata no browser reads
+  # (-214 B gzip together).
+  node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$out" -o "$out"
 fi
