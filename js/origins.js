@@ -7,11 +7,20 @@ function pageHref() {
   return loc && typeof loc.href === 'string' ? loc.href : undefined;
 }
 
+let seenLocation;
+let seenOrigin = null;
+
 /** The page's origin, or null where there is none (opaque origins, node). */
 export function pageOrigin() {
+  // A Location's origin never changes (a cross-origin navigation is a new realm), so it
+  // is read once per Location object: this runs on every request.
   const loc = globalThis.location;
-  const o = loc && loc.origin;
-  return typeof o === 'string' && o !== 'null' ? o : null;
+  if (loc !== seenLocation) {
+    const o = loc && loc.origin;
+    seenOrigin = typeof o === 'string' && o !== 'null' ? o : null;
+    seenLocation = loc;
+  }
+  return seenOrigin;
 }
 
 /** Normalises the `origins` option into a Set of serialized origins. */

@@ -260,6 +260,12 @@ export class Refresher {
     return this._origins.has(originOf(input));
   }
 
+  /** The token when a request can use it at once (not due, no refresh in flight), else undefined. */
+  _readyToken() {
+    if (this._disposed || this._inflight !== null || this._core.needsRefresh(Date.now())) return undefined;
+    return this._access;
+  }
+
   /**
    * The token for a request, waiting for/starting a refresh when due; null without a
    * session. While refreshes fail transiently the backoff holds for requests too: a token

@@ -45,7 +45,9 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   // A caller's own non-Bearer credentials (Basic, ...) are theirs: send them untouched.
   if (own !== null && !BEARER.test(own)) return fetchFn.call(globalThis, input, init);
 
-  const token = await r._tokenForRequest();
+  // The common case needs no wait: a token not yet due for refresh, none in flight.
+  let token = r._readyToken();
+  if (token === undefined) token = await r._tokenForRequest();
   if (token === null) return fetchFn.call(globalThis, input, init);
   const sends = replayable(input, init);
   const res = await send(fetchFn, sends.first, headers, token);
