@@ -268,19 +268,36 @@ export class Refresher {
 
   /**
    * The token for a request, waiting for/starting a refresh when due; null without a
-   * session. While refreshes fail transiently the backoff holds for requests too: a token
-   * not yet expired is used as is, an expired one waits for the next attempt. The wait
-   * ends `refreshTimeoutMs` after the request asked, with a RefreshError saying so.
+   * session. See `_awaitToken` for how failures and the backoff are handled.
    */
   async _tokenForRequest() {
     if (this._disposed) return null;
     if (this._inflight === null && !this._core.needsRefresh(Date.now())) return this._access;
+    return this._awaitToken((now) => this._core.usable(now));
+  }
+
+  /** After a request was rejected with `used`: a new token to replay with, or null. */
+  async _tokenAfterRejection(used) {
+    if (this._disposed) return null;
+    const replaced = () => this._access !== null && this._access !== used;
+    if (replaced() && this._inflight === null) return this._access;
+    return this._awaitToken(replaced);
+  }
+
+  /**
+   * Joins or starts refreshes until there is a token `good(now)` accepts; null once the
+   * session is over. While refreshes fail transiently the backoff holds for requests too:
+   * no request starts a refresh before the backoff allows it; meanwhile a token `good`
+   * accepts (not yet expired) is used as is, otherwise the request waits for the next
+   * attempt. The wait ends `refreshTimeoutMs` after it began, with a RefreshError saying so.
+   */
+  async _awaitToken(good) {
     const deadline = Date.now() + this._opts.refreshTimeoutMs;
     for (;;) {
       const now = Date.now();
       const retryAt = this._figures()[4]; // NaN unless backing off
       if (this._inflight === null && retryAt > now) {
-        if (this._core.usable(now)) return this._access;
+        if (good(now)) return this._access;
         if (retryAt >= deadline) throw this._lateError();
         await new Promise((r) => setTimeout(r, retryAt - now));
         if (this._disposed) return null;
@@ -293,8 +310,7 @@ export class Refresher {
       } catch (err) {
         if (this._disposed) return null;
         if (err && err.late === true) throw err;
-        // A transient failure with a token still valid: use it.
-        if (this._core.usable(Date.now())) return this._access;
+        if (good(Date.now())) return this._access;
         if (err && err.name === 'SessionError') return null;
       } finally {
         clearTimeout(timer);
@@ -309,18 +325,6 @@ export class Refresher {
     return makeError('RefreshError', last ? last.code : 'timeout',
       `no fresh token within ${this._opts.refreshTimeoutMs} ms (refreshTimeoutMs)${why}`,
       { rejected: false, late: true, status: last?.status });
-  }
-
-  /** After a request was rejected with `used`: a new token to replay with, or null. */
-  async _tokenAfterRejection(used) {
-    if (this._disposed) return null;
-    if (this._access !== null && this._access !== used && this._inflight === null) return this._access;
-    try {
-      return await this.refresh();
-    } catch (err) {
-      if (this._disposed || (err && err.name === 'SessionError')) return null;
-      throw err;
-    }
   }
 
   /** The session is over: told once, through every channel the app chose. */

@@ -550,6 +550,31 @@ mod tests {
     }
 
     #[test]
+    fn overdue_after_a_sleep_fires_at_once_and_requests_wait_for_it() {
+        use crate::schedule::{next_wake, Wake, MAX_STEP_MS};
+        // A 100 s token received at 0; the machine sleeps from 10 s to 500 s.
+        let mut s = fresh();
+        assert_eq!(next_wake(s.due().unwrap(), 10_000.0), Wake::Sleep(MAX_STEP_MS));
+        assert!(!s.needs_refresh(10_000.0));
+        let woke = 500_000.0;
+        // The first look at the clock after waking (timer step, visibilitychange, focus,
+        // online) fires at once, and a request queued at wake must not use the old token.
+        assert_eq!(next_wake(s.due().unwrap(), woke), Wake::Fire);
+        assert!(s.needs_refresh(woke));
+        assert!(!s.is_usable(woke));
+        // The refresh runs first; the new token is scheduled from the wake time.
+        let t = s.begin_refresh().unwrap();
+        assert!(s.refresh_succeeded(t, grant("a2", 100.0), woke + 50.0));
+        assert_eq!(s.next_refresh_at(), Some(woke + 50.0 + 80_000.0));
+        assert!(!s.needs_refresh(woke + 60.0));
+        // Overdue in the middle of a backoff: the end of the backoff is in the past, so it fires too.
+        let t = s.begin_refresh().unwrap();
+        s.refresh_failed(t, TRANSIENT, 600_000.0, 0.5);
+        assert_eq!(next_wake(s.due().unwrap(), 600_500.0), Wake::Sleep(500));
+        assert_eq!(next_wake(s.due().unwrap(), 900_000.0), Wake::Fire);
+    }
+
+    #[test]
     fn state_names_match_the_spec() {
         let names: Vec<_> = [State::Idle, State::Fresh, State::Refreshing, State::Expired, State::LoggedOut]
             .iter()

@@ -90,6 +90,48 @@ test('coming back online retries at once instead of waiting out the backoff', { 
   assert.equal(await count('session-expired'), 0);
 });
 
+test('focus after a sleep: the overdue refresh starts at once, not at the next 10 s timer step', { timeout: 30_000 }, async () => {
+  await create();
+  const out = await tab.page.evaluate(async () => {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() + 55 * 60 * 1000;
+    const t = performance.now();
+    window.dispatchEvent(new Event('focus'));
+    await waitFor(() => events.some((x) => x.e === 'refresh'), 5000, 'the refresh');
+    return { ms: performance.now() - t, state: r.state };
+  });
+  assert.equal(srv.state.refreshCalls, 1);
+  // The timer's own step would come within 10 s; the focus handler acts at once.
+  assert.ok(out.ms < 1000, `refreshed ${out.ms} ms after focus`);
+  assert.equal(out.state, 'fresh');
+});
+
+test('real offline/online emulation (context.setOffline): back online retries the failed refresh at once', { timeout: 30_000 }, async () => {
+  await create();
+  srv.setRefreshOutcomes([{ status: 503, headers: { 'retry-after': '60' } }]);
+  const context = tab.page.context();
+  await context.setOffline(true);
+  const offline = await tab.page.evaluate(() => r.refresh().then(() => 'ok', (e) => `${e.name}:${e.code}`));
+  assert.equal(offline, 'RefreshError:network', 'offline: the refresh cannot reach the server');
+  assert.equal(srv.state.refreshCalls, 0);
+  assert.equal(await tab.page.evaluate(() => navigator.onLine), false);
+  // Now a server-side failure with a 60 s Retry-After while online...
+  await context.setOffline(false);
+  await tab.page.evaluate(() => waitFor(() => r.state === 'fresh' && r._inflight === null, 5000, 'the online retry'));
+  await sleep(300);
+  const calls = srv.state.refreshCalls;
+  assert.equal(calls, 1, 'coming back online retried at once (and got the scripted 503)');
+  // ...and going offline and online again cuts that 60 s backoff short too.
+  const t = Date.now();
+  await context.setOffline(true);
+  await context.setOffline(false);
+  while (srv.state.refreshCalls < 2 && Date.now() - t < 5000) await sleep(20);
+  assert.equal(srv.state.refreshCalls, 2);
+  assert.ok(Date.now() - t < 2000, `retried ${Date.now() - t} ms after coming back online`);
+  await tab.page.evaluate(() => waitFor(() => events.some((x) => x.e === 'refresh'), 5000, 'the refresh'));
+  assert.equal(await count('session-expired'), 0);
+});
+
 test('a refresh that outlives refreshTimeoutMs is aborted: transient, session kept', { timeout: 30_000 }, async () => {
   await create({ refreshTimeoutMs: 500 });
   srv.setRefreshOutcomes([{ delay: 3000 }]);

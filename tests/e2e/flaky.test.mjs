@@ -141,6 +141,7 @@ test(`flaky network: ${SECONDS} s, a request every ${EVERY_MS} ms, ${LIFETIME_S}
       hungRefreshesAbortedAfterMs: hangMs.length ? [Math.min(...hangMs), Math.max(...hangMs)] : null,
       logouts: ended.length,
       reusedRefreshTokens: srv.stats.reuse,
+      api401: srv.stats.api401,
       maxLatencyMs: maxLatency,
       serverFaults: srv.stats.faults,
     };
@@ -150,7 +151,7 @@ test(`flaky network: ${SECONDS} s, a request every ${EVERY_MS} ms, ${LIFETIME_S}
       + `refreshAttempts=${figures.refreshAttempts} refreshOk=${figures.refreshOk} refreshErrors=${figures.refreshErrors} `
       + `${JSON.stringify(errorCodes)} maxBackoffMs=${figures.maxBackoffMs} (attempt ${maxAttempt}) `
       + `hungAbortedAfterMs=${JSON.stringify(figures.hungRefreshesAbortedAfterMs)} logouts=${figures.logouts} `
-      + `reusedRefreshTokens=${srv.stats.reuse} maxLatencyMs=${maxLatency}\n`);
+      + `reusedRefreshTokens=${srv.stats.reuse} api401=${srv.stats.api401} maxLatencyMs=${maxLatency}\n`);
 
     // --- no session loss ----------------------------------------------------------
     assert.equal(ended.length, 0, `session ended: ${JSON.stringify(ended)}`);
