@@ -191,3 +191,36 @@ test('a lock held by a frozen tab is taken over after the bounded wait', { timeo
     await srv.close();
   }
 });
+
+test('a tab closed mid-refresh leaves no lock behind: another tab refreshes at once, not after the bounded wait', { timeout: 60_000 }, async () => {
+  const srv = await startServer({ lifetime: 30, sendExpiresIn: true });
+  const context = await browser.browser.newContext();
+  try {
+    const [a, b] = await openTabs(context, `${srv.url}/test.html`, 2);
+    await makeRefresher(a, srv.url, { tokens: srv.issueTokens() });
+    await makeRefresher(b, srv.url);
+    await sleep(300);
+    assert.equal((await snapshot(b)).state, 'fresh', 'the second tab took the session');
+    // Tab a starts a refresh that the server holds for 5 s (then drops, refreshing nothing)...
+    srv.setRefreshOutcomes([{ delay: 5000, network: true }]);
+    a.evaluate(() => { r.refresh().catch(() => {}); }).catch(() => {});
+    while (srv.state.refreshCalls < 1) await sleep(20);
+    const held = await b.evaluate(async () => (await navigator.locks.query()).held.some((l) => l.name === 'freshtoken:app-session'));
+    assert.ok(held, 'tab a holds the refresh lock');
+    // ...and is closed (a crash or the user closing it) while it holds the lock.
+    await a.close();
+    const out = await b.evaluate(async () => {
+      const t = Date.now();
+      await r.refresh();
+      return { ms: Date.now() - t, state: r.state };
+    });
+    assert.equal(out.state, 'fresh');
+    assert.equal(srv.state.refreshCalls, 2, 'tab b refreshed itself');
+    // The bounded wait (refreshTimeoutMs + 5 s = 20 s) is only for a frozen holder.
+    assert.ok(out.ms < 3000, `the closed tab's lock was released at once: ${out.ms} ms`);
+    assert.equal((await snapshot(b)).counts['session-expired'], 0);
+  } finally {
+    await context.close();
+    await srv.close();
+  }
+});
