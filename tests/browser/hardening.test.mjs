@@ -3,6 +3,7 @@
 // (not) go.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { startServer, startPlainServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
 
@@ -334,6 +335,32 @@ test('the Authorization header: allowed origins only, whatever the input form', 
       return sent;
     }, { base: srv.url, port, other: `${plain.url}/x` });
     assert.deepEqual(seen, [true, true, true, true, false, false, false, false, false, false]);
+  } finally {
+    await plain.close();
+  }
+});
+
+test('the axios adapter attaches the header only for allowed origins (other port, other host name)', { timeout: 30_000 }, async () => {
+  const plain = await startPlainServer();
+  try {
+    await create({ origins: [srv.url] });
+    const axiosSource = await readFile(new URL('../../node_modules/axios/dist/esm/axios.min.js', import.meta.url), 'utf8');
+    const out = await tab.page.evaluate(async ({ base, other, src }) => {
+      const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+      const axios = (await import(url)).default;
+      const { attachAxios } = await import('/js/axios.js');
+      const api = axios.create();
+      const detach = attachAxios(r, api);
+      const own = await api.get(`${base}/api/echo`);
+      const relative = await api.get('/api/echo');
+      const foreign = await api.get(`${other}/data`);
+      const otherName = await api.get(`${other.replace('127.0.0.1', 'localhost')}/data`);
+      detach();
+      return { own: own.data.auth, relative: relative.data.auth, foreign: foreign.data.auth, otherName: otherName.data.auth };
+    }, { base: srv.url, other: plain.url, src: axiosSource });
+    assert.deepEqual(out, { own: true, relative: true, foreign: false, otherName: false });
+    assert.ok(plain.requests.length >= 2);
+    assert.ok(plain.requests.every((x) => !x.hasAuthorization), 'no Authorization (nor a preflight asking for one) reached the other origin');
   } finally {
     await plain.close();
   }
