@@ -290,10 +290,13 @@ impl Parser<'_> {
         let mut name = [0u8; 3];
         let mut n = 0usize;
         loop {
-            let unit: u32 = match self.next() {
-                None => return Err(Error::End),
-                Some(b'"') => break,
-                Some(b'\\') => match self.next() {
+            // Read in place rather than through `next()`: this loop sees most of a
+            // token's bytes, and the size-optimised build would not inline the call.
+            let Some(&byte) = self.s.get(self.i) else { return Err(Error::End) };
+            self.i += 1;
+            let unit: u32 = match byte {
+                b'"' => break,
+                b'\\' => match self.next() {
                     None => return Err(Error::End),
                     Some(b'"') => 0x22,
                     Some(b'\\') => 0x5c,
@@ -319,8 +322,8 @@ impl Parser<'_> {
                     }
                     Some(_) => return Err(Error::BadString),
                 },
-                Some(0..=0x1f) => return Err(Error::BadString),
-                Some(b) => u32::from(b),
+                0..=0x1f => return Err(Error::BadString),
+                b => u32::from(b),
             };
             match name.get_mut(n) {
                 Some(slot) if unit < 0x80 => {
