@@ -262,6 +262,18 @@ export async function startServer(opts = {}) {
     },
     /** Whether /api/echo would accept this access token now. */
     accepts: (token) => accessValid(token),
+    /**
+     * Whether this server minted the token, it is of the current generation and unrevoked,
+     * expired or not. Claims are whole seconds (`iat` floored), so a 3-second token can be
+     * up to 1 s past `exp` on this server while the client, anchoring 80% of `exp - iat` on
+     * its receipt time, still rightly holds it as fresh: use this, not `accepts`, where a
+     * check runs at an arbitrary moment of the token's life.
+     */
+    issued(token) {
+      const { payload, error } = verifyJwt(token, secret);
+      return (!error || error === 'expired') && state.issued.includes(token)
+        && payload.gen === state.generation && !state.rejectAccessTokens;
+    },
     /** Every access token issued so far is rejected from now on (tokens minted later are fine). */
     revokeAccessTokens() { state.generation += 1; },
     /** When on, /api/echo rejects every token, even freshly refreshed ones. */
