@@ -27,6 +27,8 @@ const MIME = {
   '.html': 'text/html; charset=utf-8',
   '.ts': 'text/plain; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 // Loads the package the way an app does, then exposes it and a few helpers to page.evaluate.
@@ -115,6 +117,8 @@ function closer(server) {
  * @param {boolean} [opts.sendExpiresIn=false]  refresh responses carry expiresIn (seed 001 sends
  *   only accessToken; the login response always carries it)
  * @param {string} [opts.secret]
+ * @param {string} [opts.appDir]  a built app (Vite/webpack output) served under /app/, with
+ *   /app/ answering its index.html: the app then talks to this server's /auth and /api same-origin
  */
 export async function startServer(opts = {}) {
   const lifetime = opts.lifetime ?? 3;
@@ -201,6 +205,21 @@ export async function startServer(opts = {}) {
     }
   }
 
+  async function serveApp(res, path) {
+    const root = normalize(opts.appDir);
+    let rel = decodeURIComponent(path.slice('/app'.length)) || '/';
+    if (rel.endsWith('/')) rel += 'index.html';
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root + sep)) return send(res, 403, 'forbidden');
+    try {
+      const data = await readFile(file);
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(data);
+    } catch {
+      send(res, 404, `not found: ${path}`);
+    }
+  }
+
   const server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
@@ -209,6 +228,9 @@ export async function startServer(opts = {}) {
       const route = `${req.method} ${url.pathname}`;
       if (route === 'GET /test.html') return send(res, 200, TEST_PAGE, { 'content-type': MIME['.html'] });
       if (req.method === 'GET' && /^\/(js|pkg)\//.test(url.pathname)) return await serveStatic(res, url.pathname);
+      if (req.method === 'GET' && opts.appDir && (url.pathname === '/app' || url.pathname.startsWith('/app/'))) {
+        return await serveApp(res, url.pathname);
+      }
       if (route === 'POST /auth/login') {
         state.loginCalls += 1;
         return send(res, 200, { accessToken: mintAccess(), refreshToken: mintRefresh(), expiresIn: lifetime });
