@@ -44,6 +44,9 @@ stage "cargo test" cargo test
 
 section "wasm build (scripts/build.sh)"
 if bash scripts/build.sh; then
+  section "type tests (node --test tests/types/: tsc on a typed usage file, misuse refused, exports)"
+  stage "type tests" node --test tests/types/
+
   section "browser tests (node --test tests/browser/, headless Chromium)"
   stage "browser tests" node --test --test-concurrency=1 tests/browser/
 

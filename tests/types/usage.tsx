@@ -1,0 +1,112 @@
+// A typed app using every entry of the package by its published name (resolved through
+// package.json `exports`, types first). `tsc -p tests/types` must pass on this file; the
+// `@ts-expect-error` lines are misuse the declarations must refuse (tsc fails if one is
+// accepted).
+import init, { createRefresher, decodeToken, Refresher } from 'freshtoken';
+import type { TokenInfo, TokenSet, RefresherOptions, RefreshError, RefresherState } from 'freshtoken';
+import { attachAxios } from 'freshtoken/axios';
+import { attachPubNub, isAccessDenied } from 'freshtoken/pubnub';
+import { RefresherProvider, useAccessToken, useRefresher } from 'freshtoken/react';
+import { freshtokenPlugin, useAccessToken as useVueToken } from 'freshtoken/vue';
+import axios from 'axios';
+import PubNub from 'pubnub';
+import { createApp, defineComponent, h } from 'vue';
+
+export async function main(): Promise<void> {
+  await init();
+  await init(new URL('/freshtoken_bg.wasm', location.href));
+
+  const info: TokenInfo = decodeToken('eyJ...');
+  const when: number = info.expiresAt;
+  const lifetime: number | null = info.lifetimeMs;
+  if (info.format === 'pubnub') console.log(info.claims.ttl, when, lifetime);
+
+  const login: TokenSet = { accessToken: 'a', refreshToken: 'r', expiresIn: 900 };
+  const refresher = await createRefresher({
+    tokens: login,
+    endpoint: { url: '/auth/refresh', preset: 'sanic-jwt', credentials: 'include', headers: { 'x-app': '1' } },
+    origins: [location.origin, 'https://api.example.com'],
+    storage: 'localStorage',
+    crossTab: true,
+    refreshAt: 0.75,
+    onSessionExpired: ({ reason }) => console.log(reason.length),
+  });
+  const custom: RefresherOptions = {
+    refresh: async ({ refreshToken, signal }) => {
+      const res = await fetch('/oauth/token', { method: 'POST', body: refreshToken ?? '', signal });
+      return { accessToken: (await res.json()).access_token as string };
+    },
+    storage: { getItem: () => null, setItem: () => {}, removeItem: () => {} },
+  };
+  await createRefresher(custom);
+
+  const token: string = await refresher.getAccessToken();
+  const again: string = await refresher.refresh();
+  const res: Response = await refresher.fetch('/api/me', { method: 'POST', body: JSON.stringify({ token, again }) });
+  const uninstall: () => void = refresher.installFetchInterceptor();
+  uninstall();
+  const off = refresher.on('refresh-error', ({ error, retryIn, attempt }) => {
+    const e: RefreshError = error;
+    console.log(e.code, e.status, retryIn, attempt);
+  });
+  refresher.on('schedule', (d) => console.log(d.nextRefreshAt ?? 0));
+  off();
+  const state: RefresherState = refresher.state;
+  const current: string | null = refresher.accessToken;
+  console.log(res.status, state, current, refresher.expiresAt, refresher.nextRefreshAt, refresher instanceof Refresher);
+
+  const api = axios.create({ baseURL: 'https://api.example.com' });
+  const detachAxios: () => void = attachAxios(refresher, api);
+  detachAxios();
+
+  const pubnub = new PubNub({ publishKey: 'pub', subscribeKey: 'sub', userId: 'u1' });
+  const detachPubNub = attachPubNub(refresher, pubnub, { mode: 'token' });
+  detachPubNub();
+  console.log(isAccessDenied({ category: 'PNAccessDeniedCategory' }));
+
+  const app = createApp(defineComponent({
+    setup() {
+      const t = useVueToken();
+      return () => h('p', t.value ?? 'signed out');
+    },
+  }));
+  app.use(freshtokenPlugin, { refresher });
+
+  // --- misuse the declarations refuse ---
+  // @ts-expect-error decodeToken takes a string
+  decodeToken(42);
+  // @ts-expect-error a refresher needs a way to refresh: endpoint or refresh
+  await createRefresher({ origins: ['https://a.example'] });
+  // @ts-expect-error endpoint and refresh are exclusive
+  await createRefresher({ endpoint: { url: '/r' }, refresh: async () => login });
+  // @ts-expect-error unknown preset
+  await createRefresher({ endpoint: { url: '/r', preset: 'graphql' } });
+  // @ts-expect-error unknown option (typo of refreshAt)
+  await createRefresher({ endpoint: { url: '/r' }, refreshAtt: 0.8 });
+  // @ts-expect-error unknown event
+  refresher.on('refreshed', () => {});
+  // @ts-expect-error state is read-only
+  refresher.state = 'fresh';
+  // @ts-expect-error accessToken is read-only
+  refresher.accessToken = 'x';
+  // @ts-expect-error a TokenSet needs accessToken
+  refresher.setTokens({ refreshToken: 'r' });
+  // @ts-expect-error mode is 'token' or 'authKey'
+  attachPubNub(refresher, pubnub, { mode: 'jwt' });
+  // @ts-expect-error the Refresher is made by createRefresher, not new
+  new Refresher();
+}
+
+function Profile() {
+  const token = useAccessToken();
+  const r: Refresher = useRefresher();
+  return <p data-state={r.state}>{token ?? 'signed out'}</p>;
+}
+
+export function App({ refresher }: { refresher: Refresher }) {
+  return (
+    <RefresherProvider refresher={refresher}>
+      <Profile />
+    </RefresherProvider>
+  );
+}

@@ -1,0 +1,228 @@
+// Type declarations for `freshtoken`: keeps a web app's access token fresh.
+
+/**
+ * Loads and instantiates the wasm module. Idempotent: every call returns the same promise,
+ * and a failed load may be retried by calling again.
+ * @param wasm where to load the module from (URL, `Response`, bytes or a `WebAssembly.Module`);
+ *   by default the `freshtoken_bg.wasm` shipped beside the glue, located with
+ *   `new URL(..., import.meta.url)` so Vite and webpack 5 bundle it without configuration.
+ */
+declare function init(wasm?: InitInput): Promise<void>;
+export default init;
+export { init };
+
+/** What `init()` accepts as the wasm module. */
+export type InitInput = string | URL | Request | Response | BufferSource | WebAssembly.Module;
+
+/**
+ * Creates a refresher, loading the wasm first if needed.
+ * @throws {OptionsError} (rejects) when an option is unknown, of the wrong type or out of range.
+ */
+export function createRefresher(options: RefresherOptions): Promise<Refresher>;
+
+/**
+ * Decodes when a JWT or a PubNub Access Manager v3 token expires. Synchronous once `init()`
+ * has resolved; before that it throws a `FreshtokenError` with code `not-initialized`.
+ * @throws {TokenDecodeError} on malformed input, with a `code` and a message saying what is
+ *   wrong (never the token itself). The wasm instance keeps working after any input.
+ */
+export function decodeToken(token: string): TokenInfo;
+
+/** What `decodeToken` reads from a token. */
+export interface TokenInfo {
+  format: 'jwt' | 'pubnub';
+  /** ms since epoch (JWT `exp`, or PubNub `t + ttl`). */
+  expiresAt: number;
+  /** ms since epoch (JWT `iat`, PubNub `t`), or null when the token does not say. */
+  issuedAt: number | null;
+  /** `expiresAt - issuedAt` when both are known. */
+  lifetimeMs: number | null;
+  /** The JWT payload, or the PubNub token's fields. */
+  claims: Record<string, unknown>;
+}
+
+/** A session as the app or a refresh gives it. */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken?: string;
+  /** ms since epoch; overrides the token's own expiry. */
+  expiresAt?: number;
+  /** seconds, relative to when the SDK received it. */
+  expiresIn?: number;
+}
+
+/** Context handed to a custom `refresh` function. */
+export interface RefreshContext {
+  accessToken: string | null;
+  refreshToken: string | null;
+  /** Aborted after `refreshTimeoutMs`, on `logout()` and on `dispose()`. */
+  signal: AbortSignal;
+}
+
+/** A storage for the session: `localStorage`-like. Errors it throws are swallowed (memory is kept). */
+export interface StorageAdapter {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+/** The built-in refresh over HTTP; see "Server contracts" in the README. */
+export interface EndpointOptions {
+  url: string;
+  /** Default: `PUT` for `bearer-put`, `POST` otherwise. */
+  method?: 'POST' | 'PUT';
+  /**
+   * - `json`: POST `{"refreshToken"}`, reads `accessToken`, `refreshToken?`, `expiresIn?`
+   * - `sanic-jwt`: POST with `Authorization: Bearer <access>` and `{"refresh_token"}`, reads `access_token`
+   * - `bearer-put`: PUT with `Authorization: Bearer <token>`, reads `token`
+   * - `oauth2`: RFC 6749 §6 form body, reads `access_token`, `refresh_token`, `expires_in`
+   * @default 'json'
+   */
+  preset?: 'json' | 'sanic-jwt' | 'bearer-put' | 'oauth2';
+  credentials?: RequestCredentials;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Extra fields of the request body (e.g. `client_id` for `oauth2`). */
+  params?: Record<string, string>;
+}
+
+interface RefresherOptionsBase {
+  /** The initial session. */
+  tokens?: TokenSet;
+  /** Fraction of the lifetime at which to refresh, in (0, 1). @default 0.8 */
+  refreshAt?: number;
+  /** Statuses that trigger one refresh-and-replay. @default [401, 403] */
+  retryStatuses?: number[];
+  /** Origins that receive the `Authorization` header. @default the page's origin only */
+  origins?: string[];
+  /** Where the session is kept between page loads. @default 'memory' */
+  storage?: 'memory' | 'localStorage' | 'sessionStorage' | StorageAdapter;
+  /** Key in storage, and the name tabs share with `crossTab`. @default 'freshtoken' */
+  storageKey?: string;
+  /** One refresh at a time across tabs (Web Locks); results and logout reach every tab. @default false */
+  crossTab?: boolean;
+  /** Visited (`location.assign`) when the session expires. */
+  loginUrl?: string;
+  /** Called once when the session expires. */
+  onSessionExpired?: (info: SessionExpiredDetail) => void;
+  /** Lifetime of a token whose expiry nothing tells. @default 86_400_000 (24 h) */
+  defaultLifetimeMs?: number;
+  /** A refresh call is aborted after this long, which counts as a transient failure. @default 15_000 */
+  refreshTimeoutMs?: number;
+  /** The fetch underneath. @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/** Options of `createRefresher`: give exactly one of `endpoint` and `refresh`. */
+export type RefresherOptions = RefresherOptionsBase & (
+  | { endpoint: EndpointOptions; refresh?: never }
+  | {
+    /**
+     * A custom refresh. Reject with an error that has `sessionExpired: true` to end the
+     * session; any other rejection is transient and backs off. Abort work on `ctx.signal`.
+     */
+    refresh: (ctx: RefreshContext) => Promise<TokenSet>;
+    endpoint?: never;
+  }
+);
+
+/** The session states. */
+export type RefresherState = 'idle' | 'fresh' | 'refreshing' | 'expired' | 'logged-out';
+
+/** Detail of `refresh` and `schedule` events. */
+export interface ScheduleDetail {
+  /** ms since epoch, local clock. */
+  expiresAt: number | null;
+  /** ms since epoch, local clock. */
+  nextRefreshAt: number | null;
+  /** Set when another tab made the refresh (`crossTab`). */
+  fromOtherTab?: true;
+}
+
+/** Detail of a `refresh-error` event: a transient failure; the session is kept. */
+export interface RefreshErrorDetail {
+  error: RefreshError;
+  /** ms until the next attempt. */
+  retryIn: number;
+  /** 1 for the first failure in a row. */
+  attempt: number;
+}
+
+/** Detail of `session-expired`, and the argument of `onSessionExpired`. */
+export interface SessionExpiredDetail {
+  /** e.g. `refresh-rejected`, `request-rejected`, `no-refresh-token`, `expired`. */
+  reason: string;
+}
+
+/** Event name → the detail its listeners get. */
+export interface RefresherEvents {
+  refresh: ScheduleDetail;
+  'refresh-error': RefreshErrorDetail;
+  'session-expired': SessionExpiredDetail;
+  logout: Record<string, never>;
+  schedule: ScheduleDetail;
+}
+
+/** Keeps one session's access token fresh. Made by `createRefresher`. */
+export declare class Refresher {
+  private constructor();
+  /** Starts or replaces the session (after login). @throws {OptionsError} on a malformed set */
+  setTokens(tokens: TokenSet): void;
+  /** A token not past its refresh point; refreshes first (shared) if needed. */
+  getAccessToken(): Promise<string>;
+  /** Forces a refresh; concurrent callers share one promise. */
+  refresh(): Promise<string>;
+  /**
+   * `fetch` with `Authorization: Bearer` for allowed origins only, a wait for any refresh in
+   * flight, and on 401/403 one shared refresh and one replay with the body intact. A second
+   * 401/403 emits `session-expired` and resolves with that response.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Patches `target.fetch` (default `globalThis`) to go through `refresher.fetch`; returns the uninstall. */
+  installFetchInterceptor(target?: { fetch: typeof fetch }): () => void;
+  /** Listens to an event; returns the unsubscribe. @throws {OptionsError} on an unknown event */
+  on<E extends keyof RefresherEvents>(event: E, listener: (detail: RefresherEvents[E]) => void): () => void;
+  /** Clears tokens, storage and timers (in every tab with `crossTab`). */
+  logout(): void;
+  /** Cancels every timer and listener and frees the wasm memory; the refresher is unusable after. */
+  dispose(): void;
+  readonly accessToken: string | null;
+  /** ms since epoch, local clock. */
+  readonly expiresAt: number | null;
+  /** ms since epoch, local clock. */
+  readonly nextRefreshAt: number | null;
+  readonly state: RefresherState;
+}
+
+/** Every error freshtoken throws has a stable `name` and `code`; messages never carry a token. */
+export interface FreshtokenErrorBase extends Error {
+  code: string;
+}
+/** A wrong option (unknown name, wrong type, out of range). */
+export interface OptionsError extends FreshtokenErrorBase { name: 'OptionsError'; code: 'bad-option' | string }
+/** A token `decodeToken` cannot read. */
+export interface TokenDecodeError extends FreshtokenErrorBase {
+  name: 'TokenDecodeError';
+  code: 'bad-format' | 'bad-base64' | 'bad-utf8' | 'bad-json' | 'bad-cbor' | 'no-expiry'
+    | 'bad-claim' | 'too-large' | 'encrypted' | 'bad-version';
+}
+/** A failed refresh. `rejected` means the server refused the refresh token (the session ends). */
+export interface RefreshError extends FreshtokenErrorBase {
+  name: 'RefreshError';
+  code: 'network' | 'timeout' | 'http' | 'bad-response' | 'rejected' | 'no-refresh-token' | 'failed';
+  status?: number;
+  retryAfterMs?: number;
+  rejected?: boolean;
+  /** Set on a request's wait for a token that outlasted `refreshTimeoutMs` during a backoff. */
+  late?: boolean;
+}
+/** The session is over or absent. */
+export interface SessionError extends FreshtokenErrorBase {
+  name: 'SessionError';
+  code: 'session-expired' | 'logged-out' | 'no-session';
+}
+/** Misuse of the SDK itself: before `init()`, after `dispose()`, a hook without its provider. */
+export interface FreshtokenError extends FreshtokenErrorBase {
+  name: 'FreshtokenError';
+  code: 'not-initialized' | 'disposed' | 'no-provider';
+}
