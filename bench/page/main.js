@@ -38,6 +38,16 @@ const reset = () => getJson('/bench/reset', { method: 'POST' });
 
 // --- P2: per-request overhead -----------------------------------------------------------
 
+/** A random permutation (Fisher-Yates). */
+function shuffled(list) {
+  const a = [...list];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
 /** The anchor: an axios instance with axios-auth-refresh, set up as its README shows. */
 function axiosWithAuthRefresh(accessToken, refreshToken) {
   let token = accessToken;
@@ -62,8 +72,11 @@ async function requestMethods() {
   refresher.installFetchInterceptor(target);
 
   const api = axiosWithAuthRefresh(accessToken, refreshToken);
+  const native = () => nativeFetch(ECHO, { headers: header }).then((r) => r.text());
   const methods = {
-    native: () => nativeFetch(ECHO, { headers: header }).then((r) => r.text()),
+    native,
+    // The same native call again: its "overhead" is the measurement's own noise (A/A).
+    'native again (A/A)': () => native(),
     'refresher.fetch': () => refresher.fetch(ECHO).then((r) => r.text()),
     interceptor: () => target.fetch(ECHO).then((r) => r.text()),
     'axios+auth-refresh': () => api.get(ECHO).then((r) => r.data),
@@ -72,8 +85,11 @@ async function requestMethods() {
 }
 
 /**
- * Rounds of `seq` sequential requests and `batches` x `conc` concurrent ones per method,
- * the methods' order rotated each round. Returns per-round medians in ms per request.
+ * Rounds of `seq` sequential requests and `batches` x `conc` concurrent ones per method.
+ * Sequential requests alternate between the methods one request at a time, in a fresh
+ * random order each time, so neither drift in the machine's load nor the request that
+ * went just before favours any method.
+ * Returns per-round medians in ms per request.
  */
 export async function p2({ rounds, seq, conc, batches, warmup, offset = 0 }) {
   const { methods, dispose } = await requestMethods();
@@ -82,17 +98,18 @@ export async function p2({ rounds, seq, conc, batches, warmup, offset = 0 }) {
   const out = { sequential: [], concurrent: [] };
   for (let round = 0; round < rounds; round++) {
     const order = names.map((_, i) => names[(i + round + offset) % names.length]);
-    const seqRow = {};
+    const times = Object.fromEntries(names.map((name) => [name, []]));
+    for (let i = 0; i < seq; i++) {
+      for (const name of shuffled(names)) {
+        const t0 = performance.now();
+        await methods[name]();
+        times[name].push(performance.now() - t0);
+      }
+    }
+    const seqRow = Object.fromEntries(names.map((name) => [name, median(times[name])]));
     const concRow = {};
     for (const name of order) {
       const f = methods[name];
-      const times = [];
-      for (let i = 0; i < seq; i++) {
-        const t0 = performance.now();
-        await f();
-        times.push(performance.now() - t0);
-      }
-      seqRow[name] = median(times);
       const per = [];
       for (let b = 0; b < batches; b++) {
         const t0 = performance.now();
