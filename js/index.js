@@ -14,6 +14,8 @@ export { Refresher };
  */
 export async function createRefresher(options) {
   const opts = normalizeOptions(options);
-  await init();
+  // Cross-tab code is a separate chunk: apps without `crossTab` never download it.
+  const [tabs] = await Promise.all([opts.crossTab ? import('./tabs.js') : null, init()]);
+  if (tabs) opts.joinTabs = tabs.joinTabs;
   return new Refresher(opts);
 }

@@ -9,7 +9,6 @@ import { makeTransport } from './transport.js';
 import { authorizedFetch } from './request.js';
 import { originOf } from './origins.js';
 import { openStorage } from './storage.js';
-import { TabSync, tabsSupported } from './tabs.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol('freshtoken.original');
@@ -50,7 +49,8 @@ export class Refresher {
     this._transport = makeTransport(opts, () => this._baseFetch());
     this._store = openStorage(opts.storage, opts.storageKey);
     this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => { if (!this._disposed && this._core.tick()) this._onDue(); });
-    this._tabs = opts.crossTab && tabsSupported() ? this._joinTabs() : null;
+    // `opts.joinTabs` is tabs.js's joinTabs, loaded by createRefresher only for crossTab.
+    this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
 
     const saved = opts.tokens ? null : this._store?.load();
     if (opts.tokens) this.setTokens(opts.tokens);
@@ -95,38 +95,6 @@ export class Refresher {
     if (this._tabs && typeof rec.gen === 'number') this._tabs.gen = Math.max(this._tabs.gen, rec.gen);
     this._apply(rec, typeof rec.receivedAt === 'number' ? rec.receivedAt : Date.now());
     if (fromOtherTab) this._events.emit('refresh', { ...this._scheduleDetail(), fromOtherTab: true });
-  }
-
-  // Cross-tab wiring: the refresh runs under the tabs' lock and its result is published
-  // to storage and the other tabs before the lock is released.
-  _joinTabs() {
-    const tabs = new TabSync(this._opts.storageKey, {
-      record: () => this._record(),
-      stored: () => this._store?.load() ?? null,
-      adopt: (rec) => { if (!this._disposed) this._adopt(rec, true); },
-      logout: () => this._logout(false),
-      expire: (reason) => this._endSession(reason, false),
-    }, this._opts.refreshTimeoutMs + 5000);
-    const inner = this._transport;
-    const viaTabs = (ctx, signal) => tabs.exclusive(
-      // The refresh token may have changed while this tab waited: read it now.
-      () => inner({ accessToken: this._access, refreshToken: this._core.refreshToken ?? null }, signal),
-      (tokens, gen) => {
-        tokens.receivedAt = Date.now();
-        const rec = {
-          accessToken: tokens.accessToken,
-          refreshToken: tokens.refreshToken ?? this._core.refreshToken ?? undefined,
-          expiresAt: tokens.expiresAt,
-          expiresIn: tokens.expiresIn,
-          receivedAt: tokens.receivedAt,
-          gen,
-        };
-        this._store?.save(rec);
-        tabs.announce(rec);
-      });
-    viaTabs.canRefresh = inner.canRefresh;
-    this._transport = viaTabs;
-    return tabs;
   }
 
   /** A token not past its refresh point; refreshes first if needed. */

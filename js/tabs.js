@@ -177,3 +177,40 @@ export class TabSync {
     this.channel.close();
   }
 }
+
+/**
+ * Joins refresher `r` to the other tabs sharing its storageKey, or returns null where the
+ * browser lacks BroadcastChannel or Web Locks. The refresh then runs under the tabs' lock,
+ * and its result is published to storage and the other tabs before the lock is released.
+ * This module is loaded (by createRefresher) only when `crossTab` is on.
+ */
+export function joinTabs(r) {
+  if (!tabsSupported()) return null;
+  const tabs = new TabSync(r._opts.storageKey, {
+    record: () => r._record(),
+    stored: () => r._store?.load() ?? null,
+    adopt: (rec) => { if (!r._disposed) r._adopt(rec, true); },
+    logout: () => r._logout(false),
+    expire: (reason) => r._endSession(reason, false),
+  }, r._opts.refreshTimeoutMs + 5000);
+  const inner = r._transport;
+  const viaTabs = (ctx, signal) => tabs.exclusive(
+    // The refresh token may have changed while this tab waited: read it now.
+    () => inner({ accessToken: r._access, refreshToken: r._core.refreshToken ?? null }, signal),
+    (tokens, gen) => {
+      tokens.receivedAt = Date.now();
+      const rec = {
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken ?? r._core.refreshToken ?? undefined,
+        expiresAt: tokens.expiresAt,
+        expiresIn: tokens.expiresIn,
+        receivedAt: tokens.receivedAt,
+        gen,
+      };
+      r._store?.save(rec);
+      tabs.announce(rec);
+    });
+  viaTabs.canRefresh = inner.canRefresh;
+  r._transport = viaTabs;
+  return tabs;
+}
