@@ -32,23 +32,28 @@ export function attachAxios(refresher, instance) {
     return config;
   });
 
-  const responseId = instance.interceptors.response.use(undefined, async (error) => {
-    const config = error && error.config;
-    const status = error && error.response && error.response.status;
-    if (!config || !refresher._retryStatuses.has(status)) throw error;
+  // A 401/403 arrives as an error by default, or as a response when the app's
+  // validateStatus accepts it: both get the one replay. `give` hands the original
+  // outcome back (rethrow or return) whenever there is nothing to replay.
+  const replay = async (config, status, give) => {
+    if (!config || !refresher._retryStatuses.has(status)) return give();
     const sent = header(config, 'Authorization');
-    if (typeof sent !== 'string' || !BEARER.test(sent)) throw error;
+    if (typeof sent !== 'string' || !BEARER.test(sent)) return give();
     if (config[RETRIED]) {
       // The replay was refused too: the session is over.
       refresher._endSession('request-rejected');
-      throw error;
+      return give();
     }
     const next = await refresher._tokenAfterRejection(sent.replace(BEARER, ''));
-    if (next === null) throw error;
+    if (next === null) return give();
     config[RETRIED] = true;
     setHeader(config, 'Authorization', `Bearer ${next}`);
     return instance.request(config);
-  });
+  };
+  const responseId = instance.interceptors.response.use(
+    (response) => replay(response.config, response.status, () => response),
+    (error) => replay(error && error.config, error && error.response && error.response.status, () => { throw error; }),
+  );
 
   return () => {
     instance.interceptors.request.eject(requestId);

@@ -366,6 +366,38 @@ test('the axios adapter attaches the header only for allowed origins (other port
   }
 });
 
+test('the axios adapter replays a 401 once whether axios rejects it (default) or the app\'s validateStatus accepts it', { timeout: 30_000 }, async () => {
+  await create({ origins: [srv.url] });
+  const axiosSource = await readFile(new URL('../../node_modules/axios/dist/esm/axios.min.js', import.meta.url), 'utf8');
+  const run = (acceptAll) => tab.page.evaluate(async ({ src, acceptAll }) => {
+    const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+    const axios = (await import(url)).default;
+    const { attachAxios } = await import('/js/axios.js');
+    const api = axios.create(acceptAll ? { validateStatus: () => true } : {});
+    const detach = attachAxios(r, api);
+    try {
+      const res = await api.post('/api/echo', { n: 7 });
+      return { status: res.status, body: res.data.body };
+    } catch (e) {
+      return { status: e.response && e.response.status, error: e.message };
+    } finally {
+      detach();
+    }
+  }, { src: axiosSource, acceptAll });
+  for (const acceptAll of [false, true]) {
+    srv.revokeAccessTokens();
+    const before = srv.state.refreshCalls;
+    const out = await run(acceptAll);
+    assert.deepEqual(out, { status: 200, body: JSON.stringify({ n: 7 }) }, `validateStatus accepting all: ${acceptAll}`);
+    assert.equal(srv.state.refreshCalls, before + 1, 'one refresh for the 401');
+  }
+  // A replay refused again ends the session once, in both modes, and the 401 reaches the app.
+  srv.rejectAccessTokens();
+  const out = await run(true);
+  assert.equal(out.status, 401);
+  assert.equal(await tab.page.evaluate(() => r.state), 'expired');
+});
+
 test('tokens never appear in events, errors or the console', { timeout: 30_000 }, async () => {
   await create({ refreshTimeoutMs: 400 });
   srv.setRefreshOutcomes([500, { delay: 1000 }, 'malformed', 'html', 401]);
