@@ -1,0 +1,243 @@
+// freshtoken/react in headless Chromium against the real local auth server: the page
+// (pages/react-app.js) is bundled by esbuild with React's development build, so <StrictMode>
+// really double-invokes effects, and served same-origin under /app/ beside /auth/refresh.
+// Listener counts are read from the refresher's own emitter (refresher._events.listeners).
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, copyFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { startServer } from '../support/server.mjs';
+import { launchBrowser } from '../support/browser.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..');
+const T = { timeout: 30_000 };
+const HOOK_EVENTS = ['refresh', 'schedule', 'session-expired', 'logout'];
+const NONE = { refresh: 0, 'refresh-error': 0, 'session-expired': 0, logout: 0, schedule: 0 };
+/** The listener counts `n` mounted useAccessToken hooks should leave. */
+const hooks = (n) => ({ ...NONE, ...Object.fromEntries(HOOK_EVENTS.map((e) => [e, n])) });
+
+let dir;
+let browser;
+let srv;
+let tab;
+let page;
+
+before(async () => {
+  const wasm = join(REPO, 'pkg', 'freshtoken_bg.wasm');
+  assert.ok(existsSync(wasm), 'pkg/freshtoken_bg.wasm is missing: run bash scripts/build.sh');
+  dir = mkdtempSync(join(tmpdir(), 'freshtoken-react-'));
+  await build({
+    entryPoints: [join(HERE, 'pages', 'react-app.js')],
+    bundle: true,
+    format: 'esm',
+    outdir: dir,
+    define: { 'process.env.NODE_ENV': '"development"' },
+    logLevel: 'warning',
+  });
+  // esbuild leaves new URL('freshtoken_bg.wasm', import.meta.url) alone: put the wasm beside the bundle.
+  copyFileSync(wasm, join(dir, 'freshtoken_bg.wasm'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>react</title>'
+    + '<link rel="icon" href="data:,"><div id="root"></div><script type="module" src="react-app.js"></script>');
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  srv = await startServer({ lifetime: 3, appDir: dir });
+  tab = await browser.open(`${srv.url}/app/`);
+  page = tab.page;
+});
+afterEach(async () => {
+  await page?.evaluate(() => {
+    window.unmount();
+    for (const r of [window.refresher, window.other]) r?.dispose();
+  }).catch(() => {});
+  await tab?.close();
+  await srv?.close();
+  srv = tab = page = undefined;
+});
+
+/** A refresher in the page (window[name]) holding `tokens`; returns its access token. */
+const makeRefresher = (tokens, name = 'refresher') =>
+  page.evaluate(([base, t, n]) => window.makeRefresher(base, t, n), [srv.url, tokens, name]);
+const listenerCount = (name = 'refresher') => page.evaluate((n) => window.listenerCount(window[n]), name);
+const accessToken = () => page.evaluate(() => window.refresher.accessToken);
+const shown = () => page.evaluate(() => window.shown());
+/** Waits until exactly the components `ids` are mounted and each shows `text`. */
+const waitShown = (ids, text) => page.waitForFunction(([ids, text]) => {
+  const s = window.shown();
+  return s.length === ids.length && s.every((x, i) => x.id === ids[i] && x.text === text);
+}, [ids, text], { timeout: 10_000 });
+/** Waits until the components' plain effects have run `setups` times (the hook's subscribe runs before them). */
+const waitEffects = (setups) => page.waitForFunction((n) => window.effects.setups >= n, setups, { timeout: 10_000 });
+
+test('useAccessToken re-renders with the new token after a scheduled refresh over HTTP', T, async () => {
+  const first = await makeRefresher(srv.issueTokens()); // a 3 s JWT: refreshed at ~2.4 s
+  await page.evaluate(() => window.mount({ ids: ['a'] }));
+  await waitShown(['a'], first);
+
+  // Nobody calls refresh(): the refresher's own timer does, over HTTP.
+  await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 10_000 });
+  const next = await accessToken();
+  assert.notEqual(next, first);
+  assert.ok(srv.state.refreshCalls >= 1, 'the server saw the refresh');
+  assert.ok(srv.issued(next), 'the new token came from the server');
+  await waitShown(['a'], next);
+  const seen = await page.evaluate(() => window.renders.map((r) => r.token));
+  assert.equal(seen[0], first, 'the first render had the first token');
+  assert.equal(seen.at(-1), next, 'the last render has the refreshed token');
+  assert.deepEqual((await shown()).map((s) => s.text), [await accessToken()]);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('StrictMode (development) double mount: one subscription per event per hook, none after root.unmount()', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  assert.deepEqual(await listenerCount(), NONE, 'no listener before mounting');
+
+  await page.evaluate(() => window.mount({ ids: ['a'], strict: true }));
+  await waitShown(['a'], first);
+  await waitEffects(2);
+  const effects = await page.evaluate(() => window.effects);
+  // Proof the double mount happened: mount, unmount, mount again.
+  assert.deepEqual(effects, { setups: 2, cleanups: 1 }, 'StrictMode double-invoked the effects (development build)');
+  assert.deepEqual(await listenerCount(), hooks(1), 'exactly one listener per event, not two');
+
+  // The surviving subscription is the live one: an explicit refresh re-renders.
+  const next = await page.evaluate(() => window.refresher.refresh());
+  assert.notEqual(next, first);
+  assert.equal(srv.state.refreshCalls, 1);
+  await waitShown(['a'], next);
+  assert.deepEqual(await listenerCount(), hooks(1));
+
+  // Two hooks under StrictMode: two listeners per event.
+  await page.evaluate(() => window.mount({ ids: ['a', 'b'], strict: true }));
+  await waitShown(['a', 'b'], next);
+  await waitEffects(4);
+  assert.deepEqual(await listenerCount(), hooks(2));
+
+  await page.evaluate(() => window.unmount());
+  assert.deepEqual(await listenerCount(), NONE, 'root.unmount() left no listener');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('several components update together; unmounting one keeps the others subscribed', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  await page.evaluate(() => window.mount({ ids: ['a', 'b', 'c'] }));
+  await waitShown(['a', 'b', 'c'], first);
+  await waitEffects(6);
+  assert.deepEqual(await listenerCount(), hooks(3));
+
+  const second = await page.evaluate(() => window.refresher.refresh());
+  await waitShown(['a', 'b', 'c'], second);
+
+  // 'b' goes away; 'a' and 'c' stay mounted and subscribed.
+  await page.evaluate(() => window.mount({ ids: ['a', 'c'] }));
+  await waitShown(['a', 'c'], second);
+  assert.deepEqual(await listenerCount(), hooks(2), 'only the unmounted component unsubscribed');
+
+  const third = await page.evaluate(() => window.refresher.refresh());
+  assert.notEqual(third, second);
+  assert.equal(srv.state.refreshCalls, 2);
+  await waitShown(['a', 'c'], third);
+  const rendersOfB = await page.evaluate((t) => window.renders.filter((r) => r.id === 'b' && r.token === t).length, third);
+  assert.equal(rendersOfB, 0, 'the unmounted component never rendered again');
+
+  await page.evaluate(() => window.unmount());
+  assert.deepEqual(await listenerCount(), NONE);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('a new refresher given to the provider moves the subscription to it', T, async () => {
+  const one = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  const two = await makeRefresher(srv.issueTokens({ lifetime: 30 }), 'other');
+  await page.evaluate(() => window.mount({ ids: ['a', 'b'] }));
+  await waitShown(['a', 'b'], one);
+  await waitEffects(4);
+  assert.deepEqual(await listenerCount('refresher'), hooks(2));
+  assert.deepEqual(await listenerCount('other'), NONE);
+
+  await page.evaluate(() => window.mount({ ids: ['a', 'b'], refresher: 'other' }));
+  await waitShown(['a', 'b'], two);
+  assert.deepEqual(await listenerCount('refresher'), NONE, 'the old refresher has no listener left');
+  assert.deepEqual(await listenerCount('other'), hooks(2));
+
+  // Only the new one drives the components now.
+  await page.evaluate(() => window.refresher.refresh());
+  const twoNext = await page.evaluate(() => window.other.refresh());
+  await waitShown(['a', 'b'], twoNext);
+  assert.equal(srv.state.refreshCalls, 2);
+  await page.evaluate(() => window.unmount());
+  assert.deepEqual(await listenerCount('other'), NONE);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('useRefresher() and useAccessToken() without a provider throw FreshtokenError no-provider to the error boundary', T, async () => {
+  await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  // Under a provider, useRefresher() returns the provided refresher.
+  await page.evaluate(() => window.mount({ ids: ['p'], component: 'WhoRefreshes', strict: false }));
+  await page.waitForFunction(() => window.gotRefresher.length > 0);
+  assert.deepEqual(await page.evaluate(() => window.gotRefresher.map((g) => g.same)), [true]);
+  await page.evaluate(() => window.unmount());
+
+  await page.evaluate(() => window.mount({ ids: ['r'], component: 'WhoRefreshes', provider: false, strict: false }));
+  await page.waitForFunction(() => window.caught.some((c) => c.id === 'r'));
+  await page.evaluate(() => window.unmount());
+  await page.evaluate(() => window.mount({ ids: ['t'], component: 'Token', provider: false, strict: false }));
+  await page.waitForFunction(() => window.caught.some((c) => c.id === 't'));
+
+  const caught = await page.evaluate(() => window.caught);
+  assert.equal(caught.length, 2, 'one error per component');
+  for (const c of caught) {
+    assert.equal(c.name, 'FreshtokenError');
+    assert.equal(c.code, 'no-provider');
+    assert.match(c.message, /RefresherProvider/);
+  }
+  assert.equal(await page.evaluate(() => document.querySelector('[data-error]')?.textContent), 'error: no-provider');
+  assert.equal(await page.evaluate(() => window.effects.setups), 1, 'no component without a provider mounted');
+  assert.deepEqual(await listenerCount(), NONE);
+  assert.deepEqual(tab.errors, [], 'the boundary caught it: nothing uncaught');
+});
+
+test('logout(): every hook renders null, stays subscribed, and shows a new login at once', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  await page.evaluate(() => window.mount({ ids: ['a', 'b'] }));
+  await waitShown(['a', 'b'], first);
+
+  await page.evaluate(() => window.refresher.logout());
+  assert.equal(await accessToken(), null);
+  await waitShown(['a', 'b'], 'null');
+  const last = await page.evaluate(() => ['a', 'b'].map((id) => window.renders.filter((r) => r.id === id).at(-1).token));
+  assert.deepEqual(last, [null, null], 'the hook returned null');
+  assert.deepEqual(await listenerCount(), hooks(2), 'logout does not unsubscribe the components');
+
+  const again = srv.issueTokens({ lifetime: 30 });
+  await page.evaluate((t) => window.refresher.setTokens(t), again);
+  await waitShown(['a', 'b'], again.accessToken);
+  assert.equal(srv.state.refreshCalls, 0);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('a refresh the server rejects ends the session: the hook renders null', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  await page.evaluate(() => {
+    window.expired = 0;
+    window.refresher.on('session-expired', () => { window.expired += 1; });
+    window.mount({ ids: ['a'] });
+  });
+  await waitShown(['a'], first);
+
+  srv.revokeRefreshTokens();
+  const err = await page.evaluate(() => window.refresher.refresh().then(() => null, (e) => ({ name: e.name, code: e.code })));
+  assert.ok(err, 'the refresh failed');
+  assert.equal(srv.state.refreshCalls, 1);
+  await page.waitForFunction(() => window.expired === 1, null, { timeout: 10_000 });
+  assert.equal(await page.evaluate(() => window.refresher.state), 'expired');
+  await waitShown(['a'], 'null');
+  assert.deepEqual(tab.errors, []);
+});
