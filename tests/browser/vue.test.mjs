@@ -1,0 +1,197 @@
+// freshtoken/vue in headless Chromium against the real local auth server: the page
+// (pages/vue-app.js) is bundled by esbuild with Vue's esm-bundler runtime build and served
+// same-origin under /app/ beside /auth/refresh. The token is read from the DOM; listener
+// counts from the refresher's own emitter (refresher._events.listeners).
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, copyFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { startServer } from '../support/server.mjs';
+import { launchBrowser } from '../support/browser.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, '..', '..');
+const T = { timeout: 30_000 };
+const HOOK_EVENTS = ['refresh', 'schedule', 'session-expired', 'logout'];
+const NONE = { refresh: 0, 'refresh-error': 0, 'session-expired': 0, logout: 0, schedule: 0 };
+/** The listener counts `n` live useAccessToken() refs should leave. */
+const hooks = (n) => ({ ...NONE, ...Object.fromEntries(HOOK_EVENTS.map((e) => [e, n])) });
+
+let dir;
+let browser;
+let srv;
+let tab;
+let page;
+
+before(async () => {
+  const wasm = join(REPO, 'pkg', 'freshtoken_bg.wasm');
+  assert.ok(existsSync(wasm), 'pkg/freshtoken_bg.wasm is missing: run bash scripts/build.sh');
+  dir = mkdtempSync(join(tmpdir(), 'freshtoken-vue-'));
+  await build({
+    entryPoints: [join(HERE, 'pages', 'vue-app.js')],
+    bundle: true,
+    format: 'esm',
+    outdir: dir,
+    define: {
+      'process.env.NODE_ENV': '"development"',
+      __VUE_OPTIONS_API__: 'true',
+      __VUE_PROD_DEVTOOLS__: 'false',
+      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    },
+    logLevel: 'warning',
+  });
+  // esbuild leaves new URL('freshtoken_bg.wasm', import.meta.url) alone: put the wasm beside the bundle.
+  copyFileSync(wasm, join(dir, 'freshtoken_bg.wasm'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>vue</title>'
+    + '<link rel="icon" href="data:,"><div id="root"></div><script type="module" src="vue-app.js"></script>');
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  srv = await startServer({ lifetime: 3, appDir: dir });
+  tab = await browser.open(`${srv.url}/app/`);
+  page = tab.page;
+});
+afterEach(async () => {
+  await page?.evaluate(() => {
+    window.unmountApp();
+    window.stopScope();
+    window.refresher?.dispose();
+  }).catch(() => {});
+  await tab?.close();
+  await srv?.close();
+  srv = tab = page = undefined;
+});
+
+const makeRefresher = (tokens) => page.evaluate(([base, t]) => window.makeRefresher(base, t), [srv.url, tokens]);
+const listenerCount = () => page.evaluate(() => window.listenerCount());
+const accessToken = () => page.evaluate(() => window.refresher.accessToken);
+/** Waits until exactly the components `ids` are in the DOM and each shows `text`. */
+const waitShown = (ids, text) => page.waitForFunction(([ids, text]) => {
+  const s = window.shown();
+  return s.length === ids.length && s.every((x, i) => x.id === ids[i] && x.text === text);
+}, [ids, text], { timeout: 10_000 });
+
+test('the ref shows the token in the DOM and updates after a scheduled refresh over HTTP', T, async () => {
+  const first = await makeRefresher(srv.issueTokens()); // a 3 s JWT: refreshed at ~2.4 s
+  await page.evaluate(() => window.mountApp({ ids: ['a'] }));
+  await waitShown(['a'], first);
+  assert.deepEqual(await page.evaluate(() => window.gotRefresher), [{ id: 'a', same: true }], 'useRefresher() gives the plugin\'s refresher');
+
+  // Nobody calls refresh(): the refresher's own timer does, over HTTP.
+  await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 10_000 });
+  const next = await accessToken();
+  assert.notEqual(next, first);
+  assert.ok(srv.state.refreshCalls >= 1, 'the server saw the refresh');
+  assert.ok(srv.issued(next), 'the new token came from the server');
+  await waitShown(['a'], next);
+  const values = await page.evaluate(() => window.values.map((v) => v.token));
+  assert.equal(values[0], first);
+  assert.ok(values.includes(next), 'the ref took the refreshed token');
+  assert.equal(await page.evaluate(() => document.querySelector('[data-id="a"]').textContent), await accessToken());
+  assert.deepEqual(tab.errors, []);
+});
+
+test('one listener per event per component; removing one keeps the others updating; app.unmount() leaves none', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  assert.deepEqual(await listenerCount(), NONE, 'no listener before mounting');
+  await page.evaluate(() => window.mountApp({ ids: ['a', 'b', 'c'] }));
+  await waitShown(['a', 'b', 'c'], first);
+  assert.deepEqual(await listenerCount(), hooks(3));
+
+  const second = await page.evaluate(() => window.refresher.refresh());
+  assert.notEqual(second, first);
+  await waitShown(['a', 'b', 'c'], second);
+
+  await page.evaluate(() => window.setIds(['a', 'c']));
+  await waitShown(['a', 'c'], second);
+  assert.deepEqual(await listenerCount(), hooks(2), 'the removed component\'s listeners went with it');
+
+  const third = await page.evaluate(() => window.refresher.refresh());
+  assert.equal(srv.state.refreshCalls, 2);
+  await waitShown(['a', 'c'], third);
+  const bLater = await page.evaluate((t) => window.values.filter((v) => v.id === 'b' && v.token === t).length, third);
+  assert.equal(bLater, 0, 'the removed component\'s ref was not updated any more');
+
+  await page.evaluate(() => window.unmountApp());
+  assert.deepEqual(await listenerCount(), NONE, 'app.unmount() left no listener');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('useAccessToken() in an effectScope inside the app context: live until scope.stop(), then no listener', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  assert.equal(await page.evaluate(() => window.scopedToken()), first);
+  assert.deepEqual(await listenerCount(), hooks(1));
+  const next = await page.evaluate(() => window.refresher.refresh());
+  assert.equal(await page.evaluate(() => window.scoped.value), next);
+  await page.evaluate(() => window.stopScope());
+  assert.deepEqual(await listenerCount(), NONE, 'scope.stop() removed the listeners');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('app.use(freshtokenPlugin) without a refresher throws OptionsError bad-option', T, async () => {
+  for (const args of [[], [{}], [{ refresher: null }]]) {
+    const err = await page.evaluate((a) => window.pluginError(...a), args);
+    assert.ok(err, `app.use(freshtokenPlugin${args.length ? ', ' + JSON.stringify(args[0]) : ''}) threw`);
+    assert.equal(err.name, 'OptionsError');
+    assert.equal(err.code, 'bad-option');
+    assert.match(err.message, /refresher/);
+  }
+  assert.deepEqual(tab.errors, []);
+});
+
+test('useRefresher()/useAccessToken() without the plugin throw FreshtokenError no-provider', T, async () => {
+  await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  const outside = await page.evaluate(() => window.useRefresherOutside());
+  assert.equal(outside?.name, 'FreshtokenError');
+  assert.equal(outside.code, 'no-provider');
+  assert.match(outside.message, /freshtokenPlugin/);
+
+  await page.evaluate(() => window.mountApp({ ids: ['a'], plugin: false }));
+  await page.waitForFunction(() => window.caught.length > 0);
+  const caught = await page.evaluate(() => window.caught);
+  assert.equal(caught.length, 1);
+  assert.equal(caught[0].name, 'FreshtokenError');
+  assert.equal(caught[0].code, 'no-provider');
+  assert.deepEqual(await page.evaluate(() => window.shown()), [], 'the component did not render');
+  assert.deepEqual(await listenerCount(), NONE);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('logout(): the ref becomes null in the DOM, stays subscribed, and shows a new login at once', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  await page.evaluate(() => window.mountApp({ ids: ['a', 'b'] }));
+  await waitShown(['a', 'b'], first);
+
+  await page.evaluate(() => window.refresher.logout());
+  assert.equal(await accessToken(), null);
+  await waitShown(['a', 'b'], 'null');
+  const last = await page.evaluate(() => ['a', 'b'].map((id) => window.values.filter((v) => v.id === id).at(-1).token));
+  assert.deepEqual(last, [null, null], 'the ref holds null');
+  assert.deepEqual(await listenerCount(), hooks(2));
+
+  const again = srv.issueTokens({ lifetime: 30 });
+  await page.evaluate((t) => window.refresher.setTokens(t), again);
+  await waitShown(['a', 'b'], again.accessToken);
+  assert.equal(srv.state.refreshCalls, 0);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('a refresh the server rejects ends the session: the ref becomes null', T, async () => {
+  const first = await makeRefresher(srv.issueTokens({ lifetime: 30 }));
+  await page.evaluate(() => window.mountApp({ ids: ['a'] }));
+  await waitShown(['a'], first);
+  srv.revokeRefreshTokens();
+  const err = await page.evaluate(() => window.refresher.refresh().then(() => null, (e) => ({ name: e.name, code: e.code })));
+  assert.ok(err, 'the refresh failed');
+  assert.equal(srv.state.refreshCalls, 1);
+  assert.equal(await page.evaluate(() => window.refresher.state), 'expired');
+  await waitShown(['a'], 'null');
+  assert.deepEqual(tab.errors, []);
+});
