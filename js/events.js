@@ -2,7 +2,7 @@
 // is reported asynchronously and never breaks the refresher or the other listeners.
 import { makeError } from './errors.js';
 
-export const EVENTS = ['refresh', 'refresh-error', 'session-expired', 'logout', 'schedule'];
+export const EVENTS = ['refresh', 'refresh-error', 'session-expired', 'logout', 'schedule', 'forbidden'];
 
 export class Emitter {
   constructor() {

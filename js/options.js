@@ -5,7 +5,7 @@ import { optionsError } from './errors.js';
 import { PRESETS } from './transport.js';
 import { allowedOrigins } from './origins.js';
 
-const KNOWN = ['tokens', 'refresh', 'endpoint', 'refreshAt', 'retryStatuses', 'origins', 'storage',
+const KNOWN = ['tokens', 'refresh', 'endpoint', 'refreshAt', 'retryStatuses', 'endSessionStatuses', 'origins', 'storage',
   'storageKey', 'crossTab', 'loginUrl', 'onSessionExpired', 'defaultLifetimeMs', 'refreshTimeoutMs', 'fetch'];
 const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params'];
 
@@ -41,10 +41,11 @@ export function normalizeOptions(o) {
     endpoint: undefined,
     refreshAt: 0.8,
     retryStatuses: new Set([401, 403]),
+    endSessionStatuses: new Set([401]),
     origins: allowedOrigins(o.origins),
     storage: o.storage ?? 'memory',
     storageKey: 'freshtoken',
-    crossTab: false,
+    crossTab: undefined,
     loginUrl: undefined,
     onSessionExpired: undefined,
     defaultLifetimeMs: 24 * 60 * 60 * 1000,
@@ -83,11 +84,12 @@ export function normalizeOptions(o) {
     out.refreshAt = checkNumber('refreshAt', o.refreshAt);
     if (!(out.refreshAt > 0 && out.refreshAt < 1)) throw optionsError('refreshAt must be a number greater than 0 and less than 1');
   }
-  if (o.retryStatuses !== undefined) {
-    if (!Array.isArray(o.retryStatuses) || o.retryStatuses.some((s) => !Number.isInteger(s) || s < 400 || s > 599)) {
-      throw optionsError('retryStatuses must be an array of HTTP error statuses (400-599), e.g. [401, 403]');
+  for (const k of ['retryStatuses', 'endSessionStatuses']) {
+    if (o[k] === undefined) continue;
+    if (!Array.isArray(o[k]) || o[k].some((s) => !Number.isInteger(s) || s < 400 || s > 599)) {
+      throw optionsError(`${k} must be an array of HTTP error statuses (400-599), e.g. [401]`);
     }
-    out.retryStatuses = new Set(o.retryStatuses);
+    out[k] = new Set(o[k]);
   }
   if (typeof out.storage === 'string') {
     if (!['memory', 'localStorage', 'sessionStorage'].includes(out.storage)) {
@@ -103,6 +105,10 @@ export function normalizeOptions(o) {
   if (o.crossTab !== undefined) {
     if (typeof o.crossTab !== 'boolean') throw optionsError('crossTab must be true or false');
     out.crossTab = o.crossTab;
+  } else {
+    // A storage other tabs share implies cross-tab coordination (SPEC behaviour 3): two
+    // tabs refreshing with one rotating refresh token would end the session.
+    out.crossTab = out.storage !== 'memory';
   }
   if (o.loginUrl !== undefined) {
     if (typeof o.loginUrl !== 'string' || o.loginUrl === '') throw optionsError('loginUrl must be a non-empty string');
@@ -120,5 +126,7 @@ export function normalizeOptions(o) {
       out[k] = o[k];
     }
   }
+  // A timer delay above 2^31-1 ms would fire at once.
+  if (out.refreshTimeoutMs > 2147483647) throw optionsError('refreshTimeoutMs must be at most 2147483647 (about 24.8 days)');
   return out;
 }

@@ -1,8 +1,13 @@
 // Where the token may go (SPEC behaviour 6): only to allowed origins, by default the
-// page's own. Everything else goes out untouched.
+// page's own. The origin of a request is decided in one place, `requestURL`, exactly as
+// the browser will send it (`new Request(input).url`: the URL parser, relative to
+// `document.baseURI`), never by a string test. Everything else goes out untouched.
 import { optionsError } from './errors.js';
 
-function pageHref() {
+/** What relative URLs resolve against: the document's base URL (`<base href>` counts), else the location. */
+function baseURL() {
+  const d = globalThis.document;
+  if (d && typeof d.baseURI === 'string') return d.baseURI;
   const loc = globalThis.location;
   return loc && typeof loc.href === 'string' ? loc.href : undefined;
 }
@@ -12,8 +17,7 @@ let seenOrigin = null;
 
 /** The page's origin, or null where there is none (opaque origins, node). */
 export function pageOrigin() {
-  // A Location's origin never changes (a cross-origin navigation is a new realm), so it
-  // is read once per Location object: this runs on every request.
+  // A Location's origin never changes (a cross-origin navigation is a new realm).
   const loc = globalThis.location;
   if (loc !== seenLocation) {
     const o = loc && loc.origin;
@@ -32,10 +36,8 @@ export function allowedOrigins(list) {
   if (!Array.isArray(list)) throw optionsError('origins must be an array of origin strings, e.g. ["https://api.example.com"]');
   const set = new Set();
   for (const item of list) {
-    let origin = null;
-    if (typeof item === 'string') {
-      try { origin = new URL(item, pageHref()).origin; } catch { origin = null; }
-    }
+    const url = typeof item === 'string' ? requestURL(item) : null;
+    const origin = url && url.origin;
     if (!origin || origin === 'null') {
       throw optionsError(`origins: ${typeof item === 'string' ? JSON.stringify(item) : typeof item} is not an http(s) origin`);
     }
@@ -44,22 +46,37 @@ export function allowedOrigins(list) {
   return set;
 }
 
-/** The URL string of a fetch input. */
-export function urlOf(input) {
-  if (typeof input === 'string') return input;
-  if (input instanceof URL) return input.href;
-  if (input && typeof input.url === 'string') return input.url;
-  return String(input);
+const isRequest = (v) => typeof Request !== 'undefined' && (v instanceof Request
+  || Object.prototype.toString.call(v) === '[object Request]');
+
+let lastInput = null;
+let lastBase;
+let lastURL = null;
+
+/**
+ * The URL a fetch input (string, URL, Request, anything with a stringifier) goes to, as a
+ * `URL`, or null when it does not parse (fetch would throw). The URL parser drops tabs and
+ * newlines and reads `\` as `/` exactly as fetch does, so `'/\t/evil.example/x'` is
+ * `https://evil.example/x` here too.
+ */
+export function requestURL(input) {
+  let s;
+  if (isRequest(input)) s = input.url;
+  else if (typeof input === 'string') s = input;
+  else s = String(input);
+  const base = baseURL();
+  if (s === lastInput && base === lastBase) return lastURL;
+  let url = null;
+  try { url = new URL(s, base); } catch { url = null; }
+  lastInput = s;
+  lastBase = base;
+  lastURL = url;
+  return url;
 }
 
-/** The origin a fetch input goes to, or null when it cannot be resolved. */
+/** The origin a fetch input goes to, or null (unparsable, or an opaque origin). */
 export function originOf(input) {
-  const url = urlOf(input);
-  // Fast path: a path on the page's own origin.
-  if (url.charCodeAt(0) === 47 /* / */ && url.charCodeAt(1) !== 47 && url.charCodeAt(1) !== 92) return pageOrigin();
-  try {
-    return new URL(url, pageHref()).origin;
-  } catch {
-    return null;
-  }
+  const url = requestURL(input);
+  const o = url && url.origin;
+  return o && o !== 'null' ? o : null;
 }

@@ -33,8 +33,11 @@ export function attachPubNub(refresher, pubnub, options = {}) {
     }
   }
 
-  // 'schedule' follows every refresh and every setTokens.
+  // 'schedule' follows every refresh and every setTokens. After an access denial the
+  // client is reconnected by the first refresh that lands — this one, or a backoff retry
+  // after it failed transiently.
   let given = null;
+  let reconnectPending = false;
   const give = () => {
     const token = refresher.accessToken;
     if (token && token !== given) {
@@ -43,7 +46,16 @@ export function attachPubNub(refresher, pubnub, options = {}) {
     }
   };
   give();
-  const off = refresher.on('schedule', give);
+  const offSchedule = refresher.on('schedule', give);
+  const offRefresh = refresher.on('refresh', () => {
+    give();
+    if (reconnectPending) {
+      reconnectPending = false;
+      pubnub.reconnect();
+    }
+  });
+  const offEnd = [refresher.on('logout', () => { reconnectPending = false; }),
+    refresher.on('session-expired', () => { reconnectPending = false; })];
 
   // At most one refresh per denied token: a token denied again after its own refresh
   // does not start a loop.
@@ -54,16 +66,16 @@ export function attachPubNub(refresher, pubnub, options = {}) {
       const denied = refresher.accessToken;
       if (denied === null || denied === refreshedFor) return;
       refreshedFor = denied;
-      refresher.refresh().then(() => {
-        give();
-        pubnub.reconnect();
-      }, () => { /* session-expired / refresh-error are emitted by the refresher */ });
+      reconnectPending = true;
+      refresher.refresh().catch(() => { /* refresh-error / session-expired are emitted by the refresher */ });
     },
   };
   pubnub.addListener(listener);
 
   return () => {
-    off();
+    offSchedule();
+    offRefresh();
+    for (const off of offEnd) off();
     pubnub.removeListener(listener);
   };
 }

@@ -6,18 +6,26 @@ import { makeError } from './errors.js';
 import { checkTokens } from './options.js';
 import { Emitter } from './events.js';
 import { makeTransport } from './transport.js';
-import { authorizedFetch } from './request.js';
-import { originOf } from './origins.js';
+import { authorizedFetch, endpoints, flights } from './request.js';
+import { requestURL } from './origins.js';
 import { openStorage } from './storage.js';
+import { now, toWall } from './clock.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
-const FETCHED = Symbol('freshtoken.original');
+const FETCHED = Symbol.for('freshtoken.interceptor');
 const noop = () => {};
+const wallOrNull = (v) => (Number.isNaN(v) ? null : toWall(v));
+
+/**
+ * A new session epoch, above every one known (SPEC behaviour 3). Time-based, so a login
+ * in a tab that has seen nothing yet still outranks an older session of another tab.
+ */
+export const nextEpoch = (known) => Math.max(known + 1, Date.now());
 
 const disposedError = () => makeError('FreshtokenError', 'disposed', 'this refresher was disposed');
 const num = (v) => (v == null ? undefined : v);
-const orNull = (v) => (Number.isNaN(v) ? null : v);
-// [state, expiresAt, nextRefreshAt, receivedAt, retryAt, failures], filled by Core.figures.
+// [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt, failures], filled by
+// Core.figures; times on the session clock (js/clock.js).
 const fig = new Float64Array(6);
 
 /** The error a caller gets when there is no session to take a token from. */
@@ -27,10 +35,13 @@ function sessionError(state) {
   return makeError('SessionError', 'no-session', 'there is no session to refresh: call setTokens() after login');
 }
 
-/** What an error looks like in an event: no cause chain, nothing that could hold a token. */
+/** What an error looks like in an event: the same class, no cause chain, nothing that could hold a token. */
 function publicError(err) {
-  return { name: err.name, code: err.code, message: err.message, status: err.status };
+  return makeError(err.name, err.code, err.message, err.status === undefined ? undefined : { status: err.status });
 }
+
+/** Where a session record received at wall time `receivedAt` sits on the session clock. */
+const sessionTime = (receivedAt) => now() - Math.max(0, Date.now() - receivedAt);
 
 export class Refresher {
   /** @param {ReturnType<import('./options.js').normalizeOptions>} opts */
@@ -38,17 +49,27 @@ export class Refresher {
     const wasm = bindings();
     this._opts = opts;
     this._retryStatuses = opts.retryStatuses;
+    this._endStatuses = opts.endSessionStatuses;
     this._origins = opts.origins;
     this._events = new Emitter();
-    this._inflight = null;
-    this._abort = new AbortController();
+    this._flight = null;        // { promise, abort, ctx } of the refresh in flight
+    this._epoch = 0;            // the session epoch (SPEC behaviour 3)
+    this._gen = 0;              // the refresh generation within it (crossTab)
     this._uninstalls = new Set();
     this._disposed = false;
     this._access = null;
     this._lastError = null;
+    this._change = null;        // resolves on the next change a waiting request cares about
     this._transport = makeTransport(opts, () => this._baseFetch());
     this._store = openStorage(opts.storage, opts.storageKey);
-    this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => { if (!this._disposed && this._core.tick()) this._onDue(); });
+    if (opts.endpoint) {
+      const url = requestURL(opts.endpoint.url);
+      if (url) this._endpoint = url.href.replace(/#.*$/, '');
+      if (this._endpoint) endpoints.set(this._endpoint, (endpoints.get(this._endpoint) ?? 0) + 1);
+    }
+    this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => {
+      if (!this._disposed && this._core.tick(now())) this._onDue();
+    });
     // `opts.joinTabs` is tabs.js's joinTabs, loaded by createRefresher only for crossTab.
     this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
 
@@ -58,8 +79,12 @@ export class Refresher {
     this._tabs?.hello();
 
     // Re-check the schedule when the page wakes up; retry at once when back online.
-    this._onWake = () => { if (!this._disposed) this._core.recheck(); };
-    this._onOnline = () => { if (!this._disposed) this._core.retryNow(Date.now()); };
+    this._onWake = () => { if (!this._disposed) this._core.recheck(now()); };
+    this._onOnline = () => {
+      if (this._disposed) return;
+      this._core.retryNow(now());
+      this._notify();
+    };
     globalThis.addEventListener?.('online', this._onOnline);
     globalThis.addEventListener?.('focus', this._onWake);
     globalThis.document?.addEventListener?.('visibilitychange', this._onWake);
@@ -67,34 +92,68 @@ export class Refresher {
 
   /** The current access token, or null. */
   get accessToken() { return this._access; }
-  /** When the current token expires, ms since epoch (local clock), or null. */
-  get expiresAt() { return this._disposed ? null : orNull(this._figures()[1]); }
-  /** When the next refresh is planned, ms since epoch (local clock), or null. */
-  get nextRefreshAt() { return this._disposed ? null : orNull(this._figures()[2]); }
+  /** When the current token expires, ms since epoch, or null. */
+  get expiresAt() { return this._disposed ? null : wallOrNull(this._figures()[1]); }
+  /** When the next refresh is planned, ms since epoch, or null. */
+  get nextRefreshAt() { return this._disposed ? null : wallOrNull(this._figures()[2]); }
   /** 'idle' | 'fresh' | 'refreshing' | 'expired' | 'logged-out' */
   get state() { return this._disposed ? 'logged-out' : STATES[this._figures()[0]]; }
 
-  /** Takes new tokens (after login). Any refresh in flight is superseded. */
+  /**
+   * Takes new tokens (after login): a new session epoch. A refresh in flight for the
+   * previous session is aborted and its answer dropped, in this tab and (crossTab) in all.
+   * @throws {OptionsError} on a malformed set; {TokenDecodeError} `bad-claim` when the
+   *   token's expiry claim is malformed (as `decodeToken` would say)
+   */
   setTokens(tokens) {
     this._alive();
     checkTokens(tokens, 'setTokens(tokens)');
-    if (this._tabs) this._tabs.gen = this._tabs.next();
-    this._apply(tokens, tokens.receivedAt ?? Date.now());
-    if (this._tabs) this._tabs.announce(this._record());
+    const wall = typeof tokens.receivedAt === 'number' ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
+    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)));
+    this._tabs?.announce(this._record());
   }
 
-  _apply(t, receivedAt) {
-    this._core.setTokens(t.accessToken, t.refreshToken ?? undefined, num(t.expiresAt), num(t.expiresIn), receivedAt);
-    this._saved = { expiresAt: num(t.expiresAt), expiresIn: num(t.expiresIn), receivedAt };
+  /** Puts a session into the core, as a new epoch `epoch`. */
+  _take(t, wall, epoch, gen = epoch) {
+    const ok = this._core.setTokens(t.accessToken, t.refreshToken ?? undefined, num(t.expiresAt), num(t.expiresIn),
+      sessionTime(wall), wall);
+    if (!ok) {
+      throw makeError('TokenDecodeError', 'bad-claim',
+        'the access token has a malformed expiry claim (exp, iat or ttl is not a valid number); decodeToken refuses it too');
+    }
+    this._newEpoch(epoch);
+    this._gen = gen;
+    this._saved = { expiresAt: num(t.expiresAt), expiresIn: num(t.expiresIn), receivedAt: wall };
+    this._lastError = null;
     this._sync();
     this._events.emit('schedule', this._scheduleDetail());
   }
 
-  // A session record from storage or another tab.
+  /** Starts epoch `epoch`: the refresh in flight (of the old one) is aborted and forgotten. */
+  _newEpoch(epoch) {
+    this._epoch = epoch;
+    const f = this._flight;
+    if (f) {
+      this._flight = null;
+      flights.delete(f.ctx);
+      f.abort.abort(makeError('SessionError', 'superseded', 'the session this refresh was for has ended or been replaced'));
+    }
+    this._notify();
+  }
+
+  // A session record from storage or another tab (SPEC behaviour 3: only a newer one).
   _adopt(rec, fromOtherTab) {
-    if (this._tabs && typeof rec.gen === 'number') this._tabs.gen = Math.max(this._tabs.gen, rec.gen);
-    this._apply(rec, typeof rec.receivedAt === 'number' ? rec.receivedAt : Date.now());
+    if (rec.out === true || typeof rec.accessToken !== 'string') return false;
+    const epoch = typeof rec.epoch === 'number' ? rec.epoch : 0;
+    const gen = typeof rec.gen === 'number' ? rec.gen : epoch;
+    if (epoch < this._epoch || (epoch === this._epoch && gen <= this._gen && this._access !== null)) return false;
+    try {
+      this._take(rec, typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
+    } catch {
+      return false; // a record with a malformed token: not adopted
+    }
     if (fromOtherTab) this._events.emit('refresh', { ...this._scheduleDetail(), fromOtherTab: true });
+    return true;
   }
 
   /** A token not past its refresh point; refreshes first if needed. */
@@ -107,50 +166,78 @@ export class Refresher {
   /** Forces a refresh. Concurrent callers share one promise and one server call. */
   refresh() {
     if (this._disposed) return Promise.reject(disposedError());
-    if (this._inflight) return this._inflight;
+    if (this._flight) return this._flight.promise;
     const ctx = { accessToken: this._access, refreshToken: this._core.refreshToken ?? null };
     if (this._figures()[0] === 0 && !this._transport.canRefresh(ctx)) return Promise.reject(sessionError('idle'));
-    const ticket = this._core.begin();
+    const ticket = this._core.begin(now());
     if (ticket < 0) return Promise.reject(sessionError(this.state));
-    const p = this._runRefresh(ticket, ctx).finally(() => {
-      if (this._inflight === p) this._inflight = null;
+    const flight = { abort: new AbortController(), ctx, promise: null };
+    flights.add(ctx);
+    flight.promise = this._runRefresh(ticket, ctx, flight.abort.signal, this._epoch).finally(() => {
+      flights.delete(ctx);
+      if (this._flight === flight) this._flight = null;
+      this._notify();
     });
-    this._inflight = p;
-    return p;
+    this._flight = flight;
+    this._notify();
+    return flight.promise;
   }
 
-  async _runRefresh(ticket, ctx) {
+  async _runRefresh(ticket, ctx, signal, epoch) {
     let tokens;
     try {
       if (!this._transport.canRefresh(ctx)) {
         throw makeError('RefreshError', 'no-refresh-token', 'there is no refresh token to refresh the session with', { rejected: true });
       }
-      tokens = await this._transport(ctx, this._abort.signal);
+      tokens = await this._transport(ctx, signal);
     } catch (err) {
       if (this._disposed) throw disposedError();
-      if (!this._core.isCurrent(ticket)) return this._afterStale();
-      const delay = this._core.fail(ticket, err.rejected === true, num(err.retryAfterMs), Date.now(), Math.random());
+      if (epoch !== this._epoch || !this._core.isCurrent(ticket)) return this._afterStale();
+      // A rotated refresh token that came with an unusable answer is kept (never spent twice).
+      if (typeof err.refreshToken === 'string') this._core.keepRefreshToken(ticket, err.refreshToken);
+      const delay = this._core.fail(ticket, err.rejected === true, num(err.retryAfterMs), now(), Math.random());
       this._sync();
       if (delay === -1) {
         this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
         throw sessionError('expired');
       }
-      this._lastError = publicError(err);
-      this._events.emit('refresh-error', { error: this._lastError, retryIn: delay, attempt: this._figures()[5] });
+      this._reportError(err, delay);
       throw err;
     }
     if (this._disposed) throw disposedError();
-    const now = tokens.receivedAt ?? Date.now();
-    if (!this._core.succeed(ticket, tokens.accessToken, tokens.refreshToken, num(tokens.expiresAt), num(tokens.expiresIn), now)) {
-      return this._afterStale();
-    }
-    this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: now };
-    this._lastError = null;
+    if (epoch !== this._epoch) return this._afterStale();
+    const wall = typeof tokens.receivedAt === 'number' ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
+    const landed = this._core.succeed(ticket, tokens.accessToken, tokens.refreshToken, num(tokens.expiresAt),
+      num(tokens.expiresIn), sessionTime(wall), wall, Math.random());
+    if (landed === 4) return this._afterStale();
+    if (typeof tokens.gen === 'number') this._gen = tokens.gen;
     this._sync();
+    const f = this._figures();
+    const retryIn = Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - now());
+    if (landed === 3) {
+      // The access token's expiry claim is malformed: refused; the refresh token was kept.
+      const err = makeError('RefreshError', 'bad-claim', 'the refresh answer\'s access token has a malformed expiry claim (exp, iat or ttl); it was refused and the refresh will be retried');
+      this._reportError(err, retryIn);
+      throw err;
+    }
+    this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: wall };
+    if (landed === 0 && !tokens.problems) this._lastError = null;
     const detail = tokens.adopted ? { ...this._scheduleDetail(), fromOtherTab: true } : this._scheduleDetail();
     this._events.emit('refresh', detail);
     this._events.emit('schedule', detail);
+    // Taken, but partly wrong: say what (SPEC behaviour 7); an implausible expiry also backs off.
+    if (tokens.problems) this._reportError(makeError('RefreshError', 'bad-response', tokens.problems), retryIn);
+    if (landed === 1 || landed === 2) {
+      this._reportError(makeError('RefreshError', 'bad-expiry', landed === 1
+        ? 'the refresh answer\'s expiresIn/expiresAt leaves the token under a second to live (0, or seconds given as ms?); the token\'s own expiry is used instead'
+        : 'the refresh answer leaves the token under a second to live; it is kept, and the next refresh backs off instead of repeating at once'), retryIn);
+    }
     return this._access;
+  }
+
+  _reportError(err, retryIn) {
+    this._lastError = publicError(err);
+    this._events.emit('refresh-error', { error: this._lastError, retryIn, attempt: this._figures()[5] });
   }
 
   // The session changed under a refresh (new tokens, logout): answer with what is current.
@@ -165,48 +252,60 @@ export class Refresher {
     return authorizedFetch(this, this._baseFetch(), input, init);
   }
 
-  /** Patches `target.fetch` (default globalThis); returns the uninstall. */
+  /**
+   * Patches `target.fetch` (default globalThis); returns the uninstall. Interceptors chain:
+   * a second one (another refresher) wraps the first, and uninstalling in any order leaves
+   * the others working and brings none back.
+   */
   installFetchInterceptor(target = globalThis) {
     this._alive();
     if (!target || typeof target.fetch !== 'function') {
       throw makeError('OptionsError', 'bad-target', 'installFetchInterceptor needs an object with a fetch function');
     }
     const original = target.fetch;
-    const underlying = original[FETCHED] ?? original;
-    const patched = (input, init) => (this._disposed
-      ? underlying.call(globalThis, input, init)
-      : authorizedFetch(this, underlying, input, init));
-    patched[FETCHED] = underlying;
+    const layer = { on: true, next: original };
+    const patched = (input, init) => (layer.on && !this._disposed
+      ? authorizedFetch(this, layer.next, input, init)
+      : layer.next.call(globalThis, input, init));
+    patched[FETCHED] = layer;
     target.fetch = patched;
     const uninstall = () => {
-      if (target.fetch === patched) target.fetch = original;
+      layer.on = false;
+      if (target.fetch === patched) {
+        // Step over layers below that were uninstalled meanwhile.
+        let f = layer.next;
+        while (f[FETCHED] && !f[FETCHED].on) f = f[FETCHED].next;
+        target.fetch = f;
+      }
       this._uninstalls.delete(uninstall);
     };
     this._uninstalls.add(uninstall);
     return uninstall;
   }
 
-  /** Subscribes to 'refresh' | 'refresh-error' | 'session-expired' | 'logout' | 'schedule'; returns unsubscribe. */
+  /** Subscribes to 'refresh' | 'refresh-error' | 'session-expired' | 'logout' | 'schedule' | 'forbidden'; returns unsubscribe. */
   on(event, listener) {
     this._alive();
     return this._events.on(event, listener);
   }
 
-  /** Clears tokens and timers (in every tab, with `crossTab`). */
+  /** Clears tokens and timers, aborts a refresh in flight (in every tab, with `crossTab`). */
   logout() {
-    this._logout(true);
+    if (this._disposed) return;
+    this._logout(nextEpoch(Math.max(this._epoch, this._gen)), true);
   }
 
-  _logout(tellTabs) {
-    if (this._disposed) return;
+  _logout(epoch, tellTabs) {
+    if (this._disposed || epoch < this._epoch) return;
+    this._newEpoch(epoch);
     const had = this._core.logout();
     this._sync();
-    this._store?.clear();
-    if (tellTabs) this._tabs?.logout();
+    this._persist({ out: true, epoch });
+    if (tellTabs) this._tabs?.logout(epoch);
     if (had) this._events.emit('logout', {});
   }
 
-  /** Cancels every timer and listener and frees the wasm memory. Idempotent. */
+  /** Cancels every timer and listener, settles every waiting caller, frees the wasm memory. Idempotent. */
   dispose() {
     if (this._disposed) return;
     this._disposed = true;
@@ -214,23 +313,25 @@ export class Refresher {
     globalThis.removeEventListener?.('online', this._onOnline);
     globalThis.removeEventListener?.('focus', this._onWake);
     globalThis.document?.removeEventListener?.('visibilitychange', this._onWake);
-    this._abort.abort(disposedError());
+    if (this._endpoint) {
+      const n = endpoints.get(this._endpoint) - 1;
+      if (n > 0) endpoints.set(this._endpoint, n); else endpoints.delete(this._endpoint);
+    }
+    const f = this._flight;
+    if (f) { flights.delete(f.ctx); f.abort.abort(disposedError()); }
     this._tabs?.close();
     this._events.clear();
     this._core.free();
     this._access = null;
-    this._inflight = null;
+    this._flight = null;
+    this._notify();
   }
 
-  // --- used by request.js ---------------------------------------------------------
-
-  _allows(input) {
-    return this._origins.has(originOf(input));
-  }
+  // --- used by request.js and the adapters ----------------------------------------------
 
   /** The token when a request can use it at once (not due, no refresh in flight), else undefined. */
   _readyToken() {
-    if (this._disposed || this._inflight !== null || this._core.needsRefresh(Date.now())) return undefined;
+    if (this._disposed || this._flight !== null || this._core.needsRefresh(now())) return undefined;
     return this._access;
   }
 
@@ -238,52 +339,94 @@ export class Refresher {
    * The token for a request, waiting for/starting a refresh when due; null without a
    * session. See `_awaitToken` for how failures and the backoff are handled.
    */
-  async _tokenForRequest() {
+  async _tokenForRequest(signal) {
     if (this._disposed) return null;
-    if (this._inflight === null && !this._core.needsRefresh(Date.now())) return this._access;
-    return this._awaitToken((now) => this._core.usable(now));
+    if (this._flight === null && !this._core.needsRefresh(now())) return this._access;
+    return this._awaitToken((t) => this._core.usable(t), signal);
   }
 
   /** After a request was rejected with `used`: a new token to replay with, or null. */
-  async _tokenAfterRejection(used) {
+  async _tokenAfterRejection(used, signal) {
     if (this._disposed) return null;
     const replaced = () => this._access !== null && this._access !== used;
-    if (replaced() && this._inflight === null) return this._access;
-    return this._awaitToken(replaced);
+    if (replaced() && this._flight === null) return this._access;
+    return this._awaitToken(replaced, signal);
+  }
+
+  /** A replay was answered `status` with `token`: end the session, or report "forbidden". */
+  _rejectedAgain(status, token) {
+    if (!this._retryStatuses.has(status) || this._access !== token) return; // a newer session is not ended by an old token
+    if (this._endStatuses.has(status)) this._endSession('request-rejected');
+    else this._events.emit('forbidden', { status });
   }
 
   /**
    * Joins or starts refreshes until there is a token `good(now)` accepts; null once the
-   * session is over. While refreshes fail transiently the backoff holds for requests too:
-   * no request starts a refresh before the backoff allows it; meanwhile a token `good`
-   * accepts (not yet expired) is used as is, otherwise the request waits for the next
-   * attempt. The wait ends `refreshTimeoutMs` after it began, with a RefreshError saying so.
+   * session is over or the refresher disposed. No request starts a refresh before the
+   * backoff (and the one-second floor) allows it; meanwhile a token `good` accepts (not yet
+   * expired) is used as is, otherwise the request waits — and wakes at once when anything
+   * changes (a refresh starts or lands, the browser comes back online, logout, dispose).
+   * The wait ends `refreshTimeoutMs` after it began with a RefreshError saying so, or when
+   * the request's own `signal` aborts.
    */
-  async _awaitToken(good) {
-    const deadline = Date.now() + this._opts.refreshTimeoutMs;
+  async _awaitToken(good, signal) {
+    const deadline = now() + this._opts.refreshTimeoutMs;
     for (;;) {
-      const now = Date.now();
-      const retryAt = this._figures()[4]; // NaN unless backing off
-      if (this._inflight === null && retryAt > now) {
-        if (good(now)) return this._access;
-        if (retryAt >= deadline) throw this._lateError();
-        await new Promise((r) => setTimeout(r, retryAt - now));
-        if (this._disposed) return null;
-        continue;
+      if (this._disposed) return null;
+      signal?.throwIfAborted();
+      const t = now();
+      const nextAt = this._figures()[4]; // NaN when nothing holds attempts back
+      let p = null;
+      if (this._flight === null && nextAt > t) {
+        if (good(t)) return this._access;
+        if (nextAt >= deadline) throw this._lateError();
+      } else {
+        p = this.refresh();
       }
-      let timer;
-      const late = new Promise((_, reject) => { timer = setTimeout(() => reject(this._lateError()), deadline - now); });
-      try {
-        return await Promise.race([this.refresh(), late]);
-      } catch (err) {
-        if (this._disposed) return null;
-        if (err && err.late === true) throw err;
-        if (good(Date.now())) return this._access;
-        if (err && err.name === 'SessionError') return null;
-      } finally {
-        clearTimeout(timer);
+      const out = await this._wait(p, (p ? deadline : nextAt) - t, signal);
+      if (this._disposed) return null;
+      if (out === 'late' && p) throw this._lateError();
+      if (out && out.error) {
+        if (good(now())) return this._access;
+        if (out.error.name === 'SessionError' && out.error.code !== 'superseded') return null;
+      } else if (p && out !== 'late' && out !== 'changed') {
+        if (good(now()) || this._access === out.value) return this._access;
       }
     }
+  }
+
+  /**
+   * Waits for `p` to settle (or, without `p`, for the next change), at most `ms`; settles
+   * at once on dispose; rejects with the signal's reason when `signal` aborts.
+   * @returns {Promise<'late'|'changed'|{value}|{error}>}
+   */
+  _wait(p, ms, signal) {
+    return new Promise((resolve, reject) => {
+      let timer;
+      const onAbort = () => { done(); reject(signal.reason); };
+      const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+      timer = setTimeout(() => { done(); resolve('late'); }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const changed = this._changed();
+      changed.then(() => { if (!p || this._disposed) { done(); resolve('changed'); } });
+      p?.then((value) => { done(); resolve({ value }); }, (error) => { done(); resolve({ error }); });
+    });
+  }
+
+  /** A promise of the next change (see `_awaitToken`). */
+  _changed() {
+    if (!this._change) {
+      let fire;
+      const p = new Promise((r) => { fire = r; });
+      this._change = { p, fire };
+    }
+    return this._change.p;
+  }
+
+  _notify() {
+    const c = this._change;
+    this._change = null;
+    c?.fire();
   }
 
   /** A request's deadline passed without a fresh token: why, from the last refresh failure. */
@@ -298,6 +441,7 @@ export class Refresher {
   /** The session is over: told once, through every channel the app chose. */
   _endSession(reason, tellTabs = true) {
     if (this._disposed || !this._core.expire()) return;
+    this._newEpoch(this._epoch); // abort a refresh in flight
     this._sync();
     this._sessionEnded(reason, tellTabs);
   }
@@ -305,8 +449,8 @@ export class Refresher {
   // --- internals ------------------------------------------------------------------
 
   _sessionEnded(reason, tellTabs = true) {
-    this._store?.clear();
-    if (tellTabs) this._tabs?.expired(reason);
+    this._persist({ out: true, epoch: this._epoch });
+    if (tellTabs) this._tabs?.expired(reason, this._epoch);
     const info = { reason };
     this._events.emit('session-expired', info);
     if (this._opts.onSessionExpired) {
@@ -323,14 +467,24 @@ export class Refresher {
     if (s === 0 || s === 1) this.refresh().catch(noop);
   }
 
+  /** The fetch underneath: the option's, or the global one below every freshtoken interceptor. */
   _baseFetch() {
-    const f = this._opts.fetch ?? globalThis.fetch;
-    return f[FETCHED] ?? f;
+    let f = this._opts.fetch ?? globalThis.fetch;
+    while (f && f[FETCHED]) f = f[FETCHED].next;
+    return f;
   }
 
   _sync() {
     this._access = this._core.accessToken ?? null;
-    if (this._store && this._access !== null) this._store.save(this._record());
+    if (this._access !== null) this._persist(this._record());
+  }
+
+  /** Writes a record to storage unless storage holds a newer epoch (a later login or logout). */
+  _persist(rec) {
+    if (!this._store) return;
+    const cur = this._store.load();
+    if (cur && typeof cur.epoch === 'number' && cur.epoch > rec.epoch) return;
+    this._store.save(rec);
   }
 
   /** The session as stored and shared between tabs, or null. */
@@ -340,7 +494,8 @@ export class Refresher {
       accessToken: this._access,
       refreshToken: this._core.refreshToken ?? undefined,
       ...this._saved,
-      gen: this._tabs ? this._tabs.gen : 0,
+      epoch: this._epoch,
+      gen: this._gen,
     };
   }
 

@@ -1,9 +1,70 @@
 // The 401/403 retry (SPEC behaviour 5), in one place: attach the token to requests for
 // allowed origins, wait for a refresh in flight rather than send a stale token, and on a
 // status in `retryStatuses` refresh (shared) and replay the request exactly once with its
-// body intact. A second rejection ends the session and returns that response.
+// body intact. After the replay a status in `endSessionStatuses` ends the session; any
+// other (a 403 with a fresh token: "forbidden") is returned and the session kept.
+//
+// Only a response to a request that carried freshtoken's token counts: a request sent
+// untouched (another origin, the app's own credentials, the refresh's own traffic) or one
+// redirected to another origin never starts a refresh.
+import { originOf, requestURL } from './origins.js';
 
 const BEARER = /^bearer\s/i;
+
+// --- the refresh's own traffic --------------------------------------------------------
+// A refresh must never wait for itself (SPEC behaviour 5): a request that belongs to a
+// refresh goes out untouched and is never held, whichever interceptor, wrapper or
+// adapter it passes through. Shared by every refresher in the page, so two refreshers'
+// interceptors cannot hold each other's refreshes either.
+
+/** Refresh endpoints of the live refreshers (absolute URLs without the fragment). */
+export const endpoints = new Map();
+/** Refreshes in flight: their context ({ accessToken, refreshToken }). */
+export const flights = new Set();
+let zone = 0;
+
+/** Runs `f()` with every request it makes synchronously marked as refresh traffic. */
+export function inRefresh(f) {
+  zone++;
+  try { return f(); } finally { zone--; }
+}
+
+const hrefOf = (url) => url.href.replace(/#.*$/, '');
+
+function carries(value, secret) {
+  if (value == null || secret == null) return false;
+  if (typeof value === 'string') return value.includes(secret);
+  if (typeof value !== 'object') return false;
+  if (typeof value.forEach === 'function' && (value instanceof URLSearchParams
+      || (typeof FormData !== 'undefined' && value instanceof FormData)
+      || (typeof Headers !== 'undefined' && value instanceof Headers))) {
+    let hit = false;
+    value.forEach((v) => { if (typeof v === 'string' && v.includes(secret)) hit = true; });
+    return hit;
+  }
+  if (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
+    for (const k in value) if (carries(value[k], secret)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a request is a refresh's own: it goes to a refresh endpoint, is made
+ * synchronously by a refresh call, or (while a refresh runs) carries that refresh's
+ * refresh token in its body or headers, or its access token in the caller's own
+ * Authorization header. `body` and `headers` are the request's (fetch init or axios config).
+ */
+export function isRefreshTraffic(url, body, headers) {
+  if (zone > 0) return true;
+  if (url && endpoints.size > 0 && endpoints.has(hrefOf(url))) return true;
+  for (const ctx of flights) {
+    if (carries(body, ctx.refreshToken) || carries(headers, ctx.refreshToken)) return true;
+    if (ctx.accessToken && carries(headers, `Bearer ${ctx.accessToken}`)) return true;
+  }
+  return false;
+}
+
+// --- requests ---------------------------------------------------------------------------
 
 function headersOf(input, init) {
   if (init && init.headers !== undefined) return new Headers(init.headers);
@@ -18,7 +79,8 @@ function headersOf(input, init) {
 function replayable(input, init) {
   let second = input;
   let secondInit = init;
-  if (typeof Request !== 'undefined' && input instanceof Request && input.body !== null && !(init && 'body' in init)) {
+  // `init.body` undefined or null leaves the Request's own body in use (fetch spec).
+  if (typeof Request !== 'undefined' && input instanceof Request && input.body !== null && (init == null || init.body == null)) {
     second = input.clone();
   }
   if (init && typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream) {
@@ -34,28 +96,38 @@ function send(fetchFn, [input, init], headers, token) {
   return fetchFn.call(globalThis, input, { ...init, headers });
 }
 
+/** Whether a response came from the origin the token was sent to (no cross-origin redirect). */
+export function answeredBy(res, origin) {
+  return !res.url || originOf(res.url) === origin;
+}
+
 /**
  * `refresher.fetch`. `r` is the Refresher; `fetchFn` the fetch underneath.
+ * `init.skipAuthRefresh: true` opts one request out of the refresh-and-replay.
  * @returns {Promise<Response>}
  */
 export async function authorizedFetch(r, fetchFn, input, init) {
-  if (!r._allows(input)) return fetchFn.call(globalThis, input, init);
+  const url = requestURL(input);
+  const origin = url && url.origin;
+  if (!origin || !r._origins.has(origin)) return fetchFn.call(globalThis, input, init);
   const headers = headersOf(input, init);
   const own = headers.get('authorization');
   // A caller's own non-Bearer credentials (Basic, ...) are theirs: send them untouched.
   if (own !== null && !BEARER.test(own)) return fetchFn.call(globalThis, input, init);
+  if (isRefreshTraffic(url, init && init.body, headers)) return fetchFn.call(globalThis, input, init);
 
+  const signal = (init && init.signal) || (input instanceof Request ? input.signal : undefined);
   // The common case needs no wait: a token not yet due for refresh, none in flight.
   let token = r._readyToken();
-  if (token === undefined) token = await r._tokenForRequest();
+  if (token === undefined) token = await r._tokenForRequest(signal);
   if (token === null) return fetchFn.call(globalThis, input, init);
   const sends = replayable(input, init);
   const res = await send(fetchFn, sends.first, headers, token);
-  if (!r._retryStatuses.has(res.status)) return res;
+  if (!r._retryStatuses.has(res.status) || (init && init.skipAuthRefresh === true) || !answeredBy(res, origin)) return res;
 
   let next;
   try {
-    next = await r._tokenAfterRejection(token);
+    next = await r._tokenAfterRejection(token, signal);
   } catch (err) {
     res.body?.cancel().catch(() => {});
     throw err; // the refresh failed transiently: a clear error, the session is kept
@@ -63,6 +135,6 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   if (next === null) return res; // the session ended while refreshing: nothing to replay with
   res.body?.cancel().catch(() => {});
   const again = await send(fetchFn, sends.second, headers, next);
-  if (r._retryStatuses.has(again.status)) r._endSession('request-rejected');
+  if (answeredBy(again, origin)) r._rejectedAgain(again.status, next);
   return again;
 }

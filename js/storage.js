@@ -20,7 +20,9 @@ export function openStorage(option, key) {
         const raw = backend.getItem(key);
         if (typeof raw !== 'string') return null;
         const rec = JSON.parse(raw);
-        return rec && typeof rec.accessToken === 'string' && rec.accessToken !== '' ? rec : null;
+        // A session, or the marker a logout leaves ({ out: true, epoch }).
+        if (!rec || typeof rec !== 'object') return null;
+        return (typeof rec.accessToken === 'string' && rec.accessToken !== '') || rec.out === true ? rec : null;
       } catch {
         return null;
       }

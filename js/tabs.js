@@ -1,7 +1,10 @@
 // Cross-tab sessions (SPEC behaviour 3), for `crossTab: true`.
 //
 // - One refresh at a time per storageKey: a Web Lock named `freshtoken:<key>`.
-// - Every session record carries a generation number `gen`, bumped by each refresh or login.
+// - Every session record carries its session epoch `epoch` (a new one at each login and
+//   logout) and a generation `gen`, bumped by each refresh. Anything from an older epoch
+//   is dropped in every tab, and a refresh that outlived its epoch is not published: a
+//   logout stays a logout, and user 2 never receives user 1's session.
 // - The result reaches every tab through a BroadcastChannel named after the key.
 // - A tab that gets the lock learns the latest generation from the lock manager itself,
 //   not from localStorage: before releasing the lock, the tab that refreshed takes a
@@ -14,6 +17,9 @@
 // - A tab opened later asks the others for the session ('hello'), so crossTab works with
 //   `storage: 'memory'` too and tokens never have to touch localStorage.
 
+import { nextEpoch } from './refresher.js';
+import { makeError } from './errors.js';
+
 const MARKER = ':gen:';
 
 /** Whether this browser has what cross-tab sessions need. */
@@ -23,43 +29,39 @@ export function tabsSupported() {
 
 export class TabSync {
   /**
-   * @param {string} key  the storageKey
-   * @param {object} hooks  { record(): rec|null, adopt(rec), logout(), expire(reason), stored(): rec|null }
+   * @param {import('./refresher.js').Refresher} r  the refresher of this tab
    * @param {number} lockWaitMs  how long to wait for the lock before stealing it
    */
-  constructor(key, hooks, lockWaitMs) {
-    this.lock = `freshtoken:${key}`;
-    this.hooks = hooks;
+  constructor(r, lockWaitMs) {
+    this.r = r;
+    this.lock = `freshtoken:${r._opts.storageKey}`;
     this.lockWaitMs = lockWaitMs;
-    this.gen = 0;
     this.releaseMarker = null;
     this.waiters = new Set();
     this.channel = new BroadcastChannel(this.lock);
-    this.channel.onmessage = (e) => this.receive(e.data);
+    this.channel.onmessage = (e) => { if (!r._disposed) this.receive(e.data); };
   }
 
   receive(msg) {
+    const r = this.r;
     if (!msg || typeof msg !== 'object') return;
-    if (msg.type === 'tokens' && msg.rec && msg.rec.gen > this.gen) {
-      this.gen = msg.rec.gen;
-      this.hooks.adopt(msg.rec);
-      for (const w of this.waiters) w(msg.rec);
+    const epoch = typeof msg.epoch === 'number' ? msg.epoch : -1;
+    if (msg.type === 'tokens' && msg.rec && typeof msg.rec === 'object') {
+      if (!(msg.rec.epoch >= r._epoch)) {
+        // A late answer from a session this tab has left: dropped, and storage (which the
+        // late writer may have just overwritten) is put back to this tab's newer epoch.
+        r._persist(r._record() ?? { out: true, epoch: r._epoch });
+        return;
+      }
+      if (r._adopt(msg.rec, true)) for (const w of this.waiters) w(msg.rec);
     } else if (msg.type === 'hello') {
-      const rec = this.hooks.record();
+      const rec = r._record();
       if (rec) this.channel.postMessage({ type: 'tokens', rec });
     } else if (msg.type === 'logout') {
-      this.hooks.logout();
-    } else if (msg.type === 'expired') {
-      this.hooks.expire(msg.reason);
+      r._logout(epoch, false);
+    } else if (msg.type === 'expired' && epoch === r._epoch) {
+      r._endSession(msg.reason, false);
     }
-  }
-
-  /**
-   * A generation above every one known. Time-based, so a login in a tab that has seen
-   * nothing yet still outranks an older session of another tab.
-   */
-  next(known = 0) {
-    return Math.max(Math.max(known, this.gen) + 1, Date.now());
   }
 
   /** Ask the other tabs for their session. */
@@ -69,15 +71,15 @@ export class TabSync {
 
   /** Tell the other tabs about a record this tab made (login, refresh). */
   announce(rec) {
-    this.channel.postMessage({ type: 'tokens', rec });
+    if (rec) this.channel.postMessage({ type: 'tokens', rec });
   }
 
-  logout() {
-    this.channel.postMessage({ type: 'logout' });
+  logout(epoch) {
+    this.channel.postMessage({ type: 'logout', epoch });
   }
 
-  expired(reason) {
-    this.channel.postMessage({ type: 'expired', reason });
+  expired(reason, epoch) {
+    this.channel.postMessage({ type: 'expired', reason, epoch });
   }
 
   /** The highest generation any tab has published, per the lock manager. */
@@ -107,12 +109,14 @@ export class TabSync {
     previous?.();
   }
 
-  /** Record `gen` from a broadcast, or from storage, within `ms`. */
-  awaitRecord(gen, ms) {
+  /** Record `gen` of epoch `epoch`, from a broadcast or from storage, within `ms`. */
+  awaitRecord(epoch, gen, ms) {
+    const r = this.r;
+    const fits = (rec) => rec && rec.epoch === epoch && rec.gen >= gen;
     const fromStorage = () => {
-      if (this.gen >= gen) return this.hooks.record();
-      const rec = this.hooks.stored();
-      return rec && rec.gen >= gen ? rec : null;
+      if (r._epoch === epoch && r._gen >= gen) return r._record();
+      const rec = r._store?.load();
+      return fits(rec) ? rec : null;
     };
     const now = fromStorage();
     if (now) return Promise.resolve(now);
@@ -123,36 +127,50 @@ export class TabSync {
         this.waiters.delete(onRec);
         resolve(rec);
       };
-      const onRec = (rec) => { if (rec.gen >= gen) done(rec); };
+      const onRec = (rec) => { if (rec === null || fits(rec)) done(rec); };
       this.waiters.add(onRec);
-      const poll = setInterval(() => { const r = fromStorage(); if (r) done(r); }, 25);
+      const poll = setInterval(() => { const rec = fromStorage(); if (rec) done(rec); }, 25);
       const timer = setTimeout(() => done(null), ms);
     });
   }
 
   /**
    * Runs `refresh()` (which returns a TokenSet) under the cross-tab lock, unless another
-   * tab already produced a newer generation, whose tokens are returned instead.
-   * `publish(tokens, gen)` stores and announces the result before the lock is released.
+   * tab already produced a newer generation of this session, whose tokens are returned
+   * instead. The result is stored and announced before the lock is released — unless the
+   * session's epoch changed meanwhile (logout, login): then it is dropped unpublished.
    */
-  async exclusive(refresh, publish) {
-    const startGen = this.gen;
+  async exclusive(refresh) {
+    const r = this.r;
+    const epoch = r._epoch;
+    const startGen = r._gen;
+    const superseded = () => makeError('SessionError', 'superseded', 'the session this refresh was for has ended or been replaced');
     let timer;
     const run = async () => {
       clearTimeout(timer);
+      if (r._epoch !== epoch) throw superseded();
       const latest = await this.latestGen();
-      if (Math.max(latest, this.gen) > startGen) {
+      if (Math.max(latest, r._gen) > startGen) {
         // Another tab refreshed since this one decided to: take its result.
-        const rec = await this.awaitRecord(Math.max(latest, this.gen), this.lockWaitMs);
-        if (rec) {
-          this.gen = Math.max(this.gen, rec.gen);
-          return { ...rec, adopted: true };
-        }
+        const rec = await this.awaitRecord(epoch, Math.max(latest, r._gen), this.lockWaitMs);
+        if (rec) return { ...rec, adopted: true };
       }
       const tokens = await refresh();
-      const gen = this.next(latest);
-      this.gen = gen;
-      publish(tokens, gen);
+      if (r._epoch !== epoch || r._disposed) throw superseded();
+      const gen = nextEpoch(Math.max(latest, r._gen));
+      tokens.gen = gen;
+      tokens.receivedAt = Date.now();
+      const rec = {
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken ?? r._core.refreshToken ?? undefined,
+        expiresAt: tokens.expiresAt,
+        expiresIn: tokens.expiresIn,
+        receivedAt: tokens.receivedAt,
+        epoch,
+        gen,
+      };
+      r._persist(rec);
+      this.announce(rec);
       await this.mark(gen);
       return tokens;
     };
@@ -186,29 +204,15 @@ export class TabSync {
  */
 export function joinTabs(r) {
   if (!tabsSupported()) return null;
-  const tabs = new TabSync(r._opts.storageKey, {
-    record: () => r._record(),
-    stored: () => r._store?.load() ?? null,
-    adopt: (rec) => { if (!r._disposed) r._adopt(rec, true); },
-    logout: () => r._logout(false),
-    expire: (reason) => r._endSession(reason, false),
-  }, r._opts.refreshTimeoutMs + 5000);
+  const tabs = new TabSync(r, r._opts.refreshTimeoutMs + 5000);
   const inner = r._transport;
   const viaTabs = (ctx, signal) => tabs.exclusive(
     // The refresh token may have changed while this tab waited: read it now.
-    () => inner({ accessToken: r._access, refreshToken: r._core.refreshToken ?? null }, signal),
-    (tokens, gen) => {
-      tokens.receivedAt = Date.now();
-      const rec = {
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken ?? r._core.refreshToken ?? undefined,
-        expiresAt: tokens.expiresAt,
-        expiresIn: tokens.expiresIn,
-        receivedAt: tokens.receivedAt,
-        gen,
-      };
-      r._store?.save(rec);
-      tabs.announce(rec);
+    // (ctx is the one request.js knows this refresh's traffic by: kept up to date.)
+    () => {
+      ctx.accessToken = r._access;
+      ctx.refreshToken = r._core.refreshToken ?? null;
+      return inner(ctx, signal);
     });
   viaTabs.canRefresh = inner.canRefresh;
   r._transport = viaTabs;

@@ -2,6 +2,7 @@
 // ("Server contracts"), or the app's own `refresh` function. Every failure is classified
 // here, in one place: an auth rejection ends the session, everything else is transient.
 import { makeError } from './errors.js';
+import { inRefresh } from './request.js';
 
 /** Statuses of a refresh endpoint that mean "this session is over". */
 const REJECT_STATUSES = new Set([400, 401, 403]);
@@ -58,49 +59,60 @@ export function refreshError(code, message, props) {
   return makeError('RefreshError', code, message, { rejected: false, ...props });
 }
 
-/** Milliseconds from a Retry-After header (delta-seconds or HTTP-date), or undefined. */
+// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds. An HTTP-date starts with a
+// day name (IMF-fixdate, RFC 850, asctime); anything else ("1.5", "soon") is not one.
+const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /;
+
+/** Milliseconds from a Retry-After header (delay-seconds or HTTP-date), or undefined when invalid. */
 export function retryAfterMs(value, now = Date.now()) {
-  if (value == null || value === '') return undefined;
+  if (value == null) return undefined;
   const s = String(value).trim();
   if (/^\d+$/.test(s)) return Number(s) * 1000;
+  if (!HTTP_DATE.test(s)) return undefined;
   const at = Date.parse(s);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+const isToken = (v) => typeof v === 'string' && v !== '';
+
 /**
- * Checks a refresh result, from a server body or a custom `refresh` function.
- * Throws a transient RefreshError naming what is missing.
+ * Checks a refresh result, from a server body or a custom `refresh` function. Nothing that
+ * arrived usable is lost: a badly typed optional field is dropped and named in `problems`;
+ * without a usable access token it throws a transient RefreshError that still carries a
+ * rotated refresh token (`refreshToken`), which the session then keeps.
  */
 export function checkTokenSet(t, where) {
   if (t === null || typeof t !== 'object') {
     throw refreshError('bad-response', `${where} did not give an object with the new tokens`);
   }
-  if (typeof t.accessToken !== 'string' || t.accessToken === '') {
-    throw refreshError('bad-response', `${where} has no access token string`);
+  const out = { accessToken: t.accessToken, refreshToken: undefined, expiresIn: undefined, expiresAt: undefined };
+  const problems = [];
+  if (t.refreshToken != null) {
+    if (isToken(t.refreshToken)) out.refreshToken = t.refreshToken;
+    else problems.push('the refresh token is not a string');
   }
-  if (t.refreshToken != null && typeof t.refreshToken !== 'string') {
-    throw refreshError('bad-response', `${where}: the refresh token is not a string`);
+  if (!isToken(t.accessToken)) {
+    throw refreshError('bad-response', `${where} has no access token string`, { refreshToken: out.refreshToken });
   }
   for (const k of ['expiresIn', 'expiresAt']) {
-    if (t[k] != null && !(typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0)) {
-      throw refreshError('bad-response', `${where}: ${k} is not a non-negative number`);
-    }
+    if (t[k] == null) continue;
+    if (typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0) out[k] = t[k];
+    else problems.push(`${k} is not a non-negative number (ignored)`);
   }
-  return {
-    accessToken: t.accessToken,
-    refreshToken: t.refreshToken ?? undefined,
-    expiresIn: t.expiresIn ?? undefined,
-    expiresAt: t.expiresAt ?? undefined,
-  };
+  if (problems.length) out.problems = `${where}: ${problems.join('; ')}; the tokens were taken`;
+  return out;
 }
 
 /** Runs `work(signal)` with a deadline; a late answer is a transient 'timeout'. */
 function withDeadline(work, timeoutMs, outer) {
   const ctl = new AbortController();
-  const abortFromOuter = () => ctl.abort(outer.reason);
-  outer.addEventListener('abort', abortFromOuter, { once: true });
+  let abortFromOuter;
   let timer;
   const deadline = new Promise((_, reject) => {
+    // logout(), new tokens or dispose() abort the refresh at once, whatever `work` does.
+    abortFromOuter = () => { ctl.abort(outer.reason); reject(outer.reason); };
+    if (outer.aborted) abortFromOuter();
+    else outer.addEventListener('abort', abortFromOuter, { once: true });
     timer = setTimeout(() => {
       const err = refreshError('timeout', `the refresh did not answer within ${timeoutMs} ms`);
       ctl.abort(err);
@@ -122,10 +134,13 @@ export function makeTransport(opts, getFetch) {
   const timeoutMs = opts.refreshTimeoutMs;
   if (opts.refresh) {
     const fn = opts.refresh;
+    const refreshFetch = (input, init) => inRefresh(() => getFetch().call(globalThis, input, init));
     const call = async (ctx, outer) => {
       let out;
       try {
-        out = await withDeadline((signal) => Promise.resolve(fn({ ...ctx, signal })), timeoutMs, outer);
+        // `ctx.fetch` is a fetch no freshtoken interceptor touches; requests the function
+        // makes synchronously are marked as the refresh's own (never held) anyway.
+        out = await withDeadline((signal) => Promise.resolve(inRefresh(() => fn({ ...ctx, signal, fetch: refreshFetch }))), timeoutMs, outer);
       } catch (err) {
         if (err && err.name === 'RefreshError') throw err;
         if (err && err.sessionExpired === true) {
@@ -149,13 +164,17 @@ export function makeTransport(opts, getFetch) {
     let res;
     try {
       res = await withDeadline(
-        (signal) => getFetch().call(globalThis, ep.url, { method, headers, body, credentials: ep.credentials, signal }),
+        // redirect 'manual': a 307/308 would resend the refresh token to wherever it points.
+        (signal) => inRefresh(() => getFetch().call(globalThis, ep.url, { method, headers, body, credentials: ep.credentials, signal, redirect: 'manual' })),
         timeoutMs, outer);
     } catch (err) {
       if (err && err.name === 'RefreshError') throw err;
       throw refreshError('network', 'the refresh request could not reach the server', { cause: err });
     }
     const status = res.status;
+    if (res.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+      throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which freshtoken does not follow for the refresh call (it would carry the refresh token elsewhere)', { status });
+    }
     if (REJECT_STATUSES.has(status)) {
       res.body?.cancel().catch(() => {});
       throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})`, { rejected: true, status });

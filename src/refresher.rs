@@ -294,7 +294,7 @@ impl Refresher {
             return Refresh { inner: self.inner.clone(), slot: flight.slot.clone() };
         }
         let slot = Rc::new(RefCell::new(None));
-        let begun = self.inner.session.borrow_mut().begin_refresh();
+        let begun = self.inner.session.borrow_mut().begin_refresh(self.now());
         match begun {
             Ok(ticket) => {
                 let ctx = {

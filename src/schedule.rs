@@ -123,11 +123,28 @@ impl Schedule {
     /// assert_eq!(s.refresh_at, now + 720_000.0);
     /// ```
     pub fn plan(facts: &ExpiryFacts, policy: &Policy, now: f64) -> Schedule {
+        Schedule::plan_at(facts, policy, now, now)
+    }
+
+    /// [`Schedule::plan`] with two clocks: `now` is the session's monotonic clock, on which
+    /// every instant of the schedule is expressed, and `wall` the wall clock (ms since
+    /// epoch) at the same moment, used only to turn an absolute expiry that has no `iat`
+    /// beside it into a lifetime. A wall clock set back or forward later moves nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::schedule::{ExpiryFacts, Policy, Schedule};
+    /// // expiresAt one minute after the wall clock; the monotonic clock reads 5 s.
+    /// let facts = ExpiryFacts { expires_at_ms: Some(1_700_000_060_000.0), ..Default::default() };
+    /// let s = Schedule::plan_at(&facts, &Policy::default(), 5_000.0, 1_700_000_000_000.0);
+    /// assert_eq!((s.expires_at, s.refresh_at), (65_000.0, 53_000.0));
+    /// ```
+    pub fn plan_at(facts: &ExpiryFacts, policy: &Policy, now: f64, wall: f64) -> Schedule {
         let iat = finite(facts.token_iat_ms);
         let server_expiry = |expiry: f64, source| {
             let lifetime = match iat {
                 Some(iat) if iat < expiry => expiry - iat,
-                _ => expiry - now,
+                _ => expiry - wall,
             };
             (lifetime, source)
         };
@@ -149,6 +166,11 @@ impl Schedule {
         }
     }
 
+    /// How long the token has left at `now` (negative once expired).
+    pub fn remaining(&self, now: f64) -> f64 {
+        self.expires_at - now
+    }
+
     /// Whether the refresh point has come.
     pub fn is_due(&self, now: f64) -> bool {
         now >= self.refresh_at
@@ -159,6 +181,14 @@ impl Schedule {
         now >= self.expires_at
     }
 }
+
+/// The floor under every automatic delay: at most one automatic refresh attempt per
+/// this many ms per session, whatever an answer's `expiresIn` or `Retry-After` says.
+pub const MIN_INTERVAL_MS: f64 = 1_000.0;
+
+/// A refresh answer whose token has less than this left when it arrives has an
+/// implausible expiry (`expiresIn: 0`, `expiresAt` in seconds, a token already expired).
+pub const MIN_REMAINING_MS: f64 = 1_000.0;
 
 /// The longest single timer step. `setTimeout` fires at once for delays above
 /// 2^31-1 ms, so longer waits are chained; steps are kept much shorter still so that a

@@ -19,7 +19,8 @@
 //! never resurrect a finished session.
 
 use crate::backoff;
-use crate::schedule::{ExpiryFacts, Policy, Schedule};
+use crate::error::DecodeErrorCode;
+use crate::schedule::{ExpiryFacts, Policy, Schedule, MIN_INTERVAL_MS, MIN_REMAINING_MS};
 use crate::token;
 
 /// Where a session stands.
@@ -99,6 +100,30 @@ pub enum FailureOutcome {
     Stale,
 }
 
+/// What became of a refresh answer that arrived with tokens ([`Session::refresh_landed`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Landed {
+    /// Taken; the session is fresh.
+    Fresh,
+    /// Taken, but the answer's `expiresAt`/`expiresIn` left the token under
+    /// [`MIN_REMAINING_MS`]: it was ignored and the token's own expiry used. Report it.
+    ExpiryIgnored,
+    /// Taken, but even the token's own expiry leaves it under [`MIN_REMAINING_MS`]: the
+    /// tokens are kept (a rotated refresh token is never lost) and the next attempt
+    /// backs off by this many ms, as after a transient failure. Report it.
+    ImplausibleExpiry(f64),
+    /// The access token's expiry claim is malformed (`exp: "soon"`): the access token is
+    /// refused, a rotated refresh token that came with it is kept, and the next attempt
+    /// backs off by this many ms. Report it.
+    BadToken(f64),
+    /// The ticket was stale: the answer belongs to a session that no longer exists.
+    Stale,
+}
+
+/// The tokens given to [`Session::set_tokens_at`] were refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadClaim;
+
 /// One user's session.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -113,6 +138,8 @@ pub struct Session {
     retry_at: Option<f64>,
     /// Bumped whenever the session's tokens are replaced or dropped.
     epoch: u32,
+    /// When the last refresh attempt began (the floor under automatic attempts).
+    last_attempt: Option<f64>,
 }
 
 impl Session {
@@ -137,6 +164,7 @@ impl Session {
             failures: 0,
             retry_at: None,
             epoch: 0,
+            last_attempt: None,
         }
     }
 
@@ -173,14 +201,30 @@ impl Session {
         self.retry_at
     }
 
+    /// The earliest instant the next refresh attempt may begin, other than one the app
+    /// asks for: the end of the backoff, and never within [`MIN_INTERVAL_MS`] of the last
+    /// attempt. `None` when nothing holds attempts back.
+    pub fn next_attempt_at(&self) -> Option<f64> {
+        let floor = self.last_attempt.map(|t| t + MIN_INTERVAL_MS);
+        match (self.retry_at, floor) {
+            (Some(r), Some(f)) => Some(r.max(f)),
+            (r, f) => r.or(f),
+        }
+    }
+
     /// When the timer should next wake the session: the refresh point, or the end of
-    /// the backoff; `None` while refreshing or once the session is over.
+    /// the backoff, never within [`MIN_INTERVAL_MS`] of the last attempt; `None` while
+    /// refreshing or once the session is over.
     pub fn due(&self) -> Option<f64> {
-        match self.state {
+        let planned = match self.state {
             State::Fresh => self.retry_at.or(self.next_refresh_at()),
             State::Idle => self.retry_at,
             State::Refreshing | State::Expired | State::LoggedOut => None,
-        }
+        }?;
+        Some(match self.last_attempt {
+            Some(t) => planned.max(t + MIN_INTERVAL_MS),
+            None => planned,
+        })
     }
 
     /// Whether the token held has reached its refresh point (or there is none to use).
@@ -197,19 +241,44 @@ impl Session {
     }
 
     /// Takes new tokens (login, or tokens from the app), dropping any refresh in flight.
+    /// A token whose expiry claim is malformed is ignored, as [`Session::set_tokens_at`]
+    /// would refuse it; use that to be told.
     pub fn set_tokens(&mut self, grant: Grant, now: f64) {
-        self.epoch = self.epoch.wrapping_add(1);
-        self.accept(grant, now);
+        let _ = self.set_tokens_at(grant, now, now);
     }
 
-    /// Starts a refresh. Only one may be in flight.
-    pub fn begin_refresh(&mut self) -> Result<Ticket, BeginError> {
+    /// Takes new tokens, starting a new session: `now` on the session's monotonic clock,
+    /// `wall` the wall clock at the same moment. A JWT or PubNub token whose expiry claim
+    /// is malformed (`"exp": "soon"`) is refused, exactly as [`crate::decode`] refuses it,
+    /// and the session is left as it was.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::schedule::Policy;
+    /// use freshtoken::session::{BadClaim, Grant, Session, State};
+    /// let mut s = Session::new(Policy::default());
+    /// // header {"alg":"none"} . payload {"exp":"soon"}
+    /// let bad = Grant { access_token: "eyJhbGciOiJub25lIn0.eyJleHAiOiJzb29uIn0.".into(), ..Default::default() };
+    /// assert_eq!(s.set_tokens_at(bad, 0.0, 0.0), Err(BadClaim));
+    /// assert_eq!(s.state(), State::Idle);
+    /// ```
+    pub fn set_tokens_at(&mut self, grant: Grant, now: f64, wall: f64) -> Result<(), BadClaim> {
+        let facts = facts_of(&grant)?;
+        self.epoch = self.epoch.wrapping_add(1);
+        self.last_attempt = None;
+        self.accept(grant, Schedule::plan_at(&facts, &self.policy, now, wall));
+        Ok(())
+    }
+
+    /// Starts a refresh at `now`. Only one may be in flight.
+    pub fn begin_refresh(&mut self, now: f64) -> Result<Ticket, BeginError> {
         match self.state {
             State::Refreshing => Err(BeginError::InFlight),
             State::Expired | State::LoggedOut => Err(BeginError::Over),
             State::Idle | State::Fresh => {
                 self.state = State::Refreshing;
                 self.retry_at = None;
+                self.last_attempt = Some(now);
                 Ok(Ticket(self.epoch))
             }
         }
@@ -223,11 +292,70 @@ impl Session {
     /// A refresh answered with new tokens. Returns false (and changes nothing) for a
     /// stale ticket.
     pub fn refresh_succeeded(&mut self, ticket: Ticket, grant: Grant, now: f64) -> bool {
+        self.refresh_landed(ticket, grant, now, now, 0.5) != Landed::Stale
+    }
+
+    /// A refresh answered with new tokens, at `now` (monotonic) and `wall`. The answer
+    /// is checked before it is trusted, and nothing that arrived is lost: see [`Landed`].
+    /// `random` in `[0, 1)` jitters the backoff an implausible answer causes.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::schedule::Policy;
+    /// use freshtoken::session::*;
+    /// let mut s = Session::new(Policy::default());
+    /// s.set_tokens(Grant { access_token: "t".into(), expires_in_s: Some(60.0), ..Default::default() }, 0.0);
+    /// let t = s.begin_refresh(48_000.0).unwrap();
+    /// // `expiresIn: 0` for an opaque token: kept, but no refresh storm.
+    /// let zero = Grant { access_token: "t2".into(), expires_in_s: Some(0.0), ..Default::default() };
+    /// assert_eq!(s.refresh_landed(t, zero, 48_100.0, 48_100.0, 0.5), Landed::ImplausibleExpiry(1_000.0));
+    /// assert_eq!(s.due(), Some(49_100.0));
+    /// ```
+    pub fn refresh_landed(&mut self, ticket: Ticket, grant: Grant, now: f64, wall: f64, random: f64) -> Landed {
         if !self.is_current(ticket) {
-            return false;
+            return Landed::Stale;
         }
-        self.accept(grant, now);
-        true
+        let Ok(facts) = facts_of(&grant) else {
+            if grant.refresh_token.is_some() {
+                self.refresh_token = grant.refresh_token;
+            }
+            return Landed::BadToken(self.back_off(None, now, random));
+        };
+        let mut schedule = Schedule::plan_at(&facts, &self.policy, now, wall);
+        let mut landed = Landed::Fresh;
+        if schedule.remaining(now) < MIN_REMAINING_MS && facts.token_exp_ms.is_some()
+            && (facts.expires_at_ms.is_some() || facts.expires_in_s.is_some())
+        {
+            // The answer's own field is implausible; the token itself may know better.
+            let own = ExpiryFacts { expires_at_ms: None, expires_in_s: None, ..facts };
+            schedule = Schedule::plan_at(&own, &self.policy, now, wall);
+            landed = Landed::ExpiryIgnored;
+        }
+        let failures = self.failures;
+        self.accept(grant, schedule);
+        if schedule.remaining(now) < MIN_REMAINING_MS {
+            self.failures = failures;
+            return Landed::ImplausibleExpiry(self.back_off(None, now, random));
+        }
+        landed
+    }
+
+    /// Counts a failed attempt and sets the end of its backoff; the delay in ms.
+    fn back_off(&mut self, retry_after_ms: Option<f64>, now: f64, random: f64) -> f64 {
+        let delay = backoff::delay_ms(self.failures, random, retry_after_ms);
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now + delay);
+        self.state = if self.access_token.is_some() { State::Fresh } else { State::Idle };
+        delay
+    }
+
+    /// A refresh answer that could not be used still brought a rotated refresh token:
+    /// keep it, so the retry does not spend the old one (which the server has revoked).
+    /// Ignored for a stale ticket.
+    pub fn keep_refresh_token(&mut self, ticket: Ticket, refresh_token: String) {
+        if self.is_current(ticket) {
+            self.refresh_token = Some(refresh_token);
+        }
     }
 
     /// A refresh failed. `random` in `[0, 1)` jitters the backoff.
@@ -238,7 +366,7 @@ impl Session {
     /// use freshtoken::session::*;
     /// let mut s = Session::new(Policy::default());
     /// s.set_tokens(Grant { access_token: "t".into(), expires_in_s: Some(60.0), ..Default::default() }, 0.0);
-    /// let t = s.begin_refresh().unwrap();
+    /// let t = s.begin_refresh(0.0).unwrap();
     /// let out = s.refresh_failed(t, Failure::Transient { retry_after_ms: None }, 1_000.0, 0.5);
     /// assert_eq!(out, FailureOutcome::RetryIn(1_000.0));
     /// assert_eq!((s.state(), s.access_token()), (State::Fresh, Some("t")));
@@ -252,13 +380,7 @@ impl Session {
                 self.end(State::Expired);
                 FailureOutcome::Expired
             }
-            Failure::Transient { retry_after_ms } => {
-                let delay = backoff::delay_ms(self.failures, random, retry_after_ms);
-                self.failures = self.failures.saturating_add(1);
-                self.retry_at = Some(now + delay);
-                self.state = if self.access_token.is_some() { State::Fresh } else { State::Idle };
-                FailureOutcome::RetryIn(delay)
-            }
+            Failure::Transient { retry_after_ms } => FailureOutcome::RetryIn(self.back_off(retry_after_ms, now, random)),
         }
     }
 
@@ -295,21 +417,11 @@ impl Session {
         self.schedule = None;
         self.failures = 0;
         self.retry_at = None;
+        self.last_attempt = None;
     }
 
-    fn accept(&mut self, grant: Grant, now: f64) {
-        let (exp, iat) = match token::inspect(&grant.access_token) {
-            Ok(info) => (info.expires_at_ms, info.issued_at_ms),
-            // An opaque token: its expiry comes from the server's fields or the default.
-            Err(_) => (None, None),
-        };
-        let facts = ExpiryFacts {
-            expires_at_ms: grant.expires_at_ms,
-            expires_in_s: grant.expires_in_s,
-            token_exp_ms: exp,
-            token_iat_ms: iat,
-        };
-        self.schedule = Some(Schedule::plan(&facts, &self.policy, now));
+    fn accept(&mut self, grant: Grant, schedule: Schedule) {
+        self.schedule = Some(schedule);
         self.access_token = Some(grant.access_token);
         if grant.refresh_token.is_some() {
             self.refresh_token = grant.refresh_token;
@@ -318,6 +430,22 @@ impl Session {
         self.failures = 0;
         self.retry_at = None;
     }
+}
+
+/// What a grant tells of its expiry; a token whose expiry claim is malformed is refused.
+fn facts_of(grant: &Grant) -> Result<ExpiryFacts, BadClaim> {
+    let (exp, iat) = match token::inspect(&grant.access_token) {
+        Ok(info) => (info.expires_at_ms, info.issued_at_ms),
+        Err(e) if e.code() == DecodeErrorCode::BadClaim => return Err(BadClaim),
+        // An opaque token: its expiry comes from the server's fields or the default.
+        Err(_) => (None, None),
+    };
+    Ok(ExpiryFacts {
+        expires_at_ms: grant.expires_at_ms,
+        expires_in_s: grant.expires_in_s,
+        token_exp_ms: exp,
+        token_iat_ms: iat,
+    })
 }
 
 #[cfg(test)]
@@ -366,17 +494,17 @@ mod tests {
     #[test]
     fn fresh_to_refreshing_and_only_one_in_flight() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert_eq!(s.state(), State::Refreshing);
         assert_eq!(s.due(), None);
-        assert_eq!(s.begin_refresh(), Err(BeginError::InFlight));
+        assert_eq!(s.begin_refresh(0.0), Err(BeginError::InFlight));
         assert!(s.is_current(t));
     }
 
     #[test]
     fn idle_can_refresh_with_a_custom_refresh() {
         let mut s = Session::new(Policy::default());
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert!(s.refresh_succeeded(t, grant("a2", 10.0), 5.0));
         assert_eq!((s.state(), s.access_token()), (State::Fresh, Some("a2")));
         assert_eq!(s.next_refresh_at(), Some(8_005.0));
@@ -385,7 +513,7 @@ mod tests {
     #[test]
     fn refreshing_to_fresh_on_success_reschedules_on_the_new_token() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert!(s.refresh_succeeded(t, grant("a2", 50.0), 80_000.0));
         assert_eq!(s.state(), State::Fresh);
         assert_eq!(s.access_token(), Some("a2"));
@@ -396,14 +524,14 @@ mod tests {
     #[test]
     fn a_refresh_answer_without_refresh_token_keeps_the_old_one() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         let g = Grant { access_token: "a2".into(), expires_in_s: Some(10.0), ..Default::default() };
         assert!(s.refresh_succeeded(t, g, 1.0));
         assert_eq!(s.refresh_token(), Some("r1"));
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert!(s.refresh_succeeded(t, grant("a3", 10.0), 2.0));
         assert_eq!(s.refresh_token(), Some("r1"));
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         let rotated = Grant { refresh_token: Some("r2".into()), ..grant("a4", 10.0) };
         assert!(s.refresh_succeeded(t, rotated, 3.0));
         assert_eq!(s.refresh_token(), Some("r2"));
@@ -415,7 +543,7 @@ mod tests {
         let mut now = 80_000.0;
         let mut delays = vec![];
         for _ in 0..8 {
-            let t = s.begin_refresh().unwrap();
+            let t = s.begin_refresh(0.0).unwrap();
             match s.refresh_failed(t, TRANSIENT, now, 0.5) {
                 FailureOutcome::RetryIn(d) => delays.push(d),
                 other => panic!("{other:?}"),
@@ -428,7 +556,7 @@ mod tests {
         assert_eq!(delays, [1e3, 2e3, 4e3, 8e3, 16e3, 32e3, 60e3, 60e3]);
         assert_eq!(s.failures(), 8);
         // Success resets the backoff.
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert!(s.refresh_succeeded(t, grant("a2", 100.0), now));
         assert_eq!((s.failures(), s.retry_at()), (0, None));
     }
@@ -436,7 +564,7 @@ mod tests {
     #[test]
     fn transient_failure_never_expires_even_past_token_expiry() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         let out = s.refresh_failed(t, TRANSIENT, 500_000.0, 0.5);
         assert_eq!(out, FailureOutcome::RetryIn(1_000.0));
         assert_eq!(s.state(), State::Fresh);
@@ -446,7 +574,7 @@ mod tests {
     #[test]
     fn retry_after_is_used_for_the_delay() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         let out = s.refresh_failed(t, Failure::Transient { retry_after_ms: Some(7_000.0) }, 10.0, 0.9);
         assert_eq!(out, FailureOutcome::RetryIn(7_000.0));
         assert_eq!(s.due(), Some(7_010.0));
@@ -455,7 +583,7 @@ mod tests {
     #[test]
     fn coming_back_online_retries_at_once() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         s.refresh_failed(t, TRANSIENT, 1_000.0, 0.5);
         s.retry_now(1_200.0);
         assert_eq!(s.due(), Some(1_200.0));
@@ -468,7 +596,7 @@ mod tests {
     #[test]
     fn idle_transient_failure_goes_back_to_idle_with_retry() {
         let mut s = Session::new(Policy::default());
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert_eq!(s.refresh_failed(t, TRANSIENT, 0.0, 0.5), FailureOutcome::RetryIn(1_000.0));
         assert_eq!((s.state(), s.due()), (State::Idle, Some(1_000.0)));
     }
@@ -476,11 +604,11 @@ mod tests {
     #[test]
     fn refreshing_to_expired_on_rejection_clears_everything() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert_eq!(s.refresh_failed(t, Failure::Rejected, 1.0, 0.5), FailureOutcome::Expired);
         assert_eq!(s.state(), State::Expired);
         assert_eq!((s.access_token(), s.refresh_token(), s.expires_at(), s.due()), (None, None, None, None));
-        assert_eq!(s.begin_refresh(), Err(BeginError::Over));
+        assert_eq!(s.begin_refresh(0.0), Err(BeginError::Over));
         assert!(!s.expire(), "already expired: not told twice");
     }
 
@@ -500,7 +628,7 @@ mod tests {
         assert!(!s.logout());
         assert!(!s.expire(), "a logged-out session does not also expire");
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         s.logout();
         assert!(!s.refresh_succeeded(t, grant("late", 10.0), 2.0), "late answer after logout is dropped");
         assert_eq!((s.state(), s.access_token()), (State::LoggedOut, None));
@@ -515,14 +643,14 @@ mod tests {
             end(&mut s);
             s.set_tokens(grant("b1", 10.0), 3.0);
             assert_eq!((s.state(), s.access_token()), (State::Fresh, Some("b1")));
-            assert!(s.begin_refresh().is_ok());
+            assert!(s.begin_refresh(0.0).is_ok());
         }
     }
 
     #[test]
     fn new_tokens_during_a_refresh_make_its_answer_stale() {
         let mut s = fresh();
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         s.set_tokens(grant("login", 10.0), 1.0);
         assert_eq!(s.state(), State::Fresh);
         assert!(!s.refresh_succeeded(t, grant("late", 10.0), 2.0));
@@ -563,12 +691,12 @@ mod tests {
         assert!(s.needs_refresh(woke));
         assert!(!s.is_usable(woke));
         // The refresh runs first; the new token is scheduled from the wake time.
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         assert!(s.refresh_succeeded(t, grant("a2", 100.0), woke + 50.0));
         assert_eq!(s.next_refresh_at(), Some(woke + 50.0 + 80_000.0));
         assert!(!s.needs_refresh(woke + 60.0));
         // Overdue in the middle of a backoff: the end of the backoff is in the past, so it fires too.
-        let t = s.begin_refresh().unwrap();
+        let t = s.begin_refresh(0.0).unwrap();
         s.refresh_failed(t, TRANSIENT, 600_000.0, 0.5);
         assert_eq!(next_wake(s.due().unwrap(), 600_500.0), Wake::Sleep(500));
         assert_eq!(next_wake(s.due().unwrap(), 900_000.0), Wake::Fire);
@@ -581,5 +709,99 @@ mod tests {
             .map(|s| s.as_str())
             .collect();
         assert_eq!(names, ["idle", "fresh", "refreshing", "expired", "logged-out"]);
+    }
+
+    // header {"alg":"none"} . payload {"iat":1000,"exp":1010}
+    const JWT_10S: &str = "eyJhbGciOiJub25lIn0.eyJpYXQiOjEwMDAsImV4cCI6MTAxMH0.";
+    // header {"alg":"none"} . payload {"exp":"soon"}
+    const JWT_BAD_EXP: &str = "eyJhbGciOiJub25lIn0.eyJleHAiOiJzb29uIn0.";
+
+    #[test]
+    fn automatic_attempts_are_at_least_a_second_apart_whatever_the_answer() {
+        // Retry-After: 0 after a failure at 10 ms: the next attempt waits for the floor.
+        let mut s = fresh();
+        let t = s.begin_refresh(80_000.0).unwrap();
+        s.refresh_failed(t, Failure::Transient { retry_after_ms: Some(0.0) }, 80_010.0, 0.5);
+        assert_eq!(s.due(), Some(81_000.0));
+        assert_eq!(s.next_attempt_at(), Some(81_000.0));
+        // A plausible but short token (1.1 s) answered at once: its refresh point (0.88 s
+        // later) comes before the floor, and the floor wins.
+        let t = s.begin_refresh(81_000.0).unwrap();
+        assert!(s.refresh_succeeded(t, grant("a2", 1.1), 81_005.0));
+        assert_eq!(s.due(), Some(82_000.0));
+        // New tokens from the app start a new session: no floor from the old one.
+        s.set_tokens(grant("b", 100.0), 81_010.0);
+        assert_eq!(s.next_attempt_at(), None);
+    }
+
+    #[test]
+    fn implausible_expiries_are_kept_reported_and_backed_off() {
+        for g in [
+            Grant { access_token: "opaque".into(), expires_in_s: Some(0.0), ..Default::default() },
+            Grant { access_token: "opaque".into(), expires_in_s: Some(0.001), ..Default::default() },
+            // expiresAt in seconds, read as ms: 1970.
+            Grant { access_token: "opaque".into(), expires_at_ms: Some(1_764_000_000.0), ..Default::default() },
+        ] {
+            let mut s = fresh();
+            let wall = 1_764_000_000_000.0;
+            let mut now = 80_000.0;
+            let mut delays = vec![];
+            for _ in 0..4 {
+                let t = s.begin_refresh(now).unwrap();
+                let rotated = Grant { refresh_token: Some(format!("r@{now}")), ..g.clone() };
+                match s.refresh_landed(t, rotated, now + 5.0, wall, 0.5) {
+                    Landed::ImplausibleExpiry(d) => delays.push(d),
+                    other => panic!("{other:?}"),
+                }
+                assert_eq!(s.refresh_token(), Some(format!("r@{now}").as_str()), "the rotated refresh token is kept");
+                assert_eq!(s.access_token(), Some("opaque"));
+                now = s.due().unwrap();
+            }
+            assert_eq!(delays, [1e3, 2e3, 4e3, 8e3]);
+        }
+    }
+
+    #[test]
+    fn an_implausible_field_gives_way_to_the_tokens_own_expiry() {
+        let mut s = fresh();
+        let t = s.begin_refresh(0.0).unwrap();
+        let g = Grant { access_token: JWT_10S.into(), expires_in_s: Some(0.0), ..Default::default() };
+        assert_eq!(s.refresh_landed(t, g, 100.0, 100.0, 0.5), Landed::ExpiryIgnored);
+        assert_eq!((s.next_refresh_at(), s.failures()), (Some(8_100.0), 0));
+    }
+
+    #[test]
+    fn a_malformed_exp_is_refused_and_a_rotated_refresh_token_kept() {
+        let mut s = Session::new(Policy::default());
+        let bad = Grant { access_token: JWT_BAD_EXP.into(), ..Default::default() };
+        assert_eq!(s.set_tokens_at(bad.clone(), 0.0, 0.0), Err(BadClaim));
+        assert_eq!(s.state(), State::Idle);
+        let mut s = fresh();
+        let t = s.begin_refresh(80_000.0).unwrap();
+        let answer = Grant { refresh_token: Some("r2".into()), ..bad };
+        assert_eq!(s.refresh_landed(t, answer, 80_010.0, 0.0, 0.5), Landed::BadToken(1_000.0));
+        assert_eq!((s.access_token(), s.refresh_token()), (Some("a1"), Some("r2")));
+        assert_eq!((s.state(), s.due()), (State::Fresh, Some(81_010.0)));
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_from_an_unusable_answer_is_kept() {
+        let mut s = fresh();
+        let t = s.begin_refresh(80_000.0).unwrap();
+        s.keep_refresh_token(t, "r2".into());
+        s.refresh_failed(t, TRANSIENT, 80_010.0, 0.5);
+        assert_eq!((s.access_token(), s.refresh_token()), (Some("a1"), Some("r2")));
+        // A stale ticket's token is not taken.
+        s.set_tokens(grant("b", 100.0), 90_000.0);
+        s.keep_refresh_token(t, "old".into());
+        assert_eq!(s.refresh_token(), Some("r1"));
+    }
+
+    #[test]
+    fn the_wall_clock_is_read_only_for_absolute_expiries() {
+        let mut s = Session::new(Policy::default());
+        let g = Grant { access_token: "o".into(), expires_at_ms: Some(1_000_060_000.0), ..Default::default() };
+        s.set_tokens_at(g, 500.0, 1_000_000_000.0).unwrap();
+        assert_eq!((s.expires_at(), s.next_refresh_at()), (Some(60_500.0), Some(48_500.0)));
     }
 }

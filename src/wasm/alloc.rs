@@ -4,6 +4,7 @@
 //! steady state and stops growing memory. It is a few hundred bytes of code where the
 //! default allocator (dlmalloc) is about 5 KB; the price is up to 2x internal
 //! fragmentation, which is nothing for the token-sized strings this crate allocates.
+//! Every freed block is zeroed, so no token outlives the value that held it.
 //!
 //! wasm32 without the atomics feature is single-threaded, so plain cells are enough.
 
@@ -82,6 +83,9 @@ unsafe impl GlobalAlloc for SizeClasses {
         }
         // SAFETY: single-threaded; `ptr` is a block of this class we handed out.
         let heap = unsafe { &mut *self.0.get() };
+        // Wipe the block: tokens (held, replaced, copied out to JS) must not stay
+        // readable in wasm memory once their owner lets go of them (SPEC behaviour 6).
+        unsafe { core::ptr::write_bytes(ptr, 0, layout.size()) };
         unsafe { *(ptr as *mut *mut u8) = heap.free[class] };
         heap.free[class] = ptr;
     }

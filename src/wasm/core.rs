@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use super::errors::js_error;
 use super::timer::Timer;
 use crate::schedule::Policy;
-use crate::session::{BeginError, Failure, FailureOutcome, Grant, Session, State, Ticket};
+use crate::session::{BeginError, Failure, FailureOutcome, Grant, Landed, Session, State, Ticket};
 
 /// One session and its timer. `tick` is called (from a timer task) at each step of the
 /// timer; it calls `tick()`, which answers true when the refresh point or the end of a
@@ -32,33 +32,45 @@ impl Core {
         Ok(Core { session: Session::new(policy), timer: Timer::new(tick) })
     }
 
-    fn rearm(&mut self) {
-        self.timer.arm(self.session.due());
+    fn rearm(&mut self, now: f64) {
+        self.timer.arm(self.session.due(), now);
     }
 
-    /// New tokens from the app; any refresh in flight becomes stale.
+    /// New tokens from the app (`now` on the session clock, `wall` = `Date.now()`); any
+    /// refresh in flight becomes stale. False, and nothing changed, when the token's
+    /// expiry claim is malformed.
     #[wasm_bindgen(js_name = setTokens)]
-    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64) {
-        self.session.set_tokens(grant(access, refresh, expires_at, expires_in), now);
-        self.rearm();
+    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64, wall: f64) -> bool {
+        let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall).is_ok();
+        self.rearm(now);
+        ok
     }
 
     /// Starts a refresh: a ticket (>= 0), or -1 when one is in flight, -2 when the session is over.
-    pub fn begin(&mut self) -> f64 {
-        let r = match self.session.begin_refresh() {
+    pub fn begin(&mut self, now: f64) -> f64 {
+        let r = match self.session.begin_refresh(now) {
             Ok(Ticket(t)) => t as f64,
             Err(BeginError::InFlight) => -1.0,
             Err(BeginError::Over) => -2.0,
         };
-        self.rearm();
+        self.rearm(now);
         r
     }
 
-    /// A refresh answered; false when its ticket was stale.
-    pub fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64) -> bool {
-        let ok = self.session.refresh_succeeded(Ticket(ticket), grant(access, refresh, expires_at, expires_in), now);
-        self.rearm();
-        ok
+    /// A refresh answered with tokens: 0 taken, 1 taken with the answer's expiry field
+    /// ignored, 2 taken but the expiry is implausible (backing off), 3 access token
+    /// refused for a malformed expiry claim (refresh token kept, backing off), 4 stale.
+    #[allow(clippy::too_many_arguments)]
+    pub fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64, wall: f64, random: f64) -> u32 {
+        let landed = self.session.refresh_landed(Ticket(ticket), grant(access, refresh, expires_at, expires_in), now, wall, random);
+        self.rearm(now);
+        match landed {
+            Landed::Fresh => 0,
+            Landed::ExpiryIgnored => 1,
+            Landed::ImplausibleExpiry(_) => 2,
+            Landed::BadToken(_) => 3,
+            Landed::Stale => 4,
+        }
     }
 
     /// A refresh failed: the retry delay in ms, or -1 when the session just expired,
@@ -70,8 +82,14 @@ impl Core {
             FailureOutcome::Expired => -1.0,
             FailureOutcome::Stale => -2.0,
         };
-        self.rearm();
+        self.rearm(now);
         r
+    }
+
+    /// An unusable refresh answer brought a rotated refresh token: keep it.
+    #[wasm_bindgen(js_name = keepRefreshToken)]
+    pub fn keep_refresh_token(&mut self, ticket: u32, refresh: String) {
+        self.session.keep_refresh_token(Ticket(ticket), refresh);
     }
 
     /// Whether `ticket` is still the refresh in flight.
@@ -83,33 +101,34 @@ impl Core {
     /// Ends the session (server refused its tokens); true only on the transition.
     pub fn expire(&mut self) -> bool {
         let r = self.session.expire();
-        self.rearm();
+        self.timer.arm(None, 0.0);
         r
     }
 
-    /// The app logged out; true if there was a session.
+    /// The app logged out; true if there was a session. The tokens' bytes are wiped
+    /// (the allocator zeroes every block it takes back).
     pub fn logout(&mut self) -> bool {
         let r = self.session.logout();
-        self.rearm();
+        self.timer.arm(None, 0.0);
         r
     }
 
-    /// Cut a backoff short (the browser is back online).
+    /// Cut a backoff short (the browser is back online); the floor still holds.
     #[wasm_bindgen(js_name = retryNow)]
     pub fn retry_now(&mut self, now: f64) {
         self.session.retry_now(now);
-        self.rearm();
+        self.rearm(now);
     }
 
     /// Look at the clock again (tab visible, focus, wall-clock jump).
-    pub fn recheck(&mut self) {
-        self.rearm();
+    pub fn recheck(&mut self, now: f64) {
+        self.rearm(now);
     }
 
-    /// The timer's task ran: true when the refresh point or the end of a backoff has
-    /// come (the caller acts on it), false when the timer only took a step.
-    pub fn tick(&mut self) -> bool {
-        self.timer.fired()
+    /// The timer's task ran at `now`: true when the refresh point or the end of a
+    /// backoff has come (the caller acts on it), false when the timer only took a step.
+    pub fn tick(&mut self, now: f64) -> bool {
+        self.timer.fired(now)
     }
 
     /// Whether the token has reached its refresh point, or there is none.
@@ -123,8 +142,10 @@ impl Core {
         self.session.is_usable(now)
     }
 
-    /// Writes `[state, expiresAt, nextRefreshAt, receivedAt, retryAt, failures]` into
-    /// `out` (times in ms since epoch, NaN when absent; state 0 idle, 1 fresh,
+    /// Writes `[state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt, failures]`
+    /// into `out` (times on the session clock, NaN when absent; `nextAttemptAt` is the
+    /// earliest a refresh may begin other than at the app's request: the end of a
+    /// backoff, or the one-second floor after the last attempt; state 0 idle, 1 fresh,
     /// 2 refreshing, 3 expired, 4 logged-out): one call instead of six getters.
     pub fn figures(&self, out: &mut [f64]) {
         let s = &self.session;
@@ -141,7 +162,7 @@ impl Core {
             schedule.map_or(f64::NAN, |x| x.expires_at),
             schedule.map_or(f64::NAN, |x| x.refresh_at),
             schedule.map_or(f64::NAN, |x| x.received_at),
-            s.retry_at().unwrap_or(f64::NAN),
+            s.next_attempt_at().unwrap_or(f64::NAN),
             s.failures() as f64,
         ];
         for (slot, v) in out.iter_mut().zip(values) {

@@ -7,7 +7,8 @@
 //! (that is [`Timer::fired`]) and runs the due work when it answers true. So the timer
 //! holds no Rust closure: none of wasm-bindgen's closure machinery, js-sys or gloo-timers
 //! ships in the wasm. `setTimeout`, `clearTimeout` and `Date.now` are bound here, as
-//! globals, so the timer runs in workers too.
+//! globals, so the timer runs in workers too. Time is passed in: the session clock
+//! (`js/clock.js`: monotonic, counting sleep), never read here.
 
 use wasm_bindgen::prelude::*;
 
@@ -19,11 +20,9 @@ extern "C" {
     fn set_timeout(handler: &JsValue, ms: u32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
-    #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    fn date_now() -> f64;
 }
 
-/// Calls `tick` from a fresh task once `Date.now()` reaches the armed instant (and at
+/// Calls `tick` from a fresh task once the session clock reaches the armed instant (and at
 /// each intermediate step). Dropping the timer cancels it.
 pub(crate) struct Timer {
     due: f64,
@@ -38,31 +37,31 @@ impl Timer {
 
     /// Aims the timer at `due` (ms since epoch), or disarms it with `None`. The tick
     /// always comes from a fresh task, never inside this call, even when `due` is past.
-    pub(crate) fn arm(&mut self, due: Option<f64>) {
+    pub(crate) fn arm(&mut self, due: Option<f64>, now: f64) {
         self.cancel();
         if let Some(due) = due {
             self.due = due;
-            self.step();
+            self.step(now);
         }
     }
 
     /// The timeout fired: true when the armed instant has come (the caller runs the due
     /// work), false when it was only a step and the timer is aimed at the next one.
-    pub(crate) fn fired(&mut self) -> bool {
+    pub(crate) fn fired(&mut self, now: f64) -> bool {
         if self.handle.take().is_none() {
             return false; // disarmed meanwhile: nothing is due
         }
-        match next_wake(self.due, date_now()) {
+        match next_wake(self.due, now) {
             Wake::Fire => true,
             Wake::Sleep(_) => {
-                self.step();
+                self.step(now);
                 false
             }
         }
     }
 
-    fn step(&mut self) {
-        let wait = match next_wake(self.due, date_now()) {
+    fn step(&mut self, now: f64) {
+        let wait = match next_wake(self.due, now) {
             Wake::Fire => 0,
             Wake::Sleep(ms) => ms,
         };

@@ -118,7 +118,7 @@ test('real offline/online emulation (context.setOffline): back online retries th
   assert.equal(await tab.page.evaluate(() => navigator.onLine), false);
   // Now a server-side failure with a 60 s Retry-After while online...
   await context.setOffline(false);
-  await tab.page.evaluate(() => waitFor(() => r.state === 'fresh' && r._inflight === null, 5000, 'the online retry'));
+  await tab.page.evaluate(() => waitFor(() => r.state === 'fresh' && r._flight === null, 5000, 'the online retry'));
   await sleep(300);
   const calls = srv.state.refreshCalls;
   assert.equal(calls, 1, 'coming back online retried at once (and got the scripted 503)');

@@ -119,7 +119,11 @@ test('logout in one tab logs out all; a refresh-token rejection ends the session
       assert.equal(s.state, 'logged-out');
       assert.equal(s.token, null);
     }
-    assert.equal(await pages[0].evaluate(() => localStorage.getItem('app-session')), null, 'storage cleared');
+    // Storage keeps only the logout's marker (its epoch), no token: a late writer from the
+    // ended session sees it and does not write tokens back.
+    const stored = JSON.parse(await pages[0].evaluate(() => localStorage.getItem('app-session')));
+    assert.equal(stored.out, true, 'storage holds the logout marker');
+    assert.equal(stored.accessToken, undefined, 'no token on disk after logout');
 
     // New login in tab 0 reaches the others; then the server revokes the refresh token.
     await pages[0].evaluate((t) => r.setTokens(t), srv.issueTokens());

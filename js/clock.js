@@ -1,0 +1,25 @@
+// The session clock (SPEC behaviour 2). Durations run on the monotonic clock
+// (`performance.now()`), so a wall clock set back or forward does not move a refresh or a
+// backoff; the wall clock is read only for absolute expiries. One exception, on purpose:
+// when the wall clock moved further than the monotonic one, the machine slept (Chromium's
+// monotonic clock stops during suspend on some systems), and that time did pass for the
+// token too. The clock never goes backwards. Its readings are close to ms since epoch, so
+// they convert back with `toWall`.
+const perf = globalThis.performance;
+const mono = () => (perf ? perf.now() : Date.now());
+let lastWall = Date.now();
+let lastMono = mono();
+let t = lastWall;
+
+/** Now on the session clock (ms). */
+export function now() {
+  const w = Date.now();
+  const m = mono();
+  t += Math.max(0, m - lastMono, w - lastWall);
+  lastWall = w;
+  lastMono = m;
+  return t;
+}
+
+/** A session-clock instant as ms since epoch (for the public getters and events). */
+export const toWall = (at) => at + Date.now() - now();
