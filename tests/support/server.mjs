@@ -236,6 +236,17 @@ export async function startServer(opts = {}) {
         return send(res, 200, { accessToken: mintAccess(), refreshToken: mintRefresh(), expiresIn: lifetime });
       }
       if (route === 'POST /auth/refresh') return await handleRefresh(req, res, body);
+      if (url.pathname === '/redirect') {
+        // A same-origin URL that redirects elsewhere (an expired presigned URL, say).
+        res.writeHead(Number(url.searchParams.get('status') ?? 307), { location: url.searchParams.get('to') ?? '/', 'cache-control': 'no-store' });
+        return res.end();
+      }
+      if (url.pathname === '/api/forbidden') {
+        // A route this user may not use: 403 to a valid token, 401 to anything else.
+        const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+        if (!m || !accessValid(m[1])) return send(res, 401, { error: 'invalid_token' });
+        return send(res, 403, { error: 'forbidden' });
+      }
       if (url.pathname === '/api/echo' && (req.method === 'GET' || req.method === 'POST')) {
         const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
         if (!m || !accessValid(m[1])) {
@@ -309,7 +320,7 @@ export async function startServer(opts = {}) {
 /**
  * A second origin that records whether requests carried an Authorization header. It allows
  * CORS from anywhere, including an `authorization` request header in preflights, so a
- * wrongly attached header would reach it and be seen.
+ * wrongly attached header would reach it and be seen. `/401` answers 401, the rest 200.
  */
 export async function startPlainServer() {
   const requests = [];
@@ -330,7 +341,8 @@ export async function startPlainServer() {
         /authorization/i.test(req.headers['access-control-request-headers'] ?? ''),
     });
     if (req.method === 'OPTIONS') { res.writeHead(204, cors); return res.end(); }
-    send(res, 200, { ok: true, auth: 'authorization' in req.headers }, cors);
+    // /401 answers 401 (a third-party API refusing the app's own key); the rest 200.
+    send(res, url.pathname === '/401' ? 401 : 200, { ok: url.pathname !== '/401', auth: 'authorization' in req.headers }, cors);
   });
   const url = await listen(server);
   return { url, requests, close: closer(server) };
