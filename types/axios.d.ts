@@ -13,8 +13,17 @@ export interface AxiosInstanceLike {
 
 /**
  * Attaches the refresher to an axios instance: the `Authorization` header for allowed origins
- * (a wait for any refresh in flight first), and on 401/403 one shared refresh and one replay.
- * The refresh call itself goes through fetch, never through these interceptors.
+ * (decided on the URL axios will send to; a wait for any refresh in flight first), and on a
+ * 401/403 to a request that carried the token, one shared refresh and one replay. Set
+ * `skipAuthRefresh: true` on a request's config to opt it out of the replay. A custom `refresh`
+ * may use this same instance: its requests are recognised as the refresh's own.
  * @returns detach: ejects both interceptors.
  */
 export function attachAxios(refresher: Refresher, instance: AxiosInstanceLike): () => void;
+
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /** freshtoken: opt this request out of the refresh-and-replay on 401/403. */
+    skipAuthRefresh?: boolean;
+  }
+}

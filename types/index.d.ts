@@ -49,14 +49,18 @@ export interface TokenSet {
   expiresAt?: number;
   /** seconds, relative to when the SDK received it. */
   expiresIn?: number;
+  /** ms since epoch when these tokens were received (for tokens restored from the app's own storage); default: now. */
+  receivedAt?: number;
 }
 
 /** Context handed to a custom `refresh` function. */
 export interface RefreshContext {
   accessToken: string | null;
   refreshToken: string | null;
-  /** Aborted after `refreshTimeoutMs`, on `logout()` and on `dispose()`. */
+  /** Aborted after `refreshTimeoutMs`, on `logout()`, `setTokens()` (reason: a `SessionError` `superseded`) and on `dispose()`. */
   signal: AbortSignal;
+  /** A fetch that no freshtoken interceptor touches: the refresh's own requests, never held. */
+  fetch: typeof fetch;
 }
 
 /** A storage for the session: `localStorage`-like. Errors it throws are swallowed (memory is kept). */
@@ -93,13 +97,21 @@ interface RefresherOptionsBase {
   refreshAt?: number;
   /** Statuses that trigger one refresh-and-replay. @default [401, 403] */
   retryStatuses?: number[];
+  /**
+   * A replay answered with one of these ends the session; any other retry status (a 403 with a
+   * fresh token: "forbidden") is returned to the caller, the session kept. @default [401]
+   */
+  endSessionStatuses?: number[];
   /** Origins that receive the `Authorization` header. @default the page's origin only */
   origins?: string[];
   /** Where the session is kept between page loads. @default 'memory' */
   storage?: 'memory' | 'localStorage' | 'sessionStorage' | StorageAdapter;
   /** Key in storage, and the name tabs share with `crossTab`. @default 'freshtoken' */
   storageKey?: string;
-  /** One refresh at a time across tabs (Web Locks); results and logout reach every tab. @default false */
+  /**
+   * One refresh at a time across tabs (Web Locks); results and logout reach every tab.
+   * @default true with a shared `storage` (localStorage, sessionStorage, an adapter), else false
+   */
   crossTab?: boolean;
   /** Visited (`location.assign`) when the session expires. */
   loginUrl?: string;
@@ -107,7 +119,7 @@ interface RefresherOptionsBase {
   onSessionExpired?: (info: SessionExpiredDetail) => void;
   /** Lifetime of a token whose expiry nothing tells. @default 86_400_000 (24 h) */
   defaultLifetimeMs?: number;
-  /** A refresh call is aborted after this long, which counts as a transient failure. @default 15_000 */
+  /** A refresh call is aborted after this long, which counts as a transient failure; at most 2^31-1. @default 15_000 */
   refreshTimeoutMs?: number;
   /** The fetch underneath. @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -154,6 +166,11 @@ export interface SessionExpiredDetail {
   reason: string;
 }
 
+/** Detail of `forbidden`: a replay with a fresh token was refused again with a status not in `endSessionStatuses`. */
+export interface ForbiddenDetail {
+  status: number;
+}
+
 /** Event name → the detail its listeners get. */
 export interface RefresherEvents {
   refresh: ScheduleDetail;
@@ -161,6 +178,13 @@ export interface RefresherEvents {
   'session-expired': SessionExpiredDetail;
   logout: Record<string, never>;
   schedule: ScheduleDetail;
+  forbidden: ForbiddenDetail;
+}
+
+/** `RequestInit` plus freshtoken's per-request option. */
+export interface FreshtokenRequestInit extends RequestInit {
+  /** Opt this request out of the refresh-and-replay on 401/403 (the token is still attached). */
+  skipAuthRefresh?: boolean;
 }
 
 /** Keeps one session's access token fresh. Made by `createRefresher`. */
@@ -177,7 +201,7 @@ export declare class Refresher {
    * flight, and on 401/403 one shared refresh and one replay with the body intact. A second
    * 401/403 emits `session-expired` and resolves with that response.
    */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch(input: RequestInfo | URL, init?: FreshtokenRequestInit): Promise<Response>;
   /** Patches `target.fetch` (default `globalThis`) to go through `refresher.fetch`; returns the uninstall. */
   installFetchInterceptor(target?: { fetch: typeof fetch }): () => void;
   /** Listens to an event; returns the unsubscribe. @throws {OptionsError} on an unknown event */
@@ -199,17 +223,17 @@ export interface FreshtokenErrorBase extends Error {
   code: string;
 }
 /** A wrong option (unknown name, wrong type, out of range). */
-export interface OptionsError extends FreshtokenErrorBase { name: 'OptionsError'; code: 'bad-option' | string }
+export interface OptionsError extends FreshtokenErrorBase { name: 'OptionsError'; code: 'bad-option' | 'bad-target' | 'bad-event' | 'bad-listener' }
 /** A token `decodeToken` cannot read. */
 export interface TokenDecodeError extends FreshtokenErrorBase {
   name: 'TokenDecodeError';
-  code: 'bad-format' | 'bad-base64' | 'bad-utf8' | 'bad-json' | 'bad-cbor' | 'no-expiry'
+  code: 'bad-type' | 'bad-format' | 'bad-base64' | 'bad-utf8' | 'bad-json' | 'bad-cbor' | 'no-expiry'
     | 'bad-claim' | 'too-large' | 'encrypted' | 'bad-version';
 }
 /** A failed refresh. `rejected` means the server refused the refresh token (the session ends). */
 export interface RefreshError extends FreshtokenErrorBase {
   name: 'RefreshError';
-  code: 'network' | 'timeout' | 'http' | 'bad-response' | 'rejected' | 'no-refresh-token' | 'failed';
+  code: 'network' | 'timeout' | 'http' | 'bad-response' | 'bad-expiry' | 'bad-claim' | 'rejected' | 'no-refresh-token' | 'failed';
   status?: number;
   retryAfterMs?: number;
   rejected?: boolean;
@@ -219,7 +243,7 @@ export interface RefreshError extends FreshtokenErrorBase {
 /** The session is over or absent. */
 export interface SessionError extends FreshtokenErrorBase {
   name: 'SessionError';
-  code: 'session-expired' | 'logged-out' | 'no-session';
+  code: 'session-expired' | 'logged-out' | 'no-session' | 'superseded';
 }
 /** Misuse of the SDK itself: before `init()`, after `dispose()`, a hook without its provider. */
 export interface FreshtokenError extends FreshtokenErrorBase {

@@ -125,6 +125,26 @@ for (const [mode, enableEventEngine] of [['event engine', true], ['legacy subscr
     }
   });
 
+  test(`pubnub@11 (${mode}): access denied, the refresh answers 503, the backoff retry succeeds: PubNub gets the new token and reconnects`, { timeout: 60_000 }, async () => {
+    const c = await session(`blip-${enableEventEngine}`, enableEventEngine);
+    try {
+      c.pubnub.subscribe({ channels: [CHANNEL] });
+      await waitFor(() => c.statuses.some(connected), 'the subscription to connect');
+      await roundTrip(c, 1);
+      srv.failRefreshes(1);
+      srv.rotateTokens();
+      await waitFor(() => c.events.some((e) => e.e === 'refresh-error'), 'the 503');
+      // The backoff's retry (about 1 s later) lands: the new token, then a reconnect.
+      await waitFor(() => c.events.some((e) => e.e === 'refresh'), 'the retry to succeed');
+      assert.equal(c.pubnub.getToken(), c.refresher.accessToken, 'PubNub holds the refreshed token');
+      await roundTrip(c, 2);
+      assert.ok(c.received.includes(2), 'the subscription came back: reconnect() was called');
+      assert.equal(c.events.filter((e) => e.e === 'session-expired').length, 0);
+    } finally {
+      c.close();
+    }
+  });
+
   test(`pubnub@11 (${mode}): a session revoked server-side ends in exactly one session-expired, no refresh loop`, { timeout: 60_000 }, async () => {
     const c = await session(`rev-${enableEventEngine}`, enableEventEngine);
     try {

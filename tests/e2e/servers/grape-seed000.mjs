@@ -41,6 +41,7 @@ export async function startSeed000({
   lifetime = 4, ttlMinutes = 1, sendExpiresIn = true, refreshGraceS = 60, rotationGraceMs = 1000, holdMs = 1000,
 } = {}) {
   const secret = randomBytes(32).toString('hex');
+  let unavailable = 0; // refresh calls still to answer 503
   const sessions = new Map(); // sid -> { user, revoked, current, previous, supersededAt }
   const tokens = new Map();   // token -> { sid, deadline }
   const messages = [];        // { tt (BigInt), channel, payload, publisher }
@@ -181,6 +182,10 @@ export async function startSeed000({
     }
     if (key === 'PUT /api/v1/tokens/refresh') {
       stats.refreshCalls += 1;
+      if (unavailable > 0) {
+        unavailable -= 1;
+        return send(res, 503, { error: '503 Service Unavailable' });
+      }
       const c = check(bearer(req));
       const inGrace = c.status === 'expired' && Date.now() < c.rec.deadline + refreshGraceS * 1000;
       if (c.status !== 'ok' && !inGrace) {
@@ -233,6 +238,8 @@ export async function startSeed000({
       }
       return n;
     },
+    /** The next `n` refresh calls answer 503 (a deploy, a blip). */
+    failRefreshes: (n) => { unavailable = n; },
     /** Ends every session server-side: the refresh endpoint answers 401 from now on. */
     revokeAll: () => { for (const s of sessions.values()) s.revoked = true; },
     /** Whether the PubNub stub would accept `token` as `auth` right now. */
