@@ -1,7 +1,7 @@
 // The Refresher: the JS face of one session. The session's decisions (state, schedule,
 // backoff) are made in wasm by `Core`; this class does the I/O around them. The
 // single-flight refresh is `refresh()` below: one promise shared by every caller.
-import { bindings } from './wasm.js';
+import { bindings, memory } from './wasm.js';
 import { makeError } from './errors.js';
 import { checkTokens } from './options.js';
 import { Emitter } from './events.js';
@@ -24,9 +24,10 @@ export const nextEpoch = (known) => Math.max(known + 1, Date.now());
 
 const disposedError = () => makeError('FreshtokenError', 'disposed', 'this refresher was disposed');
 const num = (v) => (v == null ? undefined : v);
-// [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt, failures], filled by
-// Core.figures; times on the session clock (js/clock.js).
-const fig = new Float64Array(6);
+// Core.figures(now) leaves [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt,
+// failures, needsRefresh, usable] in wasm memory; times on the session clock (js/clock.js).
+const NEEDS_REFRESH = 6;
+const USABLE = 7;
 
 /** The error a caller gets when there is no session to take a token from. */
 function sessionError(state) {
@@ -79,10 +80,10 @@ export class Refresher {
     this._tabs?.hello();
 
     // Re-check the schedule when the page wakes up; retry at once when back online.
-    this._onWake = () => { if (!this._disposed) this._core.recheck(now()); };
+    this._onWake = () => { if (!this._disposed) this._core.wake(false, now()); };
     this._onOnline = () => {
       if (this._disposed) return;
-      this._core.retryNow(now());
+      this._core.wake(true, now());
       this._notify();
     };
     globalThis.addEventListener?.('online', this._onOnline);
@@ -167,7 +168,7 @@ export class Refresher {
   refresh() {
     if (this._disposed) return Promise.reject(disposedError());
     if (this._flight) return this._flight.promise;
-    const ctx = { accessToken: this._access, refreshToken: this._core.refreshToken ?? null };
+    const ctx = { accessToken: this._access, refreshToken: this._core.token(true) ?? null };
     if (this._figures()[0] === 0 && !this._transport.canRefresh(ctx)) return Promise.reject(sessionError('idle'));
     const ticket = this._core.begin(now());
     if (ticket < 0) return Promise.reject(sessionError(this.state));
@@ -192,10 +193,11 @@ export class Refresher {
       tokens = await this._transport(ctx, signal);
     } catch (err) {
       if (this._disposed) throw disposedError();
-      if (epoch !== this._epoch || !this._core.isCurrent(ticket)) return this._afterStale();
+      if (epoch !== this._epoch) return this._afterStale();
       // A rotated refresh token that came with an unusable answer is kept (never spent twice).
       if (typeof err.refreshToken === 'string') this._core.keepRefreshToken(ticket, err.refreshToken);
       const delay = this._core.fail(ticket, err.rejected === true, num(err.retryAfterMs), now(), Math.random());
+      if (delay === -2) return this._afterStale();
       this._sync();
       if (delay === -1) {
         this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
@@ -298,7 +300,7 @@ export class Refresher {
   _logout(epoch, tellTabs) {
     if (this._disposed || epoch < this._epoch) return;
     this._newEpoch(epoch);
-    const had = this._core.logout();
+    const had = this._core.end(true);
     this._sync();
     this._persist({ out: true, epoch });
     if (tellTabs) this._tabs?.logout(epoch);
@@ -331,7 +333,7 @@ export class Refresher {
 
   /** The token when a request can use it at once (not due, no refresh in flight), else undefined. */
   _readyToken() {
-    if (this._disposed || this._flight !== null || this._core.needsRefresh(now())) return undefined;
+    if (this._disposed || this._flight !== null || this._figures()[NEEDS_REFRESH]) return undefined;
     return this._access;
   }
 
@@ -341,8 +343,8 @@ export class Refresher {
    */
   async _tokenForRequest(signal) {
     if (this._disposed) return null;
-    if (this._flight === null && !this._core.needsRefresh(now())) return this._access;
-    return this._awaitToken((t) => this._core.usable(t), signal);
+    if (this._flight === null && !this._figures()[NEEDS_REFRESH]) return this._access;
+    return this._awaitToken(() => this._figures()[USABLE] === 1, signal);
   }
 
   /** After a request was rejected with `used`: a new token to replay with, or null. */
@@ -440,7 +442,7 @@ export class Refresher {
 
   /** The session is over: told once, through every channel the app chose. */
   _endSession(reason, tellTabs = true) {
-    if (this._disposed || !this._core.expire()) return;
+    if (this._disposed || !this._core.end(false)) return;
     this._newEpoch(this._epoch); // abort a refresh in flight
     this._sync();
     this._sessionEnded(reason, tellTabs);
@@ -475,7 +477,7 @@ export class Refresher {
   }
 
   _sync() {
-    this._access = this._core.accessToken ?? null;
+    this._access = this._core.token(false) ?? null;
     if (this._access !== null) this._persist(this._record());
   }
 
@@ -492,7 +494,7 @@ export class Refresher {
     if (this._access === null) return null;
     return {
       accessToken: this._access,
-      refreshToken: this._core.refreshToken ?? undefined,
+      refreshToken: this._core.token(true) ?? undefined,
       ...this._saved,
       epoch: this._epoch,
       gen: this._gen,
@@ -500,8 +502,11 @@ export class Refresher {
   }
 
   _figures() {
-    this._core.figures(fig);
-    return fig;
+    const ptr = this._core.figures(now());
+    const buf = memory().buffer;
+    // A view per refresher, made again only when memory grew (the old buffer detaches).
+    if (!this._fig || this._fig.buffer !== buf) this._fig = new Float64Array(buf, ptr, 8);
+    return this._fig;
   }
 
   _scheduleDetail() {

@@ -5,6 +5,7 @@ import { makeError } from './errors.js';
 
 let ready = null;
 let loaded = false;
+let exports = null;
 
 /**
  * Loads and instantiates the wasm module. Idempotent: every call returns the same promise.
@@ -15,7 +16,7 @@ let loaded = false;
 export default function init(wasm) {
   if (!ready) {
     ready = initWasm(wasm === undefined ? undefined : { module_or_path: wasm }).then(
-      () => { loaded = true; },
+      (instance) => { exports = instance; loaded = true; },
       (err) => { ready = null; throw err; },
     );
   }
@@ -30,3 +31,6 @@ export function bindings() {
   }
   return glue;
 }
+
+/** The wasm instance's memory (after `init()`): `Core.figures` leaves its figures there. */
+export const memory = () => exports.memory;

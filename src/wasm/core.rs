@@ -16,6 +16,7 @@ use crate::session::{BeginError, Failure, FailureOutcome, Grant, Landed, Session
 pub struct Core {
     session: Session,
     timer: Timer,
+    figures: [f64; 8],
 }
 
 fn grant(access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>) -> Grant {
@@ -29,7 +30,7 @@ impl Core {
     pub fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Result<Core, JsValue> {
         let policy = Policy::new(refresh_at, default_lifetime_ms)
             .map_err(|e| js_error("OptionsError", "bad-option", e.message()))?;
-        Ok(Core { session: Session::new(policy), timer: Timer::new(tick) })
+        Ok(Core { session: Session::new(policy), timer: Timer::new(tick), figures: [f64::NAN; 8] })
     }
 
     fn rearm(&mut self, now: f64) {
@@ -86,42 +87,28 @@ impl Core {
         r
     }
 
-    /// An unusable refresh answer brought a rotated refresh token: keep it.
+    /// An unusable refresh answer brought a rotated refresh token: keep it (ignored
+    /// for a stale ticket).
     #[wasm_bindgen(js_name = keepRefreshToken)]
     pub fn keep_refresh_token(&mut self, ticket: u32, refresh: String) {
         self.session.keep_refresh_token(Ticket(ticket), refresh);
     }
 
-    /// Whether `ticket` is still the refresh in flight.
-    #[wasm_bindgen(js_name = isCurrent)]
-    pub fn is_current(&self, ticket: u32) -> bool {
-        self.session.is_current(Ticket(ticket))
-    }
-
-    /// Ends the session (server refused its tokens); true only on the transition.
-    pub fn expire(&mut self) -> bool {
-        let r = self.session.expire();
+    /// Ends the session: `logout` true when the app logged out, false when the server
+    /// refused its tokens. True only on the transition (so the app is told once). The
+    /// tokens' bytes are wiped (the allocator zeroes every block it takes back).
+    pub fn end(&mut self, logout: bool) -> bool {
+        let r = if logout { self.session.logout() } else { self.session.expire() };
         self.timer.arm(None, 0.0);
         r
     }
 
-    /// The app logged out; true if there was a session. The tokens' bytes are wiped
-    /// (the allocator zeroes every block it takes back).
-    pub fn logout(&mut self) -> bool {
-        let r = self.session.logout();
-        self.timer.arm(None, 0.0);
-        r
-    }
-
-    /// Cut a backoff short (the browser is back online); the floor still holds.
-    #[wasm_bindgen(js_name = retryNow)]
-    pub fn retry_now(&mut self, now: f64) {
-        self.session.retry_now(now);
-        self.rearm(now);
-    }
-
-    /// Look at the clock again (tab visible, focus, wall-clock jump).
-    pub fn recheck(&mut self, now: f64) {
+    /// Look at the clock again (tab visible, focus, wall-clock jump); with `online`, the
+    /// browser came back online: cut a backoff short (the one-second floor still holds).
+    pub fn wake(&mut self, online: bool, now: f64) {
+        if online {
+            self.session.retry_now(now);
+        }
         self.rearm(now);
     }
 
@@ -131,23 +118,14 @@ impl Core {
         self.timer.fired(now)
     }
 
-    /// Whether the token has reached its refresh point, or there is none.
-    #[wasm_bindgen(js_name = needsRefresh)]
-    pub fn needs_refresh(&self, now: f64) -> bool {
-        self.session.needs_refresh(now)
-    }
-
-    /// Whether a token is held and not expired.
-    pub fn usable(&self, now: f64) -> bool {
-        self.session.is_usable(now)
-    }
-
-    /// Writes `[state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt, failures]`
-    /// into `out` (times on the session clock, NaN when absent; `nextAttemptAt` is the
-    /// earliest a refresh may begin other than at the app's request: the end of a
-    /// backoff, or the one-second floor after the last attempt; state 0 idle, 1 fresh,
-    /// 2 refreshing, 3 expired, 4 logged-out): one call instead of six getters.
-    pub fn figures(&self, out: &mut [f64]) {
+    /// The session's figures at `now`, written into a buffer in wasm memory whose
+    /// address is returned (JS reads it as 8 `f64`s, no copy through the glue):
+    /// `[state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt, failures,
+    /// needsRefresh, usable]`. Times are on the session clock, NaN when absent;
+    /// `nextAttemptAt` is the earliest a refresh may begin other than at the app's
+    /// request (the end of a backoff, or the one-second floor after the last attempt);
+    /// state 0 idle, 1 fresh, 2 refreshing, 3 expired, 4 logged-out; the last two are 0/1.
+    pub fn figures(&mut self, now: f64) -> *const f64 {
         let s = &self.session;
         let state = match s.state() {
             State::Idle => 0.0,
@@ -157,28 +135,22 @@ impl Core {
             State::LoggedOut => 4.0,
         };
         let schedule = s.schedule();
-        let values = [
+        self.figures = [
             state,
             schedule.map_or(f64::NAN, |x| x.expires_at),
             schedule.map_or(f64::NAN, |x| x.refresh_at),
             schedule.map_or(f64::NAN, |x| x.received_at),
             s.next_attempt_at().unwrap_or(f64::NAN),
             s.failures() as f64,
+            s.needs_refresh(now) as u8 as f64,
+            s.is_usable(now) as u8 as f64,
         ];
-        for (slot, v) in out.iter_mut().zip(values) {
-            *slot = v;
-        }
+        self.figures.as_ptr()
     }
 
-    /// The access token held.
-    #[wasm_bindgen(getter, js_name = accessToken)]
-    pub fn access_token(&self) -> Option<String> {
-        self.session.access_token().map(str::to_owned)
-    }
-
-    /// The refresh token held.
-    #[wasm_bindgen(getter, js_name = refreshToken)]
-    pub fn refresh_token(&self) -> Option<String> {
-        self.session.refresh_token().map(str::to_owned)
+    /// The access token held (`refresh` false) or the refresh token (`refresh` true).
+    pub fn token(&self, refresh: bool) -> Option<String> {
+        let t = if refresh { self.session.refresh_token() } else { self.session.access_token() };
+        t.map(str::to_owned)
     }
 }
