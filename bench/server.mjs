@@ -6,6 +6,8 @@
 //   GET  /bench/out/**, /pkg/**, /js/**   static files
 //   GET  /bench/mint?life=s   -> { accessToken, refreshToken } (a fresh session)
 //   GET  /bench/expired       -> { accessToken, refreshToken } (access token expired 5 s ago)
+//   GET  /bench/restored      -> { accessToken, refreshToken } (iat 100 s ago, exp 10 s after it:
+//                                what an app restores from its own storage after a reload)
 //   GET  /bench/counters      -> { refreshCalls, ok, rejected }; POST /bench/reset zeroes them
 //   POST /auth/refresh        { refreshToken } -> { accessToken, expiresIn }
 //   GET  /api/echo            200 {ok:true} with a valid Bearer token, else 401
@@ -121,6 +123,11 @@ export async function startBenchServer({ lifetime = 3600 } = {}) {
         // No iat: the client sees it as expired (lifetime = exp - receipt < 0).
         const exp = Math.floor(Date.now() / 1000) - 5;
         const accessToken = signJwt({ sub: 'user-1', email: 'user@example.com', exp, jti: randomUUID() }, secret);
+        return send(res, 200, { accessToken, refreshToken: mintRefresh() });
+      }
+      if (route === 'GET /bench/restored') {
+        const iat = Math.floor(Date.now() / 1000) - 100;
+        const accessToken = signJwt({ sub: 'user-1', email: 'user@example.com', iat, exp: iat + 10, jti: randomUUID() }, secret);
         return send(res, 200, { accessToken, refreshToken: mintRefresh() });
       }
       if (route === 'GET /bench/counters') return send(res, 200, counters);

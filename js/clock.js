@@ -23,3 +23,26 @@ export function now() {
 
 /** A session-clock instant as ms since epoch (for the public getters and events). */
 export const toWall = (at) => at + Date.now() - now();
+
+// The server's clock, as its `Date` headers tell it (same-origin API answers and refresh
+// answers). Used for one thing only: a token the app hands over (restored from its own
+// storage, maybe long after it was issued) whose `exp` is already past by the server's
+// clock is refreshed before any request uses it. Until a `Date` has been seen, the local
+// clock stands in; a skewed one can cost one early refresh, never a storm or a logout
+// (refresh answers are anchored on their receipt, never checked this way).
+let offset = 0;
+let lastDate = null;
+
+/** Notes a response's `Date` header (1 s resolution: offsets under 2 s count as none). */
+export function noteServerDate(res) {
+  const d = res.headers && res.headers.get('date');
+  if (!d || d === lastDate) return;
+  lastDate = d;
+  const at = Date.parse(d);
+  if (Number.isNaN(at)) return;
+  const o = at + 500 - Date.now();
+  offset = Math.abs(o) < 2000 ? 0 : o;
+}
+
+/** The server's clock, as best known (ms since epoch). */
+export const serverNow = () => Date.now() + offset;

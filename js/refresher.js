@@ -9,7 +9,7 @@ import { makeTransport } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
 import { requestURL } from './origins.js';
 import { openStorage } from './storage.js';
-import { now, toWall } from './clock.js';
+import { now, serverNow, toWall } from './clock.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol.for('freshtoken.interceptor');
@@ -109,15 +109,18 @@ export class Refresher {
   setTokens(tokens) {
     this._alive();
     checkTokens(tokens, 'setTokens(tokens)');
-    const wall = typeof tokens.receivedAt === 'number' ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
-    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)));
+    // Without `receivedAt` the tokens may have waited since they were issued: an `exp`
+    // already past by the server's clock (as best known) means "refresh first".
+    const given = typeof tokens.receivedAt === 'number';
+    const wall = given ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
+    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)), undefined, given ? NaN : serverNow());
     this._tabs?.announce(this._record());
   }
 
   /** Puts a session into the core, as a new epoch `epoch`. */
-  _take(t, wall, epoch, gen = epoch) {
+  _take(t, wall, epoch, gen = epoch, server = NaN) {
     const ok = this._core.setTokens(t.accessToken, t.refreshToken ?? undefined, num(t.expiresAt), num(t.expiresIn),
-      sessionTime(wall), wall);
+      sessionTime(wall), wall, server);
     if (!ok) {
       throw makeError('TokenDecodeError', 'bad-claim',
         'the access token has a malformed expiry claim (exp, iat or ttl is not a valid number); decodeToken refuses it too');

@@ -8,6 +8,7 @@
 // untouched (another origin, the app's own credentials, the refresh's own traffic) or one
 // redirected to another origin never starts a refresh.
 import { originOf, requestURL } from './origins.js';
+import { noteServerDate } from './clock.js';
 
 const BEARER = /^bearer\s/i;
 
@@ -123,6 +124,7 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   if (token === null) return fetchFn.call(globalThis, input, init);
   const sends = replayable(input, init);
   const res = await send(fetchFn, sends.first, headers, token);
+  noteServerDate(res);
   if (!r._retryStatuses.has(res.status) || (init && init.skipAuthRefresh === true) || !answeredBy(res, origin)) return res;
 
   let next;

@@ -3,6 +3,7 @@
 // here, in one place: an auth rejection ends the session, everything else is transient.
 import { makeError } from './errors.js';
 import { inRefresh } from './request.js';
+import { noteServerDate } from './clock.js';
 
 /** Statuses of a refresh endpoint that mean "this session is over". */
 const REJECT_STATUSES = new Set([400, 401, 403]);
@@ -172,6 +173,7 @@ export function makeTransport(opts, getFetch) {
       throw refreshError('network', 'the refresh request could not reach the server', { cause: err });
     }
     const status = res.status;
+    noteServerDate(res);
     if (res.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
       throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which freshtoken does not follow for the refresh call (it would carry the refresh token elsewhere)', { status });
     }

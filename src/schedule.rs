@@ -28,6 +28,10 @@ pub struct ExpiryFacts {
     pub token_exp_ms: Option<f64>,
     /// The token's decoded issue time, ms since epoch.
     pub token_iat_ms: Option<f64>,
+    /// For tokens that may have waited somewhere since they were issued (restored by the
+    /// app): the server's clock at receipt, as best known (ms since epoch). An absolute
+    /// expiry already past by it is past: the token is refreshed before anything uses it.
+    pub server_now_ms: Option<f64>,
 }
 
 /// The refresh policy shared by every token of a session.
@@ -156,6 +160,16 @@ impl Schedule {
             server_expiry(exp, ExpirySource::Token)
         } else {
             (policy.default_lifetime_ms, ExpirySource::Default)
+        };
+        // A restored token: what is left of it by the server's clock, if that is less.
+        let absolute = match source {
+            ExpirySource::ExpiresAt => finite(facts.expires_at_ms),
+            ExpirySource::Token => finite(facts.token_exp_ms),
+            _ => None,
+        };
+        let lifetime_ms = match (absolute, finite(facts.server_now_ms)) {
+            (Some(expiry), Some(server_now)) => lifetime_ms.min(expiry - server_now),
+            _ => lifetime_ms,
         };
         Schedule {
             received_at: now,
@@ -290,8 +304,7 @@ mod tests {
             expires_at_ms: Some(T0 + 1_000_000.0),
             expires_in_s: Some(50.0),
             token_exp_ms: Some(T0 + 7_000.0),
-            token_iat_ms: None,
-        };
+            token_iat_ms: None, server_now_ms: None, };
         let s = Schedule::plan(&all, &p, T0);
         assert_eq!((s.source, s.lifetime_ms), (ExpirySource::ExpiresAt, 1_000_000.0));
         let s = Schedule::plan(&ExpiryFacts { expires_at_ms: None, ..all }, &p, T0);
@@ -326,8 +339,7 @@ mod tests {
             expires_at_ms: Some(f64::NAN),
             expires_in_s: Some(f64::INFINITY),
             token_exp_ms: Some(T0 + 5_000.0),
-            token_iat_ms: None,
-        };
+            token_iat_ms: None, server_now_ms: None, };
         assert_eq!(Schedule::plan(&facts, &Policy::default(), T0).source, ExpirySource::Token);
     }
 
@@ -388,5 +400,23 @@ mod tests {
             assert_eq!(Policy::new(0.8, bad), Err(PolicyError::DefaultLifetime));
         }
         assert!(PolicyError::RefreshAt.message().contains("refreshAt"));
+    }
+
+    #[test]
+    fn a_restored_token_past_its_exp_by_the_server_clock_is_due_at_once() {
+        // iat 100 s ago, exp 90 s ago: by exp - iat alone it would look fresh for 8 s.
+        let now = 1_700_000_000_000.0;
+        let mut facts = jwt((now - 100_000.0) / 1000.0, (now - 90_000.0) / 1000.0);
+        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).refresh_at, now + 8_000.0);
+        facts.server_now_ms = Some(now);
+        let s = Schedule::plan(&facts, &Policy::default(), now);
+        assert!(s.is_due(now) && s.is_expired(now));
+        // A token with time left keeps the smaller of the two lifetimes.
+        let mut facts = jwt((now - 60_000.0) / 1000.0, (now + 40_000.0) / 1000.0);
+        facts.server_now_ms = Some(now);
+        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 40_000.0);
+        // expiresIn is relative: the server clock does not apply.
+        let facts = ExpiryFacts { expires_in_s: Some(60.0), server_now_ms: Some(now + 1e9), ..Default::default() };
+        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 60_000.0);
     }
 }

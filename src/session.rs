@@ -244,11 +244,13 @@ impl Session {
     /// A token whose expiry claim is malformed is ignored, as [`Session::set_tokens_at`]
     /// would refuse it; use that to be told.
     pub fn set_tokens(&mut self, grant: Grant, now: f64) {
-        let _ = self.set_tokens_at(grant, now, now);
+        let _ = self.set_tokens_at(grant, now, now, None);
     }
 
     /// Takes new tokens, starting a new session: `now` on the session's monotonic clock,
-    /// `wall` the wall clock at the same moment. A JWT or PubNub token whose expiry claim
+    /// `wall` the wall clock at the same moment, `server_now` the server's clock as best
+    /// known when the tokens may have waited since they were issued (tokens the app
+    /// restored): an expiry already past by it makes the token due at once. A JWT or PubNub token whose expiry claim
     /// is malformed (`"exp": "soon"`) is refused, exactly as [`crate::decode`] refuses it,
     /// and the session is left as it was.
     ///
@@ -259,11 +261,11 @@ impl Session {
     /// let mut s = Session::new(Policy::default());
     /// // header {"alg":"none"} . payload {"exp":"soon"}
     /// let bad = Grant { access_token: "eyJhbGciOiJub25lIn0.eyJleHAiOiJzb29uIn0.".into(), ..Default::default() };
-    /// assert_eq!(s.set_tokens_at(bad, 0.0, 0.0), Err(BadClaim));
+    /// assert_eq!(s.set_tokens_at(bad, 0.0, 0.0, None), Err(BadClaim));
     /// assert_eq!(s.state(), State::Idle);
     /// ```
-    pub fn set_tokens_at(&mut self, grant: Grant, now: f64, wall: f64) -> Result<(), BadClaim> {
-        let facts = facts_of(&grant)?;
+    pub fn set_tokens_at(&mut self, grant: Grant, now: f64, wall: f64, server_now: Option<f64>) -> Result<(), BadClaim> {
+        let facts = ExpiryFacts { server_now_ms: server_now, ..facts_of(&grant)? };
         self.epoch = self.epoch.wrapping_add(1);
         self.last_attempt = None;
         self.accept(grant, Schedule::plan_at(&facts, &self.policy, now, wall));
@@ -445,6 +447,7 @@ fn facts_of(grant: &Grant) -> Result<ExpiryFacts, BadClaim> {
         expires_in_s: grant.expires_in_s,
         token_exp_ms: exp,
         token_iat_ms: iat,
+        server_now_ms: None,
     })
 }
 
@@ -774,7 +777,7 @@ mod tests {
     fn a_malformed_exp_is_refused_and_a_rotated_refresh_token_kept() {
         let mut s = Session::new(Policy::default());
         let bad = Grant { access_token: JWT_BAD_EXP.into(), ..Default::default() };
-        assert_eq!(s.set_tokens_at(bad.clone(), 0.0, 0.0), Err(BadClaim));
+        assert_eq!(s.set_tokens_at(bad.clone(), 0.0, 0.0, None), Err(BadClaim));
         assert_eq!(s.state(), State::Idle);
         let mut s = fresh();
         let t = s.begin_refresh(80_000.0).unwrap();
@@ -801,7 +804,7 @@ mod tests {
     fn the_wall_clock_is_read_only_for_absolute_expiries() {
         let mut s = Session::new(Policy::default());
         let g = Grant { access_token: "o".into(), expires_at_ms: Some(1_000_060_000.0), ..Default::default() };
-        s.set_tokens_at(g, 500.0, 1_000_000_000.0).unwrap();
+        s.set_tokens_at(g, 500.0, 1_000_000_000.0, None).unwrap();
         assert_eq!((s.expires_at(), s.next_refresh_at()), (Some(60_500.0), Some(48_500.0)));
     }
 }

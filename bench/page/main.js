@@ -33,6 +33,7 @@ async function getJson(path, init) {
 }
 const mint = (life = 3600) => getJson(`/bench/mint?life=${life}`);
 const expiredSession = () => getJson('/bench/expired');
+const restoredSession = () => getJson('/bench/restored');
 const counters = () => getJson('/bench/counters');
 const reset = () => getJson('/bench/reset', { method: 'POST' });
 
@@ -270,6 +271,14 @@ const P4_VARIANTS = {
       return await settle(n, () => r.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
     } finally { r.dispose(); }
   },
+  // An app restoring its own stored tokens after a reload: iat 100 s ago, exp 10 s after.
+  async 'refresher.fetch, restored stale token'(n) {
+    const tokens = await restoredSession();
+    const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
+    try {
+      return await settle(n, () => r.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
+    } finally { r.dispose(); }
+  },
   async interceptor(n) {
     const tokens = await expiredSession();
     const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
@@ -295,7 +304,7 @@ export async function p4({ n, offset = 0 }) {
     await reset();
     const r = await P4_VARIANTS[name](n);
     const c = await counters();
-    out[name] = { ...r, refreshCalls: c.refreshCalls };
+    out[name] = { ...r, refreshCalls: c.refreshCalls, rejected: c.rejected, served: c.ok + c.rejected };
   }
   return out;
 }

@@ -37,12 +37,15 @@ impl Core {
         self.timer.arm(self.session.due(), now);
     }
 
-    /// New tokens from the app (`now` on the session clock, `wall` = `Date.now()`); any
-    /// refresh in flight becomes stale. False, and nothing changed, when the token's
-    /// expiry claim is malformed.
+    /// New tokens from the app (`now` on the session clock, `wall` = `Date.now()`,
+    /// `server` the server's clock as best known for tokens that may have waited, else
+    /// NaN); any refresh in flight becomes stale. False, and nothing changed, when the
+    /// token's expiry claim is malformed.
     #[wasm_bindgen(js_name = setTokens)]
-    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64, wall: f64) -> bool {
-        let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall).is_ok();
+    #[allow(clippy::too_many_arguments)]
+    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64, wall: f64, server: f64) -> bool {
+        let server = if server.is_nan() { None } else { Some(server) };
+        let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall, server).is_ok();
         self.rearm(now);
         ok
     }

@@ -546,6 +546,40 @@ test('19: r.fetch(requestWithBody, { body: undefined }) answered 401 is replayed
   assert.equal(srv.state.refreshCalls, 1);
 });
 
+test('restored stale token (iat 100 s ago, exp 10 s after): refreshed before any request uses it; 0 requests sent with it', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const stale = { accessToken: srv.expiredToken({ agoSeconds: 90, lifetime: 10 }), refreshToken: srv.issueTokens().refreshToken };
+  const statuses = await page.evaluate(async ({ base, tokens }) => {
+    const r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh` } });
+    const out = await Promise.all(Array.from({ length: 50 }, () => r.fetch('/api/echo').then((x) => x.status)));
+    r.dispose();
+    return out;
+  }, { base: srv.url, tokens: stale });
+  assert.ok(statuses.every((x) => x === 200));
+  assert.equal(srv.state.refreshCalls, 1);
+  const withStale = srv.requestsTo('/api/echo').filter((q) => q.headers.authorization === `Bearer ${stale.accessToken}`);
+  assert.equal(withStale.length, 0, 'no request carried the stale token');
+  assert.equal(srv.requestsTo('/api/echo').length, 50, 'no 401 and no replay');
+});
+
+test('a client clock an hour fast costs at most one early refresh, never a storm or a logout', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup({ lifetime: 600 });
+  const login = srv.issueTokens();
+  const out = await page.evaluate(async ({ base, tokens }) => {
+    const real = Date.now.bind(Date);
+    Date.now = () => real() + 3600_000;
+    const r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh` } });
+    const statuses = [];
+    for (let i = 0; i < 10; i++) { statuses.push((await r.fetch('/api/echo')).status); await sleep(200); }
+    const state = r.state;
+    r.dispose();
+    return { statuses, state };
+  }, { base: srv.url, tokens: { accessToken: login.accessToken, refreshToken: login.refreshToken } });
+  assert.ok(out.statuses.every((x) => x === 200));
+  assert.equal(out.state, 'fresh');
+  assert.ok(srv.state.refreshCalls <= 1, `${srv.state.refreshCalls} refresh calls`);
+});
+
 test('20: every error code thrown is in the type declarations and the README', async () => {
   const { readdir } = await import('node:fs/promises');
   const dir = new URL('../../js/', import.meta.url);

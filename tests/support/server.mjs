@@ -279,11 +279,10 @@ export async function startServer(opts = {}) {
       return { accessToken: mintAccess({ lifetime: life }), refreshToken: mintRefresh(), expiresIn: life };
     },
     /**
-     * A correctly signed JWT whose exp passed `agoSeconds` ago. By default it has no `iat`:
-     * SPEC behaviour 2 anchors the schedule on the local receipt time and takes the lifetime
-     * from `exp - iat` when `iat` is there, so a JWT with an `iat` counts as fresh for
-     * 0.8 * (exp - iat) after receipt however old it is. Without `iat` the lifetime is
-     * `exp - now` < 0: expired for the client too. `lifetime` (seconds) adds `iat = exp - lifetime`.
+     * A correctly signed JWT whose exp passed `agoSeconds` ago. By default it has no `iat`
+     * (the lifetime is then `exp - now` < 0). `lifetime` (seconds) adds `iat = exp - lifetime`:
+     * handed to setTokens without `receivedAt`, it is still due at once, because its `exp` is
+     * past by the server's clock as best known (SPEC behaviour 2, restored tokens).
      */
     expiredToken({ agoSeconds = 5, lifetime: life } = {}) {
       const exp = Math.floor(Date.now() / 1000) - agoSeconds;
