@@ -248,6 +248,15 @@ async function settle(n, f) {
   return { ms, failed, statuses };
 }
 
+/** n concurrent refresher.fetch calls from a refresher given `session()`'s tokens. */
+async function viaRefresherFetch(n, session) {
+  const tokens = await session();
+  const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
+  try {
+    return await settle(n, () => r.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
+  } finally { r.dispose(); }
+}
+
 const P4_VARIANTS = {
   // Baseline: native fetch with a valid token, and one refresh round trip.
   async 'native (valid token)'(n) {
@@ -264,21 +273,9 @@ const P4_VARIANTS = {
     await res.json();
     return { ms: performance.now() - t0, failed: res.status === 200 ? 0 : 1 };
   },
-  async 'refresher.fetch'(n) {
-    const tokens = await expiredSession();
-    const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
-    try {
-      return await settle(n, () => r.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
-    } finally { r.dispose(); }
-  },
+  'refresher.fetch': (n) => viaRefresherFetch(n, expiredSession),
   // An app restoring its own stored tokens after a reload: iat 100 s ago, exp 10 s after.
-  async 'refresher.fetch, restored stale token'(n) {
-    const tokens = await restoredSession();
-    const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });
-    try {
-      return await settle(n, () => r.fetch(ECHO).then(async (res) => { await res.text(); return res.status; }));
-    } finally { r.dispose(); }
-  },
+  'refresher.fetch, restored stale token': (n) => viaRefresherFetch(n, restoredSession),
   async interceptor(n) {
     const tokens = await expiredSession();
     const r = await createRefresher({ tokens, endpoint: { url: '/auth/refresh' } });

@@ -173,7 +173,8 @@ test('4: tokens are wiped from wasm memory when replaced, on logout(), on dispos
 
 // ---------------------------------------------------------------- 5-8: sessions that stay ended
 
-async function twoTabs(srv, storage, tokens) {
+/** Two tabs of one browser profile on the test page. */
+async function openTabs(srv) {
   const context = await browser.browser.newContext();
   cleanup.push(() => context.close());
   const pages = [];
@@ -183,6 +184,11 @@ async function twoTabs(srv, storage, tokens) {
     await p.waitForFunction(() => window.ready === true);
     pages.push(p);
   }
+  return pages;
+}
+
+async function twoTabs(srv, storage, tokens) {
+  const pages = await openTabs(srv);
   for (const [i, p] of pages.entries()) {
     await p.evaluate(async ({ base, storage, tokens }) => {
       window.events = [];
@@ -261,15 +267,7 @@ test('7: logout() aborts the refresh\'s ctx.signal at once', { timeout: 30_000 }
 test('8: storage localStorage without a crossTab option coordinates tabs: one refresh with a rotating refresh token, no session lost', { timeout: 30_000 }, async () => {
   const srv = await startServer({ lifetime: 3600, rotateRefreshTokens: true });
   cleanup.push(() => srv.close());
-  const context = await browser.browser.newContext();
-  cleanup.push(() => context.close());
-  const pages = [];
-  for (let i = 0; i < 2; i++) {
-    const p = await context.newPage();
-    await p.goto(`${srv.url}/test.html`);
-    await p.waitForFunction(() => window.ready === true);
-    pages.push(p);
-  }
+  const pages = await openTabs(srv);
   const tokens = srv.issueTokens();
   for (const [i, p] of pages.entries()) {
     await p.evaluate(async ({ base, tokens }) => {
