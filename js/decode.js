@@ -16,7 +16,7 @@ export function decodeToken(token) {
   if (typeof token !== 'string') {
     throw makeError('TokenDecodeError', 'bad-type', `token must be a string, not ${token === null ? 'null' : typeof token}`);
   }
-  const claims = JSON.parse(wasm.decodeRaw(token, figures));
+  const claims = wasm.decodeRaw(token, figures);
   const expiresAt = figures[1];
   const issuedAt = Number.isNaN(figures[2]) ? null : figures[2];
   return {

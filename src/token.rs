@@ -111,7 +111,7 @@ pub struct TokenInfo {
 /// assert_eq!(err.code(), DecodeErrorCode::NoExpiry);
 /// ```
 pub fn decode(token: &str) -> Result<TokenInfo, DecodeError> {
-    read(token, true)
+    read(token, true).map(|(info, _)| info)
 }
 
 /// Decodes a token without requiring an expiry, for tokens whose expiry the server gives
@@ -130,7 +130,7 @@ pub fn decode(token: &str) -> Result<TokenInfo, DecodeError> {
 /// assert_eq!(err.code(), DecodeErrorCode::BadFormat);
 /// ```
 pub fn inspect(token: &str) -> Result<TokenInfo, DecodeError> {
-    read(token, false)
+    read(token, false).map(|(info, _)| info)
 }
 
 const fn err(code: DecodeErrorCode, message: &'static str) -> DecodeError {
@@ -144,7 +144,12 @@ const fn format_err(message: &'static str) -> DecodeError {
 const NOT_A_TOKEN: DecodeError =
     format_err("token is not a JWT (three dot-separated parts) or a PubNub v3 token");
 
-fn read(token: &str, require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+/// A decoded token and its claims as an object (see [`json::Object`]): what `decodeToken`
+/// hands to JS without a second parse.
+pub(crate) type Decoded = (TokenInfo, json::Object);
+
+/// [`decode`] (`require_expiry`) or [`inspect`], with the claims object.
+pub(crate) fn read(token: &str, require_expiry: bool) -> Result<Decoded, DecodeError> {
     let bytes = token.as_bytes();
     if bytes.len() > MAX_TOKEN_LEN {
         return Err(err(
@@ -208,15 +213,18 @@ const PAYLOAD: Part = Part {
     deep: "JWT payload JSON is nested too deep (more than 64 levels)",
 };
 
-/// Decodes one base64url JSON part of a JWT into its text and time claims.
-fn json_part(segment: &[u8], part: &Part) -> Result<(String, json::Claims), DecodeError> {
+/// Decodes one base64url JSON part of a JWT into its text, time claims and object.
+fn json_part(
+    segment: &[u8],
+    part: &Part,
+) -> Result<(String, json::Claims, json::Object), DecodeError> {
     if segment.is_empty() {
         return Err(format_err(part.empty));
     }
     let bytes =
         base64url::decode(segment).map_err(|_| err(DecodeErrorCode::BadBase64, part.base64))?;
     let text = String::from_utf8(bytes).map_err(|_| err(DecodeErrorCode::BadUtf8, part.utf8))?;
-    let claims = json::parse_object(text.as_bytes()).map_err(|e| {
+    let (claims, object) = json::read_object(&text).map_err(|e| {
         let message = match e {
             json::Error::NotObject => part.not_object,
             json::Error::TooDeep => part.deep,
@@ -224,7 +232,7 @@ fn json_part(segment: &[u8], part: &Part) -> Result<(String, json::Claims), Deco
         };
         err(DecodeErrorCode::BadJson, message)
     })?;
-    Ok((text, claims))
+    Ok((text, claims, object))
 }
 
 /// The messages for one time claim.
@@ -256,7 +264,7 @@ fn claim_ms(claim: Claim, names: &ClaimNames) -> Result<Option<f64>, DecodeError
     }
 }
 
-fn jwt(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+fn jwt(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     // Exactly two dots: header, payload, and a signature that is not read.
     let mut parts = token.splitn(3, |&b| b == b'.');
     let header = parts.next().unwrap_or_default();
@@ -268,20 +276,21 @@ fn jwt(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
         return Err(format_err(PAYLOAD.empty));
     }
     json_part(header, &HEADER)?;
-    let (claims_json, claims) = json_part(payload, &PAYLOAD)?;
+    let (claims_json, claims, object) = json_part(payload, &PAYLOAD)?;
     let expires_at_ms = claim_ms(claims.exp, &EXP)?;
     let issued_at_ms = claim_ms(claims.iat, &IAT)?;
     let not_before_ms = claim_ms(claims.nbf, &NBF)?;
     if require_expiry && expires_at_ms.is_none() {
         return Err(err(DecodeErrorCode::NoExpiry, "JWT has no `exp` claim"));
     }
-    Ok(TokenInfo {
+    let info = TokenInfo {
         format: TokenFormat::Jwt,
         expires_at_ms,
         issued_at_ms,
         not_before_ms,
         claims_json,
-    })
+    };
+    Ok((info, object))
 }
 
 /// A PubNub unsigned-integer field: absent, present and at most `max`, or an error.
@@ -299,7 +308,7 @@ fn uint_field(
     }
 }
 
-fn pubnub(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     let bytes = base64url::decode(token).map_err(|_| NOT_A_TOKEN)?;
     // Major type 5: a map. Anything else is some other kind of opaque token.
     if bytes.first().is_none_or(|b| b >> 5 != 5) {
@@ -353,11 +362,13 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> 
             ));
         }
     }
-    Ok(TokenInfo {
+    let object = json::object_from_own_text(&claims_json);
+    let info = TokenInfo {
         format: TokenFormat::PubNub,
         expires_at_ms,
         issued_at_ms,
         not_before_ms: None,
         claims_json,
-    })
+    };
+    Ok((info, object))
 }
