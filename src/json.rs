@@ -585,9 +585,19 @@ pub(crate) fn write_negative(out: &mut String, n: u64) {
     }
 }
 
+/// Appends `x` as a JSON number, non-finite as `null`: in the browser as `JSON.stringify`
+/// writes it (the shortest text that reads back exactly), elsewhere by [`format_f64`].
+pub(crate) fn write_f64(out: &mut String, x: f64) {
+    #[cfg(target_arch = "wasm32")]
+    browser::write_f64(out, x);
+    #[cfg(not(target_arch = "wasm32"))]
+    format_f64(out, x);
+}
+
 /// Appends `x` as a JSON number: integral values below 1e15 as integers, others with at
 /// most 15 significant digits (exponent form outside 1e-5..1e15), non-finite as `null`.
-pub(crate) fn write_f64(out: &mut String, x: f64) {
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn format_f64(out: &mut String, x: f64) {
     if !x.is_finite() {
         out.push_str("null");
         return;

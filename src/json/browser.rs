@@ -1,6 +1,7 @@
-//! The browser's half of [`super::read_object`]: `JSON.parse` and property reads, bound
-//! directly (no `js-sys`). Only built for wasm32, where the JS engine's parser replaces the
-//! hand-written one; [`super::prescan`] has already made the checks `JSON.parse` skips.
+//! The browser's half of [`super::read_object`] and [`super::write_f64`]: `JSON.parse`,
+//! `JSON.stringify` and property reads, bound directly (no `js-sys`). Only built for
+//! wasm32, where the JS engine's parser and number writer replace the hand-written ones;
+//! [`super::prescan`] has already made the checks `JSON.parse` skips.
 
 use core::cell::OnceCell;
 
@@ -12,6 +13,8 @@ use super::{Claim, Claims, Error};
 extern "C" {
     #[wasm_bindgen(js_namespace = JSON, catch)]
     fn parse(text: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify)]
+    fn stringify_number(x: f64) -> String;
     #[wasm_bindgen(js_namespace = Object, js_name = hasOwn)]
     fn has_own(object: &JsValue, key: &JsValue) -> bool;
     #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
@@ -59,4 +62,9 @@ pub(super) fn parse_object(text: &str) -> Result<(Claims, JsValue), Error> {
 /// Parses JSON text this crate wrote (always valid); `null` if that ever failed.
 pub(super) fn parse_own(text: &str) -> JsValue {
     parse(text).unwrap_or(JsValue::NULL)
+}
+
+/// Appends `x` as `JSON.stringify` writes it (`null` when not finite).
+pub(super) fn write_f64(out: &mut String, x: f64) {
+    out.push_str(&stringify_number(x));
 }
