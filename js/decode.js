@@ -1,7 +1,14 @@
 import { bindings } from './wasm.js';
 import { makeError } from './errors.js';
 
-const figures = new Float64Array(4);
+const encoder = new TextEncoder();
+// The wasm memory and views of it: the view is made again after the memory grew.
+let memory = null;
+let bytes = new Uint8Array(0);
+let figures = new Float64Array(0);
+let figuresAt = 0;
+// src/token.rs MAX_TOKEN_LEN: a token whose UTF-8 does not fit in one byte more is too large.
+const MAX_TOKEN_BYTES = 262_144;
 
 // Every decode error, [code, message], in the order of the Rust list (src/error.rs,
 // `decode_errors!`; a cargo test checks both match): the wasm hands over only the position,
@@ -64,7 +71,18 @@ export function decodeToken(token) {
   if (typeof token !== 'string') {
     throw makeError('TokenDecodeError', 'bad-type', `token must be a string, not ${token === null ? 'null' : typeof token}`);
   }
-  const claims = wasm.decodeRaw(token, figures);
+  // The token goes into wasm memory by one native TextEncoder.encodeInto (wasm-bindgen's
+  // string copy walks ASCII in a JS loop first). Lone surrogates become U+FFFD, as there.
+  // The figures come back at a fixed address in wasm memory.
+  const capacity = Math.min(token.length * 3, MAX_TOKEN_BYTES + 1);
+  const at = wasm.tokenBuffer(capacity);
+  if (bytes.buffer !== (memory ??= wasm.tokenMemory()).buffer) {
+    bytes = new Uint8Array(memory.buffer);
+    figuresAt ||= wasm.tokenFigures() / 8;
+  }
+  const { read, written } = encoder.encodeInto(token, bytes.subarray(at, at + capacity));
+  const claims = wasm.decodeBytes(read < token.length ? capacity + 1 : written);
+  if (figures.buffer !== memory.buffer) figures = new Float64Array(memory.buffer, figuresAt * 8, 4);
   const kind = figures[0];
   if (kind < 0) {
     const [code, message] = ERRORS[-1 - kind];

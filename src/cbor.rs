@@ -150,7 +150,7 @@ impl<'a> Reader<'a> {
     fn string(&mut self, major: u8, info: u8) -> Result<&'a [u8], DecodeError> {
         let n = self.length(info, 1)?;
         let bytes = self.take(n)?;
-        if major == 3 && core::str::from_utf8(bytes).is_err() {
+        if major == 3 && !json::is_utf8(bytes) {
             return Err(NOT_UTF8);
         }
         Ok(bytes)
@@ -264,8 +264,8 @@ fn half_to_f64(h: u16) -> f64 {
 /// Appends a byte string as a JSON string: its text when UTF-8 and `as_text`, else its
 /// unpadded base64url encoding.
 fn write_bytes(out: &mut String, bytes: &[u8], as_text: bool) {
-    match core::str::from_utf8(bytes) {
-        Ok(text) if as_text => json::write_str(out, text),
+    match json::utf8_str(bytes) {
+        Some(text) if as_text => json::write_str(out, text),
         _ => {
             out.push('"');
             base64url::encode_into(bytes, out);

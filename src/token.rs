@@ -138,8 +138,13 @@ pub fn inspect(token: &str) -> Result<TokenInfo, DecodeError> {
 pub(crate) type Decoded = (TokenInfo, json::Object);
 
 /// [`decode`] (`require_expiry`) or [`inspect`], with the claims object.
-pub(crate) fn read(token: &str, require_expiry: bool) -> Result<Decoded, DecodeError> {
-    let bytes = token.as_bytes();
+fn read(token: &str, require_expiry: bool) -> Result<Decoded, DecodeError> {
+    read_bytes(token.as_bytes(), require_expiry)
+}
+
+/// [`read`] on the token's UTF-8 bytes (the browser build encodes the JS string straight
+/// into wasm memory). Bytes that are not UTF-8 are no base64 character: refused the same.
+pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     if bytes.len() > MAX_TOKEN_LEN {
         return Err(e::TOO_LARGE);
     }
@@ -201,7 +206,7 @@ fn json_part(
         return Err(part.empty.clone());
     }
     let bytes = base64url::decode(segment).map_err(|_| part.base64.clone())?;
-    let text = String::from_utf8(bytes).map_err(|_| part.utf8.clone())?;
+    let text = json::utf8_string(bytes).ok_or_else(|| part.utf8.clone())?;
     let (claims, object) = json::read_object(&text).map_err(|error| match error {
         json::Error::NotObject => part.not_object.clone(),
         json::Error::TooDeep => part.deep.clone(),
