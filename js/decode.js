@@ -1,7 +1,62 @@
 import { bindings } from './wasm.js';
 import { makeError } from './errors.js';
 
-const figures = new Float64Array(4);
+const encoder = new TextEncoder();
+// The wasm memory and views of it: the view is made again after the memory grew.
+let memory = null;
+let bytes = new Uint8Array(0);
+let figures = new Float64Array(0);
+let figuresAt = 0;
+// src/token.rs MAX_TOKEN_LEN: a token whose UTF-8 does not fit in one byte more is too large.
+const MAX_TOKEN_BYTES = 262_144;
+
+// Every decode error, [code, message], in the order of the Rust list (src/error.rs,
+// `decode_errors!`; a cargo test checks both match): the wasm hands over only the position,
+// so the messages ship once, here.
+const ERRORS = [
+  ["bad-format", "token is empty"],
+  ["bad-format", "token starts with `Bearer `; pass the token alone, without the scheme"],
+  ["bad-format", "token has leading or trailing whitespace"],
+  ["bad-format", "token has the wrong number of dot-separated parts (a JWT has exactly three)"],
+  ["bad-format", "token is not a JWT (three dot-separated parts) or a PubNub v3 token"],
+  ["bad-format", "JWT header is empty"],
+  ["bad-format", "JWT payload is empty"],
+  ["too-large", "token is larger than 256 KiB"],
+  ["encrypted", "JWE tokens are encrypted and cannot be read by the client"],
+  ["bad-base64", "JWT header is not valid base64url"],
+  ["bad-base64", "JWT payload is not valid base64url"],
+  ["bad-utf8", "JWT header is not UTF-8 text"],
+  ["bad-utf8", "JWT payload is not UTF-8 text"],
+  ["bad-json", "JWT header is not a JSON object"],
+  ["bad-json", "JWT header is not valid JSON"],
+  ["bad-json", "JWT header JSON is nested too deep (more than 64 levels)"],
+  ["bad-json", "JWT payload is not a JSON object"],
+  ["bad-json", "JWT payload is not valid JSON"],
+  ["bad-json", "JWT payload JSON is nested too deep (more than 64 levels)"],
+  ["bad-claim", "JWT claim `exp` must be a number of seconds"],
+  ["bad-claim", "JWT claim `exp` is out of range (negative or above 1e13 seconds)"],
+  ["bad-claim", "JWT claim `iat` must be a number of seconds"],
+  ["bad-claim", "JWT claim `iat` is out of range (negative or above 1e13 seconds)"],
+  ["bad-claim", "JWT claim `nbf` must be a number of seconds"],
+  ["bad-claim", "JWT claim `nbf` is out of range (negative or above 1e13 seconds)"],
+  ["bad-claim", "PubNub token field `t` must be an unsigned integer of seconds"],
+  ["bad-claim", "PubNub token field `t` is out of range (above 1e13 seconds)"],
+  ["bad-claim", "PubNub token field `ttl` must be an unsigned integer of minutes"],
+  ["bad-claim", "PubNub token field `ttl` is out of range"],
+  ["no-expiry", "JWT has no `exp` claim"],
+  ["no-expiry", "PubNub token has no `t` field"],
+  ["no-expiry", "PubNub token has no `ttl` field"],
+  ["bad-version", "PubNub token has no version field `v`"],
+  ["bad-version", "PubNub token version `v` is not 2"],
+  ["bad-cbor", "PubNub token is truncated (its CBOR data ends early)"],
+  ["bad-cbor", "PubNub token uses indefinite-length CBOR items, which are not supported"],
+  ["bad-cbor", "PubNub token contains a reserved or unsupported CBOR item"],
+  ["bad-cbor", "PubNub token's CBOR is nested too deep (more than 64 levels)"],
+  ["bad-cbor", "PubNub token contains a CBOR text string that is not UTF-8"],
+  ["bad-cbor", "PubNub token has a CBOR map key that is not a string or integer"],
+  ["bad-cbor", "PubNub token has extra bytes after its CBOR map"],
+  ["bad-cbor", "PubNub token is not a CBOR map"],
+];
 
 /**
  * Reads a JWT or PubNub v3 token's expiry and claims. Synchronous once `init()` resolved.
@@ -16,11 +71,27 @@ export function decodeToken(token) {
   if (typeof token !== 'string') {
     throw makeError('TokenDecodeError', 'bad-type', `token must be a string, not ${token === null ? 'null' : typeof token}`);
   }
-  const claims = JSON.parse(wasm.decodeRaw(token, figures));
+  // The token goes into wasm memory by one native TextEncoder.encodeInto (wasm-bindgen's
+  // string copy walks ASCII in a JS loop first). Lone surrogates become U+FFFD, as there.
+  // The figures come back at a fixed address in wasm memory.
+  const capacity = Math.min(token.length * 3, MAX_TOKEN_BYTES + 1);
+  const at = wasm.tokenBuffer(capacity);
+  if (bytes.buffer !== (memory ??= wasm.tokenMemory()).buffer) {
+    bytes = new Uint8Array(memory.buffer);
+    figuresAt ||= wasm.tokenFigures() / 8;
+  }
+  const { read, written } = encoder.encodeInto(token, bytes.subarray(at, at + capacity));
+  const claims = wasm.decodeBytes(read < token.length ? capacity + 1 : written);
+  if (figures.buffer !== memory.buffer) figures = new Float64Array(memory.buffer, figuresAt * 8, 4);
+  const kind = figures[0];
+  if (kind < 0) {
+    const [code, message] = ERRORS[-1 - kind];
+    throw makeError('TokenDecodeError', code, message);
+  }
   const expiresAt = figures[1];
   const issuedAt = Number.isNaN(figures[2]) ? null : figures[2];
   return {
-    format: figures[0] === 0 ? 'jwt' : 'pubnub',
+    format: kind === 0 ? 'jwt' : 'pubnub',
     expiresAt,
     issuedAt,
     lifetimeMs: issuedAt === null ? null : expiresAt - issuedAt,

@@ -30,22 +30,27 @@ else
 
   echo "build: cargo build --release (wasm32-unknown-unknown, std from source, panic=immediate-abort)"
   # -Cpanic=immediate-abort (TOOLCHAIN.md §6b): panics trap without a message, which is
-  # why the wasm code must not panic at all.
-  RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
+  # why the wasm code must not panic at all. Without the reference-types and multivalue
+  # features (on by default since Rust 1.82) wasm-bindgen keeps JS values in its JS-side
+  # slab instead of an externref table and returns pairs through memory; both glue and
+  # wasm come out smaller, and the module also loads in older engines.
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types,-multivalue" \
     "${wasm_cargo[@]}" build --release --lib --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort
 
-  echo "build: wasm-bindgen --target web --out-dir pkg"
-  wasm-bindgen --target web --out-dir pkg target/wasm32-unknown-unknown/release/freshtoken.wasm
+  echo "build: wasm-bindgen --target web --encode-into always --out-dir pkg"
+  # --encode-into always: strings go into wasm memory by TextEncoder.encodeInto alone (every
+  # browser since 2019 has it), without the fallback to TextEncoder.encode.
+  wasm-bindgen --target web --encode-into always --out-dir pkg target/wasm32-unknown-unknown/release/freshtoken.wasm
 
   echo "build: wasm-opt -Oz (binaryen $(node -p "require('binaryen/package.json').version"), npm)"
-  # npm's binaryen, not Debian's 108: 108 re-points the export of wasm-bindgen's externref
-  # table at the funcref table, and the module fails to instantiate. The features are the
-  # ones Rust 1.9x emits (TOOLCHAIN.md §6). --converge repeats -Oz until it stops
-  # shrinking; the producers and target_features sections are metadata no browser reads
-  # (-214 B gzip together).
+  # npm's binaryen, not Debian's 108 (108 broke wasm-bindgen's externref table when
+  # reference-types were on). The features are the ones Rust 1.9x emits (TOOLCHAIN.md §6)
+  # minus the two turned off above. --converge repeats -Oz until it stops shrinking; the
+  # producers and target_features sections are metadata no browser reads (-214 B gzip
+  # together).
   node_modules/.bin/wasm-opt -Oz --converge --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --enable-mutable-globals \
     "$out" -o "$out"
 fi
 

@@ -38,14 +38,6 @@ static DIGITS: [u8; 256] = {
     t
 };
 
-/// The value of one base64 digit (either alphabet), or `None`.
-fn digit(c: u8) -> Option<u32> {
-    match DIGITS[usize::from(c)] {
-        255 => None,
-        v => Some(u32::from(v)),
-    }
-}
-
 /// Decodes base64url (padding optional, `+`/`/` accepted) into bytes.
 pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     let body = input
@@ -60,6 +52,9 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     }
     // The output is sized up front and written in place: this loop is the hot path of
     // decoding a large token, and the size-optimised build does not inline `Vec` growth.
+    // Digits are not checked one by one: every table value is ORed into `seen`, whose top
+    // bit is set once any byte was not a digit (255), and the verdict comes after the loop
+    // (a bad byte garbles `out`, which is then dropped).
     let chunks = body.chunks_exact(4);
     let rest = chunks.remainder();
     let tail = match rest.len() {
@@ -69,21 +64,21 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     };
     let mut out = vec![0u8; body.len() / 4 * 3 + tail];
     let (whole, end) = out.split_at_mut(body.len() / 4 * 3);
+    let mut seen = 0u8;
+    let mut value = |c: u8| {
+        let v = DIGITS[usize::from(c)];
+        seen |= v;
+        u32::from(v)
+    };
     for (src, dst) in chunks.zip(whole.chunks_exact_mut(3)) {
         if let ([a, b, c, d], [x, y, z]) = (src, dst) {
-            let acc = (digit(*a).ok_or(Error::Char)? << 18)
-                | (digit(*b).ok_or(Error::Char)? << 12)
-                | (digit(*c).ok_or(Error::Char)? << 6)
-                | digit(*d).ok_or(Error::Char)?;
+            let acc = (value(*a) << 18) | (value(*b) << 12) | (value(*c) << 6) | value(*d);
             *x = (acc >> 16) as u8;
             *y = (acc >> 8) as u8;
             *z = acc as u8;
         }
     }
-    let mut acc = 0u32;
-    for &c in rest {
-        acc = (acc << 6) | digit(c).ok_or(Error::Char)?;
-    }
+    let acc = rest.iter().fold(0u32, |acc, &c| (acc << 6) | value(c));
     match end {
         [x] => *x = (acc >> 4) as u8,
         [x, y] => {
@@ -91,6 +86,9 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
             *y = (acc >> 2) as u8;
         }
         _ => {}
+    }
+    if seen & 0x80 != 0 {
+        return Err(Error::Char);
     }
     Ok(out)
 }

@@ -18,25 +18,22 @@
 //! unpadded base64url; map keys as strings; `undefined` and non-finite floats as `null`.
 
 use crate::base64url;
-use crate::error::{DecodeError, DecodeErrorCode};
+use crate::error::{self, DecodeError};
+#[cfg(test)]
+use crate::error::DecodeErrorCode;
 use crate::json;
 
 /// The deepest nesting of arrays and maps accepted (the top-level map is depth 1).
 pub(crate) const MAX_DEPTH: u32 = 64;
 
-const fn bad(message: &'static str) -> DecodeError {
-    DecodeError::new(DecodeErrorCode::BadCbor, message)
-}
-
-const TRUNCATED: DecodeError = bad("PubNub token is truncated (its CBOR data ends early)");
-const INDEFINITE: DecodeError =
-    bad("PubNub token uses indefinite-length CBOR items, which are not supported");
-const RESERVED: DecodeError = bad("PubNub token contains a reserved or unsupported CBOR item");
-const TOO_DEEP: DecodeError = bad("PubNub token's CBOR is nested too deep (more than 64 levels)");
-const NOT_UTF8: DecodeError = bad("PubNub token contains a CBOR text string that is not UTF-8");
-const BAD_KEY: DecodeError = bad("PubNub token has a CBOR map key that is not a string or integer");
-const TRAILING: DecodeError = bad("PubNub token has extra bytes after its CBOR map");
-const NOT_MAP: DecodeError = bad("PubNub token is not a CBOR map");
+const TRUNCATED: DecodeError = error::CBOR_TRUNCATED;
+const INDEFINITE: DecodeError = error::CBOR_INDEFINITE;
+const RESERVED: DecodeError = error::CBOR_RESERVED;
+const TOO_DEEP: DecodeError = error::CBOR_TOO_DEEP;
+const NOT_UTF8: DecodeError = error::CBOR_NOT_UTF8;
+const BAD_KEY: DecodeError = error::CBOR_BAD_KEY;
+const TRAILING: DecodeError = error::CBOR_TRAILING;
+const NOT_MAP: DecodeError = error::CBOR_NOT_MAP;
 
 /// What a watched top-level field of the map holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,7 +150,7 @@ impl<'a> Reader<'a> {
     fn string(&mut self, major: u8, info: u8) -> Result<&'a [u8], DecodeError> {
         let n = self.length(info, 1)?;
         let bytes = self.take(n)?;
-        if major == 3 && core::str::from_utf8(bytes).is_err() {
+        if major == 3 && !json::is_utf8(bytes) {
             return Err(NOT_UTF8);
         }
         Ok(bytes)
@@ -267,8 +264,8 @@ fn half_to_f64(h: u16) -> f64 {
 /// Appends a byte string as a JSON string: its text when UTF-8 and `as_text`, else its
 /// unpadded base64url encoding.
 fn write_bytes(out: &mut String, bytes: &[u8], as_text: bool) {
-    match core::str::from_utf8(bytes) {
-        Ok(text) if as_text => json::write_str(out, text),
+    match json::utf8_str(bytes) {
+        Some(text) if as_text => json::write_str(out, text),
         _ => {
             out.push('"');
             base64url::encode_into(bytes, out);

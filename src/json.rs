@@ -1,19 +1,25 @@
-//! Just enough JSON: a validating reader for JWT headers and payloads, and the writers
-//! that turn a PubNub token's fields into JSON text.
+//! Just enough JSON: how a JWT header or payload is read, and the writers that turn a
+//! PubNub token's fields into JSON text.
 //!
-//! The reader checks the whole RFC 8259 grammar (strings and their escapes, numbers,
-//! literals, arrays, objects, whitespace, nothing after the value) without building a
-//! tree. It extracts only what the SDK needs: the top-level `exp`, `iat` and `nbf` claims,
-//! matching keys after unescaping (`"\u0065xp"` is `exp`) and keeping the last of
-//! duplicate keys, as `JSON.parse` does. Two deliberate strictnesses: the text must be an
-//! object, and an escaped lone surrogate (`"\ud800"`) is rejected because it is not
-//! Unicode text. Nesting deeper than [`MAX_DEPTH`] is rejected, so the recursion is
-//! bounded.
+//! Reading is split in two. [`prescan`] makes the checks that do not depend on who parses:
+//! the text must be an object, arrays and objects may nest at most [`MAX_DEPTH`] deep, and
+//! an escaped surrogate must be a high one followed by an escaped low one (`"\ud800"` is
+//! not Unicode text). Then the text is parsed: in the browser (wasm32) by the browser's own
+//! `JSON.parse` (`json/browser.rs`), whose object becomes the `claims` handed back to JS as
+//! is; on any other target by the hand-written reader below, which checks the whole RFC 8259
+//! grammar without building a tree. Both builds run the same prescan first, so they refuse
+//! the same texts with the same error; after it, the grammar both parsers accept is the
+//! same (RFC 8259 is `JSON.parse`'s grammar too). Either way only the top-level `exp`, `iat`
+//! and `nbf` claims are extracted, matching keys after unescaping (`"\u0065xp"` is `exp`)
+//! and keeping the last of duplicate keys, as `JSON.parse` does.
 //!
-//! Numbers are converted to `f64` by hand (no `str::parse::<f64>`, whose correctly-rounded
-//! algorithm is large): up to 18 significant digits are kept exactly and scaled by an
-//! exact power of ten, which is exact for every realistic timestamp and within a few
-//! ulps otherwise.
+//! The hand-written reader converts numbers to `f64` by hand (no `str::parse::<f64>`,
+//! whose correctly-rounded algorithm is large): up to 18 significant digits are kept
+//! exactly and scaled by an exact power of ten, which is exact for every realistic
+//! timestamp and within a few ulps otherwise (`JSON.parse` rounds correctly).
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
 
 /// The deepest nesting of arrays and objects accepted (the top-level object is depth 1).
 pub(crate) const MAX_DEPTH: u32 = 64;
@@ -68,7 +74,156 @@ enum Key {
     Nbf,
 }
 
-/// Validates that `text` is exactly one JSON object and returns its time claims.
+/// A parsed JSON object as the build holds it: nothing on the host (the hand-written reader
+/// builds no tree), the object `JSON.parse` made in the browser.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) type Object = ();
+/// A parsed JSON object as the build holds it: nothing on the host (the hand-written reader
+/// builds no tree), the object `JSON.parse` made in the browser.
+#[cfg(target_arch = "wasm32")]
+pub(crate) type Object = wasm_bindgen::JsValue;
+
+/// Validates that `text` is exactly one JSON object; returns its time claims and the object.
+pub(crate) fn read_object(text: &str) -> Result<(Claims, Object), Error> {
+    prescan(text.as_bytes())?;
+    #[cfg(target_arch = "wasm32")]
+    let read = browser::parse_object(text);
+    #[cfg(not(target_arch = "wasm32"))]
+    let read = parse_object(text.as_bytes()).map(|claims| (claims, ()));
+    read
+}
+
+/// The object of a JSON text this crate wrote itself (a PubNub token's fields).
+pub(crate) fn object_from_own_text(text: &str) -> Object {
+    #[cfg(target_arch = "wasm32")]
+    let object = browser::parse_own(text);
+    #[cfg(not(target_arch = "wasm32"))]
+    let object = {
+        let _ = text;
+    };
+    object
+}
+
+/// Whether `bytes` are UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above
+/// U+10FFFF), byte by byte. `core::str::from_utf8` says the same (a test compares them on
+/// every 1- and 2-byte input and on millions of longer ones) but is built for speed with
+/// word-at-a-time scans, and cost 221 B more wasm (gzip).
+pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&lead) = bytes.get(i) {
+        i += 1;
+        if lead < 0x80 {
+            continue;
+        }
+        let (more, min) = match lead {
+            0xC2..=0xDF => (1, 0x80),
+            0xE0..=0xEF => (2, 0x800),
+            0xF0..=0xF4 => (3, 0x1_0000),
+            _ => return false,
+        };
+        let mut cp = u32::from(lead) & (0x3F >> more);
+        for _ in 0..more {
+            match bytes.get(i) {
+                Some(&c) if c & 0xC0 == 0x80 => cp = (cp << 6) | u32::from(c & 0x3F),
+                _ => return false,
+            }
+            i += 1;
+        }
+        if cp < min || cp > 0x10_FFFF || (0xD800..0xE000).contains(&cp) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `bytes` as text, if they are UTF-8 ([`is_utf8`]).
+pub(crate) fn utf8_str(bytes: &[u8]) -> Option<&str> {
+    // SAFETY: `is_utf8` accepts exactly the well-formed UTF-8 `str` requires (tested
+    // against `core::str::from_utf8`).
+    is_utf8(bytes).then(|| unsafe { core::str::from_utf8_unchecked(bytes) })
+}
+
+/// `bytes` as a `String`, if they are UTF-8 ([`is_utf8`]).
+pub(crate) fn utf8_string(bytes: Vec<u8>) -> Option<String> {
+    // SAFETY: as in `utf8_str`.
+    is_utf8(&bytes).then(|| unsafe { String::from_utf8_unchecked(bytes) })
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The value of four hex digits, if they are.
+fn hex4_at(s: &[u8], i: usize) -> Option<u32> {
+    let digits = s.get(i..i.checked_add(4)?)?;
+    digits.iter().try_fold(0u32, |v, &c| {
+        let d = char::from(c).to_digit(16)?;
+        Some((v << 4) | d)
+    })
+}
+
+/// The checks `JSON.parse` does not make, run before any parser: `text` starts with `{`
+/// (after whitespace), nests arrays and objects at most [`MAX_DEPTH`] deep, and escapes
+/// surrogates only in high-low pairs. Grammar is left to the parser: on malformed text
+/// this scan may pass or stop early, and never fails for a text the grammar accepts unless
+/// one of those three checks does.
+pub(crate) fn prescan(text: &[u8]) -> Result<(), Error> {
+    let first = text.iter().copied().find(|&b| !is_ws(b));
+    if first != Some(b'{') {
+        return Err(Error::NotObject);
+    }
+    let mut depth = 0u32;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        i += 1;
+        match b {
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::TooDeep);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => loop {
+                let Some(&c) = text.get(i) else { return Ok(()) };
+                i += 1;
+                if c == b'"' {
+                    break;
+                }
+                if c != b'\\' {
+                    continue;
+                }
+                // An escape: `\uXXXX` is checked, any other escaped byte skipped.
+                let escaped = text.get(i).copied();
+                i += 1;
+                if escaped != Some(b'u') {
+                    continue;
+                }
+                let Some(unit) = hex4_at(text, i) else { continue };
+                i += 4;
+                if (0xDC00..0xE000).contains(&unit) {
+                    return Err(Error::BadString);
+                }
+                if (0xD800..0xDC00).contains(&unit) {
+                    let low = match text.get(i..i + 2) {
+                        Some(b"\\u") => hex4_at(text, i + 2),
+                        _ => None,
+                    };
+                    match low {
+                        Some(0xDC00..=0xDFFF) => i += 6,
+                        _ => return Err(Error::BadString),
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Validates that `text` is exactly one JSON object and returns its time claims: the
+/// hand-written reader (the host's parser; the browser uses `JSON.parse`).
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn parse_object(text: &[u8]) -> Result<Claims, Error> {
     let mut p = Parser { s: text, i: 0 };
     p.ws();
@@ -475,9 +630,19 @@ pub(crate) fn write_negative(out: &mut String, n: u64) {
     }
 }
 
+/// Appends `x` as a JSON number, non-finite as `null`: in the browser as `JSON.stringify`
+/// writes it (the shortest text that reads back exactly), elsewhere by [`format_f64`].
+pub(crate) fn write_f64(out: &mut String, x: f64) {
+    #[cfg(target_arch = "wasm32")]
+    browser::write_f64(out, x);
+    #[cfg(not(target_arch = "wasm32"))]
+    format_f64(out, x);
+}
+
 /// Appends `x` as a JSON number: integral values below 1e15 as integers, others with at
 /// most 15 significant digits (exponent form outside 1e-5..1e15), non-finite as `null`.
-pub(crate) fn write_f64(out: &mut String, x: f64) {
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn format_f64(out: &mut String, x: f64) {
     if !x.is_finite() {
         out.push_str("null");
         return;
@@ -615,6 +780,63 @@ mod tests {
         let objects = |n: usize| format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
         ok(&objects(64));
         assert_eq!(err(&objects(65)), Error::TooDeep);
+    }
+
+    #[test]
+    fn is_utf8_agrees_with_core() {
+        let same = |b: &[u8]| assert_eq!(is_utf8(b), core::str::from_utf8(b).is_ok(), "{b:02x?}");
+        same(b"");
+        for a in 0..=255u8 {
+            same(&[a]);
+            for b in 0..=255u8 {
+                same(&[a, b]);
+                same(&[b'x', a, b]);
+            }
+        }
+        // Longer inputs from bytes that matter (leads, continuations, boundaries), xorshift.
+        const PICK: &[u8] = &[
+            0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0,
+            0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xf8, 0xff,
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 7) as usize;
+            let bytes: Vec<u8> = (0..len).map(|k| PICK[((x >> (8 + 5 * k)) % PICK.len() as u64) as usize]).collect();
+            same(&bytes);
+        }
+        for s in ["é", "€", "😀", "\u{10ffff}", "\u{d7ff}", "\u{e000}", "a\u{80}b\u{7ff}\u{800}\u{ffff}\u{10000}"] {
+            assert!(is_utf8(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn prescan_makes_the_checks_json_parse_skips() {
+        let scan = |s: &str| prescan(s.as_bytes());
+        assert_eq!(scan(""), Err(Error::NotObject));
+        assert_eq!(scan(" [1]"), Err(Error::NotObject));
+        assert_eq!(scan("null"), Err(Error::NotObject));
+        assert_eq!(scan(r#"{"a":"\ud800"}"#), Err(Error::BadString));
+        assert_eq!(scan(r#"{"a":"\udc00\ud800"}"#), Err(Error::BadString));
+        assert_eq!(scan(r#"{"a":"\ud800\u0041"}"#), Err(Error::BadString));
+        assert_eq!(scan(r#"{"a":"\ud800\\udc00"}"#), Err(Error::BadString));
+        assert_eq!(scan(r#"{"\uD83D\uDE00":"\\ud800 [[[ \" {"}"#), Ok(()));
+        let deep = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(scan(&deep(63)), Ok(()));
+        assert_eq!(scan(&deep(64)), Err(Error::TooDeep));
+        // Brackets inside strings do not count; grammar errors are the parser's to find.
+        assert_eq!(scan(&format!("{{\"a\":\"{}\"}}", "[".repeat(100))), Ok(()));
+        assert_eq!(scan("{\"a\":\"\\u12"), Ok(()));
+        assert_eq!(scan("{]]]]"), Ok(()));
+        // Where prescan passes, the reader never finds a depth or surrogate error.
+        for text in [deep(63), r#"{"a":"\ud800"#.to_string(), "{\"\\ud800\\".to_string()] {
+            if scan(&text).is_ok() {
+                let e = parse_object(text.as_bytes()).err();
+                assert!(!matches!(e, Some(Error::TooDeep | Error::NotObject)), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 use crate::base64url;
 use crate::cbor::{self, Field};
-use crate::error::{DecodeError, DecodeErrorCode};
+use crate::error::{self as e, DecodeError};
 use crate::json::{self, Claim};
 
 /// The longest token accepted, in bytes (256 KiB). Longer input is
@@ -111,7 +111,7 @@ pub struct TokenInfo {
 /// assert_eq!(err.code(), DecodeErrorCode::NoExpiry);
 /// ```
 pub fn decode(token: &str) -> Result<TokenInfo, DecodeError> {
-    read(token, true)
+    read(token, true).map(|(info, _)| info)
 }
 
 /// Decodes a token without requiring an expiry, for tokens whose expiry the server gives
@@ -130,209 +130,168 @@ pub fn decode(token: &str) -> Result<TokenInfo, DecodeError> {
 /// assert_eq!(err.code(), DecodeErrorCode::BadFormat);
 /// ```
 pub fn inspect(token: &str) -> Result<TokenInfo, DecodeError> {
-    read(token, false)
+    read(token, false).map(|(info, _)| info)
 }
 
-const fn err(code: DecodeErrorCode, message: &'static str) -> DecodeError {
-    DecodeError::new(code, message)
+/// A decoded token and its claims as an object (see [`json::Object`]): what `decodeToken`
+/// hands to JS without a second parse.
+pub(crate) type Decoded = (TokenInfo, json::Object);
+
+/// [`decode`] (`require_expiry`) or [`inspect`], with the claims object.
+fn read(token: &str, require_expiry: bool) -> Result<Decoded, DecodeError> {
+    read_bytes(token.as_bytes(), require_expiry)
 }
 
-const fn format_err(message: &'static str) -> DecodeError {
-    err(DecodeErrorCode::BadFormat, message)
-}
-
-const NOT_A_TOKEN: DecodeError =
-    format_err("token is not a JWT (three dot-separated parts) or a PubNub v3 token");
-
-fn read(token: &str, require_expiry: bool) -> Result<TokenInfo, DecodeError> {
-    let bytes = token.as_bytes();
+/// [`read`] on the token's UTF-8 bytes (the browser build encodes the JS string straight
+/// into wasm memory). Bytes that are not UTF-8 are no base64 character: refused the same.
+pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     if bytes.len() > MAX_TOKEN_LEN {
-        return Err(err(
-            DecodeErrorCode::TooLarge,
-            "token is larger than 256 KiB",
-        ));
+        return Err(e::TOO_LARGE);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(format_err("token is empty"));
+        return Err(e::EMPTY);
     }
     if bytes
         .get(..7)
         .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
     {
-        return Err(format_err(
-            "token starts with `Bearer `; pass the token alone, without the scheme",
-        ));
+        return Err(e::BEARER);
     }
     let edge_space = |b: Option<&u8>| b.is_some_and(u8::is_ascii_whitespace);
     if edge_space(bytes.first()) || edge_space(bytes.last()) {
-        return Err(format_err("token has leading or trailing whitespace"));
+        return Err(e::EDGE_SPACE);
     }
     match bytes.iter().filter(|&&b| b == b'.').count() {
         0 => pubnub(bytes, require_expiry),
         2 => jwt(bytes, require_expiry),
-        4 => Err(err(
-            DecodeErrorCode::Encrypted,
-            "JWE tokens are encrypted and cannot be read by the client",
-        )),
-        _ => Err(format_err(
-            "token has the wrong number of dot-separated parts (a JWT has exactly three)",
-        )),
+        4 => Err(e::ENCRYPTED),
+        _ => Err(e::PARTS),
     }
 }
 
-/// The messages for one part of a JWT.
+/// The errors for one part of a JWT.
 struct Part {
-    empty: &'static str,
-    base64: &'static str,
-    utf8: &'static str,
-    not_object: &'static str,
-    syntax: &'static str,
-    deep: &'static str,
+    empty: DecodeError,
+    base64: DecodeError,
+    utf8: DecodeError,
+    not_object: DecodeError,
+    syntax: DecodeError,
+    deep: DecodeError,
 }
 
 const HEADER: Part = Part {
-    empty: "JWT header is empty",
-    base64: "JWT header is not valid base64url",
-    utf8: "JWT header is not UTF-8 text",
-    not_object: "JWT header is not a JSON object",
-    syntax: "JWT header is not valid JSON",
-    deep: "JWT header JSON is nested too deep (more than 64 levels)",
+    empty: e::HEADER_EMPTY,
+    base64: e::HEADER_BASE64,
+    utf8: e::HEADER_UTF8,
+    not_object: e::HEADER_NOT_OBJECT,
+    syntax: e::HEADER_SYNTAX,
+    deep: e::HEADER_DEEP,
 };
 
 const PAYLOAD: Part = Part {
-    empty: "JWT payload is empty",
-    base64: "JWT payload is not valid base64url",
-    utf8: "JWT payload is not UTF-8 text",
-    not_object: "JWT payload is not a JSON object",
-    syntax: "JWT payload is not valid JSON",
-    deep: "JWT payload JSON is nested too deep (more than 64 levels)",
+    empty: e::PAYLOAD_EMPTY,
+    base64: e::PAYLOAD_BASE64,
+    utf8: e::PAYLOAD_UTF8,
+    not_object: e::PAYLOAD_NOT_OBJECT,
+    syntax: e::PAYLOAD_SYNTAX,
+    deep: e::PAYLOAD_DEEP,
 };
 
-/// Decodes one base64url JSON part of a JWT into its text and time claims.
-fn json_part(segment: &[u8], part: &Part) -> Result<(String, json::Claims), DecodeError> {
+/// Decodes one base64url JSON part of a JWT into its text, time claims and object.
+fn json_part(
+    segment: &[u8],
+    part: &Part,
+) -> Result<(String, json::Claims, json::Object), DecodeError> {
     if segment.is_empty() {
-        return Err(format_err(part.empty));
+        return Err(part.empty.clone());
     }
-    let bytes =
-        base64url::decode(segment).map_err(|_| err(DecodeErrorCode::BadBase64, part.base64))?;
-    let text = String::from_utf8(bytes).map_err(|_| err(DecodeErrorCode::BadUtf8, part.utf8))?;
-    let claims = json::parse_object(text.as_bytes()).map_err(|e| {
-        let message = match e {
-            json::Error::NotObject => part.not_object,
-            json::Error::TooDeep => part.deep,
-            _ => part.syntax,
-        };
-        err(DecodeErrorCode::BadJson, message)
+    let bytes = base64url::decode(segment).map_err(|_| part.base64.clone())?;
+    let text = json::utf8_string(bytes).ok_or_else(|| part.utf8.clone())?;
+    let (claims, object) = json::read_object(&text).map_err(|error| match error {
+        json::Error::NotObject => part.not_object.clone(),
+        json::Error::TooDeep => part.deep.clone(),
+        _ => part.syntax.clone(),
     })?;
-    Ok((text, claims))
+    Ok((text, claims, object))
 }
 
-/// The messages for one time claim.
-struct ClaimNames {
-    kind: &'static str,
-    range: &'static str,
+/// The errors for one time claim: not a number, out of range.
+struct ClaimErrors {
+    kind: DecodeError,
+    range: DecodeError,
 }
 
-const EXP: ClaimNames = ClaimNames {
-    kind: "JWT claim `exp` must be a number of seconds",
-    range: "JWT claim `exp` is out of range (negative or above 1e13 seconds)",
-};
-const IAT: ClaimNames = ClaimNames {
-    kind: "JWT claim `iat` must be a number of seconds",
-    range: "JWT claim `iat` is out of range (negative or above 1e13 seconds)",
-};
-const NBF: ClaimNames = ClaimNames {
-    kind: "JWT claim `nbf` must be a number of seconds",
-    range: "JWT claim `nbf` is out of range (negative or above 1e13 seconds)",
-};
+const EXP: ClaimErrors = ClaimErrors { kind: e::EXP_KIND, range: e::EXP_RANGE };
+const IAT: ClaimErrors = ClaimErrors { kind: e::IAT_KIND, range: e::IAT_RANGE };
+const NBF: ClaimErrors = ClaimErrors { kind: e::NBF_KIND, range: e::NBF_RANGE };
 
 /// A time claim in milliseconds: absent, valid, or an error naming the claim.
-fn claim_ms(claim: Claim, names: &ClaimNames) -> Result<Option<f64>, DecodeError> {
+fn claim_ms(claim: Claim, errors: ClaimErrors) -> Result<Option<f64>, DecodeError> {
     match claim {
         Claim::Absent => Ok(None),
-        Claim::NotNumber => Err(err(DecodeErrorCode::BadClaim, names.kind)),
+        Claim::NotNumber => Err(errors.kind),
         Claim::Number(s) if (0.0..=MAX_SECONDS).contains(&s) => Ok(Some(s * 1000.0)),
-        Claim::Number(_) => Err(err(DecodeErrorCode::BadClaim, names.range)),
+        Claim::Number(_) => Err(errors.range),
     }
 }
 
-fn jwt(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
+fn jwt(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     // Exactly two dots: header, payload, and a signature that is not read.
     let mut parts = token.splitn(3, |&b| b == b'.');
     let header = parts.next().unwrap_or_default();
     let payload = parts.next().unwrap_or_default();
     if header.is_empty() {
-        return Err(format_err(HEADER.empty));
+        return Err(e::HEADER_EMPTY);
     }
     if payload.is_empty() {
-        return Err(format_err(PAYLOAD.empty));
+        return Err(e::PAYLOAD_EMPTY);
     }
     json_part(header, &HEADER)?;
-    let (claims_json, claims) = json_part(payload, &PAYLOAD)?;
-    let expires_at_ms = claim_ms(claims.exp, &EXP)?;
-    let issued_at_ms = claim_ms(claims.iat, &IAT)?;
-    let not_before_ms = claim_ms(claims.nbf, &NBF)?;
+    let (claims_json, claims, object) = json_part(payload, &PAYLOAD)?;
+    let expires_at_ms = claim_ms(claims.exp, EXP)?;
+    let issued_at_ms = claim_ms(claims.iat, IAT)?;
+    let not_before_ms = claim_ms(claims.nbf, NBF)?;
     if require_expiry && expires_at_ms.is_none() {
-        return Err(err(DecodeErrorCode::NoExpiry, "JWT has no `exp` claim"));
+        return Err(e::JWT_NO_EXP);
     }
-    Ok(TokenInfo {
+    let info = TokenInfo {
         format: TokenFormat::Jwt,
         expires_at_ms,
         issued_at_ms,
         not_before_ms,
         claims_json,
-    })
+    };
+    Ok((info, object))
 }
 
 /// A PubNub unsigned-integer field: absent, present and at most `max`, or an error.
-fn uint_field(
-    field: Field,
-    kind: &'static str,
-    max: u64,
-    range: &'static str,
-) -> Result<Option<u64>, DecodeError> {
+fn uint_field(field: Field, max: u64, errors: ClaimErrors) -> Result<Option<u64>, DecodeError> {
     match field {
         Field::Absent => Ok(None),
         Field::Uint(n) if n <= max => Ok(Some(n)),
-        Field::Uint(_) => Err(err(DecodeErrorCode::BadClaim, range)),
-        Field::Other => Err(err(DecodeErrorCode::BadClaim, kind)),
+        Field::Uint(_) => Err(errors.range),
+        Field::Other => Err(errors.kind),
     }
 }
 
-fn pubnub(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> {
-    let bytes = base64url::decode(token).map_err(|_| NOT_A_TOKEN)?;
+fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
+    let bytes = base64url::decode(token).map_err(|_| e::NOT_A_TOKEN)?;
     // Major type 5: a map. Anything else is some other kind of opaque token.
     if bytes.first().is_none_or(|b| b >> 5 != 5) {
-        return Err(NOT_A_TOKEN);
+        return Err(e::NOT_A_TOKEN);
     }
     let mut claims_json = String::with_capacity(bytes.len() * 2);
     let [v, t, ttl] = cbor::map_to_json(&bytes, [b"v", b"t", b"ttl"], b"sig", &mut claims_json)?;
     match v {
         Field::Uint(2) => {}
-        Field::Absent => {
-            return Err(err(
-                DecodeErrorCode::BadVersion,
-                "PubNub token has no version field `v`",
-            ))
-        }
-        _ => {
-            return Err(err(
-                DecodeErrorCode::BadVersion,
-                "PubNub token version `v` is not 2",
-            ))
-        }
+        Field::Absent => return Err(e::NO_VERSION),
+        _ => return Err(e::WRONG_VERSION),
     }
-    let t = uint_field(
-        t,
-        "PubNub token field `t` must be an unsigned integer of seconds",
-        MAX_SECONDS as u64,
-        "PubNub token field `t` is out of range (above 1e13 seconds)",
-    )?;
+    let t = uint_field(t, MAX_SECONDS as u64, ClaimErrors { kind: e::T_KIND, range: e::T_RANGE })?;
     let ttl = uint_field(
         ttl,
-        "PubNub token field `ttl` must be an unsigned integer of minutes",
         (MAX_SECONDS as u64) / 60,
-        "PubNub token field `ttl` is out of range",
+        ClaimErrors { kind: e::TTL_KIND, range: e::TTL_RANGE },
     )?;
     let issued_at_ms = t.map(|t| t as f64 * 1000.0);
     let expires_at_ms = match (t, ttl) {
@@ -341,23 +300,19 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<TokenInfo, DecodeError> 
     };
     if require_expiry {
         if t.is_none() {
-            return Err(err(
-                DecodeErrorCode::NoExpiry,
-                "PubNub token has no `t` field",
-            ));
+            return Err(e::PUBNUB_NO_T);
         }
         if ttl.is_none() {
-            return Err(err(
-                DecodeErrorCode::NoExpiry,
-                "PubNub token has no `ttl` field",
-            ));
+            return Err(e::PUBNUB_NO_TTL);
         }
     }
-    Ok(TokenInfo {
+    let object = json::object_from_own_text(&claims_json);
+    let info = TokenInfo {
         format: TokenFormat::PubNub,
         expires_at_ms,
         issued_at_ms,
         not_before_ms: None,
         claims_json,
-    })
+    };
+    Ok((info, object))
 }

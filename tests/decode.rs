@@ -891,3 +891,84 @@ fn mutated_tokens_never_panic() {
         "only {accepted} of {n} mutated tokens decoded"
     );
 }
+
+/// The cases `tests/browser/decode-native.test.mjs` runs in Chromium, where `JSON.parse`
+/// reads the JSON: the host decoder (hand-written reader) must give the same answers, so
+/// both builds are pinned to one behaviour.
+#[test]
+fn the_browser_tests_cases_decode_the_same_on_the_host() {
+    let range = |c: &str| format!("JWT claim `{c}` is out of range (negative or above 1e13 seconds)");
+    let kind = |c: &str| format!("JWT claim `{c}` must be a number of seconds");
+    let deep = "JWT payload JSON is nested too deep (more than 64 levels)".to_string();
+    let syntax = "JWT payload is not valid JSON".to_string();
+    let not_object = "JWT payload is not a JSON object".to_string();
+    let arrays = |n: usize| format!(r#"{{"exp":1,"a":{}1{}}}"#, "[".repeat(n), "]".repeat(n));
+    let objects =
+        |n: usize| format!(r#"{}{{"exp":1}}{}"#, r#"{"exp":1,"a":"#.repeat(n - 1), "}".repeat(n - 1));
+    let cases: Vec<(String, Result<f64, String>)> = vec![
+        (arrays(63), Ok(1000.0)),
+        (arrays(64), Err(deep.clone())),
+        (objects(64), Ok(1000.0)),
+        (objects(65), Err(deep.clone())),
+        (format!(r#"{{"exp":1,"a":{}}}"#, "[".repeat(100_000)), Err(deep.clone())),
+        (format!(r#"{{"exp":1,"s":"{}"}}"#, "[".repeat(200)), Ok(1000.0)),
+        (r#"{"exp":1,"a":"\ud800"}"#.into(), Err(syntax.clone())),
+        (r#"{"exp":1,"a":"\udc00"}"#.into(), Err(syntax.clone())),
+        (r#"{"exp":1,"a":"\ud800\u0041"}"#.into(), Err(syntax.clone())),
+        (r#"{"exp":1,"a":"\ud800\\udc00"}"#.into(), Err(syntax.clone())),
+        (r#"{"exp":1,"\ud83d\ude00":"\uD83D\uDE00","b":"\\ud800"}"#.into(), Ok(1000.0)),
+        (r#"{"exp":1700000000,"iat":1699999000}"#.into(), Ok(1_700_000_000_000.0)),
+        (r#"{"exp":1.5}"#.into(), Ok(1500.0)),
+        (r#"{"exp":1.7e9}"#.into(), Ok(1.7e12)),
+        (r#"{"exp":0}"#.into(), Ok(0.0)),
+        (r#"{"exp":-0}"#.into(), Ok(0.0)),
+        (r#"{"exp":10000000000000}"#.into(), Ok(1e16)),
+        (r#"{"exp":10000000000001}"#.into(), Err(range("exp"))),
+        (r#"{"exp":-1}"#.into(), Err(range("exp"))),
+        (r#"{"exp":1e400}"#.into(), Err(range("exp"))),
+        (r#"{"exp":-1e400}"#.into(), Err(range("exp"))),
+        (r#"{"exp":"1700000000"}"#.into(), Err(kind("exp"))),
+        (r#"{"exp":null}"#.into(), Err(kind("exp"))),
+        (r#"{"exp":[1]}"#.into(), Err(kind("exp"))),
+        (r#"{"exp":{}}"#.into(), Err(kind("exp"))),
+        (r#"{"exp":true}"#.into(), Err(kind("exp"))),
+        (r#"{"exp":1,"iat":-5}"#.into(), Err(range("iat"))),
+        (r#"{"exp":1,"iat":"x"}"#.into(), Err(kind("iat"))),
+        (r#"{"exp":1,"nbf":1e14}"#.into(), Err(range("nbf"))),
+        (r#"{"exp":1,"nbf":false}"#.into(), Err(kind("nbf"))),
+        (r#"{"sub":"no exp"}"#.into(), Err("JWT has no `exp` claim".into())),
+        (r#"{"\u0065xp":5,"ex\u0070":6}"#.into(), Ok(6000.0)),
+        (r#"{"exp":"x","exp":7}"#.into(), Ok(7000.0)),
+        (r#"{"exp":7,"exp":"x"}"#.into(), Err(kind("exp"))),
+        (r#"{"a":{"exp":"x"},"exp":2}"#.into(), Ok(2000.0)),
+        (r#"{"éxp":"x","exp":3}"#.into(), Ok(3000.0)),
+        ("[]".into(), Err(not_object.clone())),
+        ("null".into(), Err(not_object.clone())),
+        (r#""x""#.into(), Err(not_object.clone())),
+        ("1".into(), Err(not_object.clone())),
+        ("\u{feff}{\"exp\":1}".into(), Err(not_object.clone())),
+        (r#"{"exp":1,}"#.into(), Err(syntax.clone())),
+        (r#"{"exp":1} x"#.into(), Err(syntax.clone())),
+        (r#"{"exp":01}"#.into(), Err(syntax.clone())),
+        (r#"{"exp":NaN}"#.into(), Err(syntax.clone())),
+        ("{'exp':1}".into(), Err(syntax.clone())),
+        (r#"{"exp":1"#.into(), Err(syntax.clone())),
+        ("{\"a\":\"tab\there\",\"exp\":1}".into(), Err(syntax.clone())),
+        (r#"{"exp":.5}"#.into(), Err(syntax.clone())),
+        (" \t\r\n{\"exp\":1} \n".into(), Ok(1000.0)),
+    ];
+    for (payload, want) in cases {
+        let got = decode(&jwt(&payload)).map(|i| i.expires_at_ms.unwrap_or(f64::NAN));
+        let got = got.map_err(|e| e.message().to_string());
+        assert_eq!(got, want, "{}", payload.chars().take(80).collect::<String>());
+    }
+    let header_deep = format!(r#"{{"alg":{}1{}}}"#, "[".repeat(64), "]".repeat(64));
+    let header = |h: &str| format!("{}.{}.", b64url(h.as_bytes()), b64url(br#"{"exp":1}"#));
+    for (h, want) in [
+        (header_deep.as_str(), "JWT header JSON is nested too deep (more than 64 levels)"),
+        ("[]", "JWT header is not a JSON object"),
+        (r#"{"alg":"none",}"#, "JWT header is not valid JSON"),
+    ] {
+        assert_eq!(decode(&header(h)).unwrap_err().message(), want);
+    }
+}

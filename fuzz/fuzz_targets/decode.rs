@@ -1,5 +1,9 @@
 //! Fuzzes the token decoder: any bytes, as text, must give a `TokenInfo` or a
 //! `DecodeError` with a code and a message, never a panic; `decode` and `inspect` agree.
+//! Everything the browser build runs in wasm is exercised here (size check, base64url,
+//! UTF-8, CBOR, the JSON prescan and the claim range checks); only the JSON grammar is
+//! `JSON.parse`'s in the browser and the hand-written reader's here, and
+//! tests/browser/decode-native.test.mjs pins both to the same answers.
 //!
 //!   cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run decode -- -max_total_time=600
 #![no_main]

@@ -1,31 +1,89 @@
-//! `decodeToken`'s wasm half: the JS wrapper turns the figures into a `TokenInfo`.
+//! `decodeToken`'s wasm half: the JS wrapper encodes the token into a buffer here, then
+//! turns the figures into a `TokenInfo`, or a refusal into a `TokenDecodeError`.
+
+use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
-use super::errors::js_error;
+use crate::error;
 use crate::token::{self, TokenFormat};
 
-/// Decodes `token`, writing `[format (0 jwt, 1 pubnub), expiresAt, issuedAt, notBefore]`
-/// (ms since epoch, NaN when absent) into `out` and returning the claims as JSON text.
-/// Throws a `TokenDecodeError` with a `code`.
-#[wasm_bindgen(js_name = decodeRaw)]
-pub fn decode_raw(token: &str, out: &mut [f64]) -> Result<String, JsValue> {
-    match token::decode(token) {
-        Ok(info) => {
+/// The buffer `decodeToken` encodes the token into (`TextEncoder.encodeInto`, one native
+/// copy) instead of wasm-bindgen's string copy, which walks ASCII in a JS loop first.
+struct Buffer(UnsafeCell<Vec<u8>>);
+
+// SAFETY: wasm32 without the `atomics` target feature (how this crate is built) has one
+// thread; the buffer is only touched by `token_buffer` and `decode_bytes`, never at once.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl Sync for Buffer {}
+
+static BUFFER: Buffer = Buffer(UnsafeCell::new(Vec::new()));
+
+/// Makes room for `capacity` bytes of token and returns where to write them (valid until
+/// the next call into the module).
+#[wasm_bindgen(js_name = tokenBuffer)]
+pub fn token_buffer(capacity: usize) -> *mut u8 {
+    // SAFETY: single-threaded (see `Buffer`), and no reference to the buffer outlives a call.
+    let buffer = unsafe { &mut *BUFFER.0.get() };
+    *buffer = vec![0; capacity];
+    buffer.as_mut_ptr()
+}
+
+/// The module's memory, for `decodeToken` to write the token into and read the figures.
+#[wasm_bindgen(js_name = tokenMemory)]
+pub fn token_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Where [`decode_bytes`] writes its figures (see there), fixed for the module's life.
+struct Figures(UnsafeCell<[f64; 4]>);
+
+// SAFETY: as for `Buffer`.
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl Sync for Figures {}
+
+static FIGURES: Figures = Figures(UnsafeCell::new([0.0; 4]));
+
+/// The address of the four figures [`decode_bytes`] writes.
+#[wasm_bindgen(js_name = tokenFigures)]
+pub fn token_figures() -> *const f64 {
+    FIGURES.0.get().cast()
+}
+
+/// Decodes the first `len` bytes of the buffer (`len` above its capacity when the token
+/// did not fit), writing `[format (0 jwt, 1 pubnub), expiresAt, issuedAt, notBefore]`
+/// (ms since epoch, NaN when absent) at [`token_figures`] and returning the claims object
+/// (the one `JSON.parse` made while decoding: not parsed twice). A refused token writes
+/// `-1 - index` as the format and returns `undefined`: `index` is the error's position in
+/// the list `js/decode.js` shares with `src/error.rs`, which holds its code and message.
+/// The buffer is freed.
+#[wasm_bindgen(js_name = decodeBytes)]
+pub fn decode_bytes(len: usize) -> JsValue {
+    // SAFETY: as in `token_buffer`.
+    let bytes = core::mem::take(unsafe { &mut *BUFFER.0.get() });
+    let read = match bytes.get(..len) {
+        Some(token) => token::read_bytes(token, true),
+        // Did not fit: longer than the buffer, which `decodeToken` makes longer than
+        // `MAX_TOKEN_LEN` whenever the token could be.
+        None => Err(error::TOO_LARGE),
+    };
+    let (figures, claims) = match read {
+        Ok((info, claims)) => {
+            let format = match info.format {
+                TokenFormat::Jwt => 0.0,
+                TokenFormat::PubNub => 1.0,
+            };
             let figures = [
-                match info.format {
-                    TokenFormat::Jwt => 0.0,
-                    TokenFormat::PubNub => 1.0,
-                },
+                format,
                 info.expires_at_ms.unwrap_or(f64::NAN),
                 info.issued_at_ms.unwrap_or(f64::NAN),
                 info.not_before_ms.unwrap_or(f64::NAN),
             ];
-            for (slot, v) in out.iter_mut().zip(figures) {
-                *slot = v;
-            }
-            Ok(info.claims_json)
+            (figures, claims)
         }
-        Err(e) => Err(js_error("TokenDecodeError", e.code().as_str(), e.message())),
-    }
+        Err(e) => ([-1.0 - f64::from(e.index()), 0.0, 0.0, 0.0], JsValue::UNDEFINED),
+    };
+    // SAFETY: single-threaded (see `Figures`); JS reads them only after this returns.
+    unsafe { *FIGURES.0.get() = figures };
+    claims
 }
