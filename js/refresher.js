@@ -75,8 +75,13 @@ export class Refresher {
     this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
 
     const saved = opts.tokens ? null : this._store?.load();
-    if (opts.tokens) this.setTokens(opts.tokens);
-    else if (saved) this._adopt(saved, false);
+    try {
+      if (opts.tokens) this.setTokens(opts.tokens);
+      else if (saved) this._adopt(saved, false);
+    } catch (err) {
+      this.dispose(); // a refused token (bad-claim): nothing left behind
+      throw err;
+    }
     this._tabs?.hello();
 
     // Re-check the schedule when the page wakes up; retry at once when back online.

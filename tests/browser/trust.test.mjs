@@ -515,7 +515,7 @@ test('16: a 2xx answer with good tokens and a badly typed field keeps the tokens
 test('17: a JWT with a malformed exp is refused by setTokens exactly as decodeToken refuses it', { timeout: 30_000 }, async () => {
   const { srv, page } = await setup();
   await create(page, srv, srv.issueTokens());
-  const out = await page.evaluate(() => {
+  const out = await page.evaluate(async (base) => {
     const b64 = (o) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
     const jwt = `${b64({ alg: 'none' })}.${b64({ sub: 'x', exp: 'soon' })}.`;
     const before = r.accessToken;
@@ -524,8 +524,10 @@ test('17: a JWT with a malformed exp is refused by setTokens exactly as decodeTo
       set: attempt(() => r.setTokens({ accessToken: jwt, refreshToken: 'x' })),
       decode: attempt(() => ft.decodeToken(jwt)),
       kept: r.accessToken === before,
+      create: await ft.createRefresher({ tokens: { accessToken: jwt }, endpoint: { url: `${base}/auth/refresh` } }).then(() => 'accepted', (e) => `${e.name}:${e.code}`),
     };
-  });
+  }, srv.url);
+  assert.equal(out.create, 'TokenDecodeError:bad-claim');
   assert.equal(out.set, 'TokenDecodeError:bad-claim:true');
   assert.equal(out.decode.split(':').slice(0, 2).join(':'), 'TokenDecodeError:bad-claim');
   assert.equal(out.kept, true, 'the session is left as it was');
