@@ -319,6 +319,7 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
             return Err(e::PUBNUB_NO_TTL);
         }
     }
+    #[allow(clippy::let_unit_value)] // `json::Object` is `()` off wasm32
     let object = json::object_from_own_text(&claims_json);
     let info = TokenInfo {
         format: TokenFormat::PubNub,
