@@ -55,33 +55,31 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     // Digits are not checked one by one: every table value is ORed into `seen`, whose top
     // bit is set once any byte was not a digit (255), and the verdict comes after the loop
     // (a bad byte garbles `out`, which is then dropped).
-    let chunks = body.chunks_exact(4);
-    let rest = chunks.remainder();
-    let tail = match rest.len() {
+    let tail = match body.len() % 4 {
         2 => 1,
         3 => 2,
         _ => 0,
     };
     let mut out = vec![0u8; body.len() / 4 * 3 + tail];
-    let (whole, end) = out.split_at_mut(body.len() / 4 * 3);
     let mut seen = 0u8;
-    let mut value = |c: u8| {
+    let mut acc = 0u32;
+    let mut at = 0;
+    for (i, &c) in body.iter().enumerate() {
         let v = DIGITS[usize::from(c)];
         seen |= v;
-        u32::from(v)
-    };
-    for (src, dst) in chunks.zip(whole.chunks_exact_mut(3)) {
-        if let ([a, b, c, d], [x, y, z]) = (src, dst) {
-            let acc = (value(*a) << 18) | (value(*b) << 12) | (value(*c) << 6) | value(*d);
-            *x = (acc >> 16) as u8;
-            *y = (acc >> 8) as u8;
-            *z = acc as u8;
+        acc = (acc << 6) | u32::from(v);
+        if i % 4 == 3 {
+            if let Some([x, y, z]) = out.get_mut(at..at + 3) {
+                *x = (acc >> 16) as u8;
+                *y = (acc >> 8) as u8;
+                *z = acc as u8;
+            }
+            at += 3;
         }
     }
-    let acc = rest.iter().fold(0u32, |acc, &c| (acc << 6) | value(c));
-    match end {
-        [x] => *x = (acc >> 4) as u8,
-        [x, y] => {
+    match out.get_mut(at..) {
+        Some([x]) => *x = (acc >> 4) as u8,
+        Some([x, y]) => {
             *x = (acc >> 10) as u8;
             *y = (acc >> 2) as u8;
         }

@@ -161,9 +161,26 @@ pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, 
     if edge_space(bytes.first()) || edge_space(bytes.last()) {
         return Err(e::EDGE_SPACE);
     }
-    match bytes.iter().filter(|&&b| b == b'.').count() {
+    // One pass: how many dots, and where the first two are.
+    let (mut dots, mut first, mut second) = (0, 0, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            dots += 1;
+            match dots {
+                1 => first = i,
+                2 => second = i,
+                _ => {}
+            }
+        }
+    }
+    match dots {
         0 => pubnub(bytes, require_expiry),
-        2 => jwt(bytes, require_expiry),
+        // Header, payload, and a signature that is not read.
+        2 => jwt(
+            bytes.get(..first).unwrap_or_default(),
+            bytes.get(first + 1..second).unwrap_or_default(),
+            require_expiry,
+        ),
         4 => Err(e::ENCRYPTED),
         _ => Err(e::PARTS),
     }
@@ -235,11 +252,7 @@ fn claim_ms(claim: Claim, errors: ClaimErrors) -> Result<Option<f64>, DecodeErro
     }
 }
 
-fn jwt(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
-    // Exactly two dots: header, payload, and a signature that is not read.
-    let mut parts = token.splitn(3, |&b| b == b'.');
-    let header = parts.next().unwrap_or_default();
-    let payload = parts.next().unwrap_or_default();
+fn jwt(header: &[u8], payload: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     if header.is_empty() {
         return Err(e::HEADER_EMPTY);
     }
@@ -306,6 +319,7 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
             return Err(e::PUBNUB_NO_TTL);
         }
     }
+    #[allow(clippy::let_unit_value)] // `json::Object` is `()` off wasm32
     let object = json::object_from_own_text(&claims_json);
     let info = TokenInfo {
         format: TokenFormat::PubNub,
