@@ -6,6 +6,7 @@ import { Refresher } from './refresher.js';
 export { init as default, init };
 export { decodeToken } from './decode.js';
 export { Refresher };
+export { FreshtokenError, OptionsError, TokenDecodeError, RefreshError, SessionError } from './errors.js';
 
 /**
  * Creates a refresher (loading the wasm first if needed).

@@ -2,8 +2,8 @@
 // package.json `exports`, types first). `tsc -p tests/types` must pass on this file; the
 // `@ts-expect-error` lines are misuse the declarations must refuse (tsc fails if one is
 // accepted).
-import init, { createRefresher, decodeToken, Refresher } from 'freshtoken';
-import type { TokenInfo, TokenSet, RefresherOptions, RefreshError, RefresherState } from 'freshtoken';
+import init, { createRefresher, decodeToken, Refresher, FreshtokenError, RefreshError, TokenDecodeError, SessionError } from 'freshtoken';
+import type { TokenInfo, TokenSet, RefresherOptions, RefresherState } from 'freshtoken';
 import { attachAxios } from 'freshtoken/axios';
 import { attachPubNub, isAccessDenied } from 'freshtoken/pubnub';
 import { RefresherProvider, useAccessToken, useRefresher } from 'freshtoken/react';
@@ -50,6 +50,19 @@ export async function main(): Promise<void> {
     console.log(e.code, e.status, retryIn, attempt);
   });
   refresher.on('schedule', (d) => console.log(d.nextRefreshAt ?? 0));
+  try {
+    decodeToken('not a token');
+  } catch (err) {
+    // The error classes narrow with instanceof.
+    if (err instanceof TokenDecodeError) {
+      const code: TokenDecodeError['code'] = err.code;
+      console.log(code === 'bad-type', err.name);
+    } else if (err instanceof FreshtokenError) {
+      console.log(err.code, err.message);
+    }
+  }
+  const sessionCode: SessionError['code'] = 'no-session';
+  console.log(sessionCode, new FreshtokenError('not-initialized', 'x') instanceof Error);
   off();
   const state: RefresherState = refresher.state;
   const current: string | null = refresher.accessToken;
@@ -93,6 +106,9 @@ export async function main(): Promise<void> {
   refresher.setTokens({ refreshToken: 'r' });
   // @ts-expect-error mode is 'token' or 'authKey'
   attachPubNub(refresher, pubnub, { mode: 'jwt' });
+  // @ts-expect-error a SessionError's code is one of its own
+  const wrongCode: SessionError['code'] = 'network';
+  console.log(wrongCode);
   // @ts-expect-error the Refresher is made by createRefresher, not new
   new Refresher();
 }
