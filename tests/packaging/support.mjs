@@ -56,6 +56,7 @@ export async function openPage(browser, url) {
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('response', (r) => {
+    if (r.status() >= 400) consoleErrors.push(`(${r.status()} for ${new URL(r.url()).pathname})`);
     if (/\.wasm(\?|$)/.test(r.url())) wasm.push({ url: new URL(r.url()).pathname, status: r.status(), type: r.headers()['content-type'] });
   });
   await page.addInitScript(() => {
