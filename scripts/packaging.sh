@@ -8,6 +8,7 @@
 #   vite7-dev, vite8-dev  Vite dev servers opened in Chromium (vite-dev.test.mjs)
 #   next16      Next.js 16 app router: next build, next start, SSR + hydration in Chromium (next16.test.mjs)
 #   nuxt4       Nuxt 4: nuxt build, the Nitro node server, SSR + hydration in Chromium (nuxt4.test.mjs)
+#   workers     a dedicated worker and a module service worker with crossTab (workers.test.mjs)
 # PACKAGING_APPS="node20 vitest" runs only those apps (and their test files).
 # Each app's own dependencies come from its committed lock, installed once and skipped when the
 # lock has not changed since (a stamp in node_modules/); the tarball is installed every run.
@@ -26,7 +27,7 @@ tarball=$(npm pack --silent --pack-destination "$out" 2>/dev/null | tail -1)
 tarball=$(cd "$out" && pwd)/$tarball
 echo "packaging: npm pack -> $tarball ($(wc -c < "$tarball") bytes, $(tar tzf "$tarball" | wc -l) files)"
 
-all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev next16 nuxt4"
+all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev next16 nuxt4 workers"
 apps=${PACKAGING_APPS:-$all_apps}
 for app in $apps; do
   started=$SECONDS
