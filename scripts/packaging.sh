@@ -5,7 +5,7 @@
 #   vite-react, vite-vue, webpack5, plain-html  built apps in headless Chromium (packaging.test.mjs)
 #   node20      a Node 20 script against the real test server (node20.test.mjs)
 #   vitest      Vitest 4 + happy-dom tests creating a refresher (vitest.test.mjs)
-#   vite7-dev, vite8-dev  Vite dev servers opened in Chromium (vite-dev.test.mjs)
+#   vite7-dev, vite8-dev, webpack-dev  Vite 7/8 and webpack dev servers in Chromium (dev-servers.test.mjs)
 #   next16      Next.js 16 app router: next build, next start, SSR + hydration in Chromium (next16.test.mjs)
 #   nuxt4       Nuxt 4: nuxt build, the Nitro node server, SSR + hydration in Chromium (nuxt4.test.mjs)
 #   workers     a dedicated worker and a module service worker with crossTab (workers.test.mjs)
@@ -27,7 +27,7 @@ tarball=$(npm pack --silent --pack-destination "$out" 2>/dev/null | tail -1)
 tarball=$(cd "$out" && pwd)/$tarball
 echo "packaging: npm pack -> $tarball ($(wc -c < "$tarball") bytes, $(tar tzf "$tarball" | wc -l) files)"
 
-all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev next16 nuxt4 workers"
+all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev webpack-dev next16 nuxt4 workers"
 apps=${PACKAGING_APPS:-$all_apps}
 for app in $apps; do
   started=$SECONDS
@@ -62,7 +62,7 @@ files=()
 for app in $apps; do
   case $app in
     vite-react|vite-vue|webpack5|plain-html) f=tests/packaging/packaging.test.mjs ;;
-    vite7-dev|vite8-dev) f=tests/packaging/vite-dev.test.mjs ;;
+    vite7-dev|vite8-dev|webpack-dev) f=tests/packaging/dev-servers.test.mjs ;;
     *) f=tests/packaging/$app.test.mjs ;;
   esac
   [[ " ${files[*]} " == *" $f "* ]] || files+=("$f")

@@ -1,7 +1,8 @@
-// Packaging: freshtoken from the tarball in Vite dev servers, opened in headless Chromium
-// (tests/packaging/vite7-dev: React + Vite 7.3.8; vite8-dev: Vue + Vite 8.3.8). The app
-// proxies /auth and /api to the real test server. In each: the provider/plugin shows the
-// loading state, creates the refresher after mount, the wasm loads as application/wasm, a
+// Packaging: freshtoken from the tarball in dev servers, opened in headless Chromium
+// (tests/packaging/vite7-dev: React + Vite 7.3.8; vite8-dev: Vue + Vite 8.3.8; webpack-dev:
+// React + webpack-dev-server 5.2.7, promise form). The app proxies /auth and /api to the real
+// test server. In each: the provider/plugin shows the loading state, gets the refresher
+// (created after mount, or the app's promise), the wasm loads as application/wasm, a
 // scheduled refresh of a 3 s token re-renders, the API receives the refreshed Bearer token,
 // and nothing is logged as an error. Vite 7 needs `optimizeDeps: { exclude: ['freshtoken'] }`
 // (its pre-bundling drops the .wasm); without it, init fails with an error that says so.
@@ -13,9 +14,12 @@ import { launchBrowser } from '../support/browser.mjs';
 import { freePort, startApp, openPage } from './support.mjs';
 
 const ONLY = process.env.PACKAGING_APPS?.split(/\s+/);
+const VITE = ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--strictPort', '--clearScreen', 'false', '--port'];
+const WEBPACK = ['node_modules/webpack-cli/bin/cli.js', 'serve', '--host', '127.0.0.1', '--port'];
 const APPS = [
-  { name: 'vite7-dev', ui: 'React' },
-  { name: 'vite8-dev', ui: 'Vue' },
+  { name: 'vite7-dev', ui: 'React', args: VITE },
+  { name: 'vite8-dev', ui: 'Vue', args: VITE },
+  { name: 'webpack-dev', ui: 'React', args: WEBPACK },
 ].filter((a) => !ONLY || ONLY.includes(a.name));
 
 let browser;
@@ -27,7 +31,7 @@ async function withDevServer(app, env, fn) {
   const port = await freePort();
   const dev = await startApp({
     cwd: fileURLToPath(new URL(`./${app.name}/`, import.meta.url)),
-    args: ['node_modules/vite/bin/vite.js', '--host', '127.0.0.1', '--port', String(port), '--strictPort', '--clearScreen', 'false'],
+    args: [...app.args, String(port)],
     env: { API: srv.url, ...env },
     url: `http://127.0.0.1:${port}/`,
   });
