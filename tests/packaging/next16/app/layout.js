@@ -1,5 +1,5 @@
-// A Server Component layout: it renders freshtoken's provider (a 'use client' module) with
-// plain options, which the provider turns into a refresher in the browser after mount.
+// app/layout.js — a Server Component: the provider gets plain options and creates the
+// refresher in the browser, after hydration.
 import { RefresherProvider } from 'freshtoken/react';
 
 export const metadata = { title: 'freshtoken in Next.js', icons: { icon: 'data:,' } };

@@ -1,5 +1,5 @@
-// freshtoken's Vue plugin with plain options: on the server it only provides the loading
-// state; in the browser it creates the refresher once the app is mounted (after hydration).
+// plugins/freshtoken.js: on the server the plugin only provides the loading state; in the
+// browser it creates the refresher once the app is mounted (after hydration).
 import { freshtokenPlugin } from 'freshtoken/vue';
 
 export default defineNuxtPlugin((nuxtApp) => {
