@@ -33,7 +33,8 @@ function loadError(where, err) {
   const url = where instanceof URL || typeof where === 'string' ? String(where) : '(the default URL)';
   return makeError('FreshtokenError', 'wasm-load-failed',
     `freshtoken could not load its WebAssembly module from ${url}: ${String(err?.message ?? err).slice(0, 200)}.`
-    + (url.includes('/.vite/deps/') ? " For Vite 7's dev server add optimizeDeps: { exclude: ['freshtoken'] } to vite.config." : '')
+    // Vite 7's pre-bundled deps (node_modules/.vite/deps/, Nuxt's .cache/vite/client/deps/).
+    + (/\/deps\/freshtoken_bg\.wasm/.test(url) ? " For Vite 7's dev server add optimizeDeps: { exclude: ['freshtoken'] } to vite.config (Nuxt: under vite: in nuxt.config)." : '')
     + " Else serve 'freshtoken/freshtoken_bg.wasm' and pass its URL (or its bytes) to init().", { cause: err });
 }
 
@@ -51,8 +52,9 @@ export default function init(wasm) {
       try {
         await initWasm(from === undefined ? undefined : { module_or_path: from });
       } catch (err) {
-        // The glue's default URL is not visible here: the last .wasm the page fetched is it.
-        const fetched = globalThis.performance?.getEntriesByType?.('resource')
+        // The glue's default URL is not visible here: its fetch error names it; else the
+        // last .wasm the page fetched is it.
+        const fetched = /'(\S+\.wasm)'/.exec(err?.message)?.[1] ?? globalThis.performance?.getEntriesByType?.('resource')
           .filter((e) => /\.wasm(\?|$)/.test(e.name)).pop()?.name;
         throw loadError(from ?? fetched, err);
       }

@@ -4,6 +4,7 @@
 // page answers 200 with the loading state and no token, Chromium hydrates it with no error, the
 // refresher is created after mount, the app logs in, a scheduled refresh of a 3 s token
 // updates the page, and the API (behind the app's server routes) receives the Bearer token.
+// Then the same under `nuxt dev` (Vite 7; nuxt.config carries the optimizeDeps line).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +65,55 @@ test('nuxt4: the Nitro node server; SSR 200 with the loading state; hydration; l
       assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
       assert.deepEqual(errors, []);
       assert.deepEqual(consoleErrors, [], 'no console error (hydration mismatches are reported there)');
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await app.stop();
+    await srv.close();
+  }
+});
+
+test('nuxt4: nuxt dev (Vite 7, with the one line in nuxt.config): SSR 200 with the loading state; the wasm loads; a scheduled refresh updates the page; the API gets the Bearer token; no console error', { timeout: 180_000 }, async () => {
+  const srv = await startServer({ lifetime: 3 });
+  const port = await freePort();
+  const app = await startApp({
+    cwd: DIR,
+    args: ['node_modules/nuxt/bin/nuxt.mjs', 'dev', '--host', '127.0.0.1', '--port', String(port)],
+    env: { API: srv.url, NUXT_TELEMETRY_DISABLED: '1' },
+    url: `http://127.0.0.1:${port}/`,
+    timeoutMs: 120_000,
+  });
+  try {
+    const res = await fetch(app.url);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<p id="token" data-state="loading">loading<\/p>/);
+
+    // A first load lets the dev server discover and optimize the app's dependencies (it may
+    // reload the page for that, which is Vite's business); the second load is checked.
+    const warm = await openPage(browser, app.url);
+    await warm.page.waitForFunction(() => window.ready === true || typeof window.initError === 'string', null, { timeout: 60_000 }).catch(() => {});
+    await warm.context.close();
+
+    const { page, context, errors, consoleErrors, wasm } = await openPage(browser, app.url);
+    try {
+      await page.waitForFunction(() => window.ready === true || typeof window.initError === 'string', null, { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => window.initError), undefined);
+      assert.ok(wasm.length >= 1);
+      for (const w of wasm) assert.deepEqual([w.status, w.type], [200, 'application/wasm'], JSON.stringify(wasm));
+
+      const first = await page.evaluate(() => window.refresher.accessToken);
+      await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 6_000 });
+      const second = await page.evaluate(() => window.refresher.accessToken);
+      assert.ok(srv.issued(second));
+      await page.waitForFunction((t) => document.getElementById('token').textContent === t, second, { timeout: 2_000 });
+      assert.equal((await page.evaluate(() => window.__shown))[0], 'loading');
+
+      assert.equal((await page.evaluate(() => window.callApi({ from: 'nuxt dev' }))).status, 200);
+      const last = await page.evaluate(() => window.refresher.accessToken);
+      assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(consoleErrors, []);
     } finally {
       await context.close();
     }
