@@ -4,7 +4,8 @@
 // prerenders the page on the server); here `next start` serves it: the server HTML answers 200
 // with the loading state and no token, Chromium hydrates it with no error, the refresher is
 // created after mount, the app logs in, a scheduled refresh of a 3 s token re-renders, and the
-// API (behind the app's route handlers) receives the Bearer token.
+// API (behind the app's route handlers) receives the Bearer token. Then the same under
+// `next dev` (Turbopack), with no configuration either.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,49 @@ test('next16: next start; SSR 200 with the loading state; hydration; login; a sc
       assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
       assert.deepEqual(errors, []);
       assert.deepEqual(consoleErrors, [], 'no console error (hydration mismatches are reported there)');
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await app.stop();
+    await srv.close();
+  }
+});
+
+test('next16: next dev (Turbopack, on localhost as Next 16 wants): SSR 200 with the loading state; hydration; a scheduled refresh re-renders; the API gets the Bearer token; no console error', { timeout: 120_000 }, async () => {
+  const srv = await startServer({ lifetime: 3 });
+  const port = await freePort();
+  const app = await startApp({
+    cwd: DIR,
+    args: ['node_modules/next/dist/bin/next', 'dev', '-H', 'localhost', '-p', String(port)],
+    env: { API: srv.url, NEXT_TELEMETRY_DISABLED: '1' },
+    url: `http://localhost:${port}/`,
+    timeoutMs: 90_000,
+  });
+  try {
+    const res = await fetch(app.url);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /<p id="token" data-state="loading">loading<\/p>/);
+
+    const { page, context, errors, consoleErrors, wasm } = await openPage(browser, app.url);
+    try {
+      await page.waitForFunction(() => window.ready === true || typeof window.initError === 'string', null, { timeout: 60_000 });
+      assert.equal(await page.evaluate(() => window.initError), undefined);
+      assert.ok(wasm.length >= 1);
+      for (const w of wasm) assert.deepEqual([w.status, w.type], [200, 'application/wasm'], JSON.stringify(wasm));
+
+      const first = await page.evaluate(() => window.refresher.accessToken);
+      await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 6_000 });
+      const second = await page.evaluate(() => window.refresher.accessToken);
+      assert.ok(srv.issued(second));
+      await page.waitForFunction((t) => document.getElementById('token').textContent === t, second, { timeout: 2_000 });
+      assert.equal((await page.evaluate(() => window.__shown))[0], 'loading');
+
+      assert.equal((await page.evaluate(() => window.callApi({ from: 'next dev' }))).status, 200);
+      const last = await page.evaluate(() => window.refresher.accessToken);
+      assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(consoleErrors, []);
     } finally {
       await context.close();
     }
