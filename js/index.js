@@ -1,11 +1,14 @@
 // freshtoken: keeps a web app's access token fresh.
 import init from './wasm.js';
+import { makeError } from './errors.js';
 import { normalizeOptions } from './options.js';
 import { Refresher } from './refresher.js';
+import { registry } from './registry.js';
 
 export { init as default, init };
 export { decodeToken } from './decode.js';
 export { Refresher };
+export { FreshtokenError, OptionsError, TokenDecodeError, RefreshError, SessionError } from './errors.js';
 
 /**
  * Creates a refresher (loading the wasm first if needed).
@@ -14,8 +17,12 @@ export { Refresher };
  */
 export async function createRefresher(options) {
   const opts = normalizeOptions(options);
-  // Cross-tab code is a separate chunk: apps without `crossTab` never download it.
-  const [tabs] = await Promise.all([opts.crossTab ? import('./tabs.js') : null, init()]);
-  if (tabs) opts.joinTabs = tabs.joinTabs;
+  // Cross-tab code is a separate chunk: apps without `crossTab` never download it. Where
+  // import() is disallowed (service workers), `import 'freshtoken/tabs'` registers it instead.
+  const joinTabs = !opts.crossTab ? null : registry.joinTabs
+    ?? import('./tabs.js').then((m) => m.joinTabs, (err) => {
+      throw makeError('FreshtokenError', 'tabs-load-failed', `crossTab: ${err?.message ?? err}; where import() is disallowed, import 'freshtoken/tabs'`);
+    });
+  [opts.joinTabs] = await Promise.all([joinTabs, init()]);
   return new Refresher(opts);
 }

@@ -1,33 +1,131 @@
-// freshtoken/vue: app.use(freshtokenPlugin, { refresher }), useRefresher(), useAccessToken().
-import { getCurrentScope, inject, onScopeDispose, shallowRef } from 'vue';
+// freshtoken/vue: app.use(freshtokenPlugin, { refresher } | { options }), useFreshtoken(),
+// useRefresher(), useAccessToken().
+//
+// Safe to render on the server (SSR, Nuxt): nothing here touches window, storage or the wasm
+// while rendering. On the server and until the refresher exists the composables report the
+// loading state; the plugin creates or awaits the refresher only once the app is mounted
+// (app.mount runs in the browser only), so hydration sees what the server rendered.
+import { getCurrentScope, inject, onScopeDispose, shallowRef, watch } from 'vue';
+import { createRefresher } from './index.js';
 import { makeError } from './errors.js';
+import { EVENTS } from './events.js';
+import { lastError, noteError, snapshot, waitFor } from './binding.js';
 
 const KEY = Symbol('freshtoken');
-const CHANGES = ['refresh', 'schedule', 'session-expired', 'logout'];
 
-/** Vue plugin: `app.use(freshtokenPlugin, { refresher })`. */
+/**
+ * Vue plugin. `app.use(freshtokenPlugin, { refresher })` with a Refresher (ready at once, as
+ * before) or a Promise of one (awaited once the app is mounted), or
+ * `app.use(freshtokenPlugin, { options })` with createRefresher options: the refresher is
+ * created once the app is mounted (in the browser) and disposed by app.unmount().
+ */
 export const freshtokenPlugin = {
-  install(app, options) {
-    if (!options || !options.refresher) {
-      throw makeError('OptionsError', 'bad-option', 'freshtokenPlugin needs { refresher }');
+  install(app, given) {
+    const { refresher, options } = given ?? {};
+    if (!refresher && options === undefined) {
+      throw makeError('OptionsError', 'bad-option', 'freshtokenPlugin needs { refresher } (a Refresher or a Promise of one) or { options } for createRefresher');
     }
-    app.provide(KEY, options.refresher);
+    const ready = typeof refresher?.then === 'function' ? null : refresher ?? null;
+    const current = shallowRef(ready);
+    const failed = shallowRef(null);
+    const actions = waitFor(() => current.value);
+    app.provide(KEY, { current, failed, actions });
+    if (ready) return;
+
+    let live = true;
+    let own = null;
+    const { mount, unmount } = app;
+    app.mount = function mountThenStart(...args) {
+      const vm = mount.apply(this, args);
+      const p = refresher ?? createRefresher(options).then((r) => { own = r; return r; });
+      p.then(
+        (r) => { if (!live) { own?.dispose(); return; } current.value = r; actions.settle(r, null); },
+        (error) => { if (live) { failed.value = error; actions.settle(null, error); } },
+      );
+      return vm;
+    };
+    app.unmount = function unmountThenDispose(...args) {
+      const out = unmount.apply(this, args);
+      live = false;
+      own?.dispose();
+      return out;
+    };
   },
 };
 
-/** The refresher given to the plugin. */
-export function useRefresher() {
-  const refresher = inject(KEY, null);
-  if (!refresher) throw makeError('FreshtokenError', 'no-provider', 'useRefresher() needs app.use(freshtokenPlugin, { refresher })');
-  return refresher;
+function provided() {
+  const handle = inject(KEY, null);
+  if (!handle) {
+    throw makeError('FreshtokenError', 'no-provider',
+      'useFreshtoken()/useRefresher()/useAccessToken() need app.use(freshtokenPlugin, { refresher }) or app.use(freshtokenPlugin, { options })');
+  }
+  return handle;
 }
 
-/** A ref holding the current access token (or null), updated on every change. */
+/**
+ * Calls `update(refresher)` now and on every event of the plugin's refresher (one listener per
+ * event of js/events.js EVENTS), following it when it arrives; all removed when the calling
+ * component (or effect scope) is disposed.
+ */
+function follow(handle, update) {
+  let offs = [];
+  const bind = (r) => {
+    for (const off of offs) off();
+    offs = r ? EVENTS.map((e) => r.on(e, (detail) => { noteError(r, e, detail); update(r); })) : [];
+    update(r);
+  };
+  bind(handle.current.value);
+  const stopWatch = handle.current.value ? null : watch([handle.current, handle.failed], () => bind(handle.current.value));
+  if (getCurrentScope()) {
+    onScopeDispose(() => {
+      stopWatch?.();
+      for (const off of offs) off();
+      offs = [];
+    });
+  }
+}
+
+/**
+ * The plugin's refresher: null on the server and while it is being created or awaited; with a
+ * ready Refresher given to the plugin, that one at once. Not reactive: see useFreshtoken().
+ */
+export function useRefresher() {
+  return provided().current.value;
+}
+
+/**
+ * A ref holding the current access token (or null: signed out, on the server, loading),
+ * updated on every refresher event. Its listeners are removed when the calling component (or
+ * effect scope) is disposed.
+ */
 export function useAccessToken() {
-  const refresher = useRefresher();
-  const token = shallowRef(refresher.accessToken);
-  const offs = CHANGES.map((e) => refresher.on(e, () => { token.value = refresher.accessToken; }));
-  const stop = () => { for (const off of offs) off(); };
-  if (getCurrentScope()) onScopeDispose(stop);
+  const handle = provided();
+  const token = shallowRef(null);
+  follow(handle, (r) => { token.value = r ? r.accessToken : null; });
   return token;
+}
+
+/**
+ * Refs of what an app needs from its session, updated on every refresher event:
+ * `{ accessToken, state, isLoading, error, refresher }`, plus `fetch`, `getAccessToken`,
+ * `refresh`, `logout`, `setTokens`. `state` is 'loading' (server, before the refresher
+ * exists), 'error' (it could not be created: `error` says why) or the refresher's state.
+ * `error` is also the last transient refresh failure (a RefreshError), cleared by the next
+ * refresh, new tokens or logout. `fetch`, `getAccessToken` and `refresh` wait for the
+ * refresher; `logout` and `setTokens` throw FreshtokenError `not-initialized` before it exists.
+ */
+export function useFreshtoken() {
+  const handle = provided();
+  const refs = {
+    accessToken: shallowRef(null),
+    state: shallowRef('loading'),
+    isLoading: shallowRef(true),
+    error: shallowRef(null),
+    refresher: shallowRef(null),
+  };
+  follow(handle, (r) => {
+    const now = snapshot(r, r ? lastError(r) : null, handle.failed.value);
+    for (const k of Object.keys(refs)) refs[k].value = now[k];
+  });
+  return { ...refs, ...handle.actions.api };
 }

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # The packaging test: `npm pack` the package as it would be published, install the tarball
-# into four fresh apps (tests/packaging/: Vite + React, Vite + Vue, webpack 5 + axios, a plain
-# HTML page with an import map), build each with no plugin or configuration for freshtoken,
-# then drive the built apps in headless Chromium (tests/packaging/packaging.test.mjs).
+# into fresh apps (tests/packaging/<app>/, each with a pinned package.json and a committed
+# lock), build each with its own tools, then drive them (tests/packaging/*.test.mjs):
+#   vite-react, vite-vue, webpack5, plain-html  built apps in headless Chromium (packaging.test.mjs)
+#   node20      a Node 20 script against the real test server (node20.test.mjs)
+#   vitest      Vitest 4 + happy-dom tests creating a refresher (vitest.test.mjs)
+#   vite7-dev, vite8-dev, webpack-dev  Vite 7/8 and webpack dev servers in Chromium (dev-servers.test.mjs)
+#   next16      Next.js 16 app router: next build, next start, SSR + hydration in Chromium (next16.test.mjs)
+#   nuxt4       Nuxt 4: nuxt build, the Nitro node server, SSR + hydration in Chromium (nuxt4.test.mjs)
+#   workers     a dedicated worker and a module service worker with crossTab (workers.test.mjs)
+# PACKAGING_APPS="node20 vitest" runs only those apps (and their test files).
 # Each app's own dependencies come from its committed lock, installed once and skipped when the
 # lock has not changed since (a stamp in node_modules/); the tarball is installed every run.
 # Run scripts/setup.sh and scripts/build.sh first (scripts/test.sh does).
@@ -20,7 +27,10 @@ tarball=$(npm pack --silent --pack-destination "$out" 2>/dev/null | tail -1)
 tarball=$(cd "$out" && pwd)/$tarball
 echo "packaging: npm pack -> $tarball ($(wc -c < "$tarball") bytes, $(tar tzf "$tarball" | wc -l) files)"
 
-for app in vite-react vite-vue webpack5 plain-html; do
+all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev webpack-dev next16 nuxt4 workers"
+apps=${PACKAGING_APPS:-$all_apps}
+for app in $apps; do
+  started=$SECONDS
   dir=tests/packaging/$app
   stamp=$dir/node_modules/.lock-sha256
   want=$( [ -f "$dir/package-lock.json" ] && sha256sum "$dir/package-lock.json" | cut -d' ' -f1 || echo none)
@@ -40,9 +50,21 @@ for app in vite-react vite-vue webpack5 plain-html; do
   case $app in
     vite-react|vite-vue) (cd "$dir" && ./node_modules/.bin/vite build --logLevel warn) ;;
     webpack5) (cd "$dir" && ./node_modules/.bin/webpack --no-stats && cp index.html dist/) ;;
-    plain-html) : ;;  # served as it is, node_modules and all
+    next16) (cd "$dir" && NEXT_TELEMETRY_DISABLED=1 ./node_modules/.bin/next build) ;;
+    nuxt4) (cd "$dir" && NUXT_TELEMETRY_DISABLED=1 ./node_modules/.bin/nuxt build --logLevel=warn) ;;
+    *) : ;;  # served or run as it is: plain-html, node20, vitest, the dev servers
   esac
-  echo "packaging: built $app"
+  echo "packaging: ready $app ($((SECONDS - started)) s)"
 done
 
-node --test --test-concurrency=1 tests/packaging/
+# The test files of the apps asked for.
+files=()
+for app in $apps; do
+  case $app in
+    vite-react|vite-vue|webpack5|plain-html) f=tests/packaging/packaging.test.mjs ;;
+    vite7-dev|vite8-dev|webpack-dev) f=tests/packaging/dev-servers.test.mjs ;;
+    *) f=tests/packaging/$app.test.mjs ;;
+  esac
+  [[ " ${files[*]} " == *" $f "* ]] || files+=("$f")
+done
+PACKAGING_APPS="$apps" node --test --test-concurrency=1 "${files[@]}"

@@ -47,6 +47,9 @@ if bash scripts/build.sh; then
   section "type tests (node --test tests/types/: tsc on a typed usage file, misuse refused, exports)"
   stage "type tests" node --test tests/types/
 
+  section "node tests (node --test tests/node/: the package in node 20, errors, SSR rendering)"
+  stage "node tests" node --test --test-concurrency=1 tests/node/
+
   section "browser tests (node --test tests/browser/, headless Chromium)"
   stage "browser tests" node --test --test-concurrency=1 tests/browser/
 

@@ -218,20 +218,31 @@ export declare class Refresher {
   readonly state: RefresherState;
 }
 
-/** Every error freshtoken throws has a stable `name` and `code`; messages never carry a token. */
-export interface FreshtokenErrorBase extends Error {
-  code: string;
+/**
+ * The base class of every error freshtoken throws, each with a stable `name` and `code`;
+ * messages never carry a token. Thrown itself for misuse of the SDK: before `init()`, after
+ * `dispose()`, a hook without its provider, or a wasm module that could not be loaded.
+ * The classes are exported so `err instanceof RefreshError` works.
+ */
+export declare class FreshtokenError extends Error {
+  constructor(code: string, message: string, props?: Record<string, unknown>);
+  name: 'FreshtokenError' | 'OptionsError' | 'TokenDecodeError' | 'RefreshError' | 'SessionError';
+  /** Its own: 'not-initialized' | 'disposed' | 'no-provider' | 'wasm-load-failed'; a subclass's otherwise. */
+  code: 'not-initialized' | 'disposed' | 'no-provider' | 'wasm-load-failed' | (string & {});
 }
 /** A wrong option (unknown name, wrong type, out of range). */
-export interface OptionsError extends FreshtokenErrorBase { name: 'OptionsError'; code: 'bad-option' | 'bad-target' | 'bad-event' | 'bad-listener' }
+export declare class OptionsError extends FreshtokenError {
+  name: 'OptionsError';
+  code: 'bad-option' | 'bad-event' | 'bad-listener' | 'bad-target' | (string & {});
+}
 /** A token `decodeToken` cannot read. */
-export interface TokenDecodeError extends FreshtokenErrorBase {
+export declare class TokenDecodeError extends FreshtokenError {
   name: 'TokenDecodeError';
   code: 'bad-type' | 'bad-format' | 'bad-base64' | 'bad-utf8' | 'bad-json' | 'bad-cbor' | 'no-expiry'
     | 'bad-claim' | 'too-large' | 'encrypted' | 'bad-version';
 }
 /** A failed refresh. `rejected` means the server refused the refresh token (the session ends). */
-export interface RefreshError extends FreshtokenErrorBase {
+export declare class RefreshError extends FreshtokenError {
   name: 'RefreshError';
   code: 'network' | 'timeout' | 'http' | 'bad-response' | 'bad-expiry' | 'bad-claim' | 'rejected' | 'no-refresh-token' | 'failed';
   status?: number;
@@ -241,12 +252,7 @@ export interface RefreshError extends FreshtokenErrorBase {
   late?: boolean;
 }
 /** The session is over or absent. */
-export interface SessionError extends FreshtokenErrorBase {
+export declare class SessionError extends FreshtokenError {
   name: 'SessionError';
   code: 'session-expired' | 'logged-out' | 'no-session' | 'superseded';
-}
-/** Misuse of the SDK itself: before `init()`, after `dispose()`, a hook without its provider. */
-export interface FreshtokenError extends FreshtokenErrorBase {
-  name: 'FreshtokenError';
-  code: 'not-initialized' | 'disposed' | 'no-provider';
 }

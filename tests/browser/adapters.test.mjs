@@ -11,10 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
+import { EVENTS } from '../../js/events.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
-const PER_HOOK = 4; // refresh, schedule, session-expired, logout
+// Each hook listens to every event the refresher emits (js/events.js EVENTS): the token, the
+// state and the last refresh error can all change.
+const PER_HOOK = EVENTS.length;
 
 let dir;
 let browser;

@@ -11,12 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
+import { EVENTS } from '../../js/events.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 const T = { timeout: 30_000 };
-const HOOK_EVENTS = ['refresh', 'schedule', 'session-expired', 'logout'];
-const NONE = { refresh: 0, 'refresh-error': 0, 'session-expired': 0, logout: 0, schedule: 0 };
+// Each hook listens to every event the refresher emits (js/events.js EVENTS): the token, the
+// state and the last refresh error (refresh-error) can all change.
+const HOOK_EVENTS = EVENTS;
+const NONE = Object.fromEntries(EVENTS.map((e) => [e, 0]));
 /** The listener counts `n` mounted useAccessToken hooks should leave. */
 const hooks = (n) => ({ ...NONE, ...Object.fromEntries(HOOK_EVENTS.map((e) => [e, n])) });
 
@@ -56,6 +59,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await page?.evaluate(() => {
     window.unmount();
+    window.unmountSession();
     for (const r of [window.refresher, window.other]) r?.dispose();
   }).catch(() => {});
   await tab?.close();
@@ -239,5 +243,117 @@ test('a refresh the server rejects ends the session: the hook renders null', T, 
   await page.waitForFunction(() => window.expired === 1, null, { timeout: 10_000 });
   assert.equal(await page.evaluate(() => window.refresher.state), 'expired');
   await waitShown(['a'], 'null');
+  assert.deepEqual(tab.errors, []);
+});
+
+// --- the new forms: useFreshtoken() with a provider given options or a promise; SSR hydration ---
+
+const mountSession = (form, tokens, extra = {}) =>
+  page.evaluate(([o]) => window.mountSession(o), [{ form, base: srv.url, tokens, ...extra }]);
+const sessionRenders = () => page.evaluate(() => window.sessionRenders);
+const waitSession = (pred, arg) => page.waitForFunction(pred, arg, { timeout: 10_000 });
+const LOADING = { id: 's', state: 'loading', isLoading: true, token: null, hasRefresher: false, error: null };
+
+test('options form (StrictMode): loading first, then the refresher the provider created; a scheduled refresh re-renders; fetch sends the token; unmount disposes it', T, async () => {
+  const login = srv.issueTokens(); // 3 s: refreshed at ~2.4 s
+  await mountSession('options', login);
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  const renders = await sessionRenders();
+  assert.deepEqual(renders[0], LOADING, 'the first render is the loading state');
+  const ready = renders.find((r) => !r.isLoading);
+  assert.deepEqual(ready, { id: 's', state: 'fresh', isLoading: false, token: login.accessToken, hasRefresher: true, error: null });
+
+  // The refresher's own timer refreshes over HTTP; the hook re-renders with the new token.
+  await waitSession((t) => { const s = window.sessionShown(); return s && s.text !== t && s.text !== 'loading'; }, login.accessToken);
+  const next = (await page.evaluate(() => window.sessionShown())).text;
+  assert.ok(srv.issued(next), 'the token shown came from the server');
+  assert.equal(srv.state.refreshCalls, 1, 'one refresh: the refresher StrictMode created and dropped was disposed');
+
+  // The hook's fetch goes through the refresher: the API got the Bearer token.
+  const status = await page.evaluate((base) => window.session.fetch(`${base}/api/echo`).then((r) => r.status), srv.url);
+  assert.equal(status, 200);
+  assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${next}`);
+
+  // Unmounting the provider disposes what it created: no listener, no timer, no more refresh.
+  await page.evaluate(() => { window.created = window.session.refresher; window.unmountSession(); });
+  assert.equal(await page.evaluate(() => window.created.state), 'logged-out', 'disposed');
+  assert.deepEqual(await page.evaluate(() => window.listenerCount(window.created)), NONE);
+  await page.waitForTimeout(3_000);
+  assert.equal(srv.state.refreshCalls, 1, 'no refresh after unmount');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('promise form: loading until the promise resolves, then ready; a rejected promise gives state error with the error (instanceof)', T, async () => {
+  await mountSession('promise', null);
+  await waitSession(() => window.sessionShown()?.text === 'loading');
+  // Actions called while loading wait for the refresher.
+  await page.evaluate(() => { window.early = window.session.getAccessToken(); });
+  await page.waitForTimeout(300);
+  assert.deepEqual((await sessionRenders()).at(-1), LOADING, 'still loading while the promise is pending');
+  const login = srv.issueTokens({ lifetime: 30 });
+  await page.evaluate(([base, t]) => window.settlePromise(true, base, t), [srv.url, login]);
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  assert.equal(await page.evaluate(() => window.early), login.accessToken, 'getAccessToken() waited for the refresher');
+  assert.equal(await page.evaluate(() => window.session.refresher === window.refresher), true);
+  await page.evaluate(() => window.unmountSession());
+  assert.equal(await page.evaluate(() => window.refresher.state), 'fresh', 'a refresher the app gave is not disposed by the provider');
+
+  await page.evaluate(() => { window.sessionRenders = []; });
+  await mountSession('promise', null);
+  await page.evaluate(() => { window.early = window.session.refresh().then(() => null, (e) => window.describeError(e)); });
+  await page.evaluate(() => window.settlePromise(false));
+  await waitSession(() => window.sessionShown()?.state === 'error');
+  const last = (await sessionRenders()).at(-1);
+  assert.equal(last.isLoading, false);
+  assert.equal(last.hasRefresher, false);
+  assert.deepEqual([last.error.name, last.error.code, last.error.isFreshtokenError], ['FreshtokenError', 'wasm-load-failed', true]);
+  assert.equal((await page.evaluate(() => window.early)).code, 'wasm-load-failed', 'waiting actions reject with the same error');
+  assert.equal(await page.evaluate(() => window.sessionShown().text), 'error: wasm-load-failed');
+  const before = await page.evaluate(() => { try { window.session.logout(); return null; } catch (e) { return window.describeError(e); } });
+  assert.deepEqual([before.name, before.code], ['FreshtokenError', 'not-initialized']);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('options the refresher refuses: state error, error instanceof OptionsError; a transient refresh failure is error instanceof RefreshError until the next refresh', T, async () => {
+  await mountSession('bad-options', srv.issueTokens());
+  await waitSession(() => window.sessionShown()?.state === 'error');
+  const failed = (await sessionRenders()).at(-1).error;
+  assert.deepEqual([failed.name, failed.code, failed.isOptionsError, failed.isFreshtokenError], ['OptionsError', 'bad-option', true, true]);
+  assert.match(failed.message, /refreshAt/);
+  await page.evaluate(() => window.unmountSession());
+
+  const login = srv.issueTokens({ lifetime: 30 });
+  await makeRefresher(login);
+  await page.evaluate(() => { window.sessionRenders = []; });
+  await mountSession('refresher', null);
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  assert.equal((await sessionRenders())[0].state, 'fresh', 'a ready refresher: no loading render');
+  srv.setRefreshOutcomes([503]);
+  await page.evaluate(() => window.refresher.refresh().catch(() => {}));
+  await waitSession(() => window.sessionRenders.at(-1).error !== null);
+  const transient = (await sessionRenders()).at(-1);
+  assert.equal(transient.state, 'fresh', 'a transient failure keeps the session');
+  assert.equal(transient.token, login.accessToken);
+  assert.deepEqual([transient.error.name, transient.error.code, transient.error.isRefreshError, transient.error.isFreshtokenError], ['RefreshError', 'http', true, true]);
+  assert.ok(!transient.error.message.includes(login.accessToken) && !transient.error.message.includes(login.refreshToken), 'no token in the error');
+  const next = await page.evaluate(() => window.refresher.refresh());
+  await waitSession((t) => window.sessionShown()?.text === t, next);
+  assert.equal((await sessionRenders()).at(-1).error, null, 'a successful refresh clears the error');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('hydration of the markup react-dom/server rendered in node (loading state): no mismatch, then the token', T, async () => {
+  const [{ renderToString }, { createElement: h, StrictMode }, { RefresherProvider }, { Session }] = await Promise.all([
+    import('react-dom/server'), import('react'), import('../../js/react.js'), import('./pages/react-session.js')]);
+  const login = srv.issueTokens({ lifetime: 30 });
+  const options = { tokens: login, endpoint: { url: `${srv.url}/auth/refresh` }, origins: [srv.url], storage: 'memory' };
+  const html = renderToString(h(StrictMode, null, h(RefresherProvider, { options }, h(Session, { id: 's' }))));
+  assert.match(html, /data-state="loading"[^>]*>loading</);
+  assert.ok(!html.includes(login.accessToken), 'the server markup has no token');
+  await mountSession('options', login, { hydrate: html });
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  assert.deepEqual(await page.evaluate(() => window.recoverable), [], 'no hydration error');
+  assert.equal((await sessionRenders())[0].state, 'loading', 'hydration rendered the server state first');
+  assert.ok(!tab.consoleText().match(/hydrat|did not match/i), `no hydration warning:\n${tab.consoleText()}`);
   assert.deepEqual(tab.errors, []);
 });

@@ -11,12 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
+import { EVENTS } from '../../js/events.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
 const T = { timeout: 30_000 };
-const HOOK_EVENTS = ['refresh', 'schedule', 'session-expired', 'logout'];
-const NONE = { refresh: 0, 'refresh-error': 0, 'session-expired': 0, logout: 0, schedule: 0 };
+// Each hook listens to every event the refresher emits (js/events.js EVENTS): the token, the
+// state and the last refresh error (refresh-error) can all change.
+const HOOK_EVENTS = EVENTS;
+const NONE = Object.fromEntries(EVENTS.map((e) => [e, 0]));
 /** The listener counts `n` live useAccessToken() refs should leave. */
 const hooks = (n) => ({ ...NONE, ...Object.fromEntries(HOOK_EVENTS.map((e) => [e, n])) });
 
@@ -61,6 +64,7 @@ beforeEach(async () => {
 afterEach(async () => {
   await page?.evaluate(() => {
     window.unmountApp();
+    window.unmountSession();
     window.stopScope();
     window.refresher?.dispose();
   }).catch(() => {});
@@ -193,5 +197,107 @@ test('a refresh the server rejects ends the session: the ref becomes null', T, a
   assert.equal(srv.state.refreshCalls, 1);
   assert.equal(await page.evaluate(() => window.refresher.state), 'expired');
   await waitShown(['a'], 'null');
+  assert.deepEqual(tab.errors, []);
+});
+
+// --- the new forms: useFreshtoken() with the plugin given options or a promise; SSR hydration ---
+
+const mountSession = (form, tokens, extra = {}) =>
+  page.evaluate(([o]) => window.mountSession(o), [{ form, base: srv.url, tokens, ...extra }]);
+const sessionRenders = () => page.evaluate(() => window.sessionRenders);
+const waitSession = (pred, arg) => page.waitForFunction(pred, arg, { timeout: 10_000 });
+const LOADING = { id: 's', state: 'loading', isLoading: true, token: null, hasRefresher: false, error: null };
+
+test('options form: loading first, then the refresher the plugin created after mount; a scheduled refresh updates the refs; fetch sends the token; app.unmount() disposes it', T, async () => {
+  const login = srv.issueTokens(); // 3 s: refreshed at ~2.4 s
+  await mountSession('options', login);
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  const renders = await sessionRenders();
+  assert.deepEqual(renders[0], LOADING, 'the first state is loading');
+  assert.deepEqual(renders.find((r) => !r.isLoading), { id: 's', state: 'fresh', isLoading: false, token: login.accessToken, hasRefresher: true, error: null });
+
+  await waitSession((t) => { const s = window.sessionShown(); return s && s.text !== t && s.text !== 'loading'; }, login.accessToken);
+  const next = (await page.evaluate(() => window.sessionShown())).text;
+  assert.ok(srv.issued(next), 'the token shown came from the server');
+  assert.equal(srv.state.refreshCalls, 1);
+
+  const status = await page.evaluate((base) => window.session.fetch(`${base}/api/echo`).then((r) => r.status), srv.url);
+  assert.equal(status, 200);
+  assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${next}`);
+
+  await page.evaluate(() => { window.created = window.session.refresher.value; window.unmountSession(); });
+  assert.equal(await page.evaluate(() => window.created.state), 'logged-out', 'disposed');
+  assert.deepEqual(await page.evaluate(() => window.listenerCount(window.created)), NONE);
+  await page.waitForTimeout(3_000);
+  assert.equal(srv.state.refreshCalls, 1, 'no refresh after unmount');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('promise form: loading until it resolves (actions wait), then ready; a rejected promise gives state error (instanceof FreshtokenError)', T, async () => {
+  await mountSession('promise', null);
+  await waitSession(() => window.sessionShown()?.text === 'loading');
+  await page.evaluate(() => { window.early = window.session.getAccessToken(); });
+  await page.waitForTimeout(300);
+  assert.deepEqual((await sessionRenders()).at(-1), LOADING);
+  const login = srv.issueTokens({ lifetime: 30 });
+  await page.evaluate(([base, t]) => window.settlePromise(true, base, t), [srv.url, login]);
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  assert.equal(await page.evaluate(() => window.early), login.accessToken, 'getAccessToken() waited for the refresher');
+  await page.evaluate(() => window.unmountSession());
+  assert.equal(await page.evaluate(() => window.refresher.state), 'fresh', 'a refresher the app gave is not disposed by the plugin');
+
+  await page.evaluate(() => { window.sessionRenders = []; });
+  await mountSession('promise', null);
+  await page.evaluate(() => { window.early = window.session.refresh().then(() => null, (e) => window.describeError(e)); });
+  await page.evaluate(() => window.settlePromise(false));
+  await waitSession(() => window.sessionShown()?.state === 'error');
+  const last = (await sessionRenders()).at(-1);
+  assert.deepEqual([last.isLoading, last.hasRefresher], [false, false]);
+  assert.deepEqual([last.error.name, last.error.code, last.error.isFreshtokenError], ['FreshtokenError', 'wasm-load-failed', true]);
+  assert.equal((await page.evaluate(() => window.early)).code, 'wasm-load-failed');
+  const before = await page.evaluate(() => { try { window.session.setTokens({ accessToken: 'x' }); return null; } catch (e) { return window.describeError(e); } });
+  assert.deepEqual([before.name, before.code], ['FreshtokenError', 'not-initialized']);
+  assert.deepEqual(tab.errors, []);
+});
+
+test('options the refresher refuses: state error, error instanceof OptionsError; a transient refresh failure is error instanceof RefreshError until the next refresh', T, async () => {
+  await mountSession('bad-options', srv.issueTokens());
+  await waitSession(() => window.sessionShown()?.state === 'error');
+  const failed = (await sessionRenders()).at(-1).error;
+  assert.deepEqual([failed.name, failed.code, failed.isOptionsError, failed.isFreshtokenError], ['OptionsError', 'bad-option', true, true]);
+  await page.evaluate(() => window.unmountSession());
+
+  const login = srv.issueTokens({ lifetime: 30 });
+  await makeRefresher(login);
+  await page.evaluate(() => { window.sessionRenders = []; });
+  await mountSession('refresher', null);
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  assert.equal((await sessionRenders())[0].state, 'fresh', 'a ready refresher: no loading state');
+  srv.setRefreshOutcomes([503]);
+  await page.evaluate(() => window.refresher.refresh().catch(() => {}));
+  await waitSession(() => window.sessionRenders.at(-1).error !== null);
+  const transient = (await sessionRenders()).at(-1);
+  assert.equal(transient.state, 'fresh');
+  assert.deepEqual([transient.error.name, transient.error.code, transient.error.isRefreshError], ['RefreshError', 'http', true]);
+  const next = await page.evaluate(() => window.refresher.refresh());
+  await waitSession((t) => window.sessionShown()?.text === t, next);
+  assert.equal((await sessionRenders()).at(-1).error, null, 'a successful refresh clears the error');
+  assert.deepEqual(tab.errors, []);
+});
+
+test('hydration of the markup @vue/server-renderer rendered in node (loading state): no mismatch, then the token', T, async () => {
+  const [{ renderToString }, { createSSRApp, h }, { freshtokenPlugin }, { Session }] = await Promise.all([
+    import('vue/server-renderer'), import('vue'), import('../../js/vue.js'), import('./pages/vue-session.js')]);
+  const login = srv.issueTokens({ lifetime: 30 });
+  const options = { tokens: login, endpoint: { url: `${srv.url}/auth/refresh` }, origins: [srv.url], storage: 'memory' };
+  const app = createSSRApp({ render: () => h(Session, { id: 's' }) });
+  app.use(freshtokenPlugin, { options });
+  const html = await renderToString(app);
+  assert.match(html, /data-state="loading"[^>]*>loading</);
+  await mountSession('options', login, { hydrate: html });
+  await waitSession((t) => window.sessionShown()?.text === t, login.accessToken);
+  assert.deepEqual(await page.evaluate(() => window.hydrationErrors), []);
+  assert.ok(!/mismatch/i.test(tab.consoleText()), `no hydration mismatch:\n${tab.consoleText()}`);
+  assert.equal((await sessionRenders())[0].state, 'loading');
   assert.deepEqual(tab.errors, []);
 });

@@ -2,12 +2,13 @@
 // package.json `exports`, types first). `tsc -p tests/types` must pass on this file; the
 // `@ts-expect-error` lines are misuse the declarations must refuse (tsc fails if one is
 // accepted).
-import init, { createRefresher, decodeToken, Refresher } from 'freshtoken';
-import type { TokenInfo, TokenSet, RefresherOptions, RefreshError, RefresherState } from 'freshtoken';
+import init, { createRefresher, decodeToken, Refresher, FreshtokenError, RefreshError, TokenDecodeError, SessionError } from 'freshtoken';
+import type { TokenInfo, TokenSet, RefresherOptions, RefresherState } from 'freshtoken';
 import { attachAxios } from 'freshtoken/axios';
 import { attachPubNub, isAccessDenied } from 'freshtoken/pubnub';
-import { RefresherProvider, useAccessToken, useRefresher } from 'freshtoken/react';
-import { freshtokenPlugin, useAccessToken as useVueToken } from 'freshtoken/vue';
+import { RefresherProvider, useAccessToken, useFreshtoken, useRefresher } from 'freshtoken/react';
+import { freshtokenPlugin, useAccessToken as useVueToken, useFreshtoken as useVueFreshtoken } from 'freshtoken/vue';
+import 'freshtoken/tabs';
 import axios from 'axios';
 import PubNub from 'pubnub';
 import { createApp, defineComponent, h } from 'vue';
@@ -50,6 +51,19 @@ export async function main(): Promise<void> {
     console.log(e.code, e.status, retryIn, attempt);
   });
   refresher.on('schedule', (d) => console.log(d.nextRefreshAt ?? 0));
+  try {
+    decodeToken('not a token');
+  } catch (err) {
+    // The error classes narrow with instanceof.
+    if (err instanceof TokenDecodeError) {
+      const code: TokenDecodeError['code'] = err.code;
+      console.log(code === 'bad-type', err.name);
+    } else if (err instanceof FreshtokenError) {
+      console.log(err.code, err.message);
+    }
+  }
+  const sessionCode: SessionError['code'] = 'no-session';
+  console.log(sessionCode, new FreshtokenError('not-initialized', 'x') instanceof Error);
   off();
   const state: RefresherState = refresher.state;
   const current: string | null = refresher.accessToken;
@@ -71,6 +85,16 @@ export async function main(): Promise<void> {
     },
   }));
   app.use(freshtokenPlugin, { refresher });
+  createApp({}).use(freshtokenPlugin, { refresher: createRefresher(custom) });
+  createApp({}).use(freshtokenPlugin, { options: { endpoint: { url: '/auth/refresh' } } });
+  createApp(defineComponent({
+    setup() {
+      const { accessToken, isLoading, state, error, fetch: authFetch } = useVueFreshtoken();
+      const loading: boolean = isLoading.value;
+      void authFetch('/api/me');
+      return () => h('p', loading ? 'loading' : `${state.value}: ${accessToken.value ?? ''} ${error.value?.message ?? ''}`);
+    },
+  }));
 
   // --- misuse the declarations refuse ---
   // @ts-expect-error decodeToken takes a string
@@ -93,20 +117,46 @@ export async function main(): Promise<void> {
   refresher.setTokens({ refreshToken: 'r' });
   // @ts-expect-error mode is 'token' or 'authKey'
   attachPubNub(refresher, pubnub, { mode: 'jwt' });
+  // @ts-expect-error a SessionError's code is one of its own
+  const wrongCode: SessionError['code'] = 'network';
+  console.log(wrongCode);
+  // @ts-expect-error the Vue plugin takes a refresher or options, not both
+  createApp({}).use(freshtokenPlugin, { refresher, options: { endpoint: { url: '/r' } } });
   // @ts-expect-error the Refresher is made by createRefresher, not new
   new Refresher();
 }
 
 function Profile() {
   const token = useAccessToken();
-  const r: Refresher = useRefresher();
-  return <p data-state={r.state}>{token ?? 'signed out'}</p>;
+  const r: Refresher | null = useRefresher();
+  return <p data-state={r?.state ?? 'loading'}>{token ?? 'signed out'}</p>;
+}
+
+function Session() {
+  const { accessToken, state, isLoading, error, refresher, fetch: authFetch, logout } = useFreshtoken();
+  if (isLoading) return <p>loading</p>;
+  if (error instanceof RefreshError) console.log(error.code, error.status);
+  const s: RefresherState | 'loading' | 'error' = state;
+  return <button data-ready={refresher !== null} onClick={() => { void authFetch('/api/me'); logout(); }}>{s} {accessToken}</button>;
 }
 
 export function App({ refresher }: { refresher: Refresher }) {
   return (
     <RefresherProvider refresher={refresher}>
       <Profile />
+      <Session />
     </RefresherProvider>
+  );
+}
+
+export function LazyApps() {
+  return (
+    <>
+      <RefresherProvider refresher={createRefresher({ endpoint: { url: '/auth/refresh' } })}><Session /></RefresherProvider>
+      <RefresherProvider options={{ endpoint: { url: '/auth/refresh' }, storage: 'sessionStorage' }}><Session /></RefresherProvider>
+      <RefresherProvider refresher={null}><Session /></RefresherProvider>
+      {/* @ts-expect-error a refresher or options, not both */}
+      <RefresherProvider refresher={null} options={{ endpoint: { url: '/r' } }}><Session /></RefresherProvider>
+    </>
   );
 }

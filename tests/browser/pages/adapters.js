@@ -7,8 +7,8 @@ import { createApp, defineComponent, h as vh } from 'vue';
 import { createRefresher } from '../../../js/index.js';
 import * as R from '../../../js/react.js';
 import * as V from '../../../js/vue.js';
+import { EVENTS } from '../../../js/events.js';
 
-const EVENTS = ['refresh', 'refresh-error', 'session-expired', 'logout', 'schedule'];
 const describe = (e) => ({ name: e && e.name, code: e && e.code, message: e && e.message });
 
 window.makeRefresher = async (base, tokens) => {

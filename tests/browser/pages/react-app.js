@@ -10,11 +10,13 @@
 //   shown()                             [{ id, text }] what each mounted component shows
 //   caught                              [{ id, name, code, message }] errors the boundaries caught
 import { Component, StrictMode, createElement as h, useEffect } from 'react';
-import { createRoot } from 'react-dom/client';
-import { createRefresher } from '../../../js/index.js';
+import { createRoot, hydrateRoot } from 'react-dom/client';
+import { createRefresher, FreshtokenError } from '../../../js/index.js';
+import { EVENTS } from '../../../js/events.js';
+import { Session } from './react-session.js';
+import { describeError } from './describe-error.js';
 import { RefresherProvider, useAccessToken, useRefresher } from '../../../js/react.js';
 
-const EVENTS = ['refresh', 'refresh-error', 'session-expired', 'logout', 'schedule'];
 
 window.makeRefresher = async (base, tokens, name = 'refresher') => {
   window[name] = await createRefresher({
@@ -90,3 +92,49 @@ window.mount = ({ ids = ['a'], strict = true, provider = true, refresher = 'refr
 window.unmount = () => { root?.unmount(); root = null; };
 
 window.ready = true;
+
+// --- the new forms: useFreshtoken() under a provider given options, a promise, or a ready refresher ---
+window.sessionRenders = [];
+let sessionRoot = null;
+let settle = null;
+
+/**
+ * Renders <Session> under <RefresherProvider> in #session-root:
+ *   form 'options'      options={...} (the provider creates the refresher after mount)
+ *   form 'bad-options'  options with refreshAt: 5 (creation fails: OptionsError)
+ *   form 'promise'      refresher={promise}, settled by window.settlePromise(ok)
+ *   form 'refresher'    refresher={window.refresher}
+ * `hydrate: html` hydrates server-rendered markup instead of rendering from scratch.
+ */
+window.mountSession = ({ form, base, tokens, strict = true, hydrate = null }) => {
+  const options = { tokens, endpoint: { url: `${base}/auth/refresh` }, origins: [base], storage: 'memory' };
+  let props;
+  if (form === 'options') props = { options };
+  else if (form === 'bad-options') props = { options: { ...options, refreshAt: 5 } };
+  else if (form === 'promise') {
+    props = { refresher: new Promise((resolve, reject) => { settle = { resolve, reject }; }) };
+  } else props = { refresher: window.refresher };
+  const tree = h(RefresherProvider, props, h(Session, { id: 's' }));
+  const app = strict ? h(StrictMode, null, tree) : tree;
+  const el = document.getElementById('session-root') ?? document.body.appendChild(Object.assign(document.createElement('div'), { id: 'session-root' }));
+  if (hydrate !== null) {
+    el.innerHTML = hydrate;
+    window.recoverable = [];
+    sessionRoot = hydrateRoot(el, app, { onRecoverableError: (e) => window.recoverable.push(String(e && e.message)) });
+  } else {
+    sessionRoot = createRoot(el);
+    sessionRoot.render(app);
+  }
+};
+/** Resolves the 'promise' form with a new refresher for `tokens`, or rejects it with a FreshtokenError. */
+window.settlePromise = async (ok, base, tokens) => {
+  if (!ok) return settle.reject(new FreshtokenError('wasm-load-failed', 'no wasm here (test)'));
+  await window.makeRefresher(base, tokens);
+  settle.resolve(window.refresher);
+};
+window.unmountSession = () => { sessionRoot?.unmount(); sessionRoot = null; };
+window.sessionShown = () => {
+  const el = document.querySelector('[data-session]');
+  return el && { state: el.dataset.state, text: el.textContent };
+};
+window.describeError = describeError;

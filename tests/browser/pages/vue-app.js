@@ -8,11 +8,13 @@
 //   listenerCount()               { event: number of listeners } on window.refresher
 //   shown()                       [{ id, text }] what each mounted Token shows
 //   caught                        [{ name, code, message }] errors given to app.config.errorHandler
-import { createApp, defineComponent, effectScope, h, ref, watch } from 'vue';
-import { createRefresher } from '../../../js/index.js';
+import { createApp, createSSRApp, defineComponent, effectScope, h, ref, watch } from 'vue';
+import { createRefresher, FreshtokenError } from '../../../js/index.js';
+import { Session } from './vue-session.js';
+import { describeError } from './describe-error.js';
+import { EVENTS } from '../../../js/events.js';
 import { freshtokenPlugin, useAccessToken, useRefresher } from '../../../js/vue.js';
 
-const EVENTS = ['refresh', 'refresh-error', 'session-expired', 'logout', 'schedule'];
 const describe = (e) => ({ name: e && e.name, code: e && e.code, message: e && e.message });
 
 window.makeRefresher = async (base, tokens) => {
@@ -86,3 +88,48 @@ window.scopedToken = () => {
 window.stopScope = () => { scope?.stop(); scope = null; };
 
 window.ready = true;
+
+// --- the new forms: useFreshtoken() with the plugin given options, a promise, or a ready refresher ---
+window.sessionRenders = [];
+let sessionApp = null;
+let settle = null;
+
+/**
+ * Mounts an app showing <Session> in #session-root, the plugin given:
+ *   form 'options'      { options } (the plugin creates the refresher once the app is mounted)
+ *   form 'bad-options'  options with refreshAt: 5 (creation fails: OptionsError)
+ *   form 'promise'      { refresher: promise }, settled by window.settlePromise(ok)
+ *   form 'refresher'    { refresher: window.refresher }
+ * `hydrate: html` hydrates server-rendered markup (createSSRApp) instead.
+ */
+window.mountSession = ({ form, base, tokens, hydrate = null }) => {
+  const options = { tokens, endpoint: { url: `${base}/auth/refresh` }, origins: [base], storage: 'memory' };
+  let given;
+  if (form === 'options') given = { options };
+  else if (form === 'bad-options') given = { options: { ...options, refreshAt: 5 } };
+  else if (form === 'promise') given = { refresher: new Promise((resolve, reject) => { settle = { resolve, reject }; }) };
+  else given = { refresher: window.refresher };
+  const el = document.getElementById('session-root') ?? document.body.appendChild(Object.assign(document.createElement('div'), { id: 'session-root' }));
+  const root = { render: () => h(Session, { id: 's' }) };
+  window.hydrationErrors = [];
+  if (hydrate !== null) {
+    el.innerHTML = hydrate;
+    sessionApp = createSSRApp(root);
+    sessionApp.config.warnHandler = (msg) => { window.hydrationErrors.push(msg); };
+  } else {
+    sessionApp = createApp(root);
+  }
+  sessionApp.use(freshtokenPlugin, given);
+  sessionApp.mount(el);
+};
+window.settlePromise = async (ok, base, tokens) => {
+  if (!ok) return settle.reject(new FreshtokenError('wasm-load-failed', 'no wasm here (test)'));
+  await window.makeRefresher(base, tokens);
+  settle.resolve(window.refresher);
+};
+window.unmountSession = () => { sessionApp?.unmount(); sessionApp = null; };
+window.sessionShown = () => {
+  const el = document.querySelector('[data-session]');
+  return el && { state: el.dataset.state, text: el.textContent };
+};
+window.describeError = describeError;

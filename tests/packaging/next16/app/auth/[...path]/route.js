@@ -1,0 +1,5 @@
+// The app's auth routes forward to the test's auth server (process.env.API, read per request).
+import { forward } from '../../forward';
+
+export const dynamic = 'force-dynamic';
+export const POST = forward;

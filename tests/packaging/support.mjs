@@ -1,0 +1,71 @@
+// Helpers of the packaging tests that run an app's own server (dev servers, next start, the
+// Nuxt node server) and open it in Chromium.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/**
+ * Starts `node <args>` in `cwd` and waits until `url` answers (any status) or `timeoutMs`
+ * passes. Returns { url, output(), stop() }; stop() ends the process group it started.
+ */
+export async function startApp({ cwd, args, env = {}, url, timeoutMs = 60_000 }) {
+  let out = '';
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  let exited = null;
+  child.on('exit', (code) => { exited = code ?? 'signal'; });
+  const stop = async () => {
+    if (exited !== null) return;
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    await new Promise((r) => { child.once('exit', r); setTimeout(r, 3_000); });
+    if (exited === null) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
+  };
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== null) throw new Error(`${args.join(' ')} exited (${exited}) before answering:\n${out}`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      break;
+    } catch {
+      if (Date.now() > end) { await stop(); throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${out}`); }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return { url, output: () => out, stop };
+}
+
+/**
+ * Opens `url` in a new context; collects page errors, console errors and the .wasm responses,
+ * and records every text the element #token shows (window.__shown).
+ */
+export async function openPage(browser, url) {
+  const context = await browser.browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  const consoleErrors = [];
+  const wasm = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) consoleErrors.push(`(${r.status()} for ${new URL(r.url()).pathname})`);
+    if (/\.wasm(\?|$)/.test(r.url())) wasm.push({ url: new URL(r.url()).pathname, status: r.status(), type: r.headers()['content-type'] });
+  });
+  await page.addInitScript(() => {
+    window.__shown = [];
+    new MutationObserver(() => {
+      const t = document.getElementById('token')?.textContent;
+      if (t != null && window.__shown.at(-1) !== t) window.__shown.push(t);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  await page.goto(url);
+  return { page, context, errors, consoleErrors, wasm };
+}
