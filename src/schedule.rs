@@ -167,8 +167,10 @@ impl Schedule {
             ExpirySource::Token => finite(facts.token_exp_ms),
             _ => None,
         };
+        // Claims and `Date` headers count whole seconds: only what is left by more than
+        // that slack shortens a token, so a fresh one keeps its full lifetime.
         let lifetime_ms = match (absolute, finite(facts.server_now_ms)) {
-            (Some(expiry), Some(server_now)) => lifetime_ms.min(expiry - server_now),
+            (Some(expiry), Some(server_now)) => lifetime_ms.min(expiry - server_now + SERVER_CLOCK_SLACK_MS),
             _ => lifetime_ms,
         };
         Schedule {
@@ -195,6 +197,10 @@ impl Schedule {
         now >= self.expires_at
     }
 }
+
+/// How far the server's clock, as `Date` headers and whole-second claims tell it, may be
+/// off: a restored token is shortened only by what is left of it beyond this.
+pub const SERVER_CLOCK_SLACK_MS: f64 = 2_000.0;
 
 /// The floor under every automatic delay: at most one automatic refresh attempt per
 /// this many ms per session, whatever an answer's `expiresIn` or `Retry-After` says.
@@ -411,10 +417,15 @@ mod tests {
         facts.server_now_ms = Some(now);
         let s = Schedule::plan(&facts, &Policy::default(), now);
         assert!(s.is_due(now) && s.is_expired(now));
-        // A token with time left keeps the smaller of the two lifetimes.
+        // A token with time left keeps the smaller of the two lifetimes (plus the slack).
         let mut facts = jwt((now - 60_000.0) / 1000.0, (now + 40_000.0) / 1000.0);
         facts.server_now_ms = Some(now);
-        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 40_000.0);
+        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 42_000.0);
+        // A fresh token whose whole-second iat/exp put exp 0.9 s short of iat + lifetime by
+        // the server clock keeps its full lifetime.
+        let mut facts = jwt((now - 900.0) / 1000.0, (now + 4_100.0) / 1000.0);
+        facts.server_now_ms = Some(now);
+        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).refresh_at, now + 4_000.0);
         // expiresIn is relative: the server clock does not apply.
         let facts = ExpiryFacts { expires_in_s: Some(60.0), server_now_ms: Some(now + 1e9), ..Default::default() };
         assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 60_000.0);

@@ -27,6 +27,7 @@ after(async () => {
   await srv?.stop();
 });
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const stats = async () => (await (await fetch(`${srv.url}/control`)).json()).stats;
 
 test(`soak: ${SECONDS} s of a request every ${EVERY_MS} ms with ${TTL_S} s tokens: zero failures, refreshes within one of ${SECONDS} / (0.8 x ${TTL_S})`, { timeout: (SECONDS + 60) * 1000 }, async (t) => {
@@ -36,6 +37,13 @@ test(`soak: ${SECONDS} s of a request every ${EVERY_MS} ms with ${TTL_S} s token
     await page.evaluate((spec) => window.e2e.login(spec), { url: '/auth/login', body: { username: 'soak', password: 'pw' }, accessKey: 'accessToken', refreshKey: 'refreshToken', expiresInKey: 'expiresIn' });
     const started = await page.evaluate(() => window.e2e.start({ endpoint: { url: '/auth/refresh', preset: 'json' } }));
     const results = await page.evaluate((args) => window.e2e.stream(args), { url: '/api/data', everyMs: EVERY_MS, durationMs: SECONDS * 1000 });
+    // Stop the refresher before counting: a scheduled refresh due right at the end must not
+    // fall between reading the page's record and the server's count.
+    await page.evaluate(async () => {
+      while (window.refresher.state === 'refreshing') await new Promise((r) => setTimeout(r, 5));
+      window.refresher.dispose();
+    });
+    await sleep(200);
     const rec = await recorded(page);
     const server = await stats();
 
