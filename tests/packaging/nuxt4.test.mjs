@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
-import { freePort, startApp, openPage } from './support.mjs';
+import { freePort, startApp, openPage, assertRefreshAndApi } from './support.mjs';
 
 const DIR = fileURLToPath(new URL('./nuxt4/', import.meta.url));
 let browser;
@@ -48,23 +48,7 @@ test('nuxt4: the Nitro node server; SSR 200 with the loading state; hydration; l
       }
       assert.equal(srv.state.loginCalls, 1);
 
-      const first = await page.evaluate(() => window.refresher.accessToken);
-      assert.ok(srv.accepts(first));
-      await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 6_000 });
-      const second = await page.evaluate(() => window.refresher.accessToken);
-      assert.ok(srv.issued(second));
-      assert.ok(srv.state.refreshCalls >= 1);
-      await page.waitForFunction((t) => document.getElementById('token').textContent === t, second, { timeout: 2_000 });
-      const shown = await page.evaluate(() => window.__shown);
-      assert.equal(shown[0], 'loading', `texts shown: ${shown.length}`);
-      assert.ok(shown.includes(first) && shown.at(-1) === second);
-
-      const api = await page.evaluate(() => window.callApi({ from: 'nuxt' }));
-      assert.equal(api.status, 200);
-      const last = await page.evaluate(() => window.refresher.accessToken);
-      assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
-      assert.deepEqual(errors, []);
-      assert.deepEqual(consoleErrors, [], 'no console error (hydration mismatches are reported there)');
+      await assertRefreshAndApi({ page, srv, errors, consoleErrors, from: 'nuxt', built: true });
     } finally {
       await context.close();
     }
@@ -102,18 +86,7 @@ test('nuxt4: nuxt dev (Vite 7, with the one line in nuxt.config): SSR 200 with t
       assert.ok(wasm.length >= 1);
       for (const w of wasm) assert.deepEqual([w.status, w.type], [200, 'application/wasm'], JSON.stringify(wasm));
 
-      const first = await page.evaluate(() => window.refresher.accessToken);
-      await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 6_000 });
-      const second = await page.evaluate(() => window.refresher.accessToken);
-      assert.ok(srv.issued(second));
-      await page.waitForFunction((t) => document.getElementById('token').textContent === t, second, { timeout: 2_000 });
-      assert.equal((await page.evaluate(() => window.__shown))[0], 'loading');
-
-      assert.equal((await page.evaluate(() => window.callApi({ from: 'nuxt dev' }))).status, 200);
-      const last = await page.evaluate(() => window.refresher.accessToken);
-      assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
-      assert.deepEqual(errors, []);
-      assert.deepEqual(consoleErrors, []);
+      await assertRefreshAndApi({ page, srv, errors, consoleErrors, from: 'nuxt dev' });
     } finally {
       await context.close();
     }

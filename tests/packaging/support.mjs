@@ -1,5 +1,6 @@
 // Helpers of the packaging tests that run an app's own server (dev servers, next start, the
 // Nuxt node server) and open it in Chromium.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
@@ -68,4 +69,30 @@ export async function openPage(browser, url) {
   });
   await page.goto(url);
   return { page, context, errors, consoleErrors, wasm };
+}
+
+/**
+ * The flow every framework app is held to once its page is open and freshtoken is ready: the
+ * scheduled refresh of the 3 s token lands and is rendered (the page showed `loading` first),
+ * the API behind the app's routes gets the Bearer token, and nothing was logged as an error.
+ * `built` adds what only a production server can promise at once: the first token is still
+ * good on arrival, and the shown texts run loading -> first -> second.
+ */
+export async function assertRefreshAndApi({ page, srv, errors, consoleErrors, from, built }) {
+  const first = await page.evaluate(() => window.refresher.accessToken);
+  if (built) assert.ok(srv.accepts(first));
+  await page.waitForFunction((t) => window.refresher.accessToken !== t, first, { timeout: 6_000 });
+  const second = await page.evaluate(() => window.refresher.accessToken);
+  assert.ok(srv.issued(second));
+  assert.ok(srv.state.refreshCalls >= 1);
+  await page.waitForFunction((t) => document.getElementById('token').textContent === t, second, { timeout: 2_000 });
+  const shown = await page.evaluate(() => window.__shown);
+  assert.equal(shown[0], 'loading', `texts shown: ${shown.length}`);
+  if (built) assert.ok(shown.includes(first) && shown.at(-1) === second);
+
+  assert.equal((await page.evaluate((f) => window.callApi({ from: f }), from)).status, 200);
+  const last = await page.evaluate(() => window.refresher.accessToken);
+  assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${last}`);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(consoleErrors, [], 'no console error (hydration mismatches are reported there)');
 }
