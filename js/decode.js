@@ -1,4 +1,4 @@
-import { bindings } from './wasm.js';
+import { bindings, memory as wasmMemory } from './wasm.js';
 import { makeError } from './errors.js';
 
 const encoder = new TextEncoder();
@@ -76,7 +76,7 @@ export function decodeToken(token) {
   // The figures come back at a fixed address in wasm memory.
   const capacity = Math.min(token.length * 3, MAX_TOKEN_BYTES + 1);
   const at = wasm.tokenBuffer(capacity);
-  if (bytes.buffer !== (memory ??= wasm.tokenMemory()).buffer) {
+  if (bytes.buffer !== (memory ??= wasmMemory()).buffer) {
     bytes = new Uint8Array(memory.buffer);
     figuresAt ||= wasm.tokenFigures() / 8;
   }

@@ -23,6 +23,7 @@ const wallOrNull = (v) => (Number.isNaN(v) ? null : toWall(v));
 export const nextEpoch = (known) => Math.max(known + 1, Date.now());
 
 const disposedError = () => makeError('FreshtokenError', 'disposed', 'this refresher was disposed');
+// An optional number for the core: undefined when absent (the glue hands wasm NaN).
 const num = (v) => (v == null ? undefined : v);
 // Core.figures(now) leaves [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt,
 // failures, needsRefresh, usable] in wasm memory; times on the session clock (js/clock.js).

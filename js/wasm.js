@@ -1,6 +1,6 @@
 // Loads the wasm module once. Every entry point goes through `init()`; using the API
 // before it resolved gives a clear error instead of a crash inside the glue.
-import initWasm, * as glue from '../pkg/freshtoken.js';
+import initWasm, { Core, decodeBytes, tokenBuffer, tokenFigures } from '../pkg/freshtoken.js';
 import { makeError } from './errors.js';
 
 let ready = null;
@@ -73,6 +73,8 @@ export function bindings() {
   }
   return glue;
 }
+// The glue's exports the package uses: named, so a bundler drops the rest (`initSync`).
+const glue = { Core, decodeBytes, tokenBuffer, tokenFigures };
 
 /** The wasm instance's memory (after `init()`): `Core.figures` leaves its figures there. */
 export const memory = () => exports.memory;

@@ -4,7 +4,6 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::errors::js_error;
 use super::timer::Timer;
 use crate::schedule::Policy;
 use crate::session::{BeginError, Failure, FailureOutcome, Grant, Landed, Session, State, Ticket};
@@ -19,18 +18,24 @@ pub struct Core {
     figures: [f64; 8],
 }
 
-fn grant(access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>) -> Grant {
-    Grant { access_token: access, refresh_token: refresh, expires_at_ms: expires_at, expires_in_s: expires_in }
+/// An optional number as it crosses the boundary: NaN (what JS's `+undefined` gives) when absent.
+fn given(x: f64) -> Option<f64> {
+    if x.is_nan() { None } else { Some(x) }
+}
+
+fn grant(access: String, refresh: Option<String>, expires_at: f64, expires_in: f64) -> Grant {
+    Grant { access_token: access, refresh_token: refresh, expires_at_ms: given(expires_at), expires_in_s: given(expires_in) }
 }
 
 #[wasm_bindgen]
 impl Core {
-    /// Throws an `OptionsError` naming the bad option.
+    /// `refresh_at` and `default_lifetime_ms` come checked by `js/options.js` (an
+    /// `OptionsError` names a bad one there); a policy the core would still refuse falls
+    /// back to the default one rather than throwing across the boundary.
     #[wasm_bindgen(constructor)]
-    pub fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Result<Core, JsValue> {
-        let policy = Policy::new(refresh_at, default_lifetime_ms)
-            .map_err(|e| js_error("OptionsError", "bad-option", e.message()))?;
-        Ok(Core { session: Session::new(policy), timer: Timer::new(tick), figures: [f64::NAN; 8] })
+    pub fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Core {
+        let policy = Policy::new(refresh_at, default_lifetime_ms).unwrap_or_default();
+        Core { session: Session::new(policy), timer: Timer::new(tick), figures: [f64::NAN; 8] }
     }
 
     fn rearm(&mut self, now: f64) {
@@ -38,14 +43,14 @@ impl Core {
     }
 
     /// New tokens from the app (`now` on the session clock, `wall` = `Date.now()`,
-    /// `server` the server's clock as best known for tokens that may have waited, else
-    /// NaN); any refresh in flight becomes stale. False, and nothing changed, when the
+    /// `server` the server's clock as best known for tokens that may have waited; the
+    /// optional numbers here and below are NaN when absent); any refresh in flight
+    /// becomes stale. False, and nothing changed, when the
     /// token's expiry claim is malformed.
     #[wasm_bindgen(js_name = setTokens)]
     #[allow(clippy::too_many_arguments)]
-    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64, wall: f64, server: f64) -> bool {
-        let server = if server.is_nan() { None } else { Some(server) };
-        let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall, server).is_ok();
+    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, server: f64) -> bool {
+        let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall, given(server)).is_ok();
         self.rearm(now);
         ok
     }
@@ -65,7 +70,7 @@ impl Core {
     /// ignored, 2 taken but the expiry is implausible (backing off), 3 access token
     /// refused for a malformed expiry claim (refresh token kept, backing off), 4 stale.
     #[allow(clippy::too_many_arguments)]
-    pub fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: Option<f64>, expires_in: Option<f64>, now: f64, wall: f64, random: f64) -> u32 {
+    pub fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, random: f64) -> u32 {
         let landed = self.session.refresh_landed(Ticket(ticket), grant(access, refresh, expires_at, expires_in), now, wall, random);
         self.rearm(now);
         match landed {
@@ -79,8 +84,8 @@ impl Core {
 
     /// A refresh failed: the retry delay in ms, or -1 when the session just expired,
     /// -2 when the ticket was stale.
-    pub fn fail(&mut self, ticket: u32, rejected: bool, retry_after_ms: Option<f64>, now: f64, random: f64) -> f64 {
-        let failure = if rejected { Failure::Rejected } else { Failure::Transient { retry_after_ms } };
+    pub fn fail(&mut self, ticket: u32, rejected: bool, retry_after_ms: f64, now: f64, random: f64) -> f64 {
+        let failure = if rejected { Failure::Rejected } else { Failure::Transient { retry_after_ms: given(retry_after_ms) } };
         let r = match self.session.refresh_failed(Ticket(ticket), failure, now, random) {
             FailureOutcome::RetryIn(ms) => ms,
             FailureOutcome::Expired => -1.0,

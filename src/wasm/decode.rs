@@ -29,12 +29,6 @@ pub fn token_buffer(capacity: usize) -> *mut u8 {
     buffer.as_mut_ptr()
 }
 
-/// The module's memory, for `decodeToken` to write the token into and read the figures.
-#[wasm_bindgen(js_name = tokenMemory)]
-pub fn token_memory() -> JsValue {
-    wasm_bindgen::memory()
-}
-
 /// Where [`decode_bytes`] writes its figures (see there), fixed for the module's life.
 struct Figures(UnsafeCell<[f64; 4]>);
 

@@ -3,7 +3,6 @@
 
 mod core;
 mod decode;
-mod errors;
 mod timer;
 mod alloc;
 
