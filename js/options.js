@@ -5,25 +5,61 @@ import { optionsError } from './errors.js';
 import { PRESETS } from './transport.js';
 import { allowedOrigins } from './origins.js';
 
-const KNOWN = ['tokens', 'refresh', 'endpoint', 'refreshAt', 'retryStatuses', 'endSessionStatuses', 'origins', 'storage',
-  'storageKey', 'crossTab', 'loginUrl', 'onSessionExpired', 'defaultLifetimeMs', 'refreshTimeoutMs', 'fetch'];
+/** Every option, with its default (undefined: none, or decided from the others). */
+const DEFAULTS = {
+  tokens: undefined,
+  refresh: undefined,
+  endpoint: undefined,
+  refreshAt: 0.8,
+  retryStatuses: [401, 403],
+  endSessionStatuses: [401],
+  origins: undefined, // the page's own origin
+  storage: 'memory',
+  storageKey: 'freshtoken',
+  crossTab: undefined, // on for a storage other tabs share
+  loginUrl: undefined,
+  onSessionExpired: undefined,
+  defaultLifetimeMs: 24 * 60 * 60 * 1000,
+  refreshTimeoutMs: 15000,
+  fetch: undefined,
+};
 const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params'];
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+/** A wrong value as a message shows it: a number or boolean itself, else its kind (a string
+ * is not echoed: it could be a secret put in the wrong place). */
+const shown = (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : kind(v));
 
-function checkNumber(name, v) {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw optionsError(`${name} must be a finite number, not ${kind(v)}`);
-  return v;
-}
+const finite = (v) => typeof v === 'number' && Number.isFinite(v);
+const positive = (v) => finite(v) && v > 0;
+const text = (v) => typeof v === 'string' && v !== '';
+const isFunction = (v) => typeof v === 'function';
+const statuses = (v) => Array.isArray(v) && v.every((s) => Number.isInteger(s) && s >= 400 && s <= 599);
+const STATUSES = 'an array of HTTP error statuses (400-599), e.g. [401]';
+
+/** The options with one rule each: what a valid value is, as the check and in words. */
+const RULES = {
+  refreshAt: [(v) => finite(v) && v > 0 && v < 1, 'a number greater than 0 and less than 1'],
+  retryStatuses: [statuses, STATUSES],
+  endSessionStatuses: [statuses, STATUSES],
+  storageKey: [text, 'a non-empty string'],
+  crossTab: [(v) => typeof v === 'boolean', 'true or false'],
+  loginUrl: [text, 'a non-empty string'],
+  onSessionExpired: [isFunction, 'a function'],
+  fetch: [isFunction, 'a function'],
+  defaultLifetimeMs: [positive, 'a finite number greater than 0'],
+  // A timer delay above 2^31-1 ms would fire at once.
+  refreshTimeoutMs: [(v) => positive(v) && v <= 2 ** 31 - 1, 'a number greater than 0 and at most 2147483647 (about 24.8 days)'],
+};
 
 /** Checks a TokenSet given by the app (`tokens` option, `setTokens`). */
 export function checkTokens(t, where = 'tokens') {
   if (!isObject(t)) throw optionsError(`${where} must be an object like { accessToken, refreshToken }, not ${kind(t)}`);
-  if (typeof t.accessToken !== 'string' || t.accessToken === '') throw optionsError(`${where}.accessToken must be a non-empty string`);
+  if (!text(t.accessToken)) throw optionsError(`${where}.accessToken must be a non-empty string`);
   if (t.refreshToken != null && typeof t.refreshToken !== 'string') throw optionsError(`${where}.refreshToken must be a string`);
   for (const k of ['expiresAt', 'expiresIn', 'receivedAt']) {
-    if (t[k] != null && !(typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0)) {
+    if (t[k] != null && !(finite(t[k]) && t[k] >= 0)) {
       throw optionsError(`${where}.${k} must be a non-negative number`);
     }
   }
@@ -33,29 +69,13 @@ export function checkTokens(t, where = 'tokens') {
 export function normalizeOptions(o) {
   if (!isObject(o)) throw optionsError(`createRefresher needs an options object, not ${kind(o)}`);
   for (const k of Object.keys(o)) {
-    if (!KNOWN.includes(k)) throw optionsError(`unknown option \`${k}\`; known options: ${KNOWN.join(', ')}`);
+    if (!Object.hasOwn(DEFAULTS, k)) throw optionsError(`unknown option \`${k}\`; known options: ${Object.keys(DEFAULTS).join(', ')}`);
   }
-  const out = {
-    tokens: undefined,
-    refresh: undefined,
-    endpoint: undefined,
-    refreshAt: 0.8,
-    retryStatuses: new Set([401, 403]),
-    endSessionStatuses: new Set([401]),
-    origins: allowedOrigins(o.origins),
-    storage: o.storage ?? 'memory',
-    storageKey: 'freshtoken',
-    crossTab: undefined,
-    loginUrl: undefined,
-    onSessionExpired: undefined,
-    defaultLifetimeMs: 24 * 60 * 60 * 1000,
-    refreshTimeoutMs: 15000,
-    fetch: undefined,
-  };
+  const out = { ...DEFAULTS, origins: allowedOrigins(o.origins), storage: o.storage ?? DEFAULTS.storage };
   if (o.tokens !== undefined) out.tokens = checkTokens(o.tokens);
   if (o.refresh !== undefined && o.endpoint !== undefined) throw optionsError('give either `refresh` or `endpoint`, not both');
   if (o.refresh !== undefined) {
-    if (typeof o.refresh !== 'function') throw optionsError(`refresh must be a function returning a promise of tokens, not ${kind(o.refresh)}`);
+    if (!isFunction(o.refresh)) throw optionsError(`refresh must be a function returning a promise of tokens, not ${kind(o.refresh)}`);
     out.refresh = o.refresh;
   } else if (o.endpoint !== undefined) {
     const e = o.endpoint;
@@ -63,7 +83,7 @@ export function normalizeOptions(o) {
     for (const k of Object.keys(e)) {
       if (!ENDPOINT_KEYS.includes(k)) throw optionsError(`unknown endpoint option \`${k}\`; known: ${ENDPOINT_KEYS.join(', ')}`);
     }
-    if (typeof e.url !== 'string' || e.url === '') throw optionsError('endpoint.url must be a non-empty string');
+    if (!text(e.url)) throw optionsError('endpoint.url must be a non-empty string');
     const preset = e.preset ?? 'json';
     if (!Object.hasOwn(PRESETS, preset)) throw optionsError(`endpoint.preset must be one of ${Object.keys(PRESETS).join(', ')}, not ${JSON.stringify(preset)}`);
     if (e.method !== undefined && e.method !== 'POST' && e.method !== 'PUT') throw optionsError('endpoint.method must be "POST" or "PUT"');
@@ -80,17 +100,13 @@ export function normalizeOptions(o) {
   } else {
     throw optionsError('give a way to refresh: `endpoint: { url }` or a `refresh` function');
   }
-  if (o.refreshAt !== undefined) {
-    out.refreshAt = checkNumber('refreshAt', o.refreshAt);
-    if (!(out.refreshAt > 0 && out.refreshAt < 1)) throw optionsError('refreshAt must be a number greater than 0 and less than 1');
-  }
-  for (const k of ['retryStatuses', 'endSessionStatuses']) {
+  for (const [k, [valid, what]] of Object.entries(RULES)) {
     if (o[k] === undefined) continue;
-    if (!Array.isArray(o[k]) || o[k].some((s) => !Number.isInteger(s) || s < 400 || s > 599)) {
-      throw optionsError(`${k} must be an array of HTTP error statuses (400-599), e.g. [401]`);
-    }
-    out[k] = new Set(o[k]);
+    if (!valid(o[k])) throw optionsError(`${k} must be ${what}, not ${shown(o[k])}`);
+    out[k] = o[k];
   }
+  out.retryStatuses = new Set(out.retryStatuses);
+  out.endSessionStatuses = new Set(out.endSessionStatuses);
   if (typeof out.storage === 'string') {
     if (!['memory', 'localStorage', 'sessionStorage'].includes(out.storage)) {
       throw optionsError(`storage must be 'memory', 'localStorage', 'sessionStorage' or an object with getItem/setItem/removeItem, not ${JSON.stringify(out.storage)}`);
@@ -98,35 +114,8 @@ export function normalizeOptions(o) {
   } else if (!isObject(out.storage) || ['getItem', 'setItem', 'removeItem'].some((m) => typeof out.storage[m] !== 'function')) {
     throw optionsError('storage must be a name or an object with getItem, setItem and removeItem methods');
   }
-  if (o.storageKey !== undefined) {
-    if (typeof o.storageKey !== 'string' || o.storageKey === '') throw optionsError('storageKey must be a non-empty string');
-    out.storageKey = o.storageKey;
-  }
-  if (o.crossTab !== undefined) {
-    if (typeof o.crossTab !== 'boolean') throw optionsError('crossTab must be true or false');
-    out.crossTab = o.crossTab;
-  } else {
-    // A storage other tabs share implies cross-tab coordination (SPEC behaviour 3): two
-    // tabs refreshing with one rotating refresh token would end the session.
-    out.crossTab = out.storage !== 'memory';
-  }
-  if (o.loginUrl !== undefined) {
-    if (typeof o.loginUrl !== 'string' || o.loginUrl === '') throw optionsError('loginUrl must be a non-empty string');
-    out.loginUrl = o.loginUrl;
-  }
-  for (const k of ['onSessionExpired', 'fetch']) {
-    if (o[k] !== undefined) {
-      if (typeof o[k] !== 'function') throw optionsError(`${k} must be a function, not ${kind(o[k])}`);
-      out[k] = o[k];
-    }
-  }
-  for (const k of ['defaultLifetimeMs', 'refreshTimeoutMs']) {
-    if (o[k] !== undefined) {
-      if (checkNumber(k, o[k]) <= 0) throw optionsError(`${k} must be greater than 0`);
-      out[k] = o[k];
-    }
-  }
-  // A timer delay above 2^31-1 ms would fire at once.
-  if (out.refreshTimeoutMs > 2147483647) throw optionsError('refreshTimeoutMs must be at most 2147483647 (about 24.8 days)');
+  // A storage other tabs share implies cross-tab coordination (SPEC behaviour 3): two
+  // tabs refreshing with one rotating refresh token would end the session.
+  out.crossTab ??= out.storage !== 'memory';
   return out;
 }
