@@ -94,12 +94,13 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The base64url character for the low six bits of `v`.
-fn char_for(v: u32) -> char {
-    char::from(ALPHABET[(v & 63) as usize])
+fn char_for(v: u32) -> u8 {
+    ALPHABET[(v & 63) as usize]
 }
 
-/// Appends the unpadded base64url encoding of `bytes` to `out`.
-pub(crate) fn encode_into(bytes: &[u8], out: &mut String) {
+/// Appends the unpadded base64url encoding of `bytes` to `out` (ASCII, as JSON text is
+/// built: see [`crate::json::write_str`]).
+pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
     let mut chunks = bytes.chunks_exact(3);
     for chunk in &mut chunks {
         let v = chunk.iter().fold(0u32, |a, &b| (a << 8) | u32::from(b));
@@ -128,9 +129,9 @@ mod tests {
     use super::*;
 
     fn enc(b: &[u8]) -> String {
-        let mut s = String::new();
+        let mut s = Vec::new();
         encode_into(b, &mut s);
-        s
+        String::from_utf8(s).unwrap()
     }
 
     #[test]

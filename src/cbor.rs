@@ -47,14 +47,14 @@ pub(crate) enum Field {
 }
 
 /// Reads `data`, which must be exactly one CBOR map, and appends it to `out` as a JSON
-/// object. Returns what the top-level keys in `watch` hold (the last occurrence wins, as
+/// object (UTF-8 text: see [`json::write_str`]). Returns what the top-level keys in `watch` hold (the last occurrence wins, as
 /// in `JSON.parse`). The byte-string value of the top-level key `raw_key` is always
 /// written as base64url, even when it happens to be UTF-8.
 pub(crate) fn map_to_json<const N: usize>(
     data: &[u8],
     watch: [&[u8]; N],
     raw_key: &[u8],
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> Result<[Field; N], DecodeError> {
     let mut r = Reader { data, pos: 0 };
     let (major, info) = r.head()?;
@@ -63,13 +63,13 @@ pub(crate) fn map_to_json<const N: usize>(
     }
     let n = r.length(info, 2)?;
     let mut found = [Field::Absent; N];
-    out.push('{');
+    out.push(b'{');
     for i in 0..n {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
         let key = r.key(out)?;
-        out.push(':');
+        out.push(b':');
         let value = r.item(out, 2, key != Some(raw_key))?;
         if let Some(key) = key {
             for (name, slot) in watch.iter().zip(found.iter_mut()) {
@@ -79,7 +79,7 @@ pub(crate) fn map_to_json<const N: usize>(
             }
         }
     }
-    out.push('}');
+    out.push(b'}');
     if r.pos != data.len() {
         return Err(TRAILING);
     }
@@ -157,13 +157,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Writes a map key as a JSON string; returns its bytes when it is a string.
-    fn key(&mut self, out: &mut String) -> Result<Option<&'a [u8]>, DecodeError> {
+    fn key(&mut self, out: &mut Vec<u8>) -> Result<Option<&'a [u8]>, DecodeError> {
         let (major, info) = self.head()?;
         match major {
             0 | 1 => {
-                out.push('"');
+                out.push(b'"');
                 self.scalar(out, major, info)?;
-                out.push('"');
+                out.push(b'"');
                 Ok(None)
             }
             2 | 3 => {
@@ -176,7 +176,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Writes an integer (major 0 or 1).
-    fn scalar(&mut self, out: &mut String, major: u8, info: u8) -> Result<u64, DecodeError> {
+    fn scalar(&mut self, out: &mut Vec<u8>, major: u8, info: u8) -> Result<u64, DecodeError> {
         let n = self.argument(info)?;
         if major == 0 {
             json::write_u64(out, n);
@@ -190,7 +190,7 @@ impl<'a> Reader<'a> {
     /// text when `bytes_as_text` and they are UTF-8.
     fn item(
         &mut self,
-        out: &mut String,
+        out: &mut Vec<u8>,
         depth: u32,
         bytes_as_text: bool,
     ) -> Result<Field, DecodeError> {
@@ -207,24 +207,24 @@ impl<'a> Reader<'a> {
                 }
                 let map = major == 5;
                 let n = self.length(info, if map { 2 } else { 1 })?;
-                out.push(if map { '{' } else { '[' });
+                out.push(if map { b'{' } else { b'[' });
                 for i in 0..n {
                     if i > 0 {
-                        out.push(',');
+                        out.push(b',');
                     }
                     if map {
                         self.key(out)?;
-                        out.push(':');
+                        out.push(b':');
                     }
                     self.item(out, depth + 1, true)?;
                 }
-                out.push(if map { '}' } else { ']' });
+                out.push(if map { b'}' } else { b']' });
             }
             _ => match info {
-                20..=23 => out.push_str(match info {
-                    20 => "false",
-                    21 => "true",
-                    _ => "null",
+                20..=23 => out.extend_from_slice(match info {
+                    20 => &b"false"[..],
+                    21 => b"true",
+                    _ => b"null",
                 }),
                 25..=27 => {
                     let x = match info {
@@ -263,13 +263,13 @@ fn half_to_f64(h: u16) -> f64 {
 
 /// Appends a byte string as a JSON string: its text when UTF-8 and `as_text`, else its
 /// unpadded base64url encoding.
-fn write_bytes(out: &mut String, bytes: &[u8], as_text: bool) {
+fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], as_text: bool) {
     match json::utf8_str(bytes) {
         Some(text) if as_text => json::write_str(out, text),
         _ => {
-            out.push('"');
+            out.push(b'"');
             base64url::encode_into(bytes, out);
-            out.push('"');
+            out.push(b'"');
         }
     }
 }
@@ -291,18 +291,18 @@ mod tests {
             data: bytes,
             pos: 0,
         };
-        let mut s = String::new();
+        let mut s = Vec::new();
         r.item(&mut s, 1, true)?;
         if r.pos != bytes.len() {
             return Err(TRAILING);
         }
-        Ok(s)
+        Ok(String::from_utf8(s).unwrap())
     }
 
     fn map_json(bytes: &[u8]) -> Result<(String, [Field; 2]), DecodeError> {
-        let mut s = String::new();
+        let mut s = Vec::new();
         let found = map_to_json(bytes, [b"t", b"ttl"], b"sig", &mut s)?;
-        Ok((s, found))
+        Ok((String::from_utf8(s).unwrap(), found))
     }
 
     #[test]

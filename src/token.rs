@@ -293,8 +293,10 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     if bytes.first().is_none_or(|b| b >> 5 != 5) {
         return Err(e::NOT_A_TOKEN);
     }
-    let mut claims_json = String::with_capacity(bytes.len() * 2);
-    let [v, t, ttl] = cbor::map_to_json(&bytes, [b"v", b"t", b"ttl"], b"sig", &mut claims_json)?;
+    let mut claims = Vec::with_capacity(bytes.len() * 2);
+    let [v, t, ttl] = cbor::map_to_json(&bytes, [b"v", b"t", b"ttl"], b"sig", &mut claims)?;
+    // UTF-8 by construction (text strings were checked); checked again rather than assumed.
+    let claims_json = json::utf8_string(claims).ok_or(e::CBOR_NOT_UTF8)?;
     match v {
         Field::Uint(2) => {}
         Field::Absent => return Err(e::NO_VERSION),

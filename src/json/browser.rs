@@ -65,6 +65,6 @@ pub(super) fn parse_own(text: &str) -> JsValue {
 }
 
 /// Appends `x` as `JSON.stringify` writes it (`null` when not finite).
-pub(super) fn write_f64(out: &mut String, x: f64) {
-    out.push_str(&stringify_number(x));
+pub(super) fn write_f64(out: &mut Vec<u8>, x: f64) {
+    out.extend_from_slice(stringify_number(x).as_bytes());
 }
