@@ -133,6 +133,50 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+/// What happened to the session, as told to [`Refresher::on_event`] listeners. Never
+/// carries a token.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A refresh succeeded; the new token expires at `expires_at` (local clock, ms).
+    Refreshed {
+        /// When the new token expires, ms since epoch on the refresher's clock.
+        expires_at: Option<f64>,
+    },
+    /// A refresh failed transiently; the session is kept and retried in `retry_in_ms`.
+    RefreshFailed {
+        /// When the backoff retries, ms from the failure.
+        retry_in_ms: f64,
+    },
+    /// The session ended: the user must log in again. Told once per session.
+    SessionExpired {
+        /// `"refresh-rejected"` (the refresh endpoint refused it) or `"replay-rejected"` (a
+        /// request was refused again right after a refresh).
+        reason: &'static str,
+    },
+    /// The app logged out.
+    LoggedOut,
+    /// A request was refused again with a fresh token by a status that does not end the
+    /// session (a 403 after the replay: "forbidden", not "log in again").
+    Forbidden {
+        /// The replay's status.
+        status: u16,
+    },
+}
+
+impl Event {
+    /// The SPEC event name: `refresh`, `refresh-error`, `session-expired`, `logout`, `forbidden`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Refreshed { .. } => "refresh",
+            Event::RefreshFailed { .. } => "refresh-error",
+            Event::SessionExpired { .. } => "session-expired",
+            Event::LoggedOut => "logout",
+            Event::Forbidden { .. } => "forbidden",
+        }
+    }
+}
+
 type BoxedRefresh = Pin<Box<dyn Future<Output = Result<Grant, Failure>>>>;
 type Outcome = Result<String, TokenError>;
 
@@ -183,7 +227,8 @@ struct Inner {
     call: RefreshFn,
     flight: RefCell<Option<Flight>>,
     rng: Cell<u64>,
-    on_expired: RefCell<Vec<Rc<dyn Fn(&str)>>>,
+    listeners: RefCell<Vec<(u32, Rc<dyn Fn(&Event)>)>>,
+    next_listener: Cell<u32>,
 }
 
 /// One session, refreshed on time and shared by every caller. Cloning gives another
@@ -222,7 +267,8 @@ impl Refresher {
                 call: Box::new(move |ctx| Box::pin(refresh(ctx))),
                 flight: RefCell::new(None),
                 rng: Cell::new(seed),
-                on_expired: RefCell::new(Vec::new()),
+                listeners: RefCell::new(Vec::new()),
+                next_listener: Cell::new(0),
             }),
         }
     }
@@ -251,8 +297,54 @@ impl Refresher {
 
     /// Ends the session; callers awaiting a refresh get [`TokenError::LoggedOut`].
     pub fn logout(&self) {
-        self.inner.session.borrow_mut().logout();
+        let was = self.inner.session.borrow_mut().logout();
         self.settle_flight(Err(TokenError::LoggedOut));
+        if was {
+            self.emit(&Event::LoggedOut);
+        }
+    }
+
+    /// Ends the session because the server will not take its tokens (`reason`, e.g.
+    /// `"replay-rejected"`): tokens dropped, waiters get [`TokenError::Expired`], and
+    /// [`Event::SessionExpired`] is told once, however many requests report it.
+    pub fn expire(&self, reason: &'static str) {
+        let ended = self.inner.session.borrow_mut().expire();
+        if ended {
+            self.settle_flight(Err(TokenError::Expired));
+            self.emit(&Event::SessionExpired { reason });
+        }
+    }
+
+    /// The token to replay a request with after the server refused `used` (SPEC
+    /// behaviour 5): a refresh (shared with every other caller) only if `used` is still the
+    /// current token; otherwise the token that has replaced it already.
+    pub async fn token_after_rejection(&self, used: &str) -> Result<String, TokenError> {
+        if self.current_token().as_deref() == Some(used) {
+            self.refresh().await
+        } else {
+            self.access_token().await
+        }
+    }
+
+    /// Listens to every [`Event`]; returns an id for [`Refresher::off`].
+    pub fn on_event(&self, f: impl Fn(&Event) + 'static) -> u32 {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id.wrapping_add(1));
+        self.inner.listeners.borrow_mut().push((id, Rc::new(f)));
+        id
+    }
+
+    /// Removes the listener [`Refresher::on_event`] returned `id` for.
+    pub fn off(&self, id: u32) {
+        self.inner.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Tells every listener (a copy of the list: a listener may add or remove listeners).
+    pub(crate) fn emit(&self, event: &Event) {
+        let listeners: Vec<_> = self.inner.listeners.borrow().iter().map(|(_, f)| f.clone()).collect();
+        for f in listeners {
+            f(event);
+        }
     }
 
     fn settle_flight(&self, outcome: Outcome) {
@@ -264,7 +356,11 @@ impl Refresher {
 
     /// Calls `f` (with the reason, `"refresh-rejected"`) when the server ends the session.
     pub fn on_session_expired(&self, f: impl Fn(&str) + 'static) {
-        self.inner.on_expired.borrow_mut().push(Rc::new(f));
+        self.on_event(move |e| {
+            if let Event::SessionExpired { reason } = e {
+                f(reason)
+            }
+        });
     }
 
     /// Where the session stands.
@@ -275,6 +371,18 @@ impl Refresher {
     /// The access token held, without refreshing (may be past its refresh point).
     pub fn current_token(&self) -> Option<String> {
         self.inner.session.borrow().access_token().map(str::to_owned)
+    }
+
+    /// The tokens held (for storage), with their local expiry.
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn held(&self) -> Option<Grant> {
+        let s = self.inner.session.borrow();
+        Some(Grant {
+            access_token: s.access_token()?.to_owned(),
+            refresh_token: s.refresh_token().map(str::to_owned),
+            expires_at_ms: s.expires_at(),
+            expires_in_s: None,
+        })
     }
 
     /// When the token held expires, ms since epoch on the local clock.
@@ -371,6 +479,11 @@ impl Refresher {
             if matches!(state, State::Expired | State::LoggedOut) {
                 return;
             }
+            if state == State::Refreshing {
+                // Drive the refresh in flight, even if whoever started it has gone away.
+                let _ = self.refresh().await;
+                continue;
+            }
             match due.map(|d| next_wake(d, self.now())) {
                 Some(Step::Fire) => {
                     let _ = self.refresh().await;
@@ -406,30 +519,30 @@ impl Refresher {
     /// A refresh call answered: the session takes it, and every waiter gets the outcome.
     fn land(&self, ticket: Ticket, answer: Result<Grant, Failure>) {
         let now = self.now();
-        let (outcome, expired) = {
+        let (outcome, event) = {
             let mut s = self.inner.session.borrow_mut();
+            let held = |s: &Session| s.access_token().map(str::to_owned).ok_or(TokenError::Expired);
             match answer {
                 Ok(grant) => {
                     let token = grant.access_token.clone();
                     if s.refresh_succeeded(ticket, grant, now) {
-                        (Ok(token), false)
+                        (Ok(token), Some(Event::Refreshed { expires_at: s.expires_at() }))
                     } else {
-                        (s.access_token().map(str::to_owned).ok_or(TokenError::Expired), false)
+                        (held(&s), None)
                     }
                 }
                 Err(failure) => match s.refresh_failed(ticket, failure, now, self.random()) {
-                    FailureOutcome::RetryIn(ms) => (Err(TokenError::Transient { retry_in_ms: ms }), false),
-                    FailureOutcome::Expired => (Err(TokenError::Expired), true),
-                    FailureOutcome::Stale => (s.access_token().map(str::to_owned).ok_or(TokenError::Expired), false),
+                    FailureOutcome::RetryIn(ms) => {
+                        (Err(TokenError::Transient { retry_in_ms: ms }), Some(Event::RefreshFailed { retry_in_ms: ms }))
+                    }
+                    FailureOutcome::Expired => (Err(TokenError::Expired), Some(Event::SessionExpired { reason: "refresh-rejected" })),
+                    FailureOutcome::Stale => (held(&s), None),
                 },
             }
         };
         self.settle_flight(outcome);
-        if expired {
-            let listeners: Vec<_> = self.inner.on_expired.borrow().iter().cloned().collect();
-            for f in listeners {
-                f("refresh-rejected");
-            }
+        if let Some(event) = event {
+            self.emit(&event);
         }
     }
 }

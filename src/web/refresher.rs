@@ -1,0 +1,210 @@
+//! The web [`Refresher`]: the core [`crate::refresher::Refresher`] (session, schedule,
+//! backoff, single flight) with the browser's clock, the built-in or custom refresh call,
+//! storage, the timer, and the events.
+
+use std::rc::Rc;
+
+use super::options::{CustomRefresh, Options, TokenSet};
+use super::storage::Store;
+use super::timer::Timer;
+use super::{origins, transport, Error};
+use crate::refresher::{Event, RefreshContext, Refresher as Core};
+use crate::replay::Rules;
+use crate::schedule::{Policy, DEFAULT_LIFETIME_MS};
+use crate::session::{Failure, Grant, State};
+
+pub(crate) struct Shared {
+    pub(crate) origins: Vec<String>,
+    pub(crate) rules: Rules,
+    store: Option<Store>,
+    timer: Rc<Timer>,
+}
+
+/// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
+/// the same session (hand one to each component).
+///
+/// # Example
+/// ```no_run
+/// # #[cfg(all(feature = "web", target_arch = "wasm32"))] {
+/// use freshtoken::web::{Event, Options, Preset, Refresher, TokenSet};
+/// # async fn demo(login: TokenSet) -> Result<(), freshtoken::web::Error> {
+/// let refresher = Refresher::new(Options::default().endpoint("/auth/refresh", Preset::Json))?;
+/// refresher.set_tokens(login);
+/// refresher.on(|e| if let Event::SessionExpired { .. } = e { /* show the login view */ }).forget();
+/// let res = refresher.get("/api/me").await?; // Bearer attached, 401 replayed once
+/// # Ok(()) }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Refresher {
+    pub(crate) core: Core,
+    pub(crate) shared: Rc<Shared>,
+}
+
+/// The browser's monotonic clock in ms since epoch: `performance.timeOrigin + now()`, so a
+/// wall-clock jump never moves a refresh point (SPEC behaviour 2).
+fn monotonic_now() -> f64 {
+    match web_sys::window().and_then(|w| w.performance()) {
+        Some(p) => p.time_origin() + p.now(),
+        None => js_sys::Date::now(),
+    }
+}
+
+fn refresh_call(options: &Options) -> Result<CustomRefresh, Error> {
+    if let Some(custom) = &options.refresh {
+        return Ok(custom.clone());
+    }
+    let Some(endpoint) = options.endpoint.clone() else {
+        return Err(Error::Options("give `endpoint` or a custom `refresh`".into()));
+    };
+    let timeout = options.refresh_timeout_ms.unwrap_or(15_000.0).clamp(1.0, i32::MAX as f64) as u32;
+    let endpoint = Rc::new(endpoint);
+    Ok(Rc::new(move |ctx: RefreshContext| {
+        let endpoint = endpoint.clone();
+        Box::pin(async move { transport::call(&endpoint, ctx, timeout).await })
+    }))
+}
+
+impl Refresher {
+    /// A refresher from `options` (the npm package's names and defaults). With `tokens`, or
+    /// a session found in `storage`, it starts keeping it fresh at once.
+    pub fn new(options: Options) -> Result<Refresher, Error> {
+        let policy = Policy::new(options.refresh_at.unwrap_or(0.8), options.default_lifetime_ms.unwrap_or(DEFAULT_LIFETIME_MS))
+            .map_err(|e| Error::Options(e.message().into()))?;
+        if options.cross_tab == Some(true) {
+            return Err(Error::Options("crossTab is not in the Rust face yet; leave it off".into()));
+        }
+        let origins = origins::allowed(options.origins.as_deref()).map_err(Error::Options)?;
+        let call = refresh_call(&options)?;
+        let core = Core::new(policy, monotonic_now, move |ctx| {
+            let answer = call(ctx);
+            async move { answer.await.map(Grant::from) }
+        });
+        let rules = Rules {
+            retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
+            end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
+        };
+        let store = Store::open(options.storage, options.storage_key.as_deref().unwrap_or("freshtoken"));
+        let shared = Rc::new(Shared { origins, rules, store, timer: Rc::default() });
+        let refresher = Refresher { core, shared };
+        refresher.follow_session(options.login_url.clone());
+        let restored = options.tokens.clone().or_else(|| refresher.shared.store.as_ref().and_then(Store::load));
+        if let Some(tokens) = restored {
+            refresher.set_tokens(tokens);
+        }
+        Ok(refresher)
+    }
+
+    /// Storage and `loginUrl` follow the session's events.
+    fn follow_session(&self, login_url: Option<String>) {
+        let weak = Rc::downgrade(&self.shared);
+        let core = self.core.clone();
+        self.core.on_event(move |event| {
+            let Some(shared) = weak.upgrade() else { return };
+            match event {
+                Event::Refreshed { .. } => save(&shared, &core),
+                Event::SessionExpired { .. } | Event::LoggedOut => {
+                    if let Some(store) = &shared.store {
+                        store.clear();
+                    }
+                    if let (Event::SessionExpired { .. }, Some(url)) = (event, &login_url) {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.location().assign(url);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+
+    /// Takes new tokens (after login): a new session, kept fresh from now on.
+    pub fn set_tokens(&self, tokens: TokenSet) {
+        self.core.set_tokens(tokens.into());
+        save(&self.shared, &self.core);
+        self.shared.timer.restart(&self.core);
+    }
+
+    /// A token not past its refresh point, refreshing first (once, shared) when needed.
+    pub async fn access_token(&self) -> Result<String, Error> {
+        Ok(self.core.access_token().await?)
+    }
+
+    /// Forces a refresh; concurrent callers share one call.
+    pub async fn refresh(&self) -> Result<String, Error> {
+        Ok(self.core.refresh().await?)
+    }
+
+    /// Ends the session (callers waiting on a refresh get `logged-out`) and stops the timer.
+    pub fn logout(&self) {
+        self.shared.timer.stop();
+        self.core.logout();
+    }
+
+    /// Stops the timer; the session is kept in storage for the next page.
+    pub fn dispose(&self) {
+        self.shared.timer.stop();
+    }
+
+    /// Listens to the session's events; dropping the [`Subscription`] unsubscribes.
+    #[must_use = "dropping the Subscription unsubscribes at once; call .forget() to keep it"]
+    pub fn on(&self, f: impl Fn(&Event) + 'static) -> Subscription {
+        Subscription { core: self.core.clone(), id: Some(self.core.on_event(f)) }
+    }
+
+    /// Where the session stands.
+    pub fn state(&self) -> State {
+        self.core.state()
+    }
+
+    /// The token held, without refreshing.
+    pub fn current_token(&self) -> Option<String> {
+        self.core.current_token()
+    }
+
+    /// When the token held expires, ms since epoch.
+    pub fn expires_at(&self) -> Option<f64> {
+        self.core.expires_at()
+    }
+
+    /// When the next refresh is planned, ms since epoch.
+    pub fn next_refresh_at(&self) -> Option<f64> {
+        self.core.next_refresh_at()
+    }
+
+    /// The pure core underneath, for what the web face does not wrap.
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+}
+
+fn save(shared: &Shared, core: &Core) {
+    if let (Some(store), Some(held)) = (&shared.store, core.held()) {
+        store.save(&TokenSet { access_token: held.access_token, refresh_token: held.refresh_token, expires_at: held.expires_at_ms, expires_in: None });
+    }
+}
+
+/// A listener added by [`Refresher::on`]; removed when dropped.
+#[must_use = "dropping the Subscription unsubscribes at once; call .forget() to keep it"]
+pub struct Subscription {
+    core: Core,
+    id: Option<u32>,
+}
+
+impl Subscription {
+    /// Keeps listening for the refresher's whole life.
+    pub fn forget(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.core.off(id);
+        }
+    }
+}
+
+/// A [`Failure`] that may pass (network, 5xx): back off and retry.
+pub const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
