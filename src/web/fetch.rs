@@ -11,10 +11,17 @@ use super::{Error, Refresher};
 use crate::refresher::{Event, TokenError};
 use crate::replay::{after_first, after_replay, First, Replayed};
 
-async fn send(request: &Request) -> Result<Response, Error> {
+/// Sends `request` with plain `fetch`: no token, no replay (a login call, another API).
+pub async fn send(request: &Request) -> Result<Response, Error> {
     let window = web_sys::window().ok_or_else(|| Error::Fetch("no window".into()))?;
     let res = JsFuture::from(window.fetch_with_request(request)).await.map_err(Error::from_js)?;
     Ok(res.unchecked_into())
+}
+
+/// The body of `res` as text.
+pub async fn text(res: &Response) -> Result<String, Error> {
+    let value = JsFuture::from(res.text().map_err(Error::from_js)?).await.map_err(Error::from_js)?;
+    Ok(value.as_string().unwrap_or_default())
 }
 
 fn authorized(request: &Request, token: &str) -> Result<Request, Error> {

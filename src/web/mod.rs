@@ -29,6 +29,7 @@ mod transport;
 
 pub use claims::{claims_to_js, decode_claims, ClaimsError};
 pub use error::Error;
+pub use fetch::{send, text};
 pub use options::{Endpoint, Options, Preset, StorageKind, TokenSet};
 pub use origins::origin_of;
 pub use refresher::{Refresher, Subscription, TRANSIENT};

@@ -41,6 +41,16 @@ impl fmt::Debug for TokenSet {
     }
 }
 
+impl TokenSet {
+    /// The tokens in a JSON answer shaped like the `json` preset's (`accessToken`,
+    /// `refreshToken`, `expiresIn`, `expiresAt`), e.g. a login endpoint's.
+    pub async fn from_response(res: &web_sys::Response) -> Result<TokenSet, Error> {
+        let promise = res.json().map_err(Error::from_js)?;
+        let body = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(Error::from_js)?;
+        serde_wasm_bindgen::from_value(body).map_err(|e| Error::Fetch(format!("the answer has no tokens: {e}")))
+    }
+}
+
 impl From<TokenSet> for Grant {
     fn from(t: TokenSet) -> Grant {
         Grant { access_token: t.access_token, refresh_token: t.refresh_token, expires_at_ms: t.expires_at, expires_in_s: t.expires_in }

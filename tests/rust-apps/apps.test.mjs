@@ -1,0 +1,109 @@
+// The Rust example apps (examples/leptos, examples/yew), built by scripts/rust-apps.sh, driven
+// in headless Chromium against a real local auth server (./server.mjs). Each app runs the
+// same four checks: the 80% refresh re-rendered, a 401 replayed once, a revoked refresh token
+// ending in the login view, and no token to a foreign origin.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { launchBrowser } from '../support/browser.mjs';
+import { startAuthServer, startForeign } from './server.mjs';
+
+const REPO = new URL('../..', import.meta.url).pathname;
+
+async function login(page) {
+  await page.click('#login');
+  await page.waitForSelector('#app-view');
+  await page.waitForFunction(() => document.querySelector('#expires-at')?.textContent !== '');
+}
+
+/**
+ * Calls `url` through the app's refresher.fetch; resolves to the shown "STATUS BODY" once it
+ * changes (so each test's calls give different answers).
+ */
+async function call(page, url) {
+  await page.fill('#url', url);
+  const before = await page.textContent('#result');
+  await page.click('#call');
+  await page.waitForFunction((prev) => document.querySelector('#result')?.textContent !== prev, before, { timeout: 10000 });
+  return page.textContent('#result');
+}
+
+const shownExpiry = async (page) => Number(await page.textContent('#expires-at'));
+
+for (const app of ['leptos', 'yew']) {
+  const dist = `${REPO}examples/${app}/dist`;
+  describe(`Rust app: ${app}`, { skip: !existsSync(`${dist}/app_bg.wasm`) && 'run scripts/rust-apps.sh first' }, () => {
+    let browser, srv, foreign, tab;
+    before(async () => {
+      browser = await launchBrowser();
+      srv = await startAuthServer(dist);
+      foreign = await startForeign();
+    });
+    after(async () => {
+      await tab?.close();
+      await browser?.close();
+      await srv?.close();
+      await foreign?.close();
+    });
+    /** A fresh page, the server's records cleared, tokens of `lifetime` seconds. */
+    async function fresh(lifetime) {
+      await tab?.close();
+      Object.assign(srv.state, { lifetime, logins: [], refreshCalls: [], apiCalls: [], failNextApi: false });
+      foreign.requests.length = 0;
+      tab = await browser.open(`${srv.url}/`);
+      return tab.page;
+    }
+
+    test('a 3 s token is refreshed at 80% (2.4 s) and the shown expiry re-renders', async () => {
+      const page = await fresh(3);
+      await login(page);
+      const first = await shownExpiry(page);
+      assert.equal(await page.textContent('#refreshes'), '0');
+      await page.waitForFunction(() => document.querySelector('#refreshes')?.textContent === '1', null, { timeout: 6000 });
+      const second = await shownExpiry(page);
+      const { logins, refreshCalls } = srv.state;
+      assert.equal(refreshCalls[0].status, 200);
+      const at = refreshCalls[0].t - logins[0].t;
+      assert.ok(at >= 2200 && at <= 3000, `the refresh came ${at} ms after login, expected about 2400`);
+      assert.ok(second - first >= 1500 && second - first <= 3500, `shown expiry moved ${second - first} ms`);
+      assert.equal(tab.errors.length, 0, tab.errors.join('\n'));
+    });
+
+    test('an API 401 is refreshed and replayed once; the app shows the answer', async () => {
+      const page = await fresh(60);
+      await login(page);
+      srv.failApiOnce();
+      const shown = await call(page, '/api/data');
+      assert.match(shown, /^200 .*hello user-1/);
+      const { apiCalls, refreshCalls } = srv.state;
+      assert.equal(apiCalls.length, 2, 'the 401 and exactly one replay');
+      assert.deepEqual(apiCalls.map((c) => c.status), [401, 200]);
+      assert.equal(refreshCalls.length, 1, 'one refresh');
+      assert.match(apiCalls[0].authorization, /^Bearer /);
+      assert.match(apiCalls[1].authorization, /^Bearer /);
+      assert.notEqual(apiCalls[1].authorization, apiCalls[0].authorization, 'the replay carries the refreshed token');
+    });
+
+    test('a revoked refresh token ends the session: session-expired shows the login view', async () => {
+      const page = await fresh(3);
+      await login(page);
+      srv.revokeRefreshTokens();
+      await page.waitForSelector('#login-view', { timeout: 8000 });
+      assert.equal(await page.$('#app-view'), null);
+      assert.deepEqual(srv.state.refreshCalls.map((c) => c.status), [401], 'one refused refresh, no retry');
+    });
+
+    test('a request to a foreign origin through the crate fetch carries no token', async () => {
+      const page = await fresh(60);
+      await login(page);
+      assert.match(await call(page, '/api/data'), /^200 /);
+      assert.match(srv.state.apiCalls[0].authorization, /^Bearer /, 'the page origin gets the token');
+      assert.equal(await call(page, `${foreign.url}/record`), '200 foreign');
+      assert.ok(foreign.requests.length >= 1);
+      for (const r of foreign.requests) {
+        assert.equal(r.authorization, null, `${r.method} carried Authorization`);
+        assert.ok(!/authorization/i.test(r.requestHeaders ?? ''), 'no preflight asked for Authorization');
+      }
+    });
+  });
+}
