@@ -16,44 +16,12 @@
 //! Nothing here is tied to the browser: the clock, the refresh call and the sleep are
 //! yours, so it runs (and is tested) on any target.
 //!
+//! In a browser app, use the `web` feature's `freshtoken::web::Refresher`: it wraps this one
+//! with the browser's monotonic clock, the presets' refresh calls, a `fetch` that attaches and
+//! replays, storage, events and a gloo timer (the README's "Rust API" shows the example apps'
+//! code, which `scripts/rust-apps.sh` compiles and `tests/rust-apps/` drives in Chromium).
+//!
 //! # Example
-//! A Leptos / Yew / Dioxus app on `wasm32` (with `gloo-net` for HTTP and `gloo-timers`
-//! with its `futures` feature for sleeping; `wasm_bindgen_futures::spawn_local` to run the
-//! timer):
-//! ```ignore
-//! use freshtoken::refresher::{Refresher, RefreshContext};
-//! use freshtoken::schedule::Policy;
-//! use freshtoken::session::{Failure, Grant};
-//!
-//! #[derive(serde::Deserialize)]
-//! struct Answer { #[serde(rename = "accessToken")] access: String, #[serde(rename = "expiresIn")] expires_in: Option<f64> }
-//!
-//! async fn call_refresh(ctx: RefreshContext) -> Result<Grant, Failure> {
-//!     let res = gloo_net::http::Request::post("/api/auth/refresh")
-//!         .json(&serde_json::json!({ "refreshToken": ctx.refresh_token }))
-//!         .map_err(|_| Failure::Transient { retry_after_ms: None })?
-//!         .send().await
-//!         .map_err(|_| Failure::Transient { retry_after_ms: None })?;
-//!     match res.status() {
-//!         400 | 401 | 403 => Err(Failure::Rejected),
-//!         200..=299 => {
-//!             let a: Answer = res.json().await.map_err(|_| Failure::Transient { retry_after_ms: None })?;
-//!             Ok(Grant { access_token: a.access, expires_in_s: a.expires_in, ..Default::default() })
-//!         }
-//!         _ => Err(Failure::Transient { retry_after_ms: None }),
-//!     }
-//! }
-//!
-//! let refresher = Refresher::new(Policy::default(), || js_sys::Date::now(), call_refresh);
-//! refresher.set_tokens(Grant { access_token: login.access, refresh_token: Some(login.refresh), ..Default::default() });
-//! refresher.on_session_expired(|reason| leptos_router::use_navigate()("/login", Default::default()));
-//! let timer = refresher.clone();
-//! wasm_bindgen_futures::spawn_local(async move {
-//!     timer.keep_fresh(|ms| gloo_timers::future::TimeoutFuture::new(ms)).await
-//! });
-//! // Before each API call:
-//! let token = refresher.access_token().await?;
-//! ```
 //! On the host, with any executor:
 //! ```
 //! use freshtoken::refresher::{Refresher, TokenError};
@@ -768,6 +736,88 @@ mod tests {
         // The session is revoked: the timer ends.
         calls.borrow().front().unwrap().1.open(Err(Failure::Rejected));
         assert_eq!(poll(timer.as_mut(), Waker::noop()), Poll::Ready(()));
+    }
+
+    /// Every event told, by name.
+    fn events(r: &Refresher) -> Rc<RefCell<Vec<Event>>> {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        r.on_event(move |e| s.borrow_mut().push(e.clone()));
+        seen
+    }
+
+    #[test]
+    fn events_tell_refresh_refresh_error_and_logout_and_off_removes_a_listener() {
+        let (r, _, calls) = rig();
+        let seen = events(&r);
+        let gone = Rc::new(Cell::new(0));
+        let g = gone.clone();
+        let id = r.on_event(move |_| g.set(g.get() + 1));
+        r.off(id);
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().front().unwrap().1.open(Err(Failure::Transient { retry_after_ms: Some(2_000.0) }));
+        let _ = poll(f.as_mut(), Waker::noop());
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().get(1).unwrap().1.open(Ok(grant("a2", 100.0)));
+        let _ = poll(f.as_mut(), Waker::noop());
+        let expires_at = r.expires_at();
+        assert!(expires_at.is_some());
+        r.logout();
+        r.logout();
+        let names: Vec<_> = seen.borrow().iter().map(Event::name).collect();
+        assert_eq!(names, ["refresh-error", "refresh", "logout"], "a second logout is not told");
+        assert_eq!(seen.borrow()[0], Event::RefreshFailed { retry_in_ms: 2_000.0 });
+        assert_eq!(seen.borrow()[1], Event::Refreshed { expires_at });
+        assert_eq!(gone.get(), 0);
+    }
+
+    #[test]
+    fn expire_ends_the_session_once_and_settles_waiters() {
+        let (r, _, _) = rig();
+        let seen = events(&r);
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        r.expire("replay-rejected");
+        r.expire("replay-rejected");
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::Expired)));
+        assert_eq!(*seen.borrow(), [Event::SessionExpired { reason: "replay-rejected" }]);
+        assert_eq!((r.state(), r.current_token()), (State::Expired, None));
+    }
+
+    #[test]
+    fn a_rejected_token_is_refreshed_only_while_it_is_current() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        // Two requests refused with a1: one shared refresh.
+        let mut a = Box::pin(r.token_after_rejection("a1"));
+        let mut b = Box::pin(r.token_after_rejection("a1"));
+        assert!(poll(a.as_mut(), Waker::noop()).is_pending());
+        assert!(poll(b.as_mut(), Waker::noop()).is_pending());
+        assert_eq!(calls.borrow().len(), 1);
+        calls.borrow().front().unwrap().1.open(Ok(grant("a2", 100.0)));
+        assert_eq!(poll(a.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+        assert_eq!(poll(b.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+        // A late 401 for a1 (already replaced): no refresh, the current token.
+        let mut late = Box::pin(r.token_after_rejection("a1"));
+        assert_eq!(poll(late.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+        assert_eq!(calls.borrow().len(), 1);
+    }
+
+    #[test]
+    fn keep_fresh_drives_a_refresh_whose_starter_went_away() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        let mut started = Box::pin(r.refresh());
+        assert!(poll(started.as_mut(), Waker::noop()).is_pending());
+        drop(started);
+        calls.borrow().front().unwrap().1.open(Ok(grant("a2", 100.0)));
+        let mut timer = Box::pin(r.keep_fresh(|_| std::future::pending::<()>()));
+        assert!(poll(timer.as_mut(), Waker::noop()).is_pending());
+        assert_eq!((r.state(), r.current_token().as_deref()), (State::Fresh, Some("a2")));
     }
 
     #[test]

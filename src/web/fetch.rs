@@ -33,7 +33,7 @@ fn authorized(request: &Request, token: &str) -> Result<Request, Error> {
 /// Whether the request already carries an Authorization of its own (not a Bearer token).
 fn own_credentials(request: &Request) -> bool {
     let value = request.headers().get("authorization").ok().flatten();
-    value.is_some_and(|v| !v.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")))
+    value.is_some_and(|v| !crate::token::has_bearer_prefix(v.as_bytes()))
 }
 
 impl Refresher {

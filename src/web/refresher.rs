@@ -125,6 +125,17 @@ impl Refresher {
         self.shared.timer.restart(&self.core);
     }
 
+    /// Sends a login `request` with plain `fetch` (no token) and takes the tokens of its JSON
+    /// answer (`accessToken`, `refreshToken`, `expiresIn`, `expiresAt`) as a new session.
+    pub async fn login(&self, request: &web_sys::Request) -> Result<(), Error> {
+        let res = super::send(request).await?;
+        if !res.ok() {
+            return Err(Error::Fetch(format!("the login answered HTTP {}", res.status())));
+        }
+        self.set_tokens(TokenSet::from_response(&res).await?);
+        Ok(())
+    }
+
     /// A token not past its refresh point, refreshing first (once, shared) when needed.
     pub async fn access_token(&self) -> Result<String, Error> {
         Ok(self.core.access_token().await?)

@@ -32,9 +32,10 @@ const shownExpiry = async (page) => Number(await page.textContent('#expires-at')
 
 for (const app of ['leptos', 'yew']) {
   const dist = `${REPO}examples/${app}/dist`;
-  describe(`Rust app: ${app}`, { skip: !existsSync(`${dist}/app_bg.wasm`) && 'run scripts/rust-apps.sh first' }, () => {
+  describe(`Rust app: ${app}`, () => {
     let browser, srv, foreign, tab;
     before(async () => {
+      assert.ok(existsSync(`${dist}/app_bg.wasm`), `${dist} is missing: run scripts/rust-apps.sh first`);
       browser = await launchBrowser();
       srv = await startAuthServer(dist);
       foreign = await startForeign();

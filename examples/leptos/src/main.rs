@@ -1,17 +1,16 @@
 //! freshtoken in a Leptos app: log in, show the token's expiry (re-rendered on every
 //! refresh), call any URL through the refresher's `fetch`, and go back to the login view
 //! when the session expires. Built and driven in Chromium by tests/rust-apps/.
-use freshtoken::web::{send, text, Event, Options, Preset, Refresher, TokenSet};
+use freshtoken::web::{text, Event, Options, Preset, Refresher};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{Request, RequestInit};
 
-/// Logs in against the auth server (plain fetch: no token yet).
-async fn login() -> Result<TokenSet, freshtoken::web::Error> {
+/// The login call to the auth server (its JSON answer carries the tokens).
+fn login_request() -> Request {
     let init = RequestInit::new();
     init.set_method("POST");
-    let request = Request::new_with_str_and_init("/auth/login", &init).map_err(|_| freshtoken::web::Error::Fetch("bad URL".into()))?;
-    TokenSet::from_response(&send(&request).await?).await
+    Request::new_with_str_and_init("/auth/login", &init).expect("a valid URL")
 }
 
 /// "STATUS BODY" of a call through the refresher: Bearer attached for the page's origin,
@@ -46,9 +45,8 @@ fn App() -> impl IntoView {
     let on_login = move |_| {
         let r = refresher.get_value();
         spawn_local(async move {
-            match login().await {
-                Ok(tokens) => {
-                    r.set_tokens(tokens);
+            match r.login(&login_request()).await {
+                Ok(()) => {
                     set_expires_at.set(r.expires_at());
                     set_logged_in.set(true);
                 }
