@@ -1,7 +1,8 @@
 // The Rust example apps (examples/leptos, examples/yew), built by scripts/rust-apps.sh, driven
 // in headless Chromium against a real local auth server (./server.mjs). Each app runs the
-// same four checks: the 80% refresh re-rendered, a 401 replayed once, a revoked refresh token
-// ending in the login view, and no token to a foreign origin.
+// same checks: the 80% refresh re-rendered, a 401 replayed once, a revoked refresh token
+// ending in the login view, the 403 rule after a replay (forbidden: kept; 401: login view),
+// and no token to a foreign origin.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -92,6 +93,27 @@ for (const app of ['leptos', 'yew']) {
       await page.waitForSelector('#login-view', { timeout: 8000 });
       assert.equal(await page.$('#app-view'), null);
       assert.deepEqual(srv.state.refreshCalls.map((c) => c.status), [401], 'one refused refresh, no retry');
+    });
+
+    test('a 403 after the replay is returned and the session kept', async () => {
+      const page = await fresh(60);
+      await login(page);
+      assert.match(await call(page, '/api/forbidden'), /^403 /);
+      assert.deepEqual(srv.state.apiCalls.map((c) => c.status), [403, 403], 'one replay');
+      assert.equal(srv.state.refreshCalls.length, 1);
+      assert.ok(await page.$('#app-view'), 'still logged in');
+      assert.match(await call(page, '/api/data'), /^200 /, 'the session still works');
+    });
+
+    test('a 401 after the replay ends the session: the login view', async () => {
+      const page = await fresh(60);
+      await login(page);
+      await page.fill('#url', '/api/revoked');
+      await page.click('#call');
+      await page.waitForSelector('#login-view', { timeout: 8000 });
+      const revoked = srv.state.apiCalls.filter((c) => c.path === '/api/revoked');
+      assert.equal(revoked.length, 2, 'the 401 and one replay');
+      assert.equal(srv.state.refreshCalls.length, 1);
     });
 
     test('a request to a foreign origin through the crate fetch carries no token', async () => {

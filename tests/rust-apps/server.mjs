@@ -4,7 +4,9 @@
 //   - POST /auth/refresh { refreshToken }   -> new tokens (rotating), or 401 for an unknown or
 //                                              revoked refresh token;
 //   - GET /api/data                         -> 200 { message } with a valid Bearer token, else 401;
-//                                              `failApiOnce()` makes the next call a 401 anyway.
+//                                              `failApiOnce()` makes the next call a 401 anyway;
+//   - GET /api/forbidden                    -> 403 with a valid token (the user may not), else 401;
+//   - GET /api/revoked                      -> 401 whatever the token.
 // `startForeign()` is a second server on another port that records every request's headers
 // (CORS open, so a token attached there would be seen, in a preflight or the request itself).
 import { createServer } from 'node:http';
@@ -63,13 +65,16 @@ export async function startAuthServer(dist) {
       state.refreshCalls.push({ t, status: ok ? 200 : 401 });
       return ok ? send(res, 200, issue()) : send(res, 401, { code: 'invalid_grant' });
     }
-    if (path === '/api/data') {
+    if (path.startsWith('/api/')) {
       const authorization = req.headers.authorization ?? null;
       const bearer = authorization && authorization.startsWith('Bearer ') ? authorization.slice(7) : null;
-      let status = bearer && !verifyJwt(bearer, SECRET).error ? 200 : 401;
+      const valid = Boolean(bearer) && !verifyJwt(bearer, SECRET).error;
+      let status = valid ? 200 : 401;
+      if (path === '/api/forbidden' && valid) status = 403;   // this user may not: 403 with any token
+      if (path === '/api/revoked') status = 401;              // refused with any token
       if (state.failNextApi) { state.failNextApi = false; status = 401; }
-      state.apiCalls.push({ t, authorization, status });
-      return status === 200 ? send(res, 200, { message: 'hello user-1' }) : send(res, 401, { code: 'invalid_token' });
+      state.apiCalls.push({ t, path, authorization, status });
+      return status === 200 ? send(res, 200, { message: 'hello user-1' }) : send(res, status, { code: status === 403 ? 'forbidden' : 'invalid_token' });
     }
     const file = path === '/' ? 'index.html' : path.slice(1);
     if (!/^[\w.-]+$/.test(file)) return send(res, 404, 'not found', 'text/plain');
