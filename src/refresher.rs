@@ -263,6 +263,17 @@ impl Refresher {
         self.settle_flight(Ok(token));
     }
 
+    /// Takes tokens that may have waited since they were issued (restored from storage):
+    /// as [`Refresher::set_tokens`], but a token is planned by what is left of it now (the
+    /// session's restored-token rule, [`Session::set_tokens_at`] with the clock as the
+    /// server's), so a stale one is refreshed at once.
+    pub fn restore_tokens(&self, tokens: Grant) {
+        let token = tokens.access_token.clone();
+        let now = self.now();
+        let _ = self.inner.session.borrow_mut().set_tokens_at(tokens, now, now, Some(now));
+        self.settle_flight(Ok(token));
+    }
+
     /// Ends the session; callers awaiting a refresh get [`TokenError::LoggedOut`].
     pub fn logout(&self) {
         let was = self.inner.session.borrow_mut().logout();
@@ -818,6 +829,19 @@ mod tests {
         let mut timer = Box::pin(r.keep_fresh(|_| std::future::pending::<()>()));
         assert!(poll(timer.as_mut(), Waker::noop()).is_pending());
         assert_eq!((r.state(), r.current_token().as_deref()), (State::Fresh, Some("a2")));
+    }
+
+    #[test]
+    fn restored_tokens_are_planned_by_what_is_left_of_them() {
+        let (r, clock, _) = rig();
+        let now = clock.get();
+        // Stored with 10 s left: a fresh restore would plan 10 s from now; a stale one (its
+        // expiresAt already past) is due at once.
+        r.restore_tokens(Grant { access_token: "a1".into(), expires_at_ms: Some(now + 10_000.0), ..Default::default() });
+        assert_eq!(r.expires_at(), Some(now + 10_000.0));
+        r.restore_tokens(Grant { access_token: "a2".into(), expires_at_ms: Some(now - 5_000.0), ..Default::default() });
+        assert!(r.next_refresh_at().is_some_and(|t| t <= now), "a stale restored token is due at once");
+        assert_eq!(r.current_token().as_deref(), Some("a2"));
     }
 
     #[test]

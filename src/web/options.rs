@@ -163,6 +163,12 @@ impl Options {
         self
     }
 
+    /// Where the session survives a reload.
+    pub fn storage(mut self, kind: StorageKind) -> Options {
+        self.storage = kind;
+        self
+    }
+
     /// The origins that receive the token.
     pub fn origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Options {
         self.origins = Some(origins.into_iter().map(Into::into).collect());

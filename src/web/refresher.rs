@@ -88,9 +88,11 @@ impl Refresher {
         let shared = Rc::new(Shared { origins, rules, store, timer: Rc::default() });
         let refresher = Refresher { core, shared };
         refresher.follow_session(options.login_url.clone());
-        let restored = options.tokens.clone().or_else(|| refresher.shared.store.as_ref().and_then(Store::load));
-        if let Some(tokens) = restored {
+        if let Some(tokens) = options.tokens.clone() {
             refresher.set_tokens(tokens);
+        } else if let Some(stored) = refresher.shared.store.as_ref().and_then(Store::load) {
+            refresher.core.restore_tokens(stored.into());
+            refresher.shared.timer.restart(&refresher.core);
         }
         Ok(refresher)
     }

@@ -116,6 +116,21 @@ for (const app of ['leptos', 'yew']) {
       assert.equal(srv.state.refreshCalls.length, 1);
     });
 
+    test('the session survives a reload (sessionStorage): its expiry shown, the API gets the token, no refresh', async () => {
+      const page = await fresh(60);
+      await login(page);
+      const shown = await shownExpiry(page);
+      await page.reload();
+      await page.waitForSelector('#app-view');
+      const restored = await shownExpiry(page);
+      // The restored-token rule plans by what is left of the token, with claims' whole-second slack.
+      assert.ok(Math.abs(restored - shown) <= 2000, `the stored expiry: ${restored} vs ${shown}`);
+      assert.match(await call(page, '/api/data'), /^200 /);
+      assert.match(srv.state.apiCalls[0].authorization, /^Bearer /);
+      assert.equal(srv.state.refreshCalls.length, 0);
+      assert.equal(srv.state.logins.length, 1);
+    });
+
     test('a request to a foreign origin through the crate fetch carries no token', async () => {
       const page = await fresh(60);
       await login(page);

@@ -1,7 +1,7 @@
 //! freshtoken in a Leptos app: log in, show the token's expiry (re-rendered on every
 //! refresh), call any URL through the refresher's `fetch`, and go back to the login view
 //! when the session expires. Built and driven in Chromium by tests/rust-apps/.
-use freshtoken::web::{text, Event, Options, Preset, Refresher};
+use freshtoken::web::{text, Event, Options, Preset, Refresher, StorageKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::{Request, RequestInit};
@@ -24,9 +24,11 @@ async fn call(refresher: Refresher, url: String) -> String {
 
 #[component]
 fn App() -> impl IntoView {
-    let refresher = Refresher::new(Options::default().endpoint("/auth/refresh", Preset::Json)).expect("valid options");
-    let (logged_in, set_logged_in) = signal(false);
-    let (expires_at, set_expires_at) = signal(None::<f64>);
+    // sessionStorage: the session survives a reload of this tab (and only this tab's).
+    let options = Options::default().storage(StorageKind::SessionStorage);
+    let refresher = Refresher::new(options.endpoint("/auth/refresh", Preset::Json)).expect("valid options");
+    let (logged_in, set_logged_in) = signal(refresher.current_token().is_some());
+    let (expires_at, set_expires_at) = signal(refresher.expires_at());
     let (refreshes, set_refreshes) = signal(0u32);
     let (url, set_url) = signal(String::from("/api/data"));
     let (result, set_result) = signal(String::new());

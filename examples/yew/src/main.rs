@@ -1,7 +1,7 @@
 //! freshtoken in a Yew app: log in, show the token's expiry (re-rendered on every
 //! refresh), call any URL through the refresher's `fetch`, and go back to the login view
 //! when the session expires. Built and driven in Chromium by tests/rust-apps/.
-use freshtoken::web::{text, Event, Options, Preset, Refresher};
+use freshtoken::web::{text, Event, Options, Preset, Refresher, StorageKind};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, Request, RequestInit};
 use yew::prelude::*;
@@ -24,9 +24,13 @@ async fn call(refresher: Refresher, url: String) -> String {
 
 #[function_component]
 fn App() -> Html {
-    let refresher = use_memo((), |_| Refresher::new(Options::default().endpoint("/auth/refresh", Preset::Json)).expect("valid options"));
-    let logged_in = use_state(|| false);
-    let expires_at = use_state(|| None::<f64>);
+    // sessionStorage: the session survives a reload of this tab (and only this tab's).
+    let refresher = use_memo((), |_| {
+        let options = Options::default().storage(StorageKind::SessionStorage);
+        Refresher::new(options.endpoint("/auth/refresh", Preset::Json)).expect("valid options")
+    });
+    let logged_in = use_state(|| refresher.current_token().is_some());
+    let expires_at = use_state(|| refresher.expires_at());
     let refreshes = use_state(|| 0u32);
     let result = use_state(String::new);
     let url = use_node_ref();
