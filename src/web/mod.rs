@@ -24,6 +24,7 @@ mod options;
 mod origins;
 mod refresher;
 mod storage;
+mod tabs;
 mod timer;
 mod transport;
 

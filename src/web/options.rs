@@ -125,7 +125,8 @@ pub struct Options {
     pub storage: StorageKind,
     /// The storage key; default `freshtoken`.
     pub storage_key: Option<String>,
-    /// Share refreshes between tabs. Not in the Rust face yet: `true` is refused.
+    /// Share refreshes, logout and expiry between the tabs with the same `storageKey`;
+    /// default on with `localStorage` (a shared storage), which it needs.
     pub cross_tab: Option<bool>,
     /// Where to send the user when the session expires.
     pub login_url: Option<String>,

@@ -2,10 +2,12 @@
 //! backoff, single flight) with the browser's clock, the built-in or custom refresh call,
 //! storage, the timer, and the events.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::options::{CustomRefresh, Options, TokenSet};
+use super::options::{CustomRefresh, Options, StorageKind, TokenSet};
 use super::storage::Store;
+use super::tabs::{Heard, Record, Tabs};
 use super::timer::Timer;
 use super::{origins, transport, Error};
 use crate::refresher::{Event, RefreshContext, Refresher as Core};
@@ -16,7 +18,10 @@ use crate::session::{Failure, Grant, State};
 pub(crate) struct Shared {
     pub(crate) origins: Vec<String>,
     pub(crate) rules: Rules,
-    store: Option<Store>,
+    store: Option<Rc<Store>>,
+    tabs: RefCell<Option<Rc<Tabs>>>,
+    /// Set while taking what another tab announced, so it is not announced back.
+    quiet: Cell<bool>,
     timer: Rc<Timer>,
 }
 
@@ -71,42 +76,112 @@ impl Refresher {
     pub fn new(options: Options) -> Result<Refresher, Error> {
         let policy = Policy::new(options.refresh_at.unwrap_or(0.8), options.default_lifetime_ms.unwrap_or(DEFAULT_LIFETIME_MS))
             .map_err(|e| Error::Options(e.message().into()))?;
-        if options.cross_tab == Some(true) {
-            return Err(Error::Options("crossTab is not in the Rust face yet; leave it off".into()));
+        // A shared storage implies cross-tab coordination unless the app opts out (SPEC 3).
+        let cross_tab = options.cross_tab.unwrap_or(options.storage == StorageKind::LocalStorage);
+        if cross_tab && options.storage != StorageKind::LocalStorage {
+            return Err(Error::Options("crossTab shares the session through storage: set storage to localStorage".into()));
         }
         let origins = origins::allowed(options.origins.as_deref()).map_err(Error::Options)?;
         let call = refresh_call(&options)?;
+        let key = options.storage_key.as_deref().unwrap_or("freshtoken");
+        let store = Store::open(options.storage, key).map(Rc::new);
+        // The tabs are joined once the refresher exists (they tell it what they hear); the
+        // refresh call finds them here.
+        let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
+        let tabs_for_call = tabs_slot.clone();
         let core = Core::new(policy, monotonic_now, move |ctx| {
             let answer = call(ctx);
-            async move { answer.await.map(Grant::from) }
+            let tabs = tabs_for_call.borrow().clone();
+            async move {
+                match tabs {
+                    Some(tabs) => tabs.exclusive(answer).await,
+                    None => answer.await,
+                }
+                .map(Grant::from)
+            }
         });
         let rules = Rules {
             retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
             end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
         };
-        let store = Store::open(options.storage, options.storage_key.as_deref().unwrap_or("freshtoken"));
-        let shared = Rc::new(Shared { origins, rules, store, timer: Rc::default() });
+        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: RefCell::new(None), quiet: Cell::new(false), timer: Rc::default() });
         let refresher = Refresher { core, shared };
+        if let (true, Some(store)) = (cross_tab, store) {
+            let weak = Rc::downgrade(&refresher.shared);
+            let core = refresher.core.clone();
+            let tabs = Tabs::join(key, store, move |heard| {
+                if let Some(shared) = weak.upgrade() {
+                    Refresher { core: core.clone(), shared }.hear(heard);
+                }
+            });
+            *tabs_slot.borrow_mut() = tabs.clone();
+            *refresher.shared.tabs.borrow_mut() = tabs;
+        }
         refresher.follow_session(options.login_url.clone());
         if let Some(tokens) = options.tokens.clone() {
             refresher.set_tokens(tokens);
-        } else if let Some(stored) = refresher.shared.store.as_ref().and_then(Store::load) {
-            refresher.core.restore_tokens(stored.into());
-            refresher.shared.timer.restart(&refresher.core);
+        } else {
+            refresher.restore();
         }
         Ok(refresher)
     }
 
-    /// Storage and `loginUrl` follow the session's events.
+    /// Takes the session found in storage, if any.
+    fn restore(&self) {
+        let Some(store) = &self.shared.store else { return };
+        let tokens = match self.tabs() {
+            Some(tabs) => store.load::<Record>().map(|rec| {
+                tabs.adopt(&rec);
+                rec.tokens()
+            }),
+            None => store.load::<TokenSet>(),
+        };
+        if let Some(tokens) = tokens {
+            self.core.restore_tokens(tokens.into());
+            self.shared.timer.restart(&self.core);
+        }
+    }
+
+    fn tabs(&self) -> Option<Rc<Tabs>> {
+        self.shared.tabs.borrow().clone()
+    }
+
+    /// What another tab announced (its epoch already checked): taken quietly, not echoed.
+    fn hear(&self, heard: Heard) {
+        self.shared.quiet.set(true);
+        match heard {
+            Heard::Tokens(rec) => {
+                self.core.restore_tokens(rec.tokens().into());
+                self.shared.timer.restart(&self.core);
+                self.core.emit(&Event::Refreshed { expires_at: self.core.expires_at() });
+            }
+            Heard::Logout => {
+                self.shared.timer.stop();
+                self.core.logout();
+            }
+            Heard::Expired => self.core.expire("refresh-rejected"),
+        }
+        self.shared.quiet.set(false);
+    }
+
+    /// Storage, the other tabs and `loginUrl` follow the session's events.
     fn follow_session(&self, login_url: Option<String>) {
         let weak = Rc::downgrade(&self.shared);
         let core = self.core.clone();
         self.core.on_event(move |event| {
             let Some(shared) = weak.upgrade() else { return };
+            let tabs = shared.tabs.borrow().clone();
+            let quiet = shared.quiet.get();
             match event {
-                Event::Refreshed { .. } => save(&shared, &core),
+                // With tabs, the result was stored and announced under the lock.
+                Event::Refreshed { .. } if tabs.is_none() => save(&shared, &core),
                 Event::SessionExpired { .. } | Event::LoggedOut => {
-                    if let Some(store) = &shared.store {
+                    match (&tabs, quiet, event) {
+                        (Some(tabs), false, Event::LoggedOut) => tabs.logout(),
+                        (Some(tabs), false, _) => tabs.expired(),
+                        _ => {}
+                    }
+                    if let Some(store) = shared.store.as_ref().filter(|_| !quiet) {
                         store.clear();
                     }
                     if let (Event::SessionExpired { .. }, Some(url)) = (event, &login_url) {
@@ -120,10 +195,14 @@ impl Refresher {
         });
     }
 
-    /// Takes new tokens (after login): a new session, kept fresh from now on.
+    /// Takes new tokens (after login): a new session, kept fresh from now on (and, with
+    /// `crossTab`, in every tab).
     pub fn set_tokens(&self, tokens: TokenSet) {
-        self.core.set_tokens(tokens.into());
-        save(&self.shared, &self.core);
+        self.core.set_tokens(tokens.clone().into());
+        match self.tabs() {
+            Some(tabs) => tabs.new_session(&tokens),
+            None => save(&self.shared, &self.core),
+        }
         self.shared.timer.restart(&self.core);
     }
 

@@ -1,7 +1,10 @@
 //! Where the session survives a reload: `localStorage` or `sessionStorage`, one JSON entry
 //! under `storageKey` (serde → `JSON.stringify`). Memory keeps nothing.
 
-use super::options::{StorageKind, TokenSet};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::options::StorageKind;
 
 /// One storage entry.
 pub(crate) struct Store {
@@ -22,15 +25,15 @@ impl Store {
         Some(Store { storage, key: key.to_owned() })
     }
 
-    /// The stored session, if one is there and readable.
-    pub(crate) fn load(&self) -> Option<TokenSet> {
+    /// The stored session (a `TokenSet`, or a cross-tab record), if one is there and readable.
+    pub(crate) fn load<T: DeserializeOwned>(&self) -> Option<T> {
         let text = self.storage.get_item(&self.key).ok()??;
         let value = js_sys::JSON::parse(&text).ok()?;
         serde_wasm_bindgen::from_value(value).ok()
     }
 
     /// Stores `tokens` (best effort: a full or refused storage keeps the session in memory).
-    pub(crate) fn save(&self, tokens: &TokenSet) {
+    pub(crate) fn save<T: Serialize>(&self, tokens: &T) {
         let text = serde_wasm_bindgen::to_value(tokens).ok().and_then(|v| js_sys::JSON::stringify(&v).ok());
         if let Some(text) = text {
             let _ = self.storage.set_item(&self.key, &String::from(text));

@@ -24,7 +24,9 @@ async function login(page) {
 async function call(page, url) {
   await page.fill('#url', url);
   const before = await page.textContent('#result');
-  await page.click('#call');
+  // A DOM click: two tabs of one context are driven at once, and a background tab's
+  // hit-testing can refuse a pointer click.
+  await page.evaluate(() => document.querySelector('#call').click());
   await page.waitForFunction((prev) => document.querySelector('#result')?.textContent !== prev, before, { timeout: 10000 });
   return page.textContent('#result');
 }
@@ -50,7 +52,7 @@ for (const app of ['leptos', 'yew']) {
     /** A fresh page, the server's records cleared, tokens of `lifetime` seconds. */
     async function fresh(lifetime) {
       await tab?.close();
-      Object.assign(srv.state, { lifetime, logins: [], refreshCalls: [], apiCalls: [], failNextApi: false });
+      Object.assign(srv.state, { lifetime, logins: [], refreshCalls: [], apiCalls: [], failNextApi: 0 });
       foreign.requests.length = 0;
       tab = await browser.open(`${srv.url}/`);
       return tab.page;
@@ -116,7 +118,7 @@ for (const app of ['leptos', 'yew']) {
       assert.equal(srv.state.refreshCalls.length, 1);
     });
 
-    test('the session survives a reload (sessionStorage): its expiry shown, the API gets the token, no refresh', async () => {
+    test('the session survives a reload (localStorage): its expiry shown, the API gets the token, no refresh', async () => {
       const page = await fresh(60);
       await login(page);
       const shown = await shownExpiry(page);
@@ -129,6 +131,41 @@ for (const app of ['leptos', 'yew']) {
       assert.match(srv.state.apiCalls[0].authorization, /^Bearer /);
       assert.equal(srv.state.refreshCalls.length, 0);
       assert.equal(srv.state.logins.length, 1);
+    });
+
+    test('crossTab: two tabs refused at once share one refresh call, and both replay with its token', async () => {
+      const a = await fresh(60);
+      await login(a);
+      const b = await a.context().newPage();
+      await b.goto(`${srv.url}/`);
+      await b.waitForSelector('#app-view'); // the session from localStorage
+      srv.failApiOnce(2);
+      const [ra, rb] = await Promise.all([call(a, '/api/data'), call(b, '/api/data')]);
+      assert.match(ra, /^200 /);
+      assert.match(rb, /^200 /);
+      assert.deepEqual(srv.state.refreshCalls.map((c) => c.status), [200], 'one refresh call for both tabs');
+      const replays = srv.state.apiCalls.filter((c) => c.status === 200);
+      assert.equal(replays.length, 2);
+      assert.equal(replays[0].authorization, replays[1].authorization, 'both replays carry the one refreshed token');
+      await b.close();
+    });
+
+    test('crossTab: the 80% refresh reaches the other tab (one call per cycle), and logout in one tab logs out the other', async () => {
+      const a = await fresh(3);
+      await login(a);
+      const b = await a.context().newPage();
+      await b.goto(`${srv.url}/`);
+      await b.waitForSelector('#app-view');
+      const both = (n) => Promise.all([a, b].map((p) => p.waitForFunction((want) => document.querySelector('#refreshes')?.textContent === want, String(n), { timeout: 6000 })));
+      await both(1);
+      await both(2);
+      assert.deepEqual(srv.state.refreshCalls.map((c) => c.status), [200, 200], 'one call per cycle, no refresh token spent twice');
+      const [ea, eb] = [await shownExpiry(a), await shownExpiry(b)];
+      assert.ok(Math.abs(ea - eb) <= 2000, `both tabs show the new expiry: ${ea} vs ${eb}`);
+      await a.evaluate(() => document.querySelector('#logout').click());
+      await b.waitForSelector('#login-view', { timeout: 3000 });
+      await a.waitForSelector('#login-view');
+      await b.close();
     });
 
     test('a request to a foreign origin through the crate fetch carries no token', async () => {

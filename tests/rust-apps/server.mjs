@@ -4,7 +4,7 @@
 //   - POST /auth/refresh { refreshToken }   -> new tokens (rotating), or 401 for an unknown or
 //                                              revoked refresh token;
 //   - GET /api/data                         -> 200 { message } with a valid Bearer token, else 401;
-//                                              `failApiOnce()` makes the next call a 401 anyway;
+//                                              `failApiOnce(n = 1)` makes the next n calls 401 anyway;
 //   - GET /api/forbidden                    -> 403 with a valid token (the user may not), else 401;
 //   - GET /api/revoked                      -> 401 whatever the token.
 // `startForeign()` is a second server on another port that records every request's headers
@@ -41,7 +41,7 @@ export async function startAuthServer(dist) {
     refreshCalls: [],    // { t, status }
     apiCalls: [],        // { t, authorization, status }
     live: new Set(),     // refresh tokens that may be used
-    failNextApi: false,
+    failNextApi: 0,      // how many of the next API calls answer 401 anyway
   };
   const issue = () => {
     const now = Date.now();
@@ -72,7 +72,7 @@ export async function startAuthServer(dist) {
       let status = valid ? 200 : 401;
       if (path === '/api/forbidden' && valid) status = 403;   // this user may not: 403 with any token
       if (path === '/api/revoked') status = 401;              // refused with any token
-      if (state.failNextApi) { state.failNextApi = false; status = 401; }
+      if (state.failNextApi > 0) { state.failNextApi--; status = 401; }
       state.apiCalls.push({ t, path, authorization, status });
       return status === 200 ? send(res, 200, { message: 'hello user-1' }) : send(res, status, { code: status === 403 ? 'forbidden' : 'invalid_token' });
     }
@@ -88,7 +88,7 @@ export async function startAuthServer(dist) {
   return {
     url,
     state,
-    failApiOnce: () => { state.failNextApi = true; },
+    failApiOnce: (times = 1) => { state.failNextApi = times; },
     revokeRefreshTokens: () => state.live.clear(),
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
   };

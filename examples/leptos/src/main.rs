@@ -24,8 +24,9 @@ async fn call(refresher: Refresher, url: String) -> String {
 
 #[component]
 fn App() -> impl IntoView {
-    // sessionStorage: the session survives a reload of this tab (and only this tab's).
-    let options = Options::default().storage(StorageKind::SessionStorage);
+    // localStorage: the session survives a reload and is shared by this app's tabs (crossTab,
+    // implied by a shared storage): one refresh call for all of them, logout reaching each.
+    let options = Options::default().storage(StorageKind::LocalStorage);
     let refresher = Refresher::new(options.endpoint("/auth/refresh", Preset::Json)).expect("valid options");
     let (logged_in, set_logged_in) = signal(refresher.current_token().is_some());
     let (expires_at, set_expires_at) = signal(refresher.expires_at());
@@ -37,8 +38,9 @@ fn App() -> impl IntoView {
             Event::Refreshed { expires_at } => {
                 set_expires_at.set(*expires_at);
                 set_refreshes.update(|n| *n += 1);
+                set_logged_in.set(true); // also a login in another tab
             }
-            Event::SessionExpired { .. } => set_logged_in.set(false),
+            Event::SessionExpired { .. } | Event::LoggedOut => set_logged_in.set(false),
             _ => {}
         })
         .forget();
@@ -56,6 +58,7 @@ fn App() -> impl IntoView {
             }
         });
     };
+    let on_logout = move |_| refresher.get_value().logout();
     let on_call = move |_| {
         let r = refresher.get_value();
         spawn_local(async move { set_result.set(call(r, url.get_untracked()).await) });
@@ -71,6 +74,7 @@ fn App() -> impl IntoView {
                 <p>"Refreshes: " <span id="refreshes">{move || refreshes.get()}</span></p>
                 <input id="url" prop:value=move || url.get() on:input=move |ev| set_url.set(event_target_value(&ev)) />
                 <button id="call" on:click=on_call>"Call"</button>
+                <button id="logout" on:click=on_logout>"Log out"</button>
                 <pre id="result">{move || result.get()}</pre>
             </section>
         </Show>

@@ -24,9 +24,10 @@ async fn call(refresher: Refresher, url: String) -> String {
 
 #[function_component]
 fn App() -> Html {
-    // sessionStorage: the session survives a reload of this tab (and only this tab's).
+    // localStorage: the session survives a reload and is shared by this app's tabs (crossTab,
+    // implied by a shared storage): one refresh call for all of them, logout reaching each.
     let refresher = use_memo((), |_| {
-        let options = Options::default().storage(StorageKind::SessionStorage);
+        let options = Options::default().storage(StorageKind::LocalStorage);
         Refresher::new(options.endpoint("/auth/refresh", Preset::Json)).expect("valid options")
     });
     let logged_in = use_state(|| refresher.current_token().is_some());
@@ -41,10 +42,11 @@ fn App() -> Html {
             let subscription = r.on(move |event| match event {
                 Event::Refreshed { expires_at: at } => {
                     expires_at.set(*at);
+                    logged_in.set(true); // also a login in another tab
                     count.set(count.get() + 1);
                     refreshes.set(count.get());
                 }
-                Event::SessionExpired { .. } => logged_in.set(false),
+                Event::SessionExpired { .. } | Event::LoggedOut => logged_in.set(false),
                 _ => {}
             });
             move || drop(subscription)
@@ -75,6 +77,11 @@ fn App() -> Html {
         })
     };
 
+    let on_logout = {
+        let r = refresher.clone();
+        Callback::from(move |_| r.logout())
+    };
+
     if !*logged_in {
         return html! { <section id="login-view"><h1>{"Log in"}</h1><button id="login" onclick={on_login}>{"Log in"}</button></section> };
     }
@@ -84,6 +91,7 @@ fn App() -> Html {
             <p>{"Refreshes: "}<span id="refreshes">{*refreshes}</span></p>
             <input id="url" ref={url} value="/api/data" />
             <button id="call" onclick={on_call}>{"Call"}</button>
+            <button id="logout" onclick={on_logout}>{"Log out"}</button>
             <pre id="result">{(*result).clone()}</pre>
         </section>
     }
