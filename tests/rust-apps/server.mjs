@@ -6,7 +6,8 @@
 //   - GET /api/data                         -> 200 { message } with a valid Bearer token, else 401;
 //                                              `failApiOnce(n = 1)` makes the next n calls 401 anyway;
 //   - GET /api/forbidden                    -> 403 with a valid token (the user may not), else 401;
-//   - GET /api/revoked                      -> 401 whatever the token.
+//   - GET /api/revoked                      -> 401 whatever the token;
+//   `refuseAccessTokens()` makes the API refuse every access token issued so far.
 // `startForeign()` is a second server on another port that records every request's headers
 // (CORS open, so a token attached there would be seen, in a preflight or the request itself).
 import { createServer } from 'node:http';
@@ -41,6 +42,8 @@ export async function startAuthServer(dist) {
     refreshCalls: [],    // { t, status }
     apiCalls: [],        // { t, authorization, status }
     live: new Set(),     // refresh tokens that may be used
+    issued: [],          // access tokens issued, in order
+    refused: new Set(),  // access tokens the API refuses (as if revoked)
     failNextApi: 0,      // how many of the next API calls answer 401 anyway
   };
   const issue = () => {
@@ -48,6 +51,7 @@ export async function startAuthServer(dist) {
     const refreshToken = randomUUID();
     state.live.add(refreshToken);
     const accessToken = signJwt({ sub: 'user-1', iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + state.lifetime, jti: randomUUID() }, SECRET);
+    state.issued.push(accessToken);
     return { accessToken, refreshToken, expiresIn: state.lifetime };
   };
   const server = createServer(async (req, res) => {
@@ -68,7 +72,7 @@ export async function startAuthServer(dist) {
     if (path.startsWith('/api/')) {
       const authorization = req.headers.authorization ?? null;
       const bearer = authorization && authorization.startsWith('Bearer ') ? authorization.slice(7) : null;
-      const valid = Boolean(bearer) && !verifyJwt(bearer, SECRET).error;
+      const valid = Boolean(bearer) && !verifyJwt(bearer, SECRET).error && !state.refused.has(bearer);
       let status = valid ? 200 : 401;
       if (path === '/api/forbidden' && valid) status = 403;   // this user may not: 403 with any token
       if (path === '/api/revoked') status = 401;              // refused with any token
@@ -90,6 +94,7 @@ export async function startAuthServer(dist) {
     state,
     failApiOnce: (times = 1) => { state.failNextApi = times; },
     revokeRefreshTokens: () => state.live.clear(),
+    refuseAccessTokens: () => { for (const t of state.issued) state.refused.add(t); },
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
   };
 }
