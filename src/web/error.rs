@@ -31,9 +31,10 @@ impl Error {
         }
     }
 
+    /// A rejection from the browser (a `TypeError`, a `DOMException`, or anything thrown).
     pub(crate) fn from_js(value: JsValue) -> Error {
-        let message = js_sys::Error::from(value).message();
-        Error::Fetch(message.into())
+        let message = js_sys::Reflect::get(&value, &"message".into()).ok().and_then(|m| m.as_string());
+        Error::Fetch(message.or_else(|| value.as_string()).unwrap_or_else(|| "unknown error".into()))
     }
 }
 

@@ -19,7 +19,8 @@ pub(crate) struct Shared {
     pub(crate) origins: Vec<String>,
     pub(crate) rules: Rules,
     store: Option<Rc<Store>>,
-    tabs: RefCell<Option<Rc<Tabs>>>,
+    /// The other tabs (crossTab); the refresh call reads the same slot.
+    tabs: Rc<RefCell<Option<Rc<Tabs>>>>,
     /// Set while taking what another tab announced, so it is not announced back.
     quiet: Cell<bool>,
     timer: Rc<Timer>,
@@ -104,7 +105,7 @@ impl Refresher {
             retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
             end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
         };
-        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: RefCell::new(None), quiet: Cell::new(false), timer: Rc::default() });
+        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default() });
         let refresher = Refresher { core, shared };
         if let (true, Some(store)) = (cross_tab, store) {
             let weak = Rc::downgrade(&refresher.shared);
@@ -114,7 +115,6 @@ impl Refresher {
                     Refresher { core: core.clone(), shared }.hear(heard);
                 }
             });
-            *tabs_slot.borrow_mut() = tabs.clone();
             *refresher.shared.tabs.borrow_mut() = tabs;
         }
         refresher.follow_session(options.login_url.clone());
@@ -233,9 +233,13 @@ impl Refresher {
         self.core.logout();
     }
 
-    /// Stops the timer; the session is kept in storage for the next page.
+    /// Stops the timer and leaves the other tabs; the session is kept in storage for the
+    /// next page.
     pub fn dispose(&self) {
         self.shared.timer.stop();
+        if let Some(tabs) = self.shared.tabs.borrow_mut().take() {
+            tabs.close();
+        }
     }
 
     /// Listens to the session's events; dropping the [`Subscription`] unsubscribes.

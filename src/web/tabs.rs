@@ -163,6 +163,15 @@ impl Tabs {
         }
     }
 
+    /// Leaves the other tabs: the channel closed, this tab's generation marker released.
+    pub(crate) fn close(&self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+        if let Some(release) = self.release_marker.borrow_mut().take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+
     fn post(&self, msg: &Message) {
         if let Ok(value) = serde_wasm_bindgen::to_value(&msg.to_wire()) {
             let _ = self.channel.post_message(&value);
