@@ -15,18 +15,8 @@ newer_input() {
 if [ "${FORCE:-}" != 1 ] && [ -f "$out" ] && [ -f pkg/freshtoken.js ] && ! newer_input; then
   echo "build: skip  wasm build (pkg/ is newer than src/, Cargo.toml, Cargo.lock)"
 else
-  # The cargo that can build wasm32: rustup's when it has the target and rust-src,
-  # otherwise Debian's (TOOLCHAIN.md §1). PATH lists rustup's ~/.cargo/bin first, so the
-  # Debian one is named by path, with its own rustc.
-  if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown &&
-     rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-    wasm_cargo=(cargo)
-  elif [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ]; then
-    wasm_cargo=(env RUSTC=/usr/bin/rustc /usr/bin/cargo)
-  else
-    echo "build: no cargo that can build wasm32-unknown-unknown; run scripts/setup.sh" >&2
-    exit 1
-  fi
+  # The cargo that can build wasm32 (rustup's with the target, else Debian's): wasm_cargo.
+  source scripts/wasm-cargo.sh
 
   echo "build: cargo build --release (wasm32-unknown-unknown, std from source, panic=immediate-abort)"
   # -Cpanic=immediate-abort (TOOLCHAIN.md §6b): panics trap without a message, which is

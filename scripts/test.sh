@@ -66,6 +66,9 @@ else
   echo "test: build failed; browser, e2e and packaging tests not run" >&2
 fi
 
+section "Rust apps (scripts/rust-apps.sh + node --test tests/rust-apps/: Leptos and Yew in Chromium)"
+stage "Rust apps" bash -c 'bash scripts/rust-apps.sh && node --test --test-concurrency=1 tests/rust-apps/'
+
 section "summary"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"

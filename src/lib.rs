@@ -13,6 +13,9 @@ mod cbor;
 pub mod error;
 mod json;
 pub mod refresher;
+// The replay rules serve the `web` face and the host tests; the npm build's JS has its own.
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
+pub mod replay;
 pub mod schedule;
 pub mod session;
 pub mod token;
@@ -20,6 +23,9 @@ pub mod token;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web;
+
 pub use error::{DecodeError, DecodeErrorCode};
-pub use refresher::{Refresher, RefreshContext, TokenError};
+pub use refresher::{Event, Refresher, RefreshContext, TokenError};
 pub use token::{decode, inspect, TokenFormat, TokenInfo};

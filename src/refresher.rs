@@ -16,44 +16,12 @@
 //! Nothing here is tied to the browser: the clock, the refresh call and the sleep are
 //! yours, so it runs (and is tested) on any target.
 //!
+//! In a browser app, use the `web` feature's `freshtoken::web::Refresher`: it wraps this one
+//! with the browser's monotonic clock, the presets' refresh calls, a `fetch` that attaches and
+//! replays, storage, events and a gloo timer (the README's "Rust API" shows the example apps'
+//! code, which `scripts/rust-apps.sh` compiles and `tests/rust-apps/` drives in Chromium).
+//!
 //! # Example
-//! A Leptos / Yew / Dioxus app on `wasm32` (with `gloo-net` for HTTP and `gloo-timers`
-//! with its `futures` feature for sleeping; `wasm_bindgen_futures::spawn_local` to run the
-//! timer):
-//! ```ignore
-//! use freshtoken::refresher::{Refresher, RefreshContext};
-//! use freshtoken::schedule::Policy;
-//! use freshtoken::session::{Failure, Grant};
-//!
-//! #[derive(serde::Deserialize)]
-//! struct Answer { #[serde(rename = "accessToken")] access: String, #[serde(rename = "expiresIn")] expires_in: Option<f64> }
-//!
-//! async fn call_refresh(ctx: RefreshContext) -> Result<Grant, Failure> {
-//!     let res = gloo_net::http::Request::post("/api/auth/refresh")
-//!         .json(&serde_json::json!({ "refreshToken": ctx.refresh_token }))
-//!         .map_err(|_| Failure::Transient { retry_after_ms: None })?
-//!         .send().await
-//!         .map_err(|_| Failure::Transient { retry_after_ms: None })?;
-//!     match res.status() {
-//!         400 | 401 | 403 => Err(Failure::Rejected),
-//!         200..=299 => {
-//!             let a: Answer = res.json().await.map_err(|_| Failure::Transient { retry_after_ms: None })?;
-//!             Ok(Grant { access_token: a.access, expires_in_s: a.expires_in, ..Default::default() })
-//!         }
-//!         _ => Err(Failure::Transient { retry_after_ms: None }),
-//!     }
-//! }
-//!
-//! let refresher = Refresher::new(Policy::default(), || js_sys::Date::now(), call_refresh);
-//! refresher.set_tokens(Grant { access_token: login.access, refresh_token: Some(login.refresh), ..Default::default() });
-//! refresher.on_session_expired(|reason| leptos_router::use_navigate()("/login", Default::default()));
-//! let timer = refresher.clone();
-//! wasm_bindgen_futures::spawn_local(async move {
-//!     timer.keep_fresh(|ms| gloo_timers::future::TimeoutFuture::new(ms)).await
-//! });
-//! // Before each API call:
-//! let token = refresher.access_token().await?;
-//! ```
 //! On the host, with any executor:
 //! ```
 //! use freshtoken::refresher::{Refresher, TokenError};
@@ -133,6 +101,50 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+/// What happened to the session, as told to [`Refresher::on_event`] listeners. Never
+/// carries a token.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A refresh succeeded; the new token expires at `expires_at` (local clock, ms).
+    Refreshed {
+        /// When the new token expires, ms since epoch on the refresher's clock.
+        expires_at: Option<f64>,
+    },
+    /// A refresh failed transiently; the session is kept and retried in `retry_in_ms`.
+    RefreshFailed {
+        /// When the backoff retries, ms from the failure.
+        retry_in_ms: f64,
+    },
+    /// The session ended: the user must log in again. Told once per session.
+    SessionExpired {
+        /// `"refresh-rejected"` (the refresh endpoint refused it) or `"replay-rejected"` (a
+        /// request was refused again right after a refresh).
+        reason: &'static str,
+    },
+    /// The app logged out.
+    LoggedOut,
+    /// A request was refused again with a fresh token by a status that does not end the
+    /// session (a 403 after the replay: "forbidden", not "log in again").
+    Forbidden {
+        /// The replay's status.
+        status: u16,
+    },
+}
+
+impl Event {
+    /// The SPEC event name: `refresh`, `refresh-error`, `session-expired`, `logout`, `forbidden`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Refreshed { .. } => "refresh",
+            Event::RefreshFailed { .. } => "refresh-error",
+            Event::SessionExpired { .. } => "session-expired",
+            Event::LoggedOut => "logout",
+            Event::Forbidden { .. } => "forbidden",
+        }
+    }
+}
+
 type BoxedRefresh = Pin<Box<dyn Future<Output = Result<Grant, Failure>>>>;
 type Outcome = Result<String, TokenError>;
 
@@ -183,7 +195,8 @@ struct Inner {
     call: RefreshFn,
     flight: RefCell<Option<Flight>>,
     rng: Cell<u64>,
-    on_expired: RefCell<Vec<Rc<dyn Fn(&str)>>>,
+    listeners: RefCell<Vec<(u32, Rc<dyn Fn(&Event)>)>>,
+    next_listener: Cell<u32>,
 }
 
 /// One session, refreshed on time and shared by every caller. Cloning gives another
@@ -222,7 +235,8 @@ impl Refresher {
                 call: Box::new(move |ctx| Box::pin(refresh(ctx))),
                 flight: RefCell::new(None),
                 rng: Cell::new(seed),
-                on_expired: RefCell::new(Vec::new()),
+                listeners: RefCell::new(Vec::new()),
+                next_listener: Cell::new(0),
             }),
         }
     }
@@ -249,10 +263,67 @@ impl Refresher {
         self.settle_flight(Ok(token));
     }
 
+    /// Takes tokens that may have waited since they were issued (restored from storage):
+    /// as [`Refresher::set_tokens`], but a token is planned by what is left of it now (the
+    /// session's restored-token rule, [`Session::set_tokens_at`] with the clock as the
+    /// server's), so a stale one is refreshed at once.
+    pub fn restore_tokens(&self, tokens: Grant) {
+        let token = tokens.access_token.clone();
+        let now = self.now();
+        let _ = self.inner.session.borrow_mut().set_tokens_at(tokens, now, now, Some(now));
+        self.settle_flight(Ok(token));
+    }
+
     /// Ends the session; callers awaiting a refresh get [`TokenError::LoggedOut`].
     pub fn logout(&self) {
-        self.inner.session.borrow_mut().logout();
+        let was = self.inner.session.borrow_mut().logout();
         self.settle_flight(Err(TokenError::LoggedOut));
+        if was {
+            self.emit(&Event::LoggedOut);
+        }
+    }
+
+    /// Ends the session because the server will not take its tokens (`reason`, e.g.
+    /// `"replay-rejected"`): tokens dropped, waiters get [`TokenError::Expired`], and
+    /// [`Event::SessionExpired`] is told once, however many requests report it.
+    pub fn expire(&self, reason: &'static str) {
+        let ended = self.inner.session.borrow_mut().expire();
+        if ended {
+            self.settle_flight(Err(TokenError::Expired));
+            self.emit(&Event::SessionExpired { reason });
+        }
+    }
+
+    /// The token to replay a request with after the server refused `used` (SPEC
+    /// behaviour 5): a refresh (shared with every other caller) only if `used` is still the
+    /// current token; otherwise the token that has replaced it already.
+    pub async fn token_after_rejection(&self, used: &str) -> Result<String, TokenError> {
+        if self.current_token().as_deref() == Some(used) {
+            self.refresh().await
+        } else {
+            self.access_token().await
+        }
+    }
+
+    /// Listens to every [`Event`]; returns an id for [`Refresher::off`].
+    pub fn on_event(&self, f: impl Fn(&Event) + 'static) -> u32 {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id.wrapping_add(1));
+        self.inner.listeners.borrow_mut().push((id, Rc::new(f)));
+        id
+    }
+
+    /// Removes the listener [`Refresher::on_event`] returned `id` for.
+    pub fn off(&self, id: u32) {
+        self.inner.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Tells every listener (a copy of the list: a listener may add or remove listeners).
+    pub(crate) fn emit(&self, event: &Event) {
+        let listeners: Vec<_> = self.inner.listeners.borrow().iter().map(|(_, f)| f.clone()).collect();
+        for f in listeners {
+            f(event);
+        }
     }
 
     fn settle_flight(&self, outcome: Outcome) {
@@ -264,7 +335,11 @@ impl Refresher {
 
     /// Calls `f` (with the reason, `"refresh-rejected"`) when the server ends the session.
     pub fn on_session_expired(&self, f: impl Fn(&str) + 'static) {
-        self.inner.on_expired.borrow_mut().push(Rc::new(f));
+        self.on_event(move |e| {
+            if let Event::SessionExpired { reason } = e {
+                f(reason)
+            }
+        });
     }
 
     /// Where the session stands.
@@ -275,6 +350,18 @@ impl Refresher {
     /// The access token held, without refreshing (may be past its refresh point).
     pub fn current_token(&self) -> Option<String> {
         self.inner.session.borrow().access_token().map(str::to_owned)
+    }
+
+    /// The tokens held (for storage), with their local expiry.
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn held(&self) -> Option<Grant> {
+        let s = self.inner.session.borrow();
+        Some(Grant {
+            access_token: s.access_token()?.to_owned(),
+            refresh_token: s.refresh_token().map(str::to_owned),
+            expires_at_ms: s.expires_at(),
+            expires_in_s: None,
+        })
     }
 
     /// When the token held expires, ms since epoch on the local clock.
@@ -371,6 +458,11 @@ impl Refresher {
             if matches!(state, State::Expired | State::LoggedOut) {
                 return;
             }
+            if state == State::Refreshing {
+                // Drive the refresh in flight, even if whoever started it has gone away.
+                let _ = self.refresh().await;
+                continue;
+            }
             match due.map(|d| next_wake(d, self.now())) {
                 Some(Step::Fire) => {
                     let _ = self.refresh().await;
@@ -406,30 +498,30 @@ impl Refresher {
     /// A refresh call answered: the session takes it, and every waiter gets the outcome.
     fn land(&self, ticket: Ticket, answer: Result<Grant, Failure>) {
         let now = self.now();
-        let (outcome, expired) = {
+        let (outcome, event) = {
             let mut s = self.inner.session.borrow_mut();
+            let held = |s: &Session| s.access_token().map(str::to_owned).ok_or(TokenError::Expired);
             match answer {
                 Ok(grant) => {
                     let token = grant.access_token.clone();
                     if s.refresh_succeeded(ticket, grant, now) {
-                        (Ok(token), false)
+                        (Ok(token), Some(Event::Refreshed { expires_at: s.expires_at() }))
                     } else {
-                        (s.access_token().map(str::to_owned).ok_or(TokenError::Expired), false)
+                        (held(&s), None)
                     }
                 }
                 Err(failure) => match s.refresh_failed(ticket, failure, now, self.random()) {
-                    FailureOutcome::RetryIn(ms) => (Err(TokenError::Transient { retry_in_ms: ms }), false),
-                    FailureOutcome::Expired => (Err(TokenError::Expired), true),
-                    FailureOutcome::Stale => (s.access_token().map(str::to_owned).ok_or(TokenError::Expired), false),
+                    FailureOutcome::RetryIn(ms) => {
+                        (Err(TokenError::Transient { retry_in_ms: ms }), Some(Event::RefreshFailed { retry_in_ms: ms }))
+                    }
+                    FailureOutcome::Expired => (Err(TokenError::Expired), Some(Event::SessionExpired { reason: "refresh-rejected" })),
+                    FailureOutcome::Stale => (held(&s), None),
                 },
             }
         };
         self.settle_flight(outcome);
-        if expired {
-            let listeners: Vec<_> = self.inner.on_expired.borrow().iter().cloned().collect();
-            for f in listeners {
-                f("refresh-rejected");
-            }
+        if let Some(event) = event {
+            self.emit(&event);
         }
     }
 }
@@ -655,6 +747,101 @@ mod tests {
         // The session is revoked: the timer ends.
         calls.borrow().front().unwrap().1.open(Err(Failure::Rejected));
         assert_eq!(poll(timer.as_mut(), Waker::noop()), Poll::Ready(()));
+    }
+
+    /// Every event told, by name.
+    fn events(r: &Refresher) -> Rc<RefCell<Vec<Event>>> {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        r.on_event(move |e| s.borrow_mut().push(e.clone()));
+        seen
+    }
+
+    #[test]
+    fn events_tell_refresh_refresh_error_and_logout_and_off_removes_a_listener() {
+        let (r, _, calls) = rig();
+        let seen = events(&r);
+        let gone = Rc::new(Cell::new(0));
+        let g = gone.clone();
+        let id = r.on_event(move |_| g.set(g.get() + 1));
+        r.off(id);
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().front().unwrap().1.open(Err(Failure::Transient { retry_after_ms: Some(2_000.0) }));
+        let _ = poll(f.as_mut(), Waker::noop());
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().get(1).unwrap().1.open(Ok(grant("a2", 100.0)));
+        let _ = poll(f.as_mut(), Waker::noop());
+        let expires_at = r.expires_at();
+        assert!(expires_at.is_some());
+        r.logout();
+        r.logout();
+        let names: Vec<_> = seen.borrow().iter().map(Event::name).collect();
+        assert_eq!(names, ["refresh-error", "refresh", "logout"], "a second logout is not told");
+        assert_eq!(seen.borrow()[0], Event::RefreshFailed { retry_in_ms: 2_000.0 });
+        assert_eq!(seen.borrow()[1], Event::Refreshed { expires_at });
+        assert_eq!(gone.get(), 0);
+    }
+
+    #[test]
+    fn expire_ends_the_session_once_and_settles_waiters() {
+        let (r, _, _) = rig();
+        let seen = events(&r);
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        r.expire("replay-rejected");
+        r.expire("replay-rejected");
+        assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Err(TokenError::Expired)));
+        assert_eq!(*seen.borrow(), [Event::SessionExpired { reason: "replay-rejected" }]);
+        assert_eq!((r.state(), r.current_token()), (State::Expired, None));
+    }
+
+    #[test]
+    fn a_rejected_token_is_refreshed_only_while_it_is_current() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        // Two requests refused with a1: one shared refresh.
+        let mut a = Box::pin(r.token_after_rejection("a1"));
+        let mut b = Box::pin(r.token_after_rejection("a1"));
+        assert!(poll(a.as_mut(), Waker::noop()).is_pending());
+        assert!(poll(b.as_mut(), Waker::noop()).is_pending());
+        assert_eq!(calls.borrow().len(), 1);
+        calls.borrow().front().unwrap().1.open(Ok(grant("a2", 100.0)));
+        assert_eq!(poll(a.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+        assert_eq!(poll(b.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+        // A late 401 for a1 (already replaced): no refresh, the current token.
+        let mut late = Box::pin(r.token_after_rejection("a1"));
+        assert_eq!(poll(late.as_mut(), Waker::noop()), Poll::Ready(Ok("a2".into())));
+        assert_eq!(calls.borrow().len(), 1);
+    }
+
+    #[test]
+    fn keep_fresh_drives_a_refresh_whose_starter_went_away() {
+        let (r, _, calls) = rig();
+        r.set_tokens(grant("a1", 100.0));
+        let mut started = Box::pin(r.refresh());
+        assert!(poll(started.as_mut(), Waker::noop()).is_pending());
+        drop(started);
+        calls.borrow().front().unwrap().1.open(Ok(grant("a2", 100.0)));
+        let mut timer = Box::pin(r.keep_fresh(|_| std::future::pending::<()>()));
+        assert!(poll(timer.as_mut(), Waker::noop()).is_pending());
+        assert_eq!((r.state(), r.current_token().as_deref()), (State::Fresh, Some("a2")));
+    }
+
+    #[test]
+    fn restored_tokens_are_planned_by_what_is_left_of_them() {
+        let (r, clock, _) = rig();
+        let now = clock.get();
+        // Stored with 10 s left: a fresh restore would plan 10 s from now; a stale one (its
+        // expiresAt already past) is due at once.
+        r.restore_tokens(Grant { access_token: "a1".into(), expires_at_ms: Some(now + 10_000.0), ..Default::default() });
+        assert_eq!(r.expires_at(), Some(now + 10_000.0));
+        r.restore_tokens(Grant { access_token: "a2".into(), expires_at_ms: Some(now - 5_000.0), ..Default::default() });
+        assert!(r.next_refresh_at().is_some_and(|t| t <= now), "a stale restored token is due at once");
+        assert_eq!(r.current_token().as_deref(), Some("a2"));
     }
 
     #[test]

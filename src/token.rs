@@ -142,6 +142,11 @@ fn read(token: &str, require_expiry: bool) -> Result<Decoded, DecodeError> {
     read_bytes(token.as_bytes(), require_expiry)
 }
 
+/// Whether `bytes` start with `Bearer ` (any case): a header value, not a bare token.
+pub(crate) fn has_bearer_prefix(bytes: &[u8]) -> bool {
+    bytes.get(..7).is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
+}
+
 /// [`read`] on the token's UTF-8 bytes (the browser build encodes the JS string straight
 /// into wasm memory). Bytes that are not UTF-8 are no base64 character: refused the same.
 pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
@@ -151,10 +156,7 @@ pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, 
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(e::EMPTY);
     }
-    if bytes
-        .get(..7)
-        .is_some_and(|p| p.eq_ignore_ascii_case(b"bearer "))
-    {
+    if has_bearer_prefix(bytes) {
         return Err(e::BEARER);
     }
     let edge_space = |b: Option<&u8>| b.is_some_and(u8::is_ascii_whitespace);

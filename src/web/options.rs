@@ -1,0 +1,178 @@
+//! The refresher's options: the same names and defaults as the npm package's
+//! `createRefresher` (camelCase when they come from JS through [`Options::from_js`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use super::Error;
+use crate::refresher::RefreshContext;
+use crate::session::{Failure, Grant};
+
+/// Tokens from a login or a refresh.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token, if the server uses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Expiry instant from the server, ms since epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<f64>,
+    /// Expiry from the server, seconds after receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<f64>,
+}
+
+impl fmt::Debug for TokenSet {
+    /// Never shows a token.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("expires_at", &self.expires_at)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenSet {
+    /// The tokens in a JSON answer shaped like the `json` preset's (`accessToken`,
+    /// `refreshToken`, `expiresIn`, `expiresAt`), e.g. a login endpoint's.
+    pub async fn from_response(res: &web_sys::Response) -> Result<TokenSet, Error> {
+        let promise = res.json().map_err(Error::from_js)?;
+        let body = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(Error::from_js)?;
+        serde_wasm_bindgen::from_value(body).map_err(|e| Error::Fetch(format!("the answer has no tokens: {e}")))
+    }
+}
+
+impl From<TokenSet> for Grant {
+    fn from(t: TokenSet) -> Grant {
+        Grant { access_token: t.access_token, refresh_token: t.refresh_token, expires_at_ms: t.expires_at, expires_in_s: t.expires_in }
+    }
+}
+
+/// The server contracts of the built-in refresh (SPEC "Server contracts").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// `POST {"refreshToken"}` → `accessToken`, `refreshToken`, `expiresIn`.
+    #[default]
+    Json,
+    /// `POST` with `Authorization: Bearer <access>` and `{"refresh_token"}` → `access_token`.
+    SanicJwt,
+    /// `PUT` with `Authorization: Bearer <access>` → `token`.
+    BearerPut,
+    /// RFC 6749 §6 form body → `access_token`, `refresh_token`, `expires_in`.
+    Oauth2,
+}
+
+/// The built-in refresh over HTTP.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Endpoint {
+    /// The refresh URL (relative URLs resolve against the document).
+    pub url: String,
+    /// `POST` or `PUT`; default the preset's.
+    pub method: Option<String>,
+    /// The server contract; default `json`.
+    pub preset: Preset,
+    /// `omit`, `same-origin` or `include` (cookies carry the session).
+    pub credentials: Option<String>,
+    /// Extra headers for the refresh call.
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Which storage keeps the session across reloads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StorageKind {
+    /// Nothing survives a reload (the default).
+    #[default]
+    Memory,
+    /// `window.localStorage`.
+    LocalStorage,
+    /// `window.sessionStorage`.
+    SessionStorage,
+}
+
+type RefreshFuture = Pin<Box<dyn Future<Output = Result<TokenSet, Failure>>>>;
+/// A custom refresh: an `async fn(RefreshContext) -> Result<TokenSet, Failure>`.
+pub(crate) type CustomRefresh = Rc<dyn Fn(RefreshContext) -> RefreshFuture>;
+
+/// Options of [`super::Refresher::new`], named and defaulted as the npm package's.
+#[derive(Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Options {
+    /// The initial session.
+    pub tokens: Option<TokenSet>,
+    /// The built-in refresh over HTTP (or set [`Options::refresh`]).
+    pub endpoint: Option<Endpoint>,
+    /// Fraction of the lifetime at which to refresh, in (0, 1); default 0.8.
+    pub refresh_at: Option<f64>,
+    /// Refreshed and replayed once; default `[401, 403]`.
+    pub retry_statuses: Option<Vec<u16>>,
+    /// A replay answered with one of these ends the session; default `[401]`.
+    pub end_session_statuses: Option<Vec<u16>>,
+    /// Origins that receive the token; default the page's own.
+    pub origins: Option<Vec<String>>,
+    /// Where the session survives a reload; default memory.
+    pub storage: StorageKind,
+    /// The storage key; default `freshtoken`.
+    pub storage_key: Option<String>,
+    /// Share refreshes, logout and expiry between the tabs with the same `storageKey`;
+    /// default on with `localStorage` (a shared storage), which it needs.
+    pub cross_tab: Option<bool>,
+    /// Where to send the user when the session expires.
+    pub login_url: Option<String>,
+    /// Lifetime of a token with no known expiry; default 24 h.
+    pub default_lifetime_ms: Option<f64>,
+    /// Abort a built-in refresh call after this long; default 15 s.
+    pub refresh_timeout_ms: Option<f64>,
+    #[serde(skip)]
+    pub(crate) refresh: Option<CustomRefresh>,
+}
+
+impl Options {
+    /// Options from a JS object shaped like `createRefresher`'s (without `refresh` or
+    /// `fetch`, which are functions).
+    pub fn from_js(value: JsValue) -> Result<Options, Error> {
+        serde_wasm_bindgen::from_value(value).map_err(|e| Error::Options(e.to_string()))
+    }
+
+    /// The built-in refresh against `url` with `preset`.
+    pub fn endpoint(mut self, url: impl Into<String>, preset: Preset) -> Options {
+        self.endpoint = Some(Endpoint { url: url.into(), preset, ..Endpoint::default() });
+        self
+    }
+
+    /// A custom refresh, e.g. `|ctx| async move { ... Ok(TokenSet { .. }) }`. Answer
+    /// [`Failure::Rejected`] when the server refuses the session and
+    /// [`Failure::Transient`] for anything that may pass. Make its HTTP call with plain
+    /// `fetch`, not the refresher's (which would wait for this very refresh).
+    pub fn refresh<F, Fut>(mut self, f: F) -> Options
+    where
+        F: Fn(RefreshContext) -> Fut + 'static,
+        Fut: Future<Output = Result<TokenSet, Failure>> + 'static,
+    {
+        self.refresh = Some(Rc::new(move |ctx| Box::pin(f(ctx))));
+        self
+    }
+
+    /// Where the session survives a reload.
+    pub fn storage(mut self, kind: StorageKind) -> Options {
+        self.storage = kind;
+        self
+    }
+
+    /// The origins that receive the token.
+    pub fn origins<S: Into<String>>(mut self, origins: impl IntoIterator<Item = S>) -> Options {
+        self.origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+}

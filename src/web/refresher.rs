@@ -1,0 +1,306 @@
+//! The web [`Refresher`]: the core [`crate::refresher::Refresher`] (session, schedule,
+//! backoff, single flight) with the browser's clock, the built-in or custom refresh call,
+//! storage, the timer, and the events.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use super::options::{CustomRefresh, Options, StorageKind, TokenSet};
+use super::storage::Store;
+use super::tabs::{Heard, Record, Tabs};
+use super::timer::Timer;
+use super::{origins, transport, Error};
+use crate::refresher::{Event, RefreshContext, Refresher as Core};
+use crate::replay::Rules;
+use crate::schedule::{Policy, DEFAULT_LIFETIME_MS};
+use crate::session::{Failure, Grant, State};
+
+pub(crate) struct Shared {
+    pub(crate) origins: Vec<String>,
+    pub(crate) rules: Rules,
+    store: Option<Rc<Store>>,
+    /// The other tabs (crossTab); the refresh call reads the same slot.
+    tabs: Rc<RefCell<Option<Rc<Tabs>>>>,
+    /// Set while taking what another tab announced, so it is not announced back.
+    quiet: Cell<bool>,
+    timer: Rc<Timer>,
+}
+
+/// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
+/// the same session (hand one to each component).
+///
+/// # Example
+/// ```no_run
+/// # #[cfg(all(feature = "web", target_arch = "wasm32"))] {
+/// use freshtoken::web::{Event, Options, Preset, Refresher, TokenSet};
+/// # async fn demo(login: TokenSet) -> Result<(), freshtoken::web::Error> {
+/// let refresher = Refresher::new(Options::default().endpoint("/auth/refresh", Preset::Json))?;
+/// refresher.set_tokens(login);
+/// refresher.on(|e| if let Event::SessionExpired { .. } = e { /* show the login view */ }).forget();
+/// let res = refresher.get("/api/me").await?; // Bearer attached, 401 replayed once
+/// # Ok(()) }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Refresher {
+    pub(crate) core: Core,
+    pub(crate) shared: Rc<Shared>,
+}
+
+/// The browser's monotonic clock in ms since epoch: `performance.timeOrigin + now()`, so a
+/// wall-clock jump never moves a refresh point (SPEC behaviour 2).
+fn monotonic_now() -> f64 {
+    match web_sys::window().and_then(|w| w.performance()) {
+        Some(p) => p.time_origin() + p.now(),
+        None => js_sys::Date::now(),
+    }
+}
+
+fn refresh_call(options: &Options) -> Result<CustomRefresh, Error> {
+    if let Some(custom) = &options.refresh {
+        return Ok(custom.clone());
+    }
+    let Some(endpoint) = options.endpoint.clone() else {
+        return Err(Error::Options("give `endpoint` or a custom `refresh`".into()));
+    };
+    let timeout = options.refresh_timeout_ms.unwrap_or(15_000.0).clamp(1.0, i32::MAX as f64) as u32;
+    let endpoint = Rc::new(endpoint);
+    Ok(Rc::new(move |ctx: RefreshContext| {
+        let endpoint = endpoint.clone();
+        Box::pin(async move { transport::call(&endpoint, ctx, timeout).await })
+    }))
+}
+
+impl Refresher {
+    /// A refresher from `options` (the npm package's names and defaults). With `tokens`, or
+    /// a session found in `storage`, it starts keeping it fresh at once.
+    pub fn new(options: Options) -> Result<Refresher, Error> {
+        let policy = Policy::new(options.refresh_at.unwrap_or(0.8), options.default_lifetime_ms.unwrap_or(DEFAULT_LIFETIME_MS))
+            .map_err(|e| Error::Options(e.message().into()))?;
+        // A shared storage implies cross-tab coordination unless the app opts out (SPEC 3).
+        let cross_tab = options.cross_tab.unwrap_or(options.storage == StorageKind::LocalStorage);
+        if cross_tab && options.storage != StorageKind::LocalStorage {
+            return Err(Error::Options("crossTab shares the session through storage: set storage to localStorage".into()));
+        }
+        let origins = origins::allowed(options.origins.as_deref()).map_err(Error::Options)?;
+        let call = refresh_call(&options)?;
+        let key = options.storage_key.as_deref().unwrap_or("freshtoken");
+        let store = Store::open(options.storage, key).map(Rc::new);
+        // The tabs are joined once the refresher exists (they tell it what they hear); the
+        // refresh call finds them here.
+        let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
+        let tabs_for_call = tabs_slot.clone();
+        let core = Core::new(policy, monotonic_now, move |ctx| {
+            let answer = call(ctx);
+            let tabs = tabs_for_call.borrow().clone();
+            async move {
+                match tabs {
+                    Some(tabs) => tabs.exclusive(answer).await,
+                    None => answer.await,
+                }
+                .map(Grant::from)
+            }
+        });
+        let rules = Rules {
+            retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
+            end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
+        };
+        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default() });
+        let refresher = Refresher { core, shared };
+        if let (true, Some(store)) = (cross_tab, store) {
+            let weak = Rc::downgrade(&refresher.shared);
+            let core = refresher.core.clone();
+            let tabs = Tabs::join(key, store, move |heard| {
+                if let Some(shared) = weak.upgrade() {
+                    Refresher { core: core.clone(), shared }.hear(heard);
+                }
+            });
+            *refresher.shared.tabs.borrow_mut() = tabs;
+        }
+        refresher.follow_session(options.login_url.clone());
+        if let Some(tokens) = options.tokens.clone() {
+            refresher.set_tokens(tokens);
+        } else {
+            refresher.restore();
+        }
+        Ok(refresher)
+    }
+
+    /// Takes the session found in storage, if any.
+    fn restore(&self) {
+        let Some(store) = &self.shared.store else { return };
+        let tokens = match self.tabs() {
+            Some(tabs) => store.load::<Record>().map(|rec| {
+                tabs.adopt(&rec);
+                rec.tokens()
+            }),
+            None => store.load::<TokenSet>(),
+        };
+        if let Some(tokens) = tokens {
+            self.core.restore_tokens(tokens.into());
+            self.shared.timer.restart(&self.core);
+        }
+    }
+
+    fn tabs(&self) -> Option<Rc<Tabs>> {
+        self.shared.tabs.borrow().clone()
+    }
+
+    /// What another tab announced (its epoch already checked): taken quietly, not echoed.
+    fn hear(&self, heard: Heard) {
+        self.shared.quiet.set(true);
+        match heard {
+            Heard::Tokens(rec) => {
+                self.core.restore_tokens(rec.tokens().into());
+                self.shared.timer.restart(&self.core);
+                self.core.emit(&Event::Refreshed { expires_at: self.core.expires_at() });
+            }
+            Heard::Logout => {
+                self.shared.timer.stop();
+                self.core.logout();
+            }
+            Heard::Expired => self.core.expire("refresh-rejected"),
+        }
+        self.shared.quiet.set(false);
+    }
+
+    /// Storage, the other tabs and `loginUrl` follow the session's events.
+    fn follow_session(&self, login_url: Option<String>) {
+        let weak = Rc::downgrade(&self.shared);
+        let core = self.core.clone();
+        self.core.on_event(move |event| {
+            let Some(shared) = weak.upgrade() else { return };
+            let tabs = shared.tabs.borrow().clone();
+            let quiet = shared.quiet.get();
+            match event {
+                // With tabs, the result was stored and announced under the lock.
+                Event::Refreshed { .. } if tabs.is_none() => save(&shared, &core),
+                Event::SessionExpired { .. } | Event::LoggedOut => {
+                    match (&tabs, quiet, event) {
+                        (Some(tabs), false, Event::LoggedOut) => tabs.logout(),
+                        (Some(tabs), false, _) => tabs.expired(),
+                        _ => {}
+                    }
+                    if let Some(store) = shared.store.as_ref().filter(|_| !quiet) {
+                        store.clear();
+                    }
+                    if let (Event::SessionExpired { .. }, Some(url)) = (event, &login_url) {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.location().assign(url);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+
+    /// Takes new tokens (after login): a new session, kept fresh from now on (and, with
+    /// `crossTab`, in every tab).
+    pub fn set_tokens(&self, tokens: TokenSet) {
+        self.core.set_tokens(tokens.clone().into());
+        match self.tabs() {
+            Some(tabs) => tabs.new_session(&tokens),
+            None => save(&self.shared, &self.core),
+        }
+        self.shared.timer.restart(&self.core);
+    }
+
+    /// Sends a login `request` with plain `fetch` (no token) and takes the tokens of its JSON
+    /// answer (`accessToken`, `refreshToken`, `expiresIn`, `expiresAt`) as a new session.
+    pub async fn login(&self, request: &web_sys::Request) -> Result<(), Error> {
+        let res = super::send(request).await?;
+        if !res.ok() {
+            return Err(Error::Fetch(format!("the login answered HTTP {}", res.status())));
+        }
+        self.set_tokens(TokenSet::from_response(&res).await?);
+        Ok(())
+    }
+
+    /// A token not past its refresh point, refreshing first (once, shared) when needed.
+    pub async fn access_token(&self) -> Result<String, Error> {
+        Ok(self.core.access_token().await?)
+    }
+
+    /// Forces a refresh; concurrent callers share one call.
+    pub async fn refresh(&self) -> Result<String, Error> {
+        Ok(self.core.refresh().await?)
+    }
+
+    /// Ends the session (callers waiting on a refresh get `logged-out`) and stops the timer.
+    pub fn logout(&self) {
+        self.shared.timer.stop();
+        self.core.logout();
+    }
+
+    /// Stops the timer and leaves the other tabs; the session is kept in storage for the
+    /// next page.
+    pub fn dispose(&self) {
+        self.shared.timer.stop();
+        if let Some(tabs) = self.shared.tabs.borrow_mut().take() {
+            tabs.close();
+        }
+    }
+
+    /// Listens to the session's events; dropping the [`Subscription`] unsubscribes.
+    #[must_use = "dropping the Subscription unsubscribes at once; call .forget() to keep it"]
+    pub fn on(&self, f: impl Fn(&Event) + 'static) -> Subscription {
+        Subscription { core: self.core.clone(), id: Some(self.core.on_event(f)) }
+    }
+
+    /// Where the session stands.
+    pub fn state(&self) -> State {
+        self.core.state()
+    }
+
+    /// The token held, without refreshing.
+    pub fn current_token(&self) -> Option<String> {
+        self.core.current_token()
+    }
+
+    /// When the token held expires, ms since epoch.
+    pub fn expires_at(&self) -> Option<f64> {
+        self.core.expires_at()
+    }
+
+    /// When the next refresh is planned, ms since epoch.
+    pub fn next_refresh_at(&self) -> Option<f64> {
+        self.core.next_refresh_at()
+    }
+
+    /// The pure core underneath, for what the web face does not wrap.
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+}
+
+fn save(shared: &Shared, core: &Core) {
+    if let (Some(store), Some(held)) = (&shared.store, core.held()) {
+        store.save(&TokenSet { access_token: held.access_token, refresh_token: held.refresh_token, expires_at: held.expires_at_ms, expires_in: None });
+    }
+}
+
+/// A listener added by [`Refresher::on`]; removed when dropped.
+#[must_use = "dropping the Subscription unsubscribes at once; call .forget() to keep it"]
+pub struct Subscription {
+    core: Core,
+    id: Option<u32>,
+}
+
+impl Subscription {
+    /// Keeps listening for the refresher's whole life.
+    pub fn forget(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.core.off(id);
+        }
+    }
+}
+
+/// A [`Failure`] that may pass (network, 5xx): back off and retry.
+pub const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
