@@ -1,6 +1,6 @@
-//! The 401/403 replay rule (SPEC behaviour 5) as decisions, for every face that sends
-//! requests: the web `fetch` of the `web` feature, and the table the JS `authorizedFetch`
-//! is tested against (`tests/scenarios/replay.json`).
+//! The 401/403 replay rule (SPEC behaviour 5) as decisions, for the faces that send
+//! requests: the web `fetch` of the `web` feature makes exactly these; the JS
+//! `authorizedFetch` (`js/request.js`, `Refresher._rejectedAgain`) makes the same inline.
 //!
 //! A request is refreshed-and-replayed at most once, and only when it carried our token
 //! and was answered by the origin it went to; after the replay, a status in
@@ -8,13 +8,14 @@
 //!
 //! # Example
 //! ```
-//! use freshtoken::replay::{after_first, after_replay, First, Replayed, Rules};
+//! use freshtoken::replay::{after_first, after_replay, Again, First, Replayed, Rules};
 //! let rules = Rules::default();
 //! let sent = First { status: 401, carried_token: true, answered_by_origin: true, opted_out: false };
 //! assert!(after_first(&rules, &sent));
-//! assert_eq!(after_replay(&rules, 401, true), Replayed::EndSession);
-//! assert_eq!(after_replay(&rules, 403, true), Replayed::Forbidden);
-//! assert_eq!(after_replay(&rules, 200, true), Replayed::Return);
+//! let again = |status| Again { status, answered_by_origin: true, token_current: true };
+//! assert_eq!(after_replay(&rules, &again(401)), Replayed::EndSession);
+//! assert_eq!(after_replay(&rules, &again(403)), Replayed::Forbidden);
+//! assert_eq!(after_replay(&rules, &again(200)), Replayed::Return);
 //! ```
 
 /// Which statuses are replayed, and which end the session after a replay.
@@ -63,16 +64,27 @@ pub enum Replayed {
     Forbidden,
 }
 
-/// What the replay's answer (`status`, from the origin it went to or not) means.
-pub fn after_replay(rules: &Rules, status: u16, answered_by_origin: bool) -> Replayed {
-    if !answered_by_origin {
+/// What the answer to the replay was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Again {
+    /// Its status.
+    pub status: u16,
+    /// Whether it came from the origin the replay went to.
+    pub answered_by_origin: bool,
+    /// Whether the token the replay carried is still the session's: a refusal of an older
+    /// token never ends (or reports on) the session that replaced it (a new login).
+    pub token_current: bool,
+}
+
+/// What the replay's answer means. Only a retry status counts (as a first answer would);
+/// of those, an end-session status ends the session and any other is "forbidden".
+pub fn after_replay(rules: &Rules, again: &Again) -> Replayed {
+    if !again.answered_by_origin || !again.token_current || !rules.retry_statuses.contains(&again.status) {
         Replayed::Return
-    } else if rules.end_session_statuses.contains(&status) {
+    } else if rules.end_session_statuses.contains(&again.status) {
         Replayed::EndSession
-    } else if rules.retry_statuses.contains(&status) {
-        Replayed::Forbidden
     } else {
-        Replayed::Return
+        Replayed::Forbidden
     }
 }
 
@@ -146,13 +158,35 @@ mod tests {
         assert!(!after_first(&r, &First { opted_out: true, ..first(401) }));
     }
 
+    fn again(status: u16) -> Again {
+        Again { status, answered_by_origin: true, token_current: true }
+    }
+
     #[test]
     fn after_the_replay_only_end_session_statuses_end_it() {
         let r = Rules::default();
-        assert_eq!(after_replay(&r, 401, true), Replayed::EndSession);
-        assert_eq!(after_replay(&r, 403, true), Replayed::Forbidden);
-        assert_eq!(after_replay(&r, 401, false), Replayed::Return, "a redirect elsewhere never ends the session");
+        assert_eq!(after_replay(&r, &again(401)), Replayed::EndSession);
+        assert_eq!(after_replay(&r, &again(403)), Replayed::Forbidden);
+        assert_eq!(after_replay(&r, &again(500)), Replayed::Return);
+        let elsewhere = Again { answered_by_origin: false, ..again(401) };
+        assert_eq!(after_replay(&r, &elsewhere), Replayed::Return, "a redirect elsewhere never ends the session");
         let strict = Rules { end_session_statuses: vec![401, 403], ..Rules::default() };
-        assert_eq!(after_replay(&strict, 403, true), Replayed::EndSession);
+        assert_eq!(after_replay(&strict, &again(403)), Replayed::EndSession);
+    }
+
+    #[test]
+    fn a_refused_replay_of_a_replaced_token_leaves_the_new_session_alone() {
+        let r = Rules::default();
+        let old = |status| Again { token_current: false, ..again(status) };
+        assert_eq!(after_replay(&r, &old(401)), Replayed::Return, "user 2's session is not ended by user 1's token");
+        assert_eq!(after_replay(&r, &old(403)), Replayed::Return, "nor told forbidden");
+    }
+
+    #[test]
+    fn only_retry_statuses_count_after_the_replay_as_before_it() {
+        // As js/request.js: a status the app did not ask to replay is just returned.
+        let only_403 = Rules { retry_statuses: vec![403], end_session_statuses: vec![401] };
+        assert_eq!(after_replay(&only_403, &again(401)), Replayed::Return);
+        assert_eq!(after_replay(&only_403, &again(403)), Replayed::Forbidden);
     }
 }

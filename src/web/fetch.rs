@@ -9,7 +9,7 @@ use web_sys::{Request, Response};
 use super::origins::{answered_by, origin_of};
 use super::{Error, Refresher};
 use crate::refresher::{Event, TokenError};
-use crate::replay::{after_first, after_replay, First, Replayed};
+use crate::replay::{after_first, after_replay, Again, First, Replayed};
 
 /// Sends `request` with plain `fetch`: no token, no replay (a login call, another API).
 pub async fn send(request: &Request) -> Result<Response, Error> {
@@ -74,9 +74,14 @@ impl Refresher {
             let _ = body.cancel();
         }
         let again = send(&authorized(&spare, &next)?).await?;
-        match after_replay(&self.shared.rules, again.status(), answered_by(&again.url(), &origin)) {
+        let answer = Again {
+            status: again.status(),
+            answered_by_origin: answered_by(&again.url(), &origin),
+            token_current: self.core.current_token().as_deref() == Some(next.as_str()),
+        };
+        match after_replay(&self.shared.rules, &answer) {
             Replayed::EndSession => self.core.expire("replay-rejected"),
-            Replayed::Forbidden => self.core.emit(&Event::Forbidden { status: again.status() }),
+            Replayed::Forbidden => self.core.emit(&Event::Forbidden { status: answer.status }),
             Replayed::Return => {}
         }
         Ok(again)
