@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     /// Set while taking what another tab announced, so it is not announced back.
     quiet: Cell<bool>,
     timer: Rc<Timer>,
+    /// The session listener `follow_session` added (it holds the core: removed by `dispose`).
+    follower: Cell<Option<u32>>,
 }
 
 /// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
@@ -105,7 +107,7 @@ impl Refresher {
             retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
             end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
         };
-        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default() });
+        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None) });
         let refresher = Refresher { core, shared };
         if let (true, Some(store)) = (cross_tab, store) {
             let weak = Rc::downgrade(&refresher.shared);
@@ -168,7 +170,7 @@ impl Refresher {
     fn follow_session(&self, login_url: Option<String>) {
         let weak = Rc::downgrade(&self.shared);
         let core = self.core.clone();
-        self.core.on_event(move |event| {
+        let id = self.core.on_event(move |event| {
             let Some(shared) = weak.upgrade() else { return };
             let tabs = shared.tabs.borrow().clone();
             let quiet = shared.quiet.get();
@@ -193,6 +195,7 @@ impl Refresher {
                 _ => {}
             }
         });
+        self.shared.follower.set(Some(id));
     }
 
     /// Takes new tokens (after login): a new session, kept fresh from now on (and, with
@@ -237,6 +240,10 @@ impl Refresher {
     /// next page.
     pub fn dispose(&self) {
         self.shared.timer.stop();
+        // The listener holds a handle to the core, which holds the listener: let both go.
+        if let Some(id) = self.shared.follower.take() {
+            self.core.off(id);
+        }
         if let Some(tabs) = self.shared.tabs.borrow_mut().take() {
             tabs.close();
         }
