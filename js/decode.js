@@ -1,12 +1,9 @@
-import { bindings, memory as wasmMemory } from './wasm.js';
+import { bindings, memory } from './wasm.js';
 import { makeError } from './errors.js';
+import { writeTokens } from './buffer.js';
 
-const encoder = new TextEncoder();
-// The wasm memory and views of it: the view is made again after the memory grew.
-let memory = null;
-let bytes = new Uint8Array(0);
+// The figures decodeBytes leaves in wasm memory: the view is made again after the memory grew.
 let figures = new Float64Array(0);
-let figuresAt = 0;
 // src/token.rs MAX_TOKEN_LEN: a token whose UTF-8 does not fit in one byte more is too large.
 const MAX_TOKEN_BYTES = 262_144;
 
@@ -71,18 +68,11 @@ export function decodeToken(token) {
   if (typeof token !== 'string') {
     throw makeError('TokenDecodeError', 'bad-type', `token must be a string, not ${token === null ? 'null' : typeof token}`);
   }
-  // The token goes into wasm memory by one native TextEncoder.encodeInto (wasm-bindgen's
-  // string copy walks ASCII in a JS loop first). Lone surrogates become U+FFFD, as there.
-  // The figures come back at a fixed address in wasm memory.
-  const capacity = Math.min(token.length * 3, MAX_TOKEN_BYTES + 1);
-  const at = wasm.tokenBuffer(capacity);
-  if (bytes.buffer !== (memory ??= wasmMemory()).buffer) {
-    bytes = new Uint8Array(memory.buffer);
-    figuresAt ||= wasm.tokenFigures() / 8;
-  }
-  const { read, written } = encoder.encodeInto(token, bytes.subarray(at, at + capacity));
-  const claims = wasm.decodeBytes(read < token.length ? capacity + 1 : written);
-  if (figures.buffer !== memory.buffer) figures = new Float64Array(memory.buffer, figuresAt * 8, 4);
+  // The token goes into the token buffer (js/buffer.js: longer than the limit, it is refused
+  // as too large); the figures come back at a fixed address in wasm memory.
+  const claims = wasm.decodeBytes(writeTokens([token], MAX_TOKEN_BYTES + 1)[0]);
+  const buffer = memory().buffer;
+  if (figures.buffer !== buffer) figures = new Float64Array(buffer, wasm.tokenFigures(), 4);
   const kind = figures[0];
   if (kind < 0) {
     const [code, message] = ERRORS[-1 - kind];

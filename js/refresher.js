@@ -1,8 +1,13 @@
 // The Refresher: the JS face of one session. The session's decisions (state, schedule,
-// backoff) are made in wasm by `Core`; this class does the I/O around them. The
+// backoff) are made in wasm by its `Core` (src/wasm/core.rs), which `this._core` names by
+// handle; this class does the I/O around them. The
 // single-flight refresh is `refresh()` below: one promise shared by every caller.
-import { bindings, memory } from './wasm.js';
+import {
+  bindings, memory, coreNew, coreFree, coreSetTokens, coreBegin, coreSucceed, coreFail, coreEnd, coreWake, coreTick,
+  coreFigures, coreToken,
+} from './wasm.js';
 import { makeError } from './errors.js';
+import { writeTokens } from './buffer.js';
 import { checkTokens } from './options.js';
 import { Emitter } from './events.js';
 import { makeTransport } from './transport.js';
@@ -25,7 +30,7 @@ export const nextEpoch = (known) => Math.max(known + 1, Date.now());
 const disposedError = () => makeError('FreshtokenError', 'disposed', 'this refresher was disposed');
 // An optional number for the core: undefined when absent (the glue hands wasm NaN).
 const num = (v) => (v == null ? undefined : v);
-// Core.figures(now) leaves [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt,
+// coreFigures(core, now) leaves [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt,
 // failures, needsRefresh, usable] in wasm memory; times on the session clock (js/clock.js).
 const NEEDS_REFRESH = 6;
 const USABLE = 7;
@@ -48,7 +53,7 @@ const sessionTime = (receivedAt) => now() - Math.max(0, Date.now() - receivedAt)
 export class Refresher {
   /** @param {ReturnType<import('./options.js').normalizeOptions>} opts */
   constructor(opts) {
-    const wasm = bindings();
+    bindings(); // throws a clear error before init()
     this._opts = opts;
     this._retryStatuses = opts.retryStatuses;
     this._endStatuses = opts.endSessionStatuses;
@@ -69,8 +74,8 @@ export class Refresher {
       if (url) this._endpoint = url.href.replace(/#.*$/, '');
       if (this._endpoint) endpoints.set(this._endpoint, (endpoints.get(this._endpoint) ?? 0) + 1);
     }
-    this._core = new wasm.Core(opts.refreshAt, opts.defaultLifetimeMs, () => {
-      if (!this._disposed && this._core.tick(now())) this._onDue();
+    this._core = coreNew(opts.refreshAt, opts.defaultLifetimeMs, () => {
+      if (!this._disposed && coreTick(this._core, now())) this._onDue();
     });
     // `opts.joinTabs` is tabs.js's joinTabs, loaded by createRefresher only for crossTab.
     this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
@@ -86,10 +91,10 @@ export class Refresher {
     this._tabs?.hello();
 
     // Re-check the schedule when the page wakes up; retry at once when back online.
-    this._onWake = () => { if (!this._disposed) this._core.wake(false, now()); };
+    this._onWake = () => { if (!this._disposed) coreWake(this._core, false, now()); };
     this._onOnline = () => {
       if (this._disposed) return;
-      this._core.wake(true, now());
+      coreWake(this._core, true, now());
       this._notify();
     };
     globalThis.addEventListener?.('online', this._onOnline);
@@ -125,7 +130,7 @@ export class Refresher {
 
   /** Puts a session into the core, as a new epoch `epoch`. */
   _take(t, wall, epoch, gen = epoch, server = NaN) {
-    const ok = this._core.setTokens(t.accessToken, t.refreshToken ?? undefined, num(t.expiresAt), num(t.expiresIn),
+    const ok = coreSetTokens(this._core, ...writeTokens([t.accessToken, t.refreshToken]), num(t.expiresAt), num(t.expiresIn),
       sessionTime(wall), wall, server);
     if (!ok) {
       throw makeError('TokenDecodeError', 'bad-claim',
@@ -177,9 +182,9 @@ export class Refresher {
   refresh() {
     if (this._disposed) return Promise.reject(disposedError());
     if (this._flight) return this._flight.promise;
-    const ctx = { accessToken: this._access, refreshToken: this._core.token(true) ?? null };
+    const ctx = { accessToken: this._access, refreshToken: this._refreshToken() };
     if (this._figures()[0] === 0 && !this._transport.canRefresh(ctx)) return Promise.reject(sessionError('idle'));
-    const ticket = this._core.begin(now());
+    const ticket = coreBegin(this._core, now());
     if (ticket < 0) return Promise.reject(sessionError(this.state));
     const flight = { abort: new AbortController(), ctx, promise: null };
     flights.add(ctx);
@@ -204,8 +209,8 @@ export class Refresher {
       if (this._disposed) throw disposedError();
       if (epoch !== this._epoch) return this._afterStale();
       // A rotated refresh token that came with an unusable answer is kept (never spent twice).
-      if (typeof err.refreshToken === 'string') this._core.keepRefreshToken(ticket, err.refreshToken);
-      const delay = this._core.fail(ticket, err.rejected === true, num(err.retryAfterMs), now(), Math.random());
+      const [rotated] = writeTokens([typeof err.refreshToken === 'string' ? err.refreshToken : null]);
+      const delay = coreFail(this._core, ticket, err.rejected === true, num(err.retryAfterMs), now(), Math.random(), rotated);
       if (delay === -2) return this._afterStale();
       this._sync();
       if (delay === -1) {
@@ -218,7 +223,7 @@ export class Refresher {
     if (this._disposed) throw disposedError();
     if (epoch !== this._epoch) return this._afterStale();
     const wall = typeof tokens.receivedAt === 'number' ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
-    const landed = this._core.succeed(ticket, tokens.accessToken, tokens.refreshToken, num(tokens.expiresAt),
+    const landed = coreSucceed(this._core, ticket, ...writeTokens([tokens.accessToken, tokens.refreshToken]), num(tokens.expiresAt),
       num(tokens.expiresIn), sessionTime(wall), wall, Math.random());
     if (landed === 4) return this._afterStale();
     if (typeof tokens.gen === 'number') this._gen = tokens.gen;
@@ -309,7 +314,7 @@ export class Refresher {
   _logout(epoch, tellTabs) {
     if (this._disposed || epoch < this._epoch) return;
     this._newEpoch(epoch);
-    const had = this._core.end(true);
+    const had = coreEnd(this._core, true);
     this._sync();
     this._persist({ out: true, epoch });
     if (tellTabs) this._tabs?.logout(epoch);
@@ -332,7 +337,7 @@ export class Refresher {
     if (f) { flights.delete(f.ctx); f.abort.abort(disposedError()); }
     this._tabs?.close();
     this._events.clear();
-    this._core.free();
+    coreFree(this._core);
     this._access = null;
     this._flight = null;
     this._notify();
@@ -451,7 +456,7 @@ export class Refresher {
 
   /** The session is over: told once, through every channel the app chose. */
   _endSession(reason, tellTabs = true) {
-    if (this._disposed || !this._core.end(false)) return;
+    if (this._disposed || !coreEnd(this._core, false)) return;
     this._newEpoch(this._epoch); // abort a refresh in flight
     this._sync();
     this._sessionEnded(reason, tellTabs);
@@ -486,7 +491,7 @@ export class Refresher {
   }
 
   _sync() {
-    this._access = this._core.token(false) ?? null;
+    this._access = coreToken(this._core, false) ?? null;
     if (this._access !== null) this._persist(this._record());
   }
 
@@ -503,15 +508,20 @@ export class Refresher {
     if (this._access === null) return null;
     return {
       accessToken: this._access,
-      refreshToken: this._core.token(true) ?? undefined,
+      refreshToken: this._refreshToken() ?? undefined,
       ...this._saved,
       epoch: this._epoch,
       gen: this._gen,
     };
   }
 
+  /** The refresh token held, or null. */
+  _refreshToken() {
+    return coreToken(this._core, true) ?? null;
+  }
+
   _figures() {
-    const ptr = this._core.figures(now());
+    const ptr = coreFigures(this._core, now());
     const buf = memory().buffer;
     // A view per refresher, made again only when memory grew (the old buffer detaches).
     if (!this._fig || this._fig.buffer !== buf) this._fig = new Float64Array(buf, ptr, 8);

@@ -162,7 +162,7 @@ export class TabSync {
       tokens.receivedAt = Date.now();
       const rec = {
         accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken ?? r._core.token(true) ?? undefined,
+        refreshToken: tokens.refreshToken ?? r._refreshToken() ?? undefined,
         expiresAt: tokens.expiresAt,
         expiresIn: tokens.expiresIn,
         receivedAt: tokens.receivedAt,
@@ -211,7 +211,7 @@ export function joinTabs(r) {
     // (ctx is the one request.js knows this refresh's traffic by: kept up to date.)
     () => {
       ctx.accessToken = r._access;
-      ctx.refreshToken = r._core.token(true) ?? null;
+      ctx.refreshToken = r._refreshToken();
       return inner(ctx, signal);
     });
   viaTabs.canRefresh = inner.canRefresh;

@@ -1,7 +1,13 @@
 // Loads the wasm module once. Every entry point goes through `init()`; using the API
 // before it resolved gives a clear error instead of a crash inside the glue.
-import initWasm, { Core, decodeBytes, tokenBuffer, tokenFigures } from '../pkg/freshtoken.js';
+import initWasm, { decodeBytes, tokenBuffer, tokenFigures } from '../pkg/freshtoken.js';
 import { makeError } from './errors.js';
+
+// The sessions' functions (src/wasm/cores.rs), for js/refresher.js, which calls them only
+// after `bindings()` said the module is loaded.
+export {
+  coreNew, coreFree, coreSetTokens, coreBegin, coreSucceed, coreFail, coreEnd, coreWake, coreTick, coreFigures, coreToken,
+} from '../pkg/freshtoken.js';
 
 let ready = null;
 let loaded = false;
@@ -74,7 +80,7 @@ export function bindings() {
   return glue;
 }
 // The glue's exports the package uses: named, so a bundler drops the rest (`initSync`).
-const glue = { Core, decodeBytes, tokenBuffer, tokenFigures };
+const glue = { decodeBytes, tokenBuffer, tokenFigures };
 
-/** The wasm instance's memory (after `init()`): `Core.figures` leaves its figures there. */
+/** The wasm instance's memory (after `init()`): `coreFigures` leaves its figures there. */
 export const memory = () => exports.memory;

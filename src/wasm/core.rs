@@ -1,18 +1,18 @@
-//! `Core`, the JS class around one [`Session`] and its [`Timer`]. The JS `Refresher`
-//! does the I/O (fetch, events, storage); every decision about state and time is made
-//! by the session here, and the timer is re-aimed after each change.
+//! `Core`: one [`Session`] and its [`Timer`], as the JS `Refresher` drives it (through
+//! the functions of `wasm/cores.rs`, which hold every live `Core` by handle). The JS side
+//! does the I/O (fetch, events, storage); every decision about state and time is made by
+//! the session here, and the timer is re-aimed after each change.
 
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 
 use super::timer::Timer;
 use crate::schedule::Policy;
 use crate::session::{BeginError, Failure, FailureOutcome, Grant, Landed, Session, State, Ticket};
 
 /// One session and its timer. `tick` is called (from a timer task) at each step of the
-/// timer; it calls `tick()`, which answers true when the refresh point or the end of a
+/// timer; it calls `coreTick`, which answers true when the refresh point or the end of a
 /// backoff has come.
-#[wasm_bindgen]
-pub struct Core {
+pub(crate) struct Core {
     session: Session,
     timer: Timer,
     figures: [f64; 8],
@@ -27,13 +27,11 @@ fn grant(access: String, refresh: Option<String>, expires_at: f64, expires_in: f
     Grant { access_token: access, refresh_token: refresh, expires_at_ms: given(expires_at), expires_in_s: given(expires_in) }
 }
 
-#[wasm_bindgen]
 impl Core {
     /// `refresh_at` and `default_lifetime_ms` come checked by `js/options.js` (an
     /// `OptionsError` names a bad one there); a policy the core would still refuse falls
     /// back to the default one rather than throwing across the boundary.
-    #[wasm_bindgen(constructor)]
-    pub fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Core {
+    pub(crate) fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Core {
         let policy = Policy::new(refresh_at, default_lifetime_ms).unwrap_or_default();
         Core { session: Session::new(policy), timer: Timer::new(tick), figures: [f64::NAN; 8] }
     }
@@ -47,16 +45,15 @@ impl Core {
     /// optional numbers here and below are NaN when absent); any refresh in flight
     /// becomes stale. False, and nothing changed, when the
     /// token's expiry claim is malformed.
-    #[wasm_bindgen(js_name = setTokens)]
     #[allow(clippy::too_many_arguments)]
-    pub fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, server: f64) -> bool {
+    pub(crate) fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, server: f64) -> bool {
         let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall, given(server)).is_ok();
         self.rearm(now);
         ok
     }
 
     /// Starts a refresh: a ticket (>= 0), or -1 when one is in flight, -2 when the session is over.
-    pub fn begin(&mut self, now: f64) -> f64 {
+    pub(crate) fn begin(&mut self, now: f64) -> f64 {
         let r = match self.session.begin_refresh(now) {
             Ok(Ticket(t)) => t as f64,
             Err(BeginError::InFlight) => -1.0,
@@ -70,7 +67,7 @@ impl Core {
     /// ignored, 2 taken but the expiry is implausible (backing off), 3 access token
     /// refused for a malformed expiry claim (refresh token kept, backing off), 4 stale.
     #[allow(clippy::too_many_arguments)]
-    pub fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, random: f64) -> u32 {
+    pub(crate) fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, random: f64) -> u32 {
         let landed = self.session.refresh_landed(Ticket(ticket), grant(access, refresh, expires_at, expires_in), now, wall, random);
         self.rearm(now);
         match landed {
@@ -83,8 +80,12 @@ impl Core {
     }
 
     /// A refresh failed: the retry delay in ms, or -1 when the session just expired,
-    /// -2 when the ticket was stale.
-    pub fn fail(&mut self, ticket: u32, rejected: bool, retry_after_ms: f64, now: f64, random: f64) -> f64 {
+    /// -2 when the ticket was stale. `rotated`: the refresh token an unusable answer
+    /// brought, kept (never for a stale ticket) so it is not spent twice.
+    pub(crate) fn fail(&mut self, ticket: u32, rejected: bool, retry_after_ms: f64, now: f64, random: f64, rotated: Option<String>) -> f64 {
+        if let Some(refresh) = rotated {
+            self.session.keep_refresh_token(Ticket(ticket), refresh);
+        }
         let failure = if rejected { Failure::Rejected } else { Failure::Transient { retry_after_ms: given(retry_after_ms) } };
         let r = match self.session.refresh_failed(Ticket(ticket), failure, now, random) {
             FailureOutcome::RetryIn(ms) => ms,
@@ -95,17 +96,10 @@ impl Core {
         r
     }
 
-    /// An unusable refresh answer brought a rotated refresh token: keep it (ignored
-    /// for a stale ticket).
-    #[wasm_bindgen(js_name = keepRefreshToken)]
-    pub fn keep_refresh_token(&mut self, ticket: u32, refresh: String) {
-        self.session.keep_refresh_token(Ticket(ticket), refresh);
-    }
-
     /// Ends the session: `logout` true when the app logged out, false when the server
     /// refused its tokens. True only on the transition (so the app is told once). The
     /// tokens' bytes are wiped (the allocator zeroes every block it takes back).
-    pub fn end(&mut self, logout: bool) -> bool {
+    pub(crate) fn end(&mut self, logout: bool) -> bool {
         let r = if logout { self.session.logout() } else { self.session.expire() };
         self.timer.arm(None, 0.0);
         r
@@ -113,7 +107,7 @@ impl Core {
 
     /// Look at the clock again (tab visible, focus, wall-clock jump); with `online`, the
     /// browser came back online: cut a backoff short (the one-second floor still holds).
-    pub fn wake(&mut self, online: bool, now: f64) {
+    pub(crate) fn wake(&mut self, online: bool, now: f64) {
         if online {
             self.session.retry_now(now);
         }
@@ -122,7 +116,7 @@ impl Core {
 
     /// The timer's task ran at `now`: true when the refresh point or the end of a
     /// backoff has come (the caller acts on it), false when the timer only took a step.
-    pub fn tick(&mut self, now: f64) -> bool {
+    pub(crate) fn tick(&mut self, now: f64) -> bool {
         self.timer.fired(now)
     }
 
@@ -133,7 +127,7 @@ impl Core {
     /// `nextAttemptAt` is the earliest a refresh may begin other than at the app's
     /// request (the end of a backoff, or the one-second floor after the last attempt);
     /// state 0 idle, 1 fresh, 2 refreshing, 3 expired, 4 logged-out; the last two are 0/1.
-    pub fn figures(&mut self, now: f64) -> *const f64 {
+    pub(crate) fn figures(&mut self, now: f64) -> *const f64 {
         let s = &self.session;
         let state = match s.state() {
             State::Idle => 0.0,
@@ -157,7 +151,7 @@ impl Core {
     }
 
     /// The access token held (`refresh` false) or the refresh token (`refresh` true).
-    pub fn token(&self, refresh: bool) -> Option<String> {
+    pub(crate) fn token(&self, refresh: bool) -> Option<String> {
         let t = if refresh { self.session.refresh_token() } else { self.session.access_token() };
         t.map(str::to_owned)
     }

@@ -1,38 +1,20 @@
-//! `decodeToken`'s wasm half: the JS wrapper encodes the token into a buffer here, then
-//! turns the figures into a `TokenInfo`, or a refusal into a `TokenDecodeError`.
+//! `decodeToken`'s wasm half: the JS wrapper encodes the token into the token buffer
+//! (`wasm/buffer.rs`), then turns the figures into a `TokenInfo`, or a refusal into a
+//! `TokenDecodeError`.
 
 use core::cell::UnsafeCell;
 
 use wasm_bindgen::prelude::*;
 
+use super::buffer;
 use crate::error;
 use crate::token::{self, TokenFormat};
-
-/// The buffer `decodeToken` encodes the token into (`TextEncoder.encodeInto`, one native
-/// copy) instead of wasm-bindgen's string copy, which walks ASCII in a JS loop first.
-struct Buffer(UnsafeCell<Vec<u8>>);
-
-// SAFETY: wasm32 without the `atomics` target feature (how this crate is built) has one
-// thread; the buffer is only touched by `token_buffer` and `decode_bytes`, never at once.
-#[cfg(not(target_feature = "atomics"))]
-unsafe impl Sync for Buffer {}
-
-static BUFFER: Buffer = Buffer(UnsafeCell::new(Vec::new()));
-
-/// Makes room for `capacity` bytes of token and returns where to write them (valid until
-/// the next call into the module).
-#[wasm_bindgen(js_name = tokenBuffer)]
-pub fn token_buffer(capacity: usize) -> *mut u8 {
-    // SAFETY: single-threaded (see `Buffer`), and no reference to the buffer outlives a call.
-    let buffer = unsafe { &mut *BUFFER.0.get() };
-    *buffer = vec![0; capacity];
-    buffer.as_mut_ptr()
-}
 
 /// Where [`decode_bytes`] writes its figures (see there), fixed for the module's life.
 struct Figures(UnsafeCell<[f64; 4]>);
 
-// SAFETY: as for `Buffer`.
+// SAFETY: wasm32 without the `atomics` target feature (how this crate is built) has one
+// thread; only `decode_bytes` writes the figures, and JS reads them between calls.
 #[cfg(not(target_feature = "atomics"))]
 unsafe impl Sync for Figures {}
 
@@ -44,7 +26,7 @@ pub fn token_figures() -> *const f64 {
     FIGURES.0.get().cast()
 }
 
-/// Decodes the first `len` bytes of the buffer (`len` above its capacity when the token
+/// Decodes the first `len` bytes of the token buffer (`len` above its capacity when the token
 /// did not fit), writing `[format (0 jwt, 1 pubnub), expiresAt, issuedAt, notBefore]`
 /// (ms since epoch, NaN when absent) at [`token_figures`] and returning the claims object
 /// (the one `JSON.parse` made while decoding: not parsed twice). A refused token writes
@@ -53,8 +35,7 @@ pub fn token_figures() -> *const f64 {
 /// The buffer is freed.
 #[wasm_bindgen(js_name = decodeBytes)]
 pub fn decode_bytes(len: usize) -> JsValue {
-    // SAFETY: as in `token_buffer`.
-    let bytes = core::mem::take(unsafe { &mut *BUFFER.0.get() });
+    let bytes = buffer::take();
     let read = match bytes.get(..len) {
         Some(token) => token::read_bytes(token, true),
         // Did not fit: longer than the buffer, which `decodeToken` makes longer than

@@ -2,9 +2,11 @@
 //! owns the one timer each session needs. Nothing here decides policy.
 
 mod core;
+mod cores;
 mod decode;
 mod timer;
 mod alloc;
+mod buffer;
 
 #[global_allocator]
 static ALLOC: alloc::SizeClasses = alloc::SizeClasses::new();
