@@ -491,7 +491,7 @@ export class Refresher {
   }
 
   _sync() {
-    this._access = coreToken(this._core, false) ?? null;
+    this._access = coreToken(this._core, false);
     if (this._access !== null) this._persist(this._record());
   }
 
@@ -517,7 +517,7 @@ export class Refresher {
 
   /** The refresh token held, or null. */
   _refreshToken() {
-    return coreToken(this._core, true) ?? null;
+    return coreToken(this._core, true);
   }
 
   _figures() {

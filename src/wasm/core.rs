@@ -151,8 +151,7 @@ impl Core {
     }
 
     /// The access token held (`refresh` false) or the refresh token (`refresh` true).
-    pub(crate) fn token(&self, refresh: bool) -> Option<String> {
-        let t = if refresh { self.session.refresh_token() } else { self.session.access_token() };
-        t.map(str::to_owned)
+    pub(crate) fn token(&self, refresh: bool) -> Option<&str> {
+        if refresh { self.session.refresh_token() } else { self.session.access_token() }
     }
 }

@@ -137,10 +137,12 @@ pub fn core_figures(handle: u32, now: f64) -> *const f64 {
     with(handle, |c| c.figures(now)).unwrap_or(ENDED.as_ptr())
 }
 
-/// `Core::token`.
+/// `Core::token`: the access token held (`refresh` false) or the refresh token, as a JS
+/// string, or null. (A JS value rather than a `String`: returned as one handle, with no
+/// pointer-and-length pair passed back through the stack.)
 #[wasm_bindgen(js_name = coreToken)]
-pub fn core_token(handle: u32, refresh: bool) -> Option<String> {
-    with(handle, |c| c.token(refresh)).flatten()
+pub fn core_token(handle: u32, refresh: bool) -> JsValue {
+    with(handle, |c| c.token(refresh).map(JsValue::from_str)).flatten().unwrap_or(JsValue::NULL)
 }
 
 /// The figures of an ended session: logged out, nothing planned, not due, not usable.
