@@ -1,6 +1,11 @@
 // Loads the wasm module once. Every entry point goes through `init()`; using the API
 // before it resolved gives a clear error instead of a crash inside the glue.
-import initWasm, { decodeBytes, tokenBuffer, tokenFigures } from '../pkg/freshtoken.js';
+//
+// The loading is done here, and the glue only instantiates (`initSync` with the compiled
+// module): so the errors name what was asked for, and the glue's own loader (its fetch,
+// MIME-type fallback and warnings) is not shipped. Instantiating a compiled module of this
+// size synchronously is allowed everywhere (Chromium refuses it only above 8 MB).
+import { initSync, decodeBytes, tokenBuffer, tokenFigures } from '../pkg/freshtoken.js';
 import { makeError } from './errors.js';
 
 // The sessions' functions (src/wasm/cores.rs), for js/refresher.js, which calls them only
@@ -13,57 +18,56 @@ let ready = null;
 let loaded = false;
 let exports = null;
 
-// Where the wasm lies relative to this file when the package runs unbundled from disk (node,
-// Vitest, Jest). A variable, not a literal, so bundlers do not emit the wasm a second time:
-// in a browser bundle the glue's own `new URL('freshtoken_bg.wasm', import.meta.url)` does.
-const FROM_HERE = '../pkg/freshtoken_bg.wasm';
-
 /**
- * What to hand the glue. A file: URL (given, or the default when this module runs from disk:
- * node, Vitest, Jest) is read with node:fs, since node's fetch cannot read file: URLs.
- * `process.getBuiltinModule` (node >= 20.16) is a plain call: no bundler resolves or bundles
- * node:fs for the browser, and it does not exist there (the glue then fetches the wasm).
+ * The compiled module, from what `init()` was given: a URL or path (fetched; a file: URL,
+ * as node, Vitest and Jest have by default, read from disk: node's fetch cannot read it),
+ * a Request or Response, bytes, a WebAssembly.Module, or a promise of one of them.
+ * `process.getBuiltinModule` (node >= 20.16) is a plain call: no bundler resolves or
+ * bundles node:fs for the browser, and it does not exist there.
  */
-function source(wasm) {
-  const fs = globalThis.process?.getBuiltinModule?.('node:fs');
-  const url = wasm === undefined && fs && /^file:/.test(import.meta.url) ? new URL(FROM_HERE, import.meta.url) : wasm;
-  if (!fs || !/^file:/.test(url instanceof URL || typeof url === 'string' ? url : '')) return url;
-  try {
-    return fs.readFileSync(new URL(url));
-  } catch (err) {
-    throw loadError(url, err);
+async function compile(wasm) {
+  let from = await wasm;
+  if (from instanceof WebAssembly.Module) return from;
+  if (typeof from === 'string' || from instanceof URL) {
+    const fs = globalThis.process?.getBuiltinModule?.('node:fs');
+    from = fs && /^file:/.test(from) ? fs.readFileSync(new URL(from)) : await fetch(from);
+  } else if (typeof Request === 'function' && from instanceof Request) {
+    from = await fetch(from);
   }
+  if (typeof Response === 'function' && from instanceof Response) {
+    if (!from.ok) throw new Error(`HTTP ${from.status} ${from.statusText}`.trim());
+    from = await from.arrayBuffer();
+  }
+  return WebAssembly.compile(from);
 }
 
 /** The error `init()` rejects with when the wasm cannot be had: what, from where, why, what to do. */
-function loadError(where, err) {
-  const url = where instanceof URL || typeof where === 'string' ? String(where) : '(the default URL)';
+function loadError(wasm, err) {
+  const url = typeof wasm === 'string' || wasm instanceof URL ? String(wasm) : wasm?.url || '(the module given to init())';
   return makeError('FreshtokenError', 'wasm-load-failed',
     `freshtoken could not load its WebAssembly module from ${url}: ${String(err?.message ?? err).slice(0, 200)}.`
-    // Vite 7's pre-bundled deps (node_modules/.vite/deps/, Nuxt's .cache/vite/client/deps/).
-    + (/\/deps\/freshtoken_bg\.wasm/.test(url) ? " For Vite 7's dev server add optimizeDeps: { exclude: ['freshtoken'] } to vite.config (Nuxt: under vite: in nuxt.config)." : '')
+    // Vite 7's dev pre-bundling copies the JS under node_modules/.vite/ (Nuxt: .cache/vite/)
+    // without the wasm, so the URL resolved beside the copy finds nothing.
+    + (/\/\.?vite\/.*freshtoken_bg\.wasm/.test(url) ? " For Vite 7's dev server add optimizeDeps: { exclude: ['freshtoken'] } to vite.config (Nuxt: under vite: in nuxt.config)." : '')
     + " Else serve 'freshtoken/freshtoken_bg.wasm' and pass its URL (or its bytes) to init().", { cause: err });
 }
 
 /**
  * Loads and instantiates the wasm module. Idempotent: every call returns the same promise.
- * @param {unknown} [wasm] where to load it from (URL, Response, bytes or a WebAssembly.Module);
- *   by default the `freshtoken_bg.wasm` shipped beside the glue (read from disk in node).
+ * @param {unknown} [wasm] where to load it from (URL, Request, Response, bytes or a
+ *   WebAssembly.Module); by default the `freshtoken_bg.wasm` shipped in the package, located
+ *   with `new URL(..., import.meta.url)` (bundlers emit it; node reads it from disk).
  * @returns {Promise<void>}
  * @throws {FreshtokenError} (rejects) code `wasm-load-failed`, saying from where and why.
  */
 export default function init(wasm) {
   if (!ready) {
     ready = (async () => {
-      const from = source(wasm);
+      const from = wasm ?? new URL('../pkg/freshtoken_bg.wasm', import.meta.url);
       try {
-        exports = await initWasm(from === undefined ? undefined : { module_or_path: from });
+        exports = initSync({ module: await compile(from) });
       } catch (err) {
-        // The glue's default URL is not visible here: its fetch error names it; else the
-        // last .wasm the page fetched is it.
-        const fetched = /'(\S+\.wasm)'/.exec(err?.message)?.[1] ?? globalThis.performance?.getEntriesByType?.('resource')
-          .filter((e) => /\.wasm(\?|$)/.test(e.name)).pop()?.name;
-        throw loadError(from ?? fetched, err);
+        throw loadError(from, err);
       }
       loaded = true;
     })().catch((err) => { ready = null; throw err; });

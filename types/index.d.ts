@@ -4,7 +4,7 @@
  * Loads and instantiates the wasm module. Idempotent: every call returns the same promise,
  * and a failed load may be retried by calling again.
  * @param wasm where to load the module from (URL, `Response`, bytes or a `WebAssembly.Module`);
- *   by default the `freshtoken_bg.wasm` shipped beside the glue, located with
+ *   by default the `freshtoken_bg.wasm` shipped in the package, located with
  *   `new URL(..., import.meta.url)` so Vite and webpack 5 bundle it without configuration.
  */
 declare function init(wasm?: InitInput): Promise<void>;

@@ -21,18 +21,32 @@ test('a wasm that cannot be read from disk: FreshtokenError wasm-load-failed nam
   });
 });
 
-test('a URL that answers HTML (as a dev server fallback does): the error names the URL, and the Vite 7 line for .vite/deps', T, async () => {
-  const html = createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><p>app'); });
+test('a URL that answers HTML (as a dev server fallback does): the error names the URL, and the Vite 7 line for .vite/deps; a 404 says so; nothing logged', T, async () => {
+  const html = createServer((req, res) => {
+    if (req.url.startsWith('/missing/')) { res.writeHead(404, 'Not Found'); res.end(); return; }
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><p>app');
+  });
   await new Promise((r) => html.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${html.address().port}/node_modules/.vite/deps/freshtoken_bg.wasm`;
   const warn = console.warn;
-  console.warn = () => {}; // the glue warns about the MIME type before it fails
+  const warned = [];
+  console.warn = (...args) => warned.push(args); // nothing is logged: the rejection says it all
   try {
     await assert.rejects(init(url), (e) => {
       assert.ok(e instanceof FreshtokenError);
       assert.equal(e.code, 'wasm-load-failed');
       assert.ok(e.message.includes(`from ${url}:`), e.message);
       assert.ok(e.message.includes("optimizeDeps: { exclude: ['freshtoken'] }"), e.message);
+      return true;
+    });
+    assert.deepEqual(warned, [], 'no console warning');
+    // A 404 says so, with the URL.
+    const missing = `http://127.0.0.1:${html.address().port}/missing/freshtoken_bg.wasm`;
+    await assert.rejects(init(missing), (e) => {
+      assert.equal(e.code, 'wasm-load-failed');
+      assert.ok(e.message.startsWith(`freshtoken could not load its WebAssembly module from ${missing}: HTTP 404 Not Found.`), e.message);
+      assert.ok(!e.message.includes('optimizeDeps'), 'no Vite line for a path that is not Vite\'s');
       return true;
     });
     // A failed load may be retried: the same init() then succeeds with the real bytes.
