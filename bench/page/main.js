@@ -3,7 +3,7 @@
 // does the statistics. Times are performance.now() in a cross-origin-isolated page
 // (5 us resolution). No token is ever logged or returned.
 import init, { createRefresher, decodeToken } from '../../js/index.js';
-import glueInit from '../../pkg/freshtoken.js';
+import { initSync } from '../../pkg/freshtoken.js';
 import { jwtDecode } from 'jwt-decode';
 import axios from 'axios';
 import { createAuthRefresh } from 'axios-auth-refresh';
@@ -14,8 +14,8 @@ let wasmExports = null;
 
 export async function setup() {
   await init();
-  // The glue's init is idempotent and returns the instance's exports: its memory included.
-  wasmExports = await glueInit();
+  // After init(), the glue's initSync returns the instance's exports (its memory included).
+  wasmExports = initSync();
 }
 
 /** The wasm linear memory's size in bytes. */
@@ -343,8 +343,9 @@ export function p5dispose() {
 
 /**
  * `n` fresh loads: each imports a new copy of the glue module (its own `wasm` variable)
- * and runs its init on the wasm bytes: WebAssembly.instantiate with the glue's imports,
- * plus the glue's start-up. Also times WebAssembly.compile alone.
+ * and loads the wasm bytes as js/wasm.js does: WebAssembly.compile, then the glue's
+ * initSync (instantiate with its imports, plus its start-up). Also times
+ * WebAssembly.compile alone.
  */
 export async function p6({ n, warmup }) {
   const bytes = await (await nativeFetch('/pkg/freshtoken_bg.wasm')).arrayBuffer();
@@ -354,7 +355,7 @@ export async function p6({ n, warmup }) {
     const url = `/pkg/freshtoken.js?copy=${Math.random().toString(36).slice(2)}`;
     const glue = await import(/* @vite-ignore */ url);
     const t0 = performance.now();
-    await glue.default({ module_or_path: bytes });
+    glue.initSync({ module: await WebAssembly.compile(bytes) });
     const t1 = performance.now();
     await WebAssembly.compile(bytes);
     const t2 = performance.now();
