@@ -16,9 +16,9 @@
 //   crashed tab's locks are released by the browser.
 // - A tab opened later asks the others for the session ('hello'), so crossTab works with
 //   `storage: 'memory'` too and tokens never have to touch localStorage.
-
-import { nextEpoch } from './refresher.js';
-import { makeError } from './errors.js';
+//
+// This module imports nothing: what it needs of the session comes through the refresher
+// it joins (see `_nextEpoch` in refresher.js).
 
 const MARKER = ':gen:';
 
@@ -144,7 +144,7 @@ export class TabSync {
     const r = this.r;
     const epoch = r._epoch;
     const startGen = r._gen;
-    const superseded = () => makeError('SessionError', 'superseded', 'the session this refresh was for has ended or been replaced');
+    const superseded = () => r._superseded();
     let timer;
     const run = async () => {
       clearTimeout(timer);
@@ -157,7 +157,7 @@ export class TabSync {
       }
       const tokens = await refresh();
       if (r._epoch !== epoch || r._disposed) throw superseded();
-      const gen = nextEpoch(Math.max(latest, r._gen));
+      const gen = r._nextEpoch(Math.max(latest, r._gen));
       tokens.gen = gen;
       tokens.receivedAt = Date.now();
       const rec = {
