@@ -287,7 +287,7 @@ function report(r, env) {
   L.push('');
   L.push('| # | budget (aim) | measured | |');
   L.push('|---|---|---|---|');
-  L.push(`| P1 | wasm + glue + main entry, gzip -9 <= 20 KB (12 KB) | ${kb(ft.total.gzip)} KB | ${yes(ft.total.gzip <= 20 * KB)} |`);
+  L.push(`| P1 | wasm + glue + main entry, gzip -9 <= 20 KB (15 KB) | ${kb(ft.total.gzip)} KB | ${yes(ft.total.gzip <= 20 * KB)} |`);
   // The loopback difference is read against the A/A difference (native vs native), which
   // is the noise floor of this machine at this moment; the stub figure is the SDK's cost.
   const aa = seq['native again (A/A)'].overhead;

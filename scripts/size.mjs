@@ -95,5 +95,5 @@ const mainGzip = [...main].reduce((n, f) => n + gz(byPath.get(basename(f))), 0);
 const lazyGzip = Object.keys(outputs).filter((f) => !main.has(f)).reduce((n, f) => n + gz(byPath.get(basename(f))), 0);
 const wasmGzip = rows.find((r) => r.file === 'pkg/freshtoken_bg.wasm').gzip;
 console.log(`P1: main entry minified ${mainGzip} + wasm ${wasmGzip} = ${mainGzip + wasmGzip} bytes gzip -9 `
-  + `(budget 20480, aim 12288); lazy crossTab chunk ${lazyGzip} more`);
+  + `(budget 20480, aim 15360); lazy crossTab chunk ${lazyGzip} more`);
 console.log(`gzip total: ${total.gzip} bytes`);
