@@ -1,6 +1,7 @@
 import { bindings, memory } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
+import { pubnubFields } from './cbor.js';
 
 // The figures decodeBytes leaves in wasm memory: the view is made again after the memory grew.
 let figures = new Float64Array(0);
@@ -85,6 +86,7 @@ export function decodeToken(token) {
     expiresAt,
     issuedAt,
     lifetimeMs: issuedAt === null ? null : expiresAt - issuedAt,
-    claims,
+    // A JWT's: the object JSON.parse made in the wasm; a PubNub token's: read by js/cbor.js.
+    claims: kind === 0 ? claims : pubnubFields(token),
   };
 }

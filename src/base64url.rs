@@ -91,15 +91,19 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// The base64url character for the low six bits of `v`.
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 fn char_for(v: u32) -> u8 {
     ALPHABET[(v & 63) as usize]
 }
 
 /// Appends the unpadded base64url encoding of `bytes` to `out` (ASCII, as JSON text is
-/// built: see [`crate::json::write_str`]).
+/// built: see [`crate::json::write_str`]). Not in the npm package's wasm (js/cbor.js
+/// encodes a PubNub token's byte strings there).
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn encode_into(bytes: &[u8], out: &mut Vec<u8>) {
     let mut chunks = bytes.chunks_exact(3);
     for chunk in &mut chunks {

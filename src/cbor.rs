@@ -1,5 +1,7 @@
-//! A minimal CBOR (RFC 8949) reader for PubNub Access Manager v3 tokens that writes what
-//! it reads straight out as JSON text, building no tree.
+//! A minimal CBOR (RFC 8949) reader for PubNub Access Manager v3 tokens. It builds no tree:
+//! what it reads goes straight to a [`Sink`], which writes JSON text ([`JsonText`]) or, in
+//! the npm package's wasm, nothing (the wasm only checks the map there; `js/cbor.js` reads
+//! the fields of a token the wasm accepted into JS values).
 //!
 //! Supported: definite-length unsigned and negative integers, byte and text strings,
 //! arrays, maps, `false`/`true`/`null`/`undefined`, half/single/double floats; tags are
@@ -14,14 +16,19 @@
 //! z, LTO, immediate-abort panics, `wasm-opt -Oz`), reading a token map and writing it as
 //! JSON costs about half the gzipped bytes of the same job done with `minicbor` 2.3.
 //!
-//! JSON mapping: integers as decimal; byte strings as their text when it is UTF-8, else
-//! unpadded base64url; map keys as strings; `undefined` and non-finite floats as `null`.
+//! JSON mapping (`js/cbor.js` makes the same values): integers as decimal; byte strings as
+//! their text when it is UTF-8, else unpadded base64url; map keys as strings; `undefined`
+//! and non-finite floats as `null`.
 
-use crate::base64url;
 use crate::error::{self, DecodeError};
 #[cfg(test)]
 use crate::error::DecodeErrorCode;
 use crate::json;
+
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
+mod json_text;
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
+pub(crate) use json_text::JsonText;
 
 /// The deepest nesting of arrays and maps accepted (the top-level map is depth 1).
 pub(crate) const MAX_DEPTH: u32 = 64;
@@ -46,15 +53,55 @@ pub(crate) enum Field {
     Other,
 }
 
-/// Reads `data`, which must be exactly one CBOR map, and appends it to `out` as a JSON
-/// object (UTF-8 text: see [`json::write_str`]). Returns what the top-level keys in `watch` hold (the last occurrence wins, as
-/// in `JSON.parse`). The byte-string value of the top-level key `raw_key` is always
-/// written as base64url, even when it happens to be UTF-8.
-pub(crate) fn map_to_json<const N: usize>(
+/// A scalar the reader hands its [`Sink`]: a map key, or a value that is not a map or array.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    /// An unsigned integer (major type 0).
+    Uint(u64),
+    /// The negative integer `-1 - n` (major type 1).
+    Negative(u64),
+    /// A text string, or a byte string read as text (it is UTF-8).
+    Text(&'a str),
+    /// A byte string, to be written as unpadded base64url.
+    Base64(&'a [u8]),
+    /// `false` or `true`.
+    Bool(bool),
+    /// `null` or `undefined`.
+    Null,
+    /// A half, single or double float (may be NaN or infinite).
+    Float(f64),
+}
+
+/// What the reader reports, in document order. [`JsonText`] writes it as JSON text; `()`
+/// ignores it (the npm package's wasm only checks the map: `js/cbor.js` reads the fields
+/// into JS values once the wasm has accepted the token).
+pub(crate) trait Sink {
+    /// A map (`map`) or an array opens.
+    fn open(&mut self, map: bool);
+    /// The innermost open map (`map`) or array closes.
+    fn close(&mut self, map: bool);
+    /// The next entry's key in the innermost open map.
+    fn key(&mut self, key: Scalar<'_>);
+    /// A scalar value: the innermost map's entry value, the array's next element, or the whole item.
+    fn scalar(&mut self, value: Scalar<'_>);
+}
+
+impl Sink for () {
+    fn open(&mut self, _map: bool) {}
+    fn close(&mut self, _map: bool) {}
+    fn key(&mut self, _key: Scalar<'_>) {}
+    fn scalar(&mut self, _value: Scalar<'_>) {}
+}
+
+/// Reads `data`, which must be exactly one CBOR map, into `sink`. Returns what the
+/// top-level keys in `watch` hold (the last occurrence wins, as in `JSON.parse`). The
+/// byte-string value of the top-level key `raw_key` is always base64url, even when it
+/// happens to be UTF-8.
+pub(crate) fn read_map<const N: usize>(
     data: &[u8],
     watch: [&[u8]; N],
     raw_key: &[u8],
-    out: &mut Vec<u8>,
+    sink: &mut impl Sink,
 ) -> Result<[Field; N], DecodeError> {
     let mut r = Reader { data, pos: 0 };
     let (major, info) = r.head()?;
@@ -63,14 +110,10 @@ pub(crate) fn map_to_json<const N: usize>(
     }
     let n = r.length(info, 2)?;
     let mut found = [Field::Absent; N];
-    out.push(b'{');
-    for i in 0..n {
-        if i > 0 {
-            out.push(b',');
-        }
-        let key = r.key(out)?;
-        out.push(b':');
-        let value = r.item(out, 2, key != Some(raw_key))?;
+    sink.open(true);
+    for _ in 0..n {
+        let key = r.key(sink)?;
+        let value = r.item(sink, 2, key != Some(raw_key))?;
         if let Some(key) = key {
             for (name, slot) in watch.iter().zip(found.iter_mut()) {
                 if *name == key {
@@ -79,7 +122,7 @@ pub(crate) fn map_to_json<const N: usize>(
             }
         }
     }
-    out.push(b'}');
+    sink.close(true);
     if r.pos != data.len() {
         return Err(TRAILING);
     }
@@ -156,88 +199,75 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
-    /// Writes a map key as a JSON string; returns its bytes when it is a string.
-    fn key(&mut self, out: &mut Vec<u8>) -> Result<Option<&'a [u8]>, DecodeError> {
+    /// Reads a map key into `sink`; returns its bytes when it is a string.
+    fn key(&mut self, sink: &mut impl Sink) -> Result<Option<&'a [u8]>, DecodeError> {
         let (major, info) = self.head()?;
         match major {
             0 | 1 => {
-                out.push(b'"');
-                self.scalar(out, major, info)?;
-                out.push(b'"');
+                sink.key(self.integer(major, info)?);
                 Ok(None)
             }
             2 | 3 => {
                 let bytes = self.string(major, info)?;
-                write_bytes(out, bytes, true);
+                sink.key(bytes_scalar(bytes, true));
                 Ok(Some(bytes))
             }
             _ => Err(BAD_KEY),
         }
     }
 
-    /// Writes an integer (major 0 or 1).
-    fn scalar(&mut self, out: &mut Vec<u8>, major: u8, info: u8) -> Result<u64, DecodeError> {
+    /// An integer (major 0 or 1).
+    fn integer(&mut self, major: u8, info: u8) -> Result<Scalar<'a>, DecodeError> {
         let n = self.argument(info)?;
-        if major == 0 {
-            json::write_u64(out, n);
-        } else {
-            json::write_negative(out, n);
-        }
-        Ok(n)
+        Ok(if major == 0 { Scalar::Uint(n) } else { Scalar::Negative(n) })
     }
 
-    /// Writes the next item, at nesting `depth`, as JSON. Byte strings are written as
-    /// text when `bytes_as_text` and they are UTF-8.
+    /// Reads the next item, at nesting `depth`, into `sink`. Byte strings are text when
+    /// `bytes_as_text` and they are UTF-8.
     fn item(
         &mut self,
-        out: &mut Vec<u8>,
+        sink: &mut impl Sink,
         depth: u32,
         bytes_as_text: bool,
     ) -> Result<Field, DecodeError> {
         let (major, info) = self.head()?;
-        match major {
-            0 => return Ok(Field::Uint(self.scalar(out, major, info)?)),
-            1 => {
-                self.scalar(out, major, info)?;
+        let scalar = match major {
+            0 | 1 => {
+                let n = self.integer(major, info)?;
+                sink.scalar(n);
+                return Ok(match n {
+                    Scalar::Uint(n) => Field::Uint(n),
+                    _ => Field::Other,
+                });
             }
-            2 | 3 => write_bytes(out, self.string(major, info)?, bytes_as_text),
+            2 | 3 => bytes_scalar(self.string(major, info)?, bytes_as_text),
             4 | 5 => {
                 if depth > MAX_DEPTH {
                     return Err(TOO_DEEP);
                 }
                 let map = major == 5;
                 let n = self.length(info, if map { 2 } else { 1 })?;
-                out.push(if map { b'{' } else { b'[' });
-                for i in 0..n {
-                    if i > 0 {
-                        out.push(b',');
-                    }
+                sink.open(map);
+                for _ in 0..n {
                     if map {
-                        self.key(out)?;
-                        out.push(b':');
+                        self.key(sink)?;
                     }
-                    self.item(out, depth + 1, true)?;
+                    self.item(sink, depth + 1, true)?;
                 }
-                out.push(if map { b'}' } else { b']' });
+                sink.close(map);
+                return Ok(Field::Other);
             }
             _ => match info {
-                20..=23 => out.extend_from_slice(match info {
-                    20 => &b"false"[..],
-                    21 => b"true",
-                    _ => b"null",
-                }),
-                25..=27 => {
-                    let x = match info {
-                        25 => half_to_f64(self.be(2)? as u16),
-                        26 => f64::from(f32::from_bits(self.be(4)? as u32)),
-                        _ => f64::from_bits(self.be(8)?),
-                    };
-                    json::write_f64(out, x);
-                }
+                20 | 21 => Scalar::Bool(info == 21),
+                22 | 23 => Scalar::Null,
+                25 => Scalar::Float(half_to_f64(self.be(2)? as u16)),
+                26 => Scalar::Float(f64::from(f32::from_bits(self.be(4)? as u32))),
+                27 => Scalar::Float(f64::from_bits(self.be(8)?)),
                 31 => return Err(INDEFINITE),
                 _ => return Err(RESERVED),
             },
-        }
+        };
+        sink.scalar(scalar);
         Ok(Field::Other)
     }
 }
@@ -261,16 +291,11 @@ fn half_to_f64(h: u16) -> f64 {
     }
 }
 
-/// Appends a byte string as a JSON string: its text when UTF-8 and `as_text`, else its
-/// unpadded base64url encoding.
-fn write_bytes(out: &mut Vec<u8>, bytes: &[u8], as_text: bool) {
+/// A byte string as the sink gets it: text when UTF-8 and `as_text`, else base64url.
+fn bytes_scalar(bytes: &[u8], as_text: bool) -> Scalar<'_> {
     match json::utf8_str(bytes) {
-        Some(text) if as_text => json::write_str(out, text),
-        _ => {
-            out.push(b'"');
-            base64url::encode_into(bytes, out);
-            out.push(b'"');
-        }
+        Some(text) if as_text => Scalar::Text(text),
+        _ => Scalar::Base64(bytes),
     }
 }
 
@@ -291,18 +316,18 @@ mod tests {
             data: bytes,
             pos: 0,
         };
-        let mut s = Vec::new();
+        let mut s = JsonText::with_capacity(0);
         r.item(&mut s, 1, true)?;
         if r.pos != bytes.len() {
             return Err(TRAILING);
         }
-        Ok(String::from_utf8(s).unwrap())
+        Ok(String::from_utf8(s.out).unwrap())
     }
 
     fn map_json(bytes: &[u8]) -> Result<(String, [Field; 2]), DecodeError> {
-        let mut s = Vec::new();
-        let found = map_to_json(bytes, [b"t", b"ttl"], b"sig", &mut s)?;
-        Ok((String::from_utf8(s).unwrap(), found))
+        let mut s = JsonText::with_capacity(0);
+        let found = read_map(bytes, [b"t", b"ttl"], b"sig", &mut s)?;
+        Ok((String::from_utf8(s.out).unwrap(), found))
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub(crate) fn read_object(text: &str) -> Result<(Claims, Object), Error> {
 }
 
 /// The object of a JSON text this crate wrote itself (a PubNub token's fields).
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
 pub(crate) fn object_from_own_text(text: &str) -> Object {
     browser::parse_own(text)
 }
@@ -581,11 +581,14 @@ pub(crate) fn number_value(text: &[u8]) -> f64 {
     }
 }
 
+// The writers below build a PubNub token's claims text (src/cbor/json_text.rs): on the
+// host and with the `web` feature; the npm package's wasm has none (js/cbor.js).
 // JSON text is written as bytes: ASCII, except for the UTF-8 of strings copied whole, so
 // the result is UTF-8 by construction. Pushing a byte, unlike `String::push(char)`, does
 // not carry a UTF-8 encoder to every call site (about 0.25 KB of wasm, gzip).
 
 /// Appends `s` as a JSON string literal, quotes included.
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
@@ -602,6 +605,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends `n` in decimal.
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
@@ -619,6 +623,7 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
 }
 
 /// Appends the CBOR negative integer `-1 - n` in decimal.
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn write_negative(out: &mut Vec<u8>, n: u64) {
     out.push(b'-');
     match n.checked_add(1) {
@@ -629,6 +634,7 @@ pub(crate) fn write_negative(out: &mut Vec<u8>, n: u64) {
 
 /// Appends `x` as a JSON number, non-finite as `null`: in the browser as `JSON.stringify`
 /// writes it (the shortest text that reads back exactly), elsewhere by [`format_f64`].
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
     #[cfg(target_arch = "wasm32")]
     browser::write_f64(out, x);
@@ -638,7 +644,7 @@ pub(crate) fn write_f64(out: &mut Vec<u8>, x: f64) {
 
 /// Appends `x` as a JSON number: integral values below 1e15 as integers, others with at
 /// most 15 significant digits (exponent form outside 1e-5..1e15), non-finite as `null`.
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn format_f64(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
         out.extend_from_slice(b"null");

@@ -89,7 +89,9 @@ pub struct TokenInfo {
     pub not_before_ms: Option<f64>,
     /// The claims as JSON object text. For a JWT, the payload exactly as decoded (already
     /// validated JSON). For PubNub, the token's fields: keys as text, byte strings as text
-    /// when UTF-8 and otherwise unpadded base64url (`sig` always base64url).
+    /// when UTF-8 and otherwise unpadded base64url (`sig` always base64url). (Empty for
+    /// PubNub in the npm package's own wasm, whose JS side reads those fields itself; the
+    /// `web` feature and every other build have the text.)
     pub claims_json: String,
 }
 
@@ -292,16 +294,35 @@ fn uint_field(field: Field, max: u64, errors: ClaimErrors) -> Result<Option<u64>
     }
 }
 
+/// The fields `v`, `t` and `ttl` of a PubNub token's CBOR map, and the map as JSON text and
+/// as the build's object (with the `web` feature, the text parsed; nothing on the host).
+#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
+fn pubnub_fields(bytes: &[u8]) -> Result<([Field; 3], String, json::Object), DecodeError> {
+    let mut text = cbor::JsonText::with_capacity(bytes.len() * 2);
+    let fields = cbor::read_map(bytes, [b"v", b"t", b"ttl"], b"sig", &mut text)?;
+    // UTF-8 by construction (text strings were checked); checked again rather than assumed.
+    let claims_json = json::utf8_string(text.out).ok_or(e::CBOR_NOT_UTF8)?;
+    #[allow(clippy::let_unit_value)] // `json::Object` is `()` off wasm32
+    let object = json::object_from_own_text(&claims_json);
+    Ok((fields, claims_json, object))
+}
+
+/// The npm package's wasm: the map checked whole and its fields `v`, `t` and `ttl`; no
+/// text and no object (`claims_json` is empty): `js/cbor.js` reads the fields of a token
+/// this accepted into JS values.
+#[cfg(all(target_arch = "wasm32", not(feature = "web")))]
+fn pubnub_fields(bytes: &[u8]) -> Result<([Field; 3], String, json::Object), DecodeError> {
+    let fields = cbor::read_map(bytes, [b"v", b"t", b"ttl"], b"sig", &mut ())?;
+    Ok((fields, String::new(), json::Object::UNDEFINED))
+}
+
 fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
     let bytes = base64url::decode(token).map_err(|_| e::NOT_A_TOKEN)?;
     // Major type 5: a map. Anything else is some other kind of opaque token.
     if bytes.first().is_none_or(|b| b >> 5 != 5) {
         return Err(e::NOT_A_TOKEN);
     }
-    let mut claims = Vec::with_capacity(bytes.len() * 2);
-    let [v, t, ttl] = cbor::map_to_json(&bytes, [b"v", b"t", b"ttl"], b"sig", &mut claims)?;
-    // UTF-8 by construction (text strings were checked); checked again rather than assumed.
-    let claims_json = json::utf8_string(claims).ok_or(e::CBOR_NOT_UTF8)?;
+    let ([v, t, ttl], claims_json, object) = pubnub_fields(&bytes)?;
     match v {
         Field::Uint(2) => {}
         Field::Absent => return Err(e::NO_VERSION),
@@ -326,8 +347,6 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
             return Err(e::PUBNUB_NO_TTL);
         }
     }
-    #[allow(clippy::let_unit_value)] // `json::Object` is `()` off wasm32
-    let object = json::object_from_own_text(&claims_json);
     let info = TokenInfo {
         format: TokenFormat::PubNub,
         expires_at_ms,

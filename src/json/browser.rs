@@ -13,6 +13,7 @@ use super::{Claim, Claims, Error};
 extern "C" {
     #[wasm_bindgen(js_namespace = JSON, catch)]
     fn parse(text: &str) -> Result<JsValue, JsValue>;
+    #[cfg(feature = "web")]
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify)]
     fn stringify_number(x: f64) -> String;
     #[wasm_bindgen(js_namespace = Object, js_name = hasOwn)]
@@ -60,11 +61,13 @@ pub(super) fn parse_object(text: &str) -> Result<(Claims, JsValue), Error> {
 }
 
 /// Parses JSON text this crate wrote (always valid); `null` if that ever failed.
+#[cfg(feature = "web")]
 pub(super) fn parse_own(text: &str) -> JsValue {
     parse(text).unwrap_or(JsValue::NULL)
 }
 
 /// Appends `x` as `JSON.stringify` writes it (`null` when not finite).
+#[cfg(feature = "web")]
 pub(super) fn write_f64(out: &mut Vec<u8>, x: f64) {
     out.extend_from_slice(stringify_number(x).as_bytes());
 }

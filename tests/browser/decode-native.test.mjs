@@ -4,9 +4,13 @@
 // checks); this file pins them in the browser with the same codes and messages as the host
 // decoder gives (tests/decode.rs, src/error.rs): nesting depth, exp/iat/nbf kinds and
 // ranges, lone surrogates, too-large tokens, non-objects, and that the claims object comes
-// back whole. It also checks PubNub floats (written by JSON.stringify here).
+// back whole. It also checks a PubNub token's fields, which js/cbor.js reads into JS values
+// once the wasm accepted the token: exact floats, and on a corpus of 300 tokens with every
+// kind of CBOR item (tests/fixtures/pubnub-claims.json, kept by tests/pubnub_corpus.rs) the
+// very values JSON.parse makes of the claims text the Rust decoder writes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
 
@@ -195,7 +199,7 @@ function pubnubToken() {
   return Buffer.from(bytes).toString('base64url');
 }
 
-test('PubNub: floats in the claims read back exactly (written by JSON.stringify), NaN as null', async () => {
+test('PubNub: floats in the claims read back exactly (beyond 15 digits: f32 1.1), NaN as null', async () => {
   const [info] = await decodeAll([pubnubToken()]);
   assert.equal(info.ok, true, info.message);
   assert.equal(info.format, 'pubnub');
@@ -204,6 +208,40 @@ test('PubNub: floats in the claims read back exactly (written by JSON.stringify)
   assert.deepEqual(info.claims, {
     v: 2, t: 23, ttl: 2, meta: { a: 1.1, b: Math.fround(1.1), c: null, d: 1e21 }, sig: 'AQID',
   });
+});
+
+test('PubNub corpus: for 300 tokens with every kind of CBOR item, claims are exactly JSON.parse of the Rust decoder\'s claims text', async () => {
+  const { entries } = JSON.parse(readFileSync(new URL('../fixtures/pubnub-claims.json', import.meta.url), 'utf8'));
+  assert.equal(entries.length, 300);
+  // Compared in the page: same own keys in the same order, same prototypes, numbers by Object.is.
+  const out = await tab.page.evaluate((entries) => {
+    const same = (a, b) => {
+      if (typeof a !== typeof b) return false;
+      if (typeof a !== 'object' || a === null || b === null) return Object.is(a, b);
+      if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+      const ka = Reflect.ownKeys(a);
+      const kb = Reflect.ownKeys(b);
+      return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same(a[k], b[k]));
+    };
+    return entries.map(({ token, claims_json: text }) => {
+      const info = ft.decodeToken(token);
+      const want = JSON.parse(text);
+      return {
+        ok: info.format === 'pubnub' && same(info.claims, want) && info.expiresAt === (want.t + want.ttl * 60) * 1000,
+        token,
+        have: JSON.stringify(info.claims),
+        text,
+      };
+    });
+  }, entries);
+  const bad = out.filter((e) => !e.ok);
+  assert.deepEqual(bad, [], `${bad.length} of 300 differ`);
+  // The corpus has what it claims to have (a generator bug would not go unnoticed).
+  const all = entries.map((e) => e.claims_json).join('\n');
+  for (const [what, re] of [['floats', /\d\.\d|e\+?\d/], ['nulls', /null/], ['arrays', /\[/], ['nested maps', /:\{/], ['__proto__ keys', /"__proto__":/],
+    ['integer keys', /"-?\d+":/], ['big integers', /\d{17}/], ['booleans', /true|false/], ['escapes', /\\u0001|\\"/]]) {
+    assert.match(all, re, `the corpus has ${what}`);
+  }
 });
 
 test('the instance keeps working after every refusal above', async () => {
