@@ -3,7 +3,7 @@
 //! never hands `setTimeout` a delay it would overflow, and a wall-clock jump (sleep) is
 //! noticed at the next step.
 //!
-//! The timeout calls `tick`, a JS function given to `Core`, which calls `Core.tick()`
+//! The timeout calls `tick`, a JS function given to `coreNew`, which calls `coreTick`
 //! (that is [`Timer::fired`]) and runs the due work when it answers true. So the timer
 //! holds no Rust closure: none of wasm-bindgen's closure machinery, js-sys or gloo-timers
 //! ships in the wasm. `setTimeout`, `clearTimeout` and `Date.now` are bound here, as

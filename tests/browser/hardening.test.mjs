@@ -402,6 +402,51 @@ test('the axios adapter replays a 401 once whether axios rejects it (default) or
   assert.equal(await tab.page.evaluate(() => r.state), 'expired');
 });
 
+test('2,000 refreshers created and disposed: the wasm memory does not grow (each session freed, its slot reused)', { timeout: 60_000 }, async () => {
+  const out = await tab.page.evaluate(async ({ base, tokens }) => {
+    // The glue's initSync, after init(), hands back the instance's exports: its memory.
+    const { initSync } = await import('/pkg/freshtoken.js');
+    const memory = initSync().memory;
+    const make = async () => {
+      const r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh` }, origins: [base] });
+      const token = r.accessToken;
+      r.dispose();
+      return token;
+    };
+    for (let i = 0; i < 200; i++) await make(); // warm: the allocator's free lists fill once
+    const before = memory.buffer.byteLength;
+    let same = 0;
+    for (let i = 0; i < 2000; i++) if ((await make()) === tokens.accessToken) same++;
+    return { before, after: memory.buffer.byteLength, same };
+  }, { base: srv.url, tokens: srv.issueTokens() });
+  assert.equal(out.same, 2000, 'each refresher held the session it was given');
+  assert.ok(out.after - out.before <= 64 * 1024, `wasm memory grew by ${out.after - out.before} B`);
+});
+
+test('a setTimeout that runs its callback at once (a re-entrant call into the wasm) is refused safely; the session keeps working', { timeout: 30_000 }, async () => {
+  await create();
+  const out = await tab.page.evaluate(async ({ base, tokens }) => {
+    const real = globalThis.setTimeout;
+    let calls = 0;
+    // Runs the callback inside the wasm call that armed the timer: the tick re-enters it.
+    globalThis.setTimeout = (fn, ms, ...args) => { calls++; fn(...args); return real(() => {}, ms); };
+    let error = null;
+    try {
+      r.setTokens(tokens); // arms the timer: re-entered
+    } catch (e) {
+      error = `${e.name}: ${e.message}`;
+    } finally {
+      globalThis.setTimeout = real;
+    }
+    const res = await r.fetch(`${base}/api/echo`);
+    return { calls, error, state: r.state, same: r.accessToken === tokens.accessToken, status: res.status };
+  }, { base: srv.url, tokens: srv.issueTokens() });
+  assert.ok(out.calls >= 1, 'the patched setTimeout ran');
+  assert.equal(out.error, null);
+  assert.deepEqual([out.state, out.same, out.status], ['fresh', true, 200]);
+  assert.deepEqual(tab.errors, []);
+});
+
 test('tokens never appear in events, errors or the console', { timeout: 30_000 }, async () => {
   await create({ refreshTimeoutMs: 400 });
   srv.setRefreshOutcomes([500, { delay: 1000 }, 'malformed', 'html', 401]);
