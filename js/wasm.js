@@ -18,6 +18,12 @@ let ready = null;
 let loaded = false;
 let exports = null;
 
+// Where the wasm is looked for when the default URL fails: beside the bundle, where
+// wasm-bindgen packages have it, for bundlers that leave `new URL()` alone (esbuild) and
+// apps that copied it there. A variable, not a literal, so the bundlers that do resolve
+// `new URL()` do not look for a file of that name next to this module.
+const BESIDE = 'freshtoken_bg.wasm';
+
 /**
  * The compiled module, from what `init()` was given: a URL or path (fetched; a file: URL,
  * as node, Vitest and Jest have by default, read from disk: node's fetch cannot read it),
@@ -56,7 +62,8 @@ function loadError(wasm, err) {
  * Loads and instantiates the wasm module. Idempotent: every call returns the same promise.
  * @param {unknown} [wasm] where to load it from (URL, Request, Response, bytes or a
  *   WebAssembly.Module); by default the `freshtoken_bg.wasm` shipped in the package, located
- *   with `new URL(..., import.meta.url)` (bundlers emit it; node reads it from disk).
+ *   with `new URL(..., import.meta.url)` (bundlers emit it; node reads it from disk), else
+ *   the one beside the bundle.
  * @returns {Promise<void>}
  * @throws {FreshtokenError} (rejects) code `wasm-load-failed`, saying from where and why.
  */
@@ -65,7 +72,13 @@ export default function init(wasm) {
     ready = (async () => {
       const from = wasm ?? new URL('../pkg/freshtoken_bg.wasm', import.meta.url);
       try {
-        exports = initSync({ module: await compile(from) });
+        exports = initSync({
+          module: await compile(from).catch((err) => {
+            if (wasm !== undefined) throw err;
+            // Not at the default URL: beside the bundle, else the first error (it names the URL).
+            return compile(new URL(BESIDE, import.meta.url)).catch(() => { throw err; });
+          }),
+        });
       } catch (err) {
         throw loadError(from, err);
       }
