@@ -36,7 +36,7 @@ const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>freshtoken bench</title><link rel="icon" href="data:,"></head>
 <body><script type="module">
   try {
-    window.B = await import('/bench/out/page.js');
+    window.B = await import('/bench/out/js/page.js');
     await window.B.setup();
     window.ready = true;
   } catch (e) {

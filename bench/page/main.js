@@ -1,4 +1,4 @@
-// Runs in the bench page (bundled by esbuild into bench/out/page.js, beside the wasm).
+// Runs in the bench page (bundled by esbuild into bench/out/js/page.js; the wasm in bench/out/pkg/).
 // Each export is one measurement; bench/run.mjs calls them through page.evaluate and
 // does the statistics. Times are performance.now() in a cross-origin-isolated page
 // (5 us resolution). No token is ever logged or returned.
