@@ -20,9 +20,10 @@ let exports = null;
 
 // Where the wasm is looked for when the default URL fails: beside the bundle, where
 // wasm-bindgen packages have it, for bundlers that leave `new URL()` alone (esbuild) and
-// apps that copied it there. A variable, not a literal, so the bundlers that do resolve
-// `new URL()` do not look for a file of that name next to this module.
-const BESIDE = 'freshtoken_bg.wasm';
+// apps that copied it there. Made from this module's URL as text, not with
+// `new URL(name, import.meta.url)`: bundlers resolve that form at build time, and Turbopack
+// fails the build when no such file lies next to this module.
+const beside = () => import.meta.url.replace(/[^/]*$/, 'freshtoken_bg.wasm');
 
 /**
  * The compiled module, from what `init()` was given: a URL or path (fetched; a file: URL,
@@ -76,7 +77,7 @@ export default function init(wasm) {
           module: await compile(from).catch((err) => {
             if (wasm !== undefined) throw err;
             // Not at the default URL: beside the bundle, else the first error (it names the URL).
-            return compile(new URL(BESIDE, import.meta.url)).catch(() => { throw err; });
+            return compile(beside()).catch(() => { throw err; });
           }),
         });
       } catch (err) {
