@@ -78,7 +78,7 @@ for (const app of APPS) {
 }
 
 if (APPS.some((a) => a.name === 'vite7-dev')) {
-  test('vite7-dev without optimizeDeps.exclude: init fails with a FreshtokenError naming the .vite/ URL (the pre-bundled copy's, where no wasm is) and the config line', { timeout: 90_000 }, async () => {
+  test('vite7-dev without optimizeDeps.exclude: init fails with a FreshtokenError naming the .vite/ URL (where the pre-bundled copy looks, and no wasm is) and the config line', { timeout: 90_000 }, async () => {
     await withDevServer(APPS.find((a) => a.name === 'vite7-dev'), { FRESHTOKEN_WITHOUT_EXCLUDE: '1' }, async (srv, dev) => {
       const { page, context } = await openPage(browser, dev.url);
       try {
