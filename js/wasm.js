@@ -97,7 +97,7 @@ export function bindings() {
   }
   return glue;
 }
-// The glue's exports the package uses: named, so a bundler drops the rest (`initSync`).
+// The glue's exports the package uses: named, so a bundler drops the rest (its own loader).
 const glue = { decodeBytes, tokenBuffer, tokenFigures };
 
 /** The wasm instance's memory (after `init()`): `coreFigures` leaves its figures there. */
