@@ -211,7 +211,7 @@ export class Refresher {
       if (this._disposed) throw disposedError();
       if (epoch !== this._epoch) return this._afterStale();
       // A rotated refresh token that came with an unusable answer is kept (never spent twice).
-      const [rotated] = writeTokens([typeof err.refreshToken === 'string' ? err.refreshToken : null]);
+      const rotated = typeof err.refreshToken === 'string' ? writeTokens([err.refreshToken])[0] : -1;
       const delay = coreFail(this._core, ticket, err.rejected === true, num(err.retryAfterMs), now(), Math.random(), rotated);
       if (delay === -2) return this._afterStale();
       this._sync();

@@ -43,17 +43,7 @@ fn with_table<R>(f: impl FnOnce(&mut Vec<Option<Box<Core>>>) -> R) -> Option<R> 
 
 /// Runs `f` on the session `handle` names (`None` when freed, or during another call).
 fn with<R>(handle: u32, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
-    if TABLE.busy.replace(true) {
-        return None;
-    }
-    // SAFETY: as in `with_table`.
-    let cores = unsafe { &mut *TABLE.cores.get() };
-    let r = match cores.get_mut(handle as usize) {
-        Some(Some(core)) => Some(f(core)),
-        _ => None,
-    };
-    TABLE.busy.set(false);
-    r
+    with_table(|cores| cores.get_mut(handle as usize)?.as_deref_mut().map(f)).flatten()
 }
 
 /// A new session (see `Core::new`); returns its handle, a free slot's when there is one.
