@@ -3,9 +3,10 @@
 // useFreshtoken(), useRefresher(), useAccessToken().
 //
 // Safe to render on the server (SSR, React Server Components' client boundary): nothing here
-// touches window, storage or the wasm while rendering. On the server, during hydration and
-// until the refresher exists, the hooks report the loading state; the provider creates or
-// awaits the refresher only in an effect, i.e. in the browser after mount.
+// touches window, storage or the wasm while rendering. On the server (whatever the provider
+// was given, even a ready Refresher: useSyncExternalStore's server snapshot), during
+// hydration and until the refresher exists, the hooks report the loading state; the provider
+// creates or awaits the refresher only in an effect, i.e. in the browser after mount.
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { createRefresher } from './index.js';
 import { makeError } from './errors.js';
@@ -60,12 +61,16 @@ function useProvided() {
   return ctx;
 }
 
+const still = () => () => {};
+
 /**
  * The refresher of the nearest RefresherProvider: null on the server and while it is being
- * created or awaited; with a ready Refresher given to the provider, that one at once.
+ * created or awaited; with a ready Refresher given to the provider, that one at once (in the
+ * browser; when hydrating, null first as on the server, then that one).
  */
 export function useRefresher() {
-  return useProvided().refresher;
+  const { refresher } = useProvided();
+  return useSyncExternalStore(still, () => refresher, () => null);
 }
 
 /**

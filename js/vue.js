@@ -2,10 +2,12 @@
 // useRefresher(), useAccessToken().
 //
 // Safe to render on the server (SSR, Nuxt): nothing here touches window, storage or the wasm
-// while rendering. On the server and until the refresher exists the composables report the
-// loading state; the plugin creates or awaits the refresher only once the app is mounted
-// (app.mount runs in the browser only), so hydration sees what the server rendered.
-import { getCurrentScope, inject, onScopeDispose, shallowRef, watch } from 'vue';
+// while rendering. While @vue/server-renderer renders, the composables report the loading
+// state whatever the plugin was given (even a ready Refresher): a token never lands in server
+// HTML. While hydrating they report it too, then the real state once mounted, so hydration
+// sees what the server rendered. The plugin creates or awaits the refresher only once the app
+// is mounted (app.mount runs in the browser only); until it exists, loading.
+import { getCurrentInstance, getCurrentScope, inject, onMounted, onScopeDispose, shallowRef, ssrContextKey, watch } from 'vue';
 import { createRefresher } from './index.js';
 import { makeError } from './errors.js';
 import { EVENTS } from './events.js';
@@ -62,20 +64,30 @@ function provided() {
   return handle;
 }
 
+/** True while @vue/server-renderer renders: it provides its SSR context to the app. */
+const onServer = () => inject(ssrContextKey, null) !== null;
+
 /**
  * Calls `update(refresher)` now and on every event of the plugin's refresher (one listener per
  * event of js/events.js EVENTS), following it when it arrives; all removed when the calling
- * component (or effect scope) is disposed.
+ * component (or effect scope) is disposed. On the server: never (the caller's refs stay
+ * loading, no listener). While hydrating (Vue has given the component the server's element
+ * before its setup): from onMounted, so the first render matches the server's.
  */
 function follow(handle, update) {
+  if (onServer()) return;
   let offs = [];
+  let stopWatch = null;
   const bind = (r) => {
     for (const off of offs) off();
     offs = r ? EVENTS.map((e) => r.on(e, (detail) => { noteError(r, e, detail); update(r); })) : [];
     update(r);
   };
-  bind(handle.current.value);
-  const stopWatch = handle.current.value ? null : watch([handle.current, handle.failed], () => bind(handle.current.value));
+  const start = () => {
+    bind(handle.current.value);
+    if (!handle.current.value) stopWatch = watch([handle.current, handle.failed], () => bind(handle.current.value));
+  };
+  if (getCurrentInstance()?.vnode.el) onMounted(start); else start();
   if (getCurrentScope()) {
     onScopeDispose(() => {
       stopWatch?.();
@@ -87,10 +99,12 @@ function follow(handle, update) {
 
 /**
  * The plugin's refresher: null on the server and while it is being created or awaited; with a
- * ready Refresher given to the plugin, that one at once. Not reactive: see useFreshtoken().
+ * ready Refresher given to the plugin, that one at once (in the browser). Not reactive: see
+ * useFreshtoken().
  */
 export function useRefresher() {
-  return provided().current.value;
+  const handle = provided();
+  return onServer() ? null : handle.current.value;
 }
 
 /**

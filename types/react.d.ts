@@ -58,9 +58,10 @@ export interface FreshtokenState {
 export function useFreshtoken(): FreshtokenState;
 
 /**
- * The refresher of the nearest `RefresherProvider`: null on the server and while it is being
- * created or awaited (the `options` and Promise forms); with a Refresher given to the
- * provider, that one from the first render.
+ * The refresher of the nearest `RefresherProvider`: null on the server (whatever the provider
+ * was given) and while it is being created or awaited (the `options` and Promise forms); with a
+ * Refresher given to the provider, that one from the first render in the browser (when
+ * hydrating, from the render after it).
  * @throws {FreshtokenError} code `no-provider` when there is none.
  */
 export function useRefresher(): Refresher | null;

@@ -52,8 +52,9 @@ export interface FreshtokenRefs {
 export function useFreshtoken(): FreshtokenRefs;
 
 /**
- * The plugin's refresher: null on the server and while it is being created or awaited; with a
- * Refresher given to the plugin, that one at once. Not reactive (see `useFreshtoken().refresher`).
+ * The plugin's refresher: null on the server (whatever the plugin was given) and while it is
+ * being created or awaited; with a Refresher given to the plugin, that one at once in the
+ * browser. Not reactive (see `useFreshtoken().refresher`).
  * @throws {FreshtokenError} code `no-provider` when the plugin is not installed.
  */
 export function useRefresher(): Refresher | null;

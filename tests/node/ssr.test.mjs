@@ -92,3 +92,67 @@ test('@vue/server-renderer: the plugin with options or a promise and every compo
   assert.deepEqual(touched, []);
   notInitialized();
 });
+
+// --- Given a refresher holding a token (issue 18): the server still renders the loading state
+// and never the token, whether the binding got a Refresher, a resolved Promise of one or an
+// object that looks like one. These run last: creating the Refresher loads the wasm in this
+// process, which the tests above assert has not happened.
+
+const SECRET = 'secret-token';
+const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+/** What each binding is given: a real Refresher in node, a resolved Promise of it, a look-alike. */
+async function holdingATokenForms() {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const accessToken = `${b64({ alg: 'HS256' })}.${b64({ sub: 'u', exp })}.${SECRET}`;
+  const refresher = await ft.createRefresher({ tokens: { accessToken, refreshToken: 'r' }, origins: ['https://api.example'], refresh: async () => { throw new Error('no refresh here'); } });
+  assert.equal(refresher.state, 'fresh');
+  assert.ok(refresher.accessToken.includes(SECRET));
+  const lookAlike = { accessToken: SECRET, state: 'fresh', on: () => () => {}, fetch() {}, getAccessToken: async () => SECRET, refresh: async () => SECRET, logout() {}, setTokens() {} };
+  return { refresher, forms: { refresher, 'resolved promise': Promise.resolve(refresher), 'look-alike': lookAlike } };
+}
+/** `html` for each form: the loading state, which has no token in it. */
+const each = (forms, html) => (assert.ok(!html.includes(SECRET)), Object.fromEntries(Object.keys(forms).map((f) => [f, html])));
+
+test('react-dom/server: given a Refresher holding a token, a resolved Promise of it or a look-alike, every hook renders the loading state, no token', async () => {
+  const { refresher, forms } = await holdingATokenForms();
+  try {
+    function Probe() {
+      const s = react.useFreshtoken();
+      const token = react.useAccessToken();
+      const r = react.useRefresher();
+      return h('p', { 'data-state': s.state }, `${s.isLoading ? 'loading' : 'ready'}/${s.accessToken}/${token}/${r?.accessToken}/${s.refresher?.accessToken}`);
+    }
+    const html = {};
+    for (const [form, given] of Object.entries(forms)) html[form] = renderReact(h(react.RefresherProvider, { refresher: given }, h(Probe)));
+    assert.deepEqual(html, each(forms, '<p data-state="loading">loading/null/null/undefined/undefined</p>'));
+  } finally {
+    refresher.dispose();
+  }
+});
+
+test('@vue/server-renderer: given a Refresher holding a token, a resolved Promise of it or a look-alike, every composable renders the loading state, no token, no listener', async () => {
+  const { refresher, forms } = await holdingATokenForms();
+  try {
+    const Probe = defineComponent({
+      setup() {
+        const s = vue.useFreshtoken();
+        const token = vue.useAccessToken();
+        const r = vue.useRefresher();
+        return () => vh('p', { 'data-state': s.state.value, 'data-loading': String(s.isLoading.value) },
+          `${s.accessToken.value}/${token.value}/${r?.accessToken}/${s.refresher.value?.accessToken}/${s.error.value}`);
+      },
+    });
+    const html = {};
+    for (const [form, given] of Object.entries(forms)) {
+      const app = createSSRApp(Probe);
+      app.use(vue.freshtokenPlugin, { refresher: given });
+      html[form] = await renderVue(app);
+    }
+    assert.deepEqual(html, each(forms, '<p data-state="loading" data-loading="true">null/null/undefined/undefined/null</p>'));
+    const listeners = [...refresher._events.listeners.values()].reduce((n, set) => n + set.size, 0);
+    assert.equal(listeners, 0, 'rendering on the server subscribed nothing (it would never be unsubscribed)');
+  } finally {
+    refresher.dispose();
+  }
+});
