@@ -4,7 +4,8 @@
 // refresh — only for a request that carried freshtoken's token and was answered by the
 // origin it went to. `config.skipAuthRefresh: true` opts one request out of the replay.
 import { requestURL } from './origins.js';
-import { answeredBy, isRefreshTraffic } from './request.js';
+import { answeredBy, isRefreshTraffic, wasReplayed } from './request.js';
+import { makeError } from './errors.js';
 
 const BEARER = /^bearer\s+/i;
 // What freshtoken attached to a config: { token, origin }; a config without it is not
@@ -32,6 +33,11 @@ const plainHeaders = (h) => (h && typeof h.toJSON === 'function' ? h.toJSON() : 
  * @returns {() => void} detach: ejects both interceptors
  */
 export function attachAxios(refresher, instance) {
+  const hooks = instance && instance.interceptors;
+  if (typeof hooks?.request?.use !== 'function' || typeof hooks?.response?.use !== 'function' || typeof instance.request !== 'function') {
+    throw makeError('OptionsError', 'bad-option', 'attachAxios needs an axios instance (axios.create(), or the default export), '
+      + 'with interceptors and request(); this is not one (the `import * as axios` namespace, or a config object?)');
+  }
   const requestId = instance.interceptors.request.use(async (config) => {
     const url = typeof instance.getUri === 'function' ? instance.getUri(config) : config.url;
     const target = requestURL(url ?? '');
@@ -40,10 +46,13 @@ export function attachAxios(refresher, instance) {
     const own = header(config, 'Authorization');
     if (own != null && !BEARER.test(String(own))) return config;
     if (isRefreshTraffic(target, config.data, plainHeaders(config.headers))) return config;
-    const token = await refresher._tokenForRequest(config.signal);
+    const line = refresher._line; // the session this request starts in
+    const token = await refresher._tokenForRequest(config.signal, line);
+    // Its session ended while it waited: settled, never sent with a later login's token.
+    if (token === null && line !== refresher._line) throw refresher._lineEnded();
     if (token !== null) {
       setHeader(config, 'Authorization', `Bearer ${token}`);
-      sentWith.set(config, { token, origin });
+      sentWith.set(config, { token, origin, line });
     }
     return config;
   });
@@ -54,7 +63,8 @@ export function attachAxios(refresher, instance) {
   const replay = async (config, response, give) => {
     const status = response && response.status;
     const sent = config && sentWith.get(config);
-    if (!sent || !refresher._retryStatuses.has(status)) return give();
+    // A fetch interceptor underneath (axios's fetch adapter) already replayed it: once is all.
+    if (!sent || !refresher._retryStatuses.has(status) || wasReplayed(response.request)) return give();
     // The answer must come from where the token went (no redirect to another origin).
     const finalURL = response.request && typeof response.request.responseURL === 'string' ? response.request.responseURL : '';
     if (!answeredBy({ url: finalURL }, sent.origin)) return give();
@@ -63,7 +73,7 @@ export function attachAxios(refresher, instance) {
       return give();
     }
     if (config.skipAuthRefresh === true) return give();
-    const next = await refresher._tokenAfterRejection(sent.token, config.signal);
+    const next = await refresher._tokenAfterRejection(sent.token, config.signal, sent.line);
     if (next === null) return give();
     config[RETRIED] = true;
     setHeader(config, 'Authorization', `Bearer ${next}`);

@@ -24,25 +24,55 @@ export function now() {
 /** A session-clock instant as ms since epoch (for the public getters and events). */
 export const toWall = (at) => at + Date.now() - now();
 
-// The server's clock, as its `Date` headers tell it (same-origin API answers and refresh
-// answers). Used for one thing only: a token the app hands over (restored from its own
-// storage, maybe long after it was issued) whose `exp` is already past by the server's
-// clock is refreshed before any request uses it. Until a `Date` has been seen, the local
-// clock stands in; a skewed one can cost one early refresh, never a storm or a logout
-// (refresh answers are anchored on their receipt, never checked this way).
-let offset = 0;
-let lastDate = null;
+// The server's clock, as its `Date` headers tell it. Used for one thing only: a token the
+// app hands over (restored from its own storage, maybe long after it was issued) whose
+// `exp` is already past by the server's clock is refreshed before any request uses it.
+// Each refresher keeps its own estimate (`serverClock()`), fed only by answers from its
+// allowed origins and its refresh endpoint: one refresher's API never judges another's
+// token. Until a valid `Date` has been seen, the local clock stands in; a skewed one can
+// cost one early refresh, never a storm or a logout (refresh answers are anchored on
+// their receipt, never checked this way; the core ignores a server clock before the
+// token's own `iat`).
 
-/** Notes a response's `Date` header (1 s resolution: offsets under 2 s count as none). */
-export function noteServerDate(res) {
-  const d = res.headers && res.headers.get('date');
-  if (!d || d === lastDate) return;
-  lastDate = d;
-  const at = Date.parse(d);
-  if (Number.isNaN(at)) return;
-  const o = at + 500 - Date.now();
-  offset = Math.abs(o) < 2000 ? 0 : o;
+const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+const TIME = '(\\d\\d):(\\d\\d):(\\d\\d)';
+// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms.
+const IMF = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d\\d) (\\w{3}) (\\d{4}) ${TIME} GMT$`);
+const RFC850 = new RegExp(`^(?:(?:Mon|Fri|Sun)day|Tuesday|Wednesday|Thursday|Saturday), (\\d\\d)-(\\w{3})-(\\d\\d) ${TIME} GMT$`);
+const ASCTIME = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\\w{3}) ([ \\d]\\d) ${TIME} (\\d{4})$`);
+
+/** An HTTP-date (RFC 9110) as ms since epoch, or NaN for anything else ("0", "1.5", "2000"). */
+export function httpDate(value) {
+  const s = String(value).trim();
+  let m;
+  let d, mon, y, h, mi, sec;
+  if ((m = IMF.exec(s))) [, d, mon, y, h, mi, sec] = m;
+  else if ((m = RFC850.exec(s))) {
+    [, d, mon, y, h, mi, sec] = m;
+    // A two-digit year more than 50 years ahead is of the previous century.
+    y = 2000 + +y;
+    if (y > new Date().getUTCFullYear() + 50) y -= 100;
+  } else if ((m = ASCTIME.exec(s))) [, mon, d, h, mi, sec, y] = m;
+  else return NaN;
+  const month = MONTHS.indexOf(mon) / 3;
+  const day = new Date(Date.UTC(+y, month, +d));
+  if (!Number.isInteger(month) || day.getUTCDate() !== +d || h > 23 || mi > 59 || sec > 60) return NaN;
+  return Date.UTC(+y, month, +d, +h, +mi, +sec);
 }
 
-/** The server's clock, as best known (ms since epoch). */
-export const serverNow = () => Date.now() + offset;
+/** A refresher's estimate of its server's clock. */
+export const serverClock = () => ({ offset: 0, last: null });
+
+/** Notes a response's `Date` header in `clock` (1 s resolution: offsets under 2 s count as none). */
+export function noteServerDate(clock, res) {
+  const d = res.headers && res.headers.get('date');
+  if (!d || d === clock.last) return;
+  clock.last = d;
+  const at = httpDate(d);
+  if (Number.isNaN(at)) return;
+  const o = at + 500 - Date.now();
+  clock.offset = Math.abs(o) < 2000 ? 0 : o;
+}
+
+/** The server's clock, as best known by `clock` (ms since epoch). */
+export const serverNow = (clock) => Date.now() + clock.offset;

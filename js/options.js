@@ -57,7 +57,8 @@ const RULES = {
 export function checkTokens(t, where = 'tokens') {
   if (!isObject(t)) throw optionsError(`${where} must be an object like { accessToken, refreshToken }, not ${kind(t)}`);
   if (!text(t.accessToken)) throw optionsError(`${where}.accessToken must be a non-empty string`);
-  if (t.refreshToken != null && typeof t.refreshToken !== 'string') throw optionsError(`${where}.refreshToken must be a string`);
+  // An empty refresh token is no token (and an empty secret would match every request).
+  if (t.refreshToken != null && !text(t.refreshToken)) throw optionsError(`${where}.refreshToken must be a non-empty string (or left out)`);
   for (const k of ['expiresAt', 'expiresIn', 'receivedAt']) {
     if (t[k] != null && !(finite(t[k]) && t[k] >= 0)) {
       throw optionsError(`${where}.${k} must be a non-negative number`);

@@ -36,12 +36,16 @@ export function allowedOrigins(list) {
   if (!Array.isArray(list)) throw optionsError('origins must be an array of origin strings, e.g. ["https://api.example.com"]');
   const set = new Set();
   for (const item of list) {
-    const url = typeof item === 'string' ? requestURL(item) : null;
-    const origin = url && url.origin;
-    if (!origin || origin === 'null') {
-      throw optionsError(`origins: ${typeof item === 'string' ? JSON.stringify(item) : typeof item} is not an http(s) origin`);
+    // An origin is absolute (no page-relative reading: 'api.example.com' is not one) and
+    // http(s), with nothing after the host but an optional '/'.
+    let url = null;
+    try { url = typeof item === 'string' ? new URL(item) : null; } catch { /* not a URL */ }
+    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password
+        || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || /[?#]$/.test(item)) {
+      const what = typeof item === 'string' ? JSON.stringify(item) : typeof item;
+      throw optionsError(`origins: ${what} is not an http(s) origin; write the scheme and host only, e.g. "https://api.example.com"`);
     }
-    set.add(origin);
+    set.add(url.origin);
   }
   return set;
 }

@@ -14,7 +14,8 @@ import { makeTransport } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
 import { requestURL } from './origins.js';
 import { openStorage } from './storage.js';
-import { now, serverNow, toWall } from './clock.js';
+import { now, serverClock, serverNow, toWall } from './clock.js';
+import { decodeToken } from './decode.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol.for('freshtoken.interceptor');
@@ -26,6 +27,15 @@ const wallOrNull = (v) => (Number.isNaN(v) ? null : toWall(v));
  * in a tab that has seen nothing yet still outranks an older session of another tab.
  */
 const nextEpoch = (known) => Math.max(known + 1, Date.now());
+
+/**
+ * Why a token was refused: decodeToken's own error (a malformed expiry claim, or a
+ * JWT-shaped token it cannot read, e.g. `too-large`), as that error or as a RefreshError.
+ */
+function refusal(token, name) {
+  try { decodeToken(token); } catch (err) { return makeError(name, err.code, `${name === 'RefreshError' ? 'the refresh answer\'s access token was refused (the refresh token was kept; the refresh will be retried): ' : 'the access token was refused: '}${err.message}`); }
+  return makeError(name, 'bad-claim', 'the access token has a malformed expiry claim (exp, iat or ttl is not a valid number)');
+}
 
 /** What a refresh settles with when its session ended or was replaced meanwhile. */
 const supersededError = () => makeError('SessionError', 'superseded', 'the session this refresh was for has ended or been replaced');
@@ -69,7 +79,12 @@ export class Refresher {
     this._access = null;
     this._lastError = null;
     this._change = null;        // resolves on the next change a waiting request cares about
-    this._transport = makeTransport(opts, () => this._baseFetch());
+    // Bumped when a session ends (logout, expiry): a request that started before waits in
+    // vain, it is never sent with a later login's token (SPEC behaviour 5).
+    this._line = 0;
+    this._ended = 'logged-out';
+    this._server = serverClock(); // this refresher's estimate of its server's clock
+    this._transport = makeTransport(opts, () => this._baseFetch(), this._server);
     this._store = openStorage(opts.storage, opts.storageKey);
     if (opts.endpoint) {
       const url = requestURL(opts.endpoint.url);
@@ -126,7 +141,7 @@ export class Refresher {
     // already past by the server's clock (as best known) means "refresh first".
     const given = typeof tokens.receivedAt === 'number';
     const wall = given ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
-    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)), undefined, given ? NaN : serverNow());
+    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)), undefined, given ? NaN : serverNow(this._server));
     this._tabs?.announce(this._record());
   }
 
@@ -134,10 +149,7 @@ export class Refresher {
   _take(t, wall, epoch, gen = epoch, server = NaN) {
     const ok = coreSetTokens(this._core, ...writeTokens([t.accessToken, t.refreshToken]), num(t.expiresAt), num(t.expiresIn),
       sessionTime(wall), wall, server);
-    if (!ok) {
-      throw makeError('TokenDecodeError', 'bad-claim',
-        'the access token has a malformed expiry claim (exp, iat or ttl is not a valid number); decodeToken refuses it too');
-    }
+    if (!ok) throw refusal(t.accessToken, 'TokenDecodeError');
     this._newEpoch(epoch);
     this._gen = gen;
     this._saved = { expiresAt: num(t.expiresAt), expiresIn: num(t.expiresIn), receivedAt: wall };
@@ -165,6 +177,7 @@ export class Refresher {
     const gen = typeof rec.gen === 'number' ? rec.gen : epoch;
     if (epoch < this._epoch || (epoch === this._epoch && gen <= this._gen && this._access !== null)) return false;
     try {
+      checkTokens(rec, 'record');
       this._take(rec, typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
     } catch {
       return false; // a record with a malformed token: not adopted
@@ -175,8 +188,9 @@ export class Refresher {
 
   /** A token not past its refresh point; refreshes first if needed. */
   async getAccessToken() {
-    const token = await this._tokenForRequest();
-    if (token === null) throw sessionError(this.state);
+    const line = this._line;
+    const token = await this._tokenForRequest(undefined, line);
+    if (token === null) throw line === this._line ? sessionError(this.state) : this._lineEnded();
     return token;
   }
 
@@ -233,8 +247,8 @@ export class Refresher {
     const f = this._figures();
     const retryIn = Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - now());
     if (landed === 3) {
-      // The access token's expiry claim is malformed: refused; the refresh token was kept.
-      const err = makeError('RefreshError', 'bad-claim', 'the refresh answer\'s access token has a malformed expiry claim (exp, iat or ttl); it was refused and the refresh will be retried');
+      // A malformed expiry claim, or a JWT-shaped token decodeToken refuses: the refresh token was kept.
+      const err = refusal(tokens.accessToken, 'RefreshError');
       this._reportError(err, retryIn);
       throw err;
     }
@@ -315,6 +329,7 @@ export class Refresher {
 
   _logout(epoch, tellTabs) {
     if (this._disposed || epoch < this._epoch) return;
+    this._endLine('logged-out');
     this._newEpoch(epoch);
     const had = coreEnd(this._core, true);
     this._sync();
@@ -337,6 +352,7 @@ export class Refresher {
     }
     const f = this._flight;
     if (f) { flights.delete(f.ctx); f.abort.abort(disposedError()); }
+    this._line++;
     this._tabs?.close();
     this._events.clear();
     coreFree(this._core);
@@ -364,18 +380,34 @@ export class Refresher {
    * The token for a request, waiting for/starting a refresh when due; null without a
    * session. See `_awaitToken` for how failures and the backoff are handled.
    */
-  async _tokenForRequest(signal) {
+  async _tokenForRequest(signal, line) {
     if (this._disposed) return null;
     if (this._flight === null && !this._figures()[NEEDS_REFRESH]) return this._access;
-    return this._awaitToken(() => this._figures()[USABLE] === 1, signal);
+    return this._awaitToken(() => this._figures()[USABLE] === 1, signal, line);
   }
 
-  /** After a request was rejected with `used`: a new token to replay with, or null. */
-  async _tokenAfterRejection(used, signal) {
-    if (this._disposed) return null;
+  /**
+   * After a request was rejected with `used`: a new token to replay with, or null (also
+   * when the session of `line`, the one the request started in, has ended meanwhile).
+   */
+  async _tokenAfterRejection(used, signal, line) {
+    if (this._disposed || (line !== undefined && line !== this._line)) return null;
     const replaced = () => this._access !== null && this._access !== used;
     if (replaced() && this._flight === null) return this._access;
-    return this._awaitToken(replaced, signal);
+    return this._awaitToken(replaced, signal, line);
+  }
+
+  /** A session ended (logout, expiry): requests that started in it get no later token. */
+  _endLine(why) {
+    this._line++;
+    this._ended = why;
+  }
+
+  /** What a request gets whose session ended while it waited. */
+  _lineEnded() {
+    return makeError('SessionError', this._ended, this._ended === 'logged-out'
+      ? 'the session this request started in was logged out while it waited; it was not sent'
+      : 'the session this request started in expired while it waited; it was not sent');
   }
 
   /** A replay was answered `status` with `token`: end the session, or report "forbidden". */
@@ -392,14 +424,17 @@ export class Refresher {
    * expired) is used as is, otherwise the request waits — and wakes at once when anything
    * changes (a refresh starts or lands, the browser comes back online, logout, dispose).
    * The wait ends `refreshTimeoutMs` after it began with a RefreshError saying so, or when
-   * the request's own `signal` aborts.
+   * the request's own `signal` aborts; it ends with null when the session of `line` (the
+   * one the request started in) ends, whatever login follows.
    */
-  async _awaitToken(good, signal) {
+  async _awaitToken(good, signal, line) {
     const deadline = now() + this._opts.refreshTimeoutMs;
-    for (;;) {
-      if (this._disposed) return null;
+    for (let first = true; ; first = false) {
+      if (this._disposed || (line !== undefined && line !== this._line)) return null;
       signal?.throwIfAborted();
       const t = now();
+      // After a change (new tokens, a refresh replaced): a token ready to use is taken.
+      if (!first && this._flight === null && !this._figures()[NEEDS_REFRESH] && good(t)) return this._access;
       const nextAt = this._figures()[4]; // NaN when nothing holds attempts back
       let p = null;
       if (this._flight === null && nextAt > t) {
@@ -409,7 +444,7 @@ export class Refresher {
         p = this.refresh();
       }
       const out = await this._wait(p, (p ? deadline : nextAt) - t, signal);
-      if (this._disposed) return null;
+      if (this._disposed || (line !== undefined && line !== this._line)) return null;
       if (out === 'late' && p) throw this._lateError();
       if (out && out.error) {
         if (good(now())) return this._access;
@@ -432,8 +467,9 @@ export class Refresher {
       const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
       timer = setTimeout(() => { done(); resolve('late'); }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
       signal?.addEventListener('abort', onAbort, { once: true });
-      const changed = this._changed();
-      changed.then(() => { if (!p || this._disposed) { done(); resolve('changed'); } });
+      // Every change wakes the waiter, also while it holds a refresh's promise: that
+      // refresh may have been replaced (new tokens, another tab's answer) and never settle.
+      this._changed().then(() => { done(); resolve('changed'); });
       p?.then((value) => { done(); resolve({ value }); }, (error) => { done(); resolve({ error }); });
     });
   }
@@ -474,6 +510,7 @@ export class Refresher {
   // --- internals ------------------------------------------------------------------
 
   _sessionEnded(reason, tellTabs = true) {
+    this._endLine('session-expired');
     this._persist({ out: true, epoch: this._epoch });
     if (tellTabs) this._tabs?.expired(reason, this._epoch);
     const info = { reason };

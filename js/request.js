@@ -33,7 +33,8 @@ export function inRefresh(f) {
 const hrefOf = (url) => url.href.replace(/#.*$/, '');
 
 function carries(value, secret) {
-  if (value == null || secret == null) return false;
+  // An empty secret matches nothing (every string "includes" '').
+  if (value == null || !secret) return false;
   if (typeof value === 'string') return value.includes(secret);
   if (typeof value !== 'object') return false;
   if (typeof value.forEach === 'function' && (value instanceof URLSearchParams
@@ -92,10 +93,31 @@ function replayable(input, init) {
   return { first: [input, init], second: [second, secondInit] };
 }
 
+// A request freshtoken already handles passes every other freshtoken layer untouched
+// (refresher.fetch under an interceptor, with a fetch wrapper between them): known by
+// its headers object, or by being sent synchronously from here. A response that was
+// already replayed is never replayed again by an outer layer. (SPEC behaviour 5: the
+// replay happens exactly once, whatever the stack of wrappers.)
+const ours = new WeakSet();
+const replayed = new WeakSet();
+let sending = 0;
+
 function send(fetchFn, [input, init], headers, token) {
   headers.set('authorization', `Bearer ${token}`);
-  return fetchFn.call(globalThis, input, { ...init, headers });
+  ours.add(headers);
+  sending++;
+  try {
+    return fetchFn.call(globalThis, input, { ...init, headers });
+  } finally {
+    sending--;
+  }
 }
+
+/** Whether a request is already in freshtoken's hands (see `send`). */
+export const handled = (init) => sending > 0 || (init != null && ours.has(init.headers));
+
+/** Tells whether a response (or the Request an adapter sent, e.g. axios's fetch adapter) was already replayed. */
+export const wasReplayed = (res) => res != null && typeof res === 'object' && replayed.has(res);
 
 /** Whether a response came from the origin the token was sent to (no cross-origin redirect). */
 export function answeredBy(res, origin) {
@@ -108,6 +130,8 @@ export function answeredBy(res, origin) {
  * @returns {Promise<Response>}
  */
 export async function authorizedFetch(r, fetchFn, input, init) {
+  if (handled(init)) return fetchFn.call(globalThis, input, init);
+  const line = r._line; // the session this request starts in
   const url = requestURL(input);
   const origin = url && url.origin;
   if (!origin || !r._origins.has(origin)) return fetchFn.call(globalThis, input, init);
@@ -120,16 +144,19 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   const signal = (init && init.signal) || (input instanceof Request ? input.signal : undefined);
   // The common case needs no wait: a token not yet due for refresh, none in flight.
   let token = r._readyToken();
-  if (token === undefined) token = await r._tokenForRequest(signal);
+  if (token === undefined) token = await r._tokenForRequest(signal, line);
+  // Its session ended while it waited: settled, never sent with a later login's token.
+  if (token === null && line !== r._line) throw r._lineEnded();
   if (token === null) return fetchFn.call(globalThis, input, init);
   const sends = replayable(input, init);
   const res = await send(fetchFn, sends.first, headers, token);
-  noteServerDate(res);
-  if (!r._retryStatuses.has(res.status) || (init && init.skipAuthRefresh === true) || !answeredBy(res, origin)) return res;
+  if (!answeredBy(res, origin)) return res;
+  noteServerDate(r._server, res);
+  if (!r._retryStatuses.has(res.status) || (init && init.skipAuthRefresh === true) || wasReplayed(res)) return res;
 
   let next;
   try {
-    next = await r._tokenAfterRejection(token, signal);
+    next = await r._tokenAfterRejection(token, signal, line);
   } catch (err) {
     res.body?.cancel().catch(() => {});
     throw err; // the refresh failed transiently: a clear error, the session is kept
@@ -138,5 +165,7 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   res.body?.cancel().catch(() => {});
   const again = await send(fetchFn, sends.second, headers, next);
   if (answeredBy(again, origin)) r._rejectedAgain(again.status, next);
+  replayed.add(again);
+  if (typeof input === 'object' && input !== null) replayed.add(input);
   return again;
 }

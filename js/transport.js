@@ -3,7 +3,8 @@
 // here, in one place: an auth rejection ends the session, everything else is transient.
 import { makeError } from './errors.js';
 import { inRefresh } from './request.js';
-import { noteServerDate } from './clock.js';
+import { pageOrigin, requestURL } from './origins.js';
+import { httpDate, noteServerDate } from './clock.js';
 
 /** Statuses of a refresh endpoint that mean "this session is over". */
 const REJECT_STATUSES = new Set([400, 401, 403]);
@@ -60,17 +61,12 @@ export function refreshError(code, message, props) {
   return makeError('RefreshError', code, message, { rejected: false, ...props });
 }
 
-// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds. An HTTP-date starts with a
-// day name (IMF-fixdate, RFC 850, asctime); anything else ("1.5", "soon") is not one.
-const HTTP_DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /;
-
-/** Milliseconds from a Retry-After header (delay-seconds or HTTP-date), or undefined when invalid. */
+/** Milliseconds from a Retry-After header (RFC 9110 §10.2.3: delay-seconds or HTTP-date), or undefined when invalid. */
 export function retryAfterMs(value, now = Date.now()) {
   if (value == null) return undefined;
   const s = String(value).trim();
   if (/^\d+$/.test(s)) return Number(s) * 1000;
-  if (!HTTP_DATE.test(s)) return undefined;
-  const at = Date.parse(s);
+  const at = httpDate(s);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
@@ -131,7 +127,7 @@ function withDeadline(work, timeoutMs, outer) {
  * Builds the refresh call for the options: `(ctx, signal) => Promise<TokenSet>`,
  * throwing RefreshError (transient, or `rejected: true`).
  */
-export function makeTransport(opts, getFetch) {
+export function makeTransport(opts, getFetch, clock) {
   const timeoutMs = opts.refreshTimeoutMs;
   if (opts.refresh) {
     const fn = opts.refresh;
@@ -158,7 +154,20 @@ export function makeTransport(opts, getFetch) {
   const ep = opts.endpoint;
   const preset = PRESETS[ep.preset];
   const method = ep.method ?? preset.method;
+  // The origin of an absolute `endpoint.url` is the app's choice; a relative one resolves
+  // against the document's base, which an injected `<base href>` can move.
+  let own = null;
+  try { own = /^https?:$/.test(new URL(ep.url).protocol) ? new URL(ep.url).origin : null; } catch { /* relative */ }
   const call = async (ctx, outer) => {
+    // Decided at every call, by the one origin decision (SPEC behaviour 6): the refresh
+    // goes, with any token, only to the page's origin, `origins`, or the absolute URL's.
+    const url = requestURL(ep.url);
+    const origin = url && url.origin;
+    if (!origin || (origin !== own && origin !== pageOrigin() && !opts.origins.has(origin))) {
+      throw refreshError('refused-origin', url
+        ? `the refresh endpoint resolves to ${origin}, which is not an allowed origin (a <base href> elsewhere?); it was not called`
+        : 'the refresh endpoint URL does not resolve to an http(s) URL here; it was not called');
+    }
     const { body, ...hdrs } = preset.request(ctx, ep.params ?? {});
     const headers = { ...ep.headers };
     for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) headers[k] = v;
@@ -166,14 +175,14 @@ export function makeTransport(opts, getFetch) {
     try {
       res = await withDeadline(
         // redirect 'manual': a 307/308 would resend the refresh token to wherever it points.
-        (signal) => inRefresh(() => getFetch().call(globalThis, ep.url, { method, headers, body, credentials: ep.credentials, signal, redirect: 'manual' })),
+        (signal) => inRefresh(() => getFetch().call(globalThis, url.href, { method, headers, body, credentials: ep.credentials, signal, redirect: 'manual' })),
         timeoutMs, outer);
     } catch (err) {
       if (err && err.name === 'RefreshError') throw err;
       throw refreshError('network', 'the refresh request could not reach the server', { cause: err });
     }
     const status = res.status;
-    noteServerDate(res);
+    noteServerDate(clock, res);
     if (res.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
       throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which freshtoken does not follow for the refresh call (it would carry the refresh token elsewhere)', { status });
     }

@@ -169,8 +169,11 @@ impl Schedule {
         };
         // Claims and `Date` headers count whole seconds: only what is left by more than
         // that slack shortens a token, so a fresh one keeps its full lifetime.
+        // A server clock before the token's own `iat` is implausible (a `Date` from
+        // elsewhere, or a wrong one): the local clock stands.
+        let plausible = |server_now: f64| iat.is_none_or(|iat| server_now + SERVER_CLOCK_SLACK_MS >= iat);
         let lifetime_ms = match (absolute, finite(facts.server_now_ms)) {
-            (Some(expiry), Some(server_now)) => lifetime_ms.min(expiry - server_now + SERVER_CLOCK_SLACK_MS),
+            (Some(expiry), Some(server_now)) if plausible(server_now) => lifetime_ms.min(expiry - server_now + SERVER_CLOCK_SLACK_MS),
             _ => lifetime_ms,
         };
         Schedule {
@@ -426,6 +429,13 @@ mod tests {
         let mut facts = jwt((now - 900.0) / 1000.0, (now + 4_100.0) / 1000.0);
         facts.server_now_ms = Some(now);
         assert_eq!(Schedule::plan(&facts, &Policy::default(), now).refresh_at, now + 4_000.0);
+        // A server clock before the token's own iat (a Date from elsewhere, or a wrong
+        // one) is implausible: the local clock stands and the token keeps its lifetime.
+        let mut facts = jwt(now / 1000.0, (now + 60_000.0) / 1000.0);
+        facts.server_now_ms = Some(now - 3_600_000.0);
+        assert_eq!(Schedule::plan(&facts, &Policy::default(), now).refresh_at, now + 48_000.0);
+        facts.server_now_ms = Some(now + 70_000.0);
+        assert!(Schedule::plan(&facts, &Policy::default(), now).is_due(now));
         // expiresIn is relative: the server clock does not apply.
         let facts = ExpiryFacts { expires_in_s: Some(60.0), server_now_ms: Some(now + 1e9), ..Default::default() };
         assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 60_000.0);

@@ -120,7 +120,8 @@ pub enum Landed {
     Stale,
 }
 
-/// The tokens given to [`Session::set_tokens_at`] were refused.
+/// The tokens given to [`Session::set_tokens_at`] were refused: the access token's expiry
+/// claim is malformed, or it is JWT-shaped and the decoder refuses it (too large, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadClaim;
 
@@ -434,11 +435,20 @@ impl Session {
     }
 }
 
-/// What a grant tells of its expiry; a token whose expiry claim is malformed is refused.
+/// Whether a token has a JWT's shape: three dot-separated parts, the first a base64url
+/// JSON object (`eyJ` is `{"`). Such a token that the decoder refuses (too large, bad
+/// base64, bad JSON, ...) is refused, never taken as opaque with the default lifetime.
+/// Anything else (an opaque token, a JWE) gets its expiry from the server's fields.
+fn jwt_shaped(token: &str) -> bool {
+    token.starts_with("eyJ") && token.bytes().filter(|&b| b == b'.').count() == 2
+}
+
+/// What a grant tells of its expiry; a token whose expiry claim is malformed, or a
+/// JWT-shaped one the decoder refuses, is refused.
 fn facts_of(grant: &Grant) -> Result<ExpiryFacts, BadClaim> {
     let (exp, iat) = match token::inspect(&grant.access_token) {
         Ok(info) => (info.expires_at_ms, info.issued_at_ms),
-        Err(e) if e.code() == DecodeErrorCode::BadClaim => return Err(BadClaim),
+        Err(e) if e.code() == DecodeErrorCode::BadClaim || jwt_shaped(&grant.access_token) => return Err(BadClaim),
         // An opaque token: its expiry comes from the server's fields or the default.
         Err(_) => (None, None),
     };
@@ -771,6 +781,23 @@ mod tests {
         let g = Grant { access_token: JWT_10S.into(), expires_in_s: Some(0.0), ..Default::default() };
         assert_eq!(s.refresh_landed(t, g, 100.0, 100.0, 0.5), Landed::ExpiryIgnored);
         assert_eq!((s.next_refresh_at(), s.failures()), (Some(8_100.0), 0));
+    }
+
+    #[test]
+    fn a_jwt_shaped_token_the_decoder_refuses_is_refused_not_given_the_default_lifetime() {
+        let mut s = Session::new(Policy::default());
+        let huge = format!("eyJhbGciOiJub25lIn0.eyJ{}.", "A".repeat(300 * 1024));
+        let bad_json = "eyJhbGciOiJub25lIn0.bm90IGpzb24.";
+        for token in [huge.as_str(), bad_json, "eyJhbGciOiJub25lIn0..sig"] {
+            let g = Grant { access_token: token.into(), expires_in_s: Some(60.0), ..Default::default() };
+            assert_eq!(s.set_tokens_at(g, 0.0, 0.0, None), Err(BadClaim));
+            assert_eq!(s.state(), State::Idle);
+        }
+        // Opaque tokens (no JWT header, or a JWE's five parts) still take the server's fields.
+        for token in ["not.a.jwt", "opaque-token", "eyJhbGciOiJkaXIifQ..iv.ct.tag"] {
+            let g = Grant { access_token: token.into(), expires_in_s: Some(60.0), ..Default::default() };
+            assert_eq!(s.set_tokens_at(g, 0.0, 0.0, None), Ok(()));
+        }
     }
 
     #[test]

@@ -244,7 +244,8 @@ export declare class TokenDecodeError extends FreshtokenError {
 /** A failed refresh. `rejected` means the server refused the refresh token (the session ends). */
 export declare class RefreshError extends FreshtokenError {
   name: 'RefreshError';
-  code: 'network' | 'timeout' | 'http' | 'bad-response' | 'bad-expiry' | 'bad-claim' | 'rejected' | 'no-refresh-token' | 'failed';
+  code: 'network' | 'timeout' | 'http' | 'bad-response' | 'bad-expiry' | 'rejected' | 'no-refresh-token' | 'failed'
+    | 'refused-origin' | TokenDecodeError['code'];
   status?: number;
   retryAfterMs?: number;
   rejected?: boolean;

@@ -225,6 +225,7 @@ export async function startServer(opts = {}) {
       const body = await readBody(req);
       const url = new URL(req.url, 'http://x');
       requests.push({ method: req.method, path: url.pathname, query: url.search, headers: { ...req.headers }, body, time: Date.now() });
+      if (state.date !== undefined) res.setHeader('date', state.date); // a server clock set elsewhere, or a broken Date
       const route = `${req.method} ${url.pathname}`;
       if (route === 'GET /test.html') return send(res, 200, TEST_PAGE, { 'content-type': MIME['.html'] });
       if (req.method === 'GET' && /^\/(js|pkg)\//.test(url.pathname)) return await serveStatic(res, url.pathname);
@@ -310,6 +311,8 @@ export async function startServer(opts = {}) {
     revokeAccessTokens() { state.generation += 1; },
     /** When on, /api/echo rejects every token, even freshly refreshed ones. */
     rejectAccessTokens(on = true) { state.rejectAccessTokens = on; },
+    /** Every answer from now on carries this `Date` header (undefined: node's own, the real time). */
+    setDateHeader(value) { state.date = value; },
     /** Invalidates every refresh token (the next refresh gets 401). */
     revokeRefreshTokens() { state.refreshTokens.clear(); },
     close: closer(server),
