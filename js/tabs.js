@@ -103,13 +103,14 @@ export class TabSync {
     await new Promise((granted) => {
       navigator.locks.request(`${this.lock}${MARKER}${gen}`, { mode: 'shared' }, () => {
         granted();
-        return new Promise((release) => { this.releaseMarker = release; });
+        // Disposed meanwhile: close() has run, so nothing else would let go of it.
+        return new Promise((release) => { this.releaseMarker = release; if (this.r._disposed) release(); });
       }).catch(() => granted());
     });
     previous?.();
   }
 
-  /** Record `gen` of epoch `epoch`, from a broadcast or from storage, within `ms`. */
+  /** Record `gen` of epoch `epoch`, from a broadcast or from storage, within `ms`; null once the epoch is left. */
   awaitRecord(epoch, gen, ms) {
     const r = this.r;
     const fits = (rec) => rec && rec.epoch === epoch && rec.gen >= gen;
@@ -129,34 +130,40 @@ export class TabSync {
       };
       const onRec = (rec) => { if (rec === null || fits(rec)) done(rec); };
       this.waiters.add(onRec);
-      const poll = setInterval(() => { const rec = fromStorage(); if (rec) done(rec); }, 25);
+      const poll = setInterval(() => { const rec = fromStorage(); if (rec || r._epoch !== epoch) done(rec); }, 25);
       const timer = setTimeout(() => done(null), ms);
     });
   }
 
   /**
-   * Runs `refresh()` (which returns a TokenSet) under the cross-tab lock, unless another
-   * tab already produced a newer generation of this session, whose tokens are returned
-   * instead. The result is stored and announced before the lock is released — unless the
-   * session's epoch changed meanwhile (logout, login): then it is dropped unpublished.
+   * Runs `refresh(newer)` (which returns a TokenSet) under the cross-tab lock, unless
+   * another tab already produced a newer generation of this session, whose tokens are
+   * returned instead; `newer` says this tab adopted one meanwhile. The result is stored and
+   * announced before the lock is released — unless the session's epoch changed meanwhile
+   * (logout, login) or `signal` aborted: then it is dropped unpublished.
    */
-  async exclusive(refresh) {
+  async exclusive(refresh, signal) {
     const r = this.r;
     const epoch = r._epoch;
     const startGen = r._gen;
-    const superseded = () => r._superseded();
+    // Checked again after every wait: a refresh whose session ended, was replaced or whose
+    // refresher was disposed (`signal` aborts for each) never reaches `refresh()`, as the
+    // tokens current by then are another session's (a disposed refresher's slot may
+    // already hold a new refresher's).
+    const check = () => { if (r._disposed || r._epoch !== epoch || signal.aborted) throw r._superseded(); };
     let timer;
     const run = async () => {
       clearTimeout(timer);
-      if (r._epoch !== epoch) throw superseded();
+      check();
       const latest = await this.latestGen();
       if (Math.max(latest, r._gen) > startGen) {
         // Another tab refreshed since this one decided to: take its result.
         const rec = await this.awaitRecord(epoch, Math.max(latest, r._gen), this.lockWaitMs);
         if (rec) return { ...rec, adopted: true };
       }
-      const tokens = await refresh();
-      if (r._epoch !== epoch || r._disposed) throw superseded();
+      check();
+      const tokens = await refresh(r._gen > startGen);
+      check();
       const gen = r._nextEpoch(Math.max(latest, r._gen));
       tokens.gen = gen;
       tokens.receivedAt = Date.now();
@@ -175,17 +182,22 @@ export class TabSync {
       return tokens;
     };
     const ctl = new AbortController();
-    timer = setTimeout(() => ctl.abort(), this.lockWaitMs);
+    const drop = () => ctl.abort();
+    timer = setTimeout(drop, this.lockWaitMs);
+    // A dropped refresh (and so dispose()) leaves no lock request queued.
+    signal.addEventListener('abort', drop);
     try {
       return await navigator.locks.request(this.lock, { signal: ctl.signal }, run);
     } catch (err) {
       if (err && err.name === 'AbortError' && ctl.signal.aborted) {
+        check();
         // The holder did not let go in time (a frozen tab): take the lock from it.
         return navigator.locks.request(this.lock, { steal: true }, run);
       }
       throw err;
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener('abort', drop);
     }
   }
 
@@ -206,14 +218,16 @@ export function joinTabs(r) {
   if (!tabsSupported()) return null;
   const tabs = new TabSync(r, r._opts.refreshTimeoutMs + 5000);
   const inner = r._transport;
-  const viaTabs = (ctx, signal) => tabs.exclusive(
-    // The refresh token may have changed while this tab waited: read it now.
+  const viaTabs = (ctx, signal) => tabs.exclusive((newer) => {
+    // The tokens this refresh started with (ctx), unless this tab adopted a newer
+    // generation of the same session while it waited: another tab rotated them.
     // (ctx is the one request.js knows this refresh's traffic by: kept up to date.)
-    () => {
+    if (newer) {
       ctx.accessToken = r._access;
       ctx.refreshToken = r._refreshToken();
-      return inner(ctx, signal);
-    });
+    }
+    return inner(ctx, signal);
+  }, signal);
   viaTabs.canRefresh = inner.canRefresh;
   r._transport = viaTabs;
   return tabs;
