@@ -34,30 +34,25 @@ export const toWall = (at) => at + Date.now() - now();
 // their receipt, never checked this way; the core ignores a server clock before the
 // token's own `iat`).
 
-const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
-const TIME = '(\\d\\d):(\\d\\d):(\\d\\d)';
-// RFC 9110 §5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms.
-const IMF = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d\\d) (\\w{3}) (\\d{4}) ${TIME} GMT$`);
-const RFC850 = new RegExp(`^(?:(?:Mon|Fri|Sun)day|Tuesday|Wednesday|Thursday|Saturday), (\\d\\d)-(\\w{3})-(\\d\\d) ${TIME} GMT$`);
-const ASCTIME = new RegExp(`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\\w{3}) ([ \\d]\\d) ${TIME} (\\d{4})$`);
-
-/** An HTTP-date (RFC 9110) as ms since epoch, or NaN for anything else ("0", "1.5", "2000"). */
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) as ms since epoch, or NaN for anything else ("0", "1.5",
+ * "2000", a day that does not exist). The obsolete RFC 850 and asctime forms are rewritten
+ * as an IMF-fixdate, which is exactly what `toUTCString()` writes: a date is valid when it
+ * reads back as itself (day of week included).
+ */
 export function httpDate(value) {
-  const s = String(value).trim();
+  let s = String(value).trim();
   let m;
-  let d, mon, y, h, mi, sec;
-  if ((m = IMF.exec(s))) [, d, mon, y, h, mi, sec] = m;
-  else if ((m = RFC850.exec(s))) {
-    [, d, mon, y, h, mi, sec] = m;
+  if ((m = /^(\w{3})\w*, (\d\d)-(\w{3})-(\d\d) (.+)$/.exec(s))) {
     // A two-digit year more than 50 years ahead is of the previous century.
-    y = 2000 + +y;
+    let y = 2000 + +m[4];
     if (y > new Date().getUTCFullYear() + 50) y -= 100;
-  } else if ((m = ASCTIME.exec(s))) [, mon, d, h, mi, sec, y] = m;
-  else return NaN;
-  const month = MONTHS.indexOf(mon) / 3;
-  const day = new Date(Date.UTC(+y, month, +d));
-  if (!Number.isInteger(month) || day.getUTCDate() !== +d || h > 23 || mi > 59 || sec > 60) return NaN;
-  return Date.UTC(+y, month, +d, +h, +mi, +sec);
+    s = `${m[1]}, ${m[2]} ${m[3]} ${y} ${m[5]}`;
+  } else if ((m = /^(\w{3}) (\w{3}) ([ \d]\d) (\S+) (\d{4})$/.exec(s))) {
+    s = `${m[1]}, ${m[3].replace(' ', '0')} ${m[2]} ${m[5]} ${m[4]} GMT`;
+  }
+  const t = Date.parse(s);
+  return t === t && new Date(t).toUTCString() === s ? t : NaN;
 }
 
 /** A refresher's estimate of its server's clock. */

@@ -37,11 +37,11 @@ export function allowedOrigins(list) {
   const set = new Set();
   for (const item of list) {
     // An origin is absolute (no page-relative reading: 'api.example.com' is not one) and
-    // http(s), with nothing after the host but an optional '/'.
+    // http(s), with nothing after the host but an optional '/' (no credentials, path,
+    // query or fragment, not even an empty one).
     let url = null;
     try { url = typeof item === 'string' ? new URL(item) : null; } catch { /* not a URL */ }
-    if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password
-        || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || /[?#]$/.test(item)) {
+    if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
       const what = typeof item === 'string' ? JSON.stringify(item) : typeof item;
       throw optionsError(`origins: ${what} is not an http(s) origin; write the scheme and host only, e.g. "https://api.example.com"`);
     }

@@ -33,8 +33,8 @@ const nextEpoch = (known) => Math.max(known + 1, Date.now());
  * JWT-shaped token it cannot read, e.g. `too-large`), as that error or as a RefreshError.
  */
 function refusal(token, name) {
-  try { decodeToken(token); } catch (err) { return makeError(name, err.code, `${name === 'RefreshError' ? 'the refresh answer\'s access token was refused (the refresh token was kept; the refresh will be retried): ' : 'the access token was refused: '}${err.message}`); }
-  return makeError(name, 'bad-claim', 'the access token has a malformed expiry claim (exp, iat or ttl is not a valid number)');
+  try { decodeToken(token); } catch (err) { return makeError(name, err.code, `the access token was refused: ${err.message}`); }
+  return makeError(name, 'bad-claim', 'the access token was refused');
 }
 
 /** What a refresh settles with when its session ended or was replaced meanwhile. */
@@ -261,8 +261,8 @@ export class Refresher {
     if (tokens.problems) this._reportError(makeError('RefreshError', 'bad-response', tokens.problems), retryIn);
     if (landed === 1 || landed === 2) {
       this._reportError(makeError('RefreshError', 'bad-expiry', landed === 1
-        ? 'the refresh answer\'s expiresIn/expiresAt leaves the token under a second to live (0, or seconds given as ms?); the token\'s own expiry is used instead'
-        : 'the refresh answer leaves the token under a second to live; it is kept, and the next refresh backs off instead of repeating at once'), retryIn);
+        ? 'the answer\'s expiresIn/expiresAt leaves under a second to live (seconds given as ms?); the token\'s own expiry is used'
+        : 'the answer leaves the token under a second to live; it is kept and the next refresh backs off'), retryIn);
     }
     return this._access;
   }
@@ -390,8 +390,8 @@ export class Refresher {
    * After a request was rejected with `used`: a new token to replay with, or null (also
    * when the session of `line`, the one the request started in, has ended meanwhile).
    */
-  async _tokenAfterRejection(used, signal, line) {
-    if (this._disposed || (line !== undefined && line !== this._line)) return null;
+  async _tokenAfterRejection(used, signal, line = this._line) {
+    if (this._disposed || line !== this._line) return null;
     const replaced = () => this._access !== null && this._access !== used;
     if (replaced() && this._flight === null) return this._access;
     return this._awaitToken(replaced, signal, line);
@@ -405,9 +405,7 @@ export class Refresher {
 
   /** What a request gets whose session ended while it waited. */
   _lineEnded() {
-    return makeError('SessionError', this._ended, this._ended === 'logged-out'
-      ? 'the session this request started in was logged out while it waited; it was not sent'
-      : 'the session this request started in expired while it waited; it was not sent');
+    return makeError('SessionError', this._ended, `the session this request began in ended (${this._ended}) while it waited: not sent`);
   }
 
   /** A replay was answered `status` with `token`: end the session, or report "forbidden". */
@@ -427,14 +425,15 @@ export class Refresher {
    * the request's own `signal` aborts; it ends with null when the session of `line` (the
    * one the request started in) ends, whatever login follows.
    */
-  async _awaitToken(good, signal, line) {
+  async _awaitToken(good, signal, line = this._line) {
     const deadline = now() + this._opts.refreshTimeoutMs;
-    for (let first = true; ; first = false) {
-      if (this._disposed || (line !== undefined && line !== this._line)) return null;
+    for (;;) {
+      if (this._disposed || line !== this._line) return null;
       signal?.throwIfAborted();
       const t = now();
       // After a change (new tokens, a refresh replaced): a token ready to use is taken.
-      if (!first && this._flight === null && !this._figures()[NEEDS_REFRESH] && good(t)) return this._access;
+      // (Never true on the first pass: the callers come here only when it is not.)
+      if (this._flight === null && !this._figures()[NEEDS_REFRESH] && good(t)) return this._access;
       const nextAt = this._figures()[4]; // NaN when nothing holds attempts back
       let p = null;
       if (this._flight === null && nextAt > t) {
@@ -444,7 +443,7 @@ export class Refresher {
         p = this.refresh();
       }
       const out = await this._wait(p, (p ? deadline : nextAt) - t, signal);
-      if (this._disposed || (line !== undefined && line !== this._line)) return null;
+      if (this._disposed || line !== this._line) return null;
       if (out === 'late' && p) throw this._lateError();
       if (out && out.error) {
         if (good(now())) return this._access;

@@ -164,9 +164,7 @@ export function makeTransport(opts, getFetch, clock) {
     const url = requestURL(ep.url);
     const origin = url && url.origin;
     if (!origin || (origin !== own && origin !== pageOrigin() && !opts.origins.has(origin))) {
-      throw refreshError('refused-origin', url
-        ? `the refresh endpoint resolves to ${origin}, which is not an allowed origin (a <base href> elsewhere?); it was not called`
-        : 'the refresh endpoint URL does not resolve to an http(s) URL here; it was not called');
+      throw refreshError('refused-origin', `the refresh endpoint resolves to ${origin || 'no http(s) URL'}, not an allowed origin (a <base href> elsewhere?); it was not called`);
     }
     const { body, ...hdrs } = preset.request(ctx, ep.params ?? {});
     const headers = { ...ep.headers };
@@ -184,7 +182,7 @@ export function makeTransport(opts, getFetch, clock) {
     const status = res.status;
     noteServerDate(clock, res);
     if (res.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
-      throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which freshtoken does not follow for the refresh call (it would carry the refresh token elsewhere)', { status });
+      throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
     }
     if (REJECT_STATUSES.has(status)) {
       res.body?.cancel().catch(() => {});

@@ -435,12 +435,13 @@ impl Session {
     }
 }
 
-/// Whether a token has a JWT's shape: three dot-separated parts, the first a base64url
-/// JSON object (`eyJ` is `{"`). Such a token that the decoder refuses (too large, bad
-/// base64, bad JSON, ...) is refused, never taken as opaque with the default lifetime.
-/// Anything else (an opaque token, a JWE) gets its expiry from the server's fields.
+/// Whether a token has a JWT's shape: dot-separated parts, the first a base64url JSON
+/// object (`eyJ` is `{"`). Such a token that the decoder refuses (too large, bad base64,
+/// bad JSON, the wrong number of parts, ...) is refused, never taken as opaque with the
+/// default lifetime; a JWE (five parts) is not (the client cannot read it: opaque). Anything
+/// else (an opaque token, base64 JSON without dots) gets its expiry from the server's fields.
 fn jwt_shaped(token: &str) -> bool {
-    token.starts_with("eyJ") && token.bytes().filter(|&b| b == b'.').count() == 2
+    token.starts_with("eyJ") && token.bytes().any(|b| b == b'.')
 }
 
 /// What a grant tells of its expiry; a token whose expiry claim is malformed, or a
@@ -448,7 +449,8 @@ fn jwt_shaped(token: &str) -> bool {
 fn facts_of(grant: &Grant) -> Result<ExpiryFacts, BadClaim> {
     let (exp, iat) = match token::inspect(&grant.access_token) {
         Ok(info) => (info.expires_at_ms, info.issued_at_ms),
-        Err(e) if e.code() == DecodeErrorCode::BadClaim || jwt_shaped(&grant.access_token) => return Err(BadClaim),
+        Err(e) if e.code() == DecodeErrorCode::BadClaim
+            || (jwt_shaped(&grant.access_token) && e.code() != DecodeErrorCode::Encrypted) => return Err(BadClaim),
         // An opaque token: its expiry comes from the server's fields or the default.
         Err(_) => (None, None),
     };
