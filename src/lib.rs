@@ -10,6 +10,7 @@
 pub mod backoff;
 mod base64url;
 mod cbor;
+pub mod engine;
 pub mod error;
 mod json;
 pub mod refresher;

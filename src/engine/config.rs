@@ -1,0 +1,112 @@
+//! A refresher's options, checked once: every problem named, nothing silently defaulted.
+
+use super::origins::{NotAnOrigin, Origins};
+
+/// What the refresh call cannot do without.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// The refresh token (`json`, `sanic-jwt`, `oauth2`).
+    RefreshToken,
+    /// The access token (`bearer-put`).
+    AccessToken,
+    /// Nothing the session holds (an app's own `refresh`, or a cookie: `credentials: 'include'`).
+    Nothing,
+}
+
+/// The options the engine's rules depend on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Fraction of the lifetime at which to refresh, in (0, 1); default 0.8.
+    pub refresh_at: f64,
+    /// Lifetime of a token with no known expiry, ms; default 24 h.
+    pub default_lifetime_ms: f64,
+    /// Statuses refreshed and replayed once; default `[401, 403]`.
+    pub retry_statuses: Vec<u16>,
+    /// After the replay, these end the session; default `[401]`.
+    pub end_session_statuses: Vec<u16>,
+    /// The `origins` option as given; `None`: the page's own origin.
+    pub origins: Option<Vec<String>>,
+    /// The page's origin (none in node, or an opaque origin).
+    pub page_origin: Option<String>,
+    /// `endpoint.url` as given (its origin counts for the refresh call when it is absolute).
+    pub endpoint_url: Option<String>,
+    /// How long a request waits for a fresh token, ms; default 15 s.
+    pub refresh_timeout_ms: f64,
+    /// What the refresh call needs.
+    pub needs: Needs,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            refresh_at: 0.8,
+            default_lifetime_ms: 24.0 * 3_600_000.0,
+            retry_statuses: vec![401, 403],
+            end_session_statuses: vec![401],
+            origins: None,
+            page_origin: None,
+            endpoint_url: None,
+            refresh_timeout_ms: 15_000.0,
+            needs: Needs::RefreshToken,
+        }
+    }
+}
+
+/// An option the engine refuses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigError {
+    /// `refreshAt` is not in (0, 1).
+    RefreshAt(f64),
+    /// `defaultLifetimeMs` is not a finite number above 0.
+    DefaultLifetime(f64),
+    /// A status list holds something that is not an HTTP error status (400-599).
+    Status(&'static str, u16),
+    /// `refreshTimeoutMs` is not in (0, 2^31-1] (a longer timer delay fires at once).
+    RefreshTimeout(f64),
+    /// An `origins` entry is not an http(s) origin.
+    Origin(NotAnOrigin),
+}
+
+impl ConfigError {
+    /// What is wrong, naming the option (and the entry, for `origins`).
+    pub fn message(&self) -> String {
+        match self {
+            ConfigError::RefreshAt(v) => format!("refreshAt must be a number greater than 0 and less than 1, not {v}"),
+            ConfigError::DefaultLifetime(v) => format!("defaultLifetimeMs must be a finite number greater than 0, not {v}"),
+            ConfigError::Status(name, v) => format!("{name} must be an array of HTTP error statuses (400-599), e.g. [401]; {v} is not one"),
+            ConfigError::RefreshTimeout(v) => format!("refreshTimeoutMs must be a number greater than 0 and at most 2147483647 (about 24.8 days), not {v}"),
+            ConfigError::Origin(e) => e.message(),
+        }
+    }
+}
+
+impl Config {
+    /// Checks every option; the origins it allows.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::engine::{Config, ConfigError};
+    /// assert!(Config::default().check().is_ok());
+    /// let bad = Config { refresh_at: 1.0, ..Config::default() };
+    /// assert_eq!(bad.check().unwrap_err(), ConfigError::RefreshAt(1.0));
+    /// let bad = Config { origins: Some(vec!["api.example.com".into()]), ..Config::default() };
+    /// assert!(bad.check().unwrap_err().message().contains("\"api.example.com\""));
+    /// ```
+    pub fn check(&self) -> Result<Origins, ConfigError> {
+        if !(self.refresh_at > 0.0 && self.refresh_at < 1.0) {
+            return Err(ConfigError::RefreshAt(self.refresh_at));
+        }
+        if !(self.default_lifetime_ms.is_finite() && self.default_lifetime_ms > 0.0) {
+            return Err(ConfigError::DefaultLifetime(self.default_lifetime_ms));
+        }
+        for (name, list) in [("retryStatuses", &self.retry_statuses), ("endSessionStatuses", &self.end_session_statuses)] {
+            if let Some(&bad) = list.iter().find(|s| !(400..=599).contains(*s)) {
+                return Err(ConfigError::Status(name, bad));
+            }
+        }
+        if !(self.refresh_timeout_ms > 0.0 && self.refresh_timeout_ms <= 2_147_483_647.0) {
+            return Err(ConfigError::RefreshTimeout(self.refresh_timeout_ms));
+        }
+        Origins::new(self.origins.as_deref(), self.page_origin.as_deref(), self.endpoint_url.as_deref()).map_err(ConfigError::Origin)
+    }
+}

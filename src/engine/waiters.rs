@@ -1,0 +1,30 @@
+//! Who waits on the engine, and for what. A waiter belongs to the session line it began
+//! in ([`super::Engine::line`]): when that session ends while it waits, it is settled
+//! without a token (a request before its first send fails, one waiting to be replayed gets
+//! its refusal back), never served with a later login's token. Its deadline is
+//! `refreshTimeoutMs` after it began waiting; `refresh()` callers wait for their flight alone.
+
+use super::RequestId;
+
+/// What a waiter waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A request's first send: a token not past its refresh point (`skip`: it opted out of
+    /// the replay).
+    Send { skip: bool },
+    /// A request refused with `used`: a token other than that one, to replay it once with.
+    Replay { used: String },
+    /// `getAccessToken()`: a token not past its refresh point.
+    Token,
+    /// `refresh()`: the outcome of the flight in progress.
+    Refresh,
+}
+
+/// One waiting request or caller.
+#[derive(Clone, Debug)]
+pub(super) struct Waiter {
+    pub(super) id: RequestId,
+    pub(super) kind: Kind,
+    pub(super) line: u32,
+    pub(super) deadline: f64,
+}
