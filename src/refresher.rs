@@ -1,17 +1,23 @@
 //! An async [`Refresher`] for Rust apps: Leptos, Yew, Dioxus, or anything with an executor.
 //!
-//! It is the same session as the npm package's (the [`Session`] state machine, the 80%
-//! schedule, the backoff), driven by futures instead of JS promises:
+//! It is a driver of the [`Engine`](crate::engine::Engine), the one place every rule of a
+//! session lives (the npm package drives the same rules): it turns calls and futures into
+//! the engine's inputs, with the clock you give it, and carries out the engine's outputs —
+//! it makes the refresh call when the engine says so, with the tokens the engine captured,
+//! hands each waiting future its token or its error, and tells your listeners. It decides
+//! nothing itself:
 //!
 //! - [`Refresher::access_token`] gives a token that is not past its refresh point,
-//!   refreshing first when it is;
+//!   refreshing first when it is (during a backoff, a token that has not expired is given
+//!   and no refresh starts; an expired one waits for the retry, up to the refresh timeout);
 //! - [`Refresher::refresh`] is single-flight: every caller while a refresh is in flight
 //!   awaits the same call, which runs once, however many futures poll it and whichever of
 //!   them is dropped;
-//! - [`Refresher::keep_fresh`] is the timer: a future that refreshes at each refresh point
-//!   and each end of a backoff, sleeping through the `sleep` function you give it in steps
-//!   of at most [`MAX_STEP_MS`] (so a 30-day token never overflows `setTimeout`, and a
-//!   laptop waking from sleep is noticed within one step).
+//! - [`Refresher::keep_fresh`] is the timer: a future that wakes the engine when it asked
+//!   to be woken (each refresh point, each end of a backoff, each waiting request's
+//!   deadline), sleeping through the `sleep` function you give it in steps of at most
+//!   [`MAX_STEP_MS`] (so a 30-day token never overflows `setTimeout`, and a laptop waking
+//!   from sleep is noticed within one step).
 //!
 //! Nothing here is tied to the browser: the clock, the refresh call and the sleep are
 //! yours, so it runs (and is tested) on any target.
@@ -47,6 +53,7 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -54,8 +61,9 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::engine::{self, Config, Engine, ErrorClass, Failed, Needs, Output, RefreshFailure, RequestId};
 use crate::schedule::{next_wake, Policy, Wake as Step};
-use crate::session::{BeginError, Failure, FailureOutcome, Grant, Session, State, Ticket};
+use crate::session::{Failure, Grant, State};
 
 pub use crate::schedule::MAX_STEP_MS;
 
@@ -111,15 +119,16 @@ pub enum Event {
         /// When the new token expires, ms since epoch on the refresher's clock.
         expires_at: Option<f64>,
     },
-    /// A refresh failed transiently; the session is kept and retried in `retry_in_ms`.
+    /// A refresh failed transiently (or its answer was taken only in part); the session is
+    /// kept and retried in `retry_in_ms`.
     RefreshFailed {
         /// When the backoff retries, ms from the failure.
         retry_in_ms: f64,
     },
     /// The session ended: the user must log in again. Told once per session.
     SessionExpired {
-        /// `"refresh-rejected"` (the refresh endpoint refused it) or `"replay-rejected"` (a
-        /// request was refused again right after a refresh).
+        /// `"refresh-rejected"` (the refresh endpoint refused it), `"no-refresh-token"`, or
+        /// `"request-rejected"` (a request was refused again right after a refresh).
         reason: &'static str,
     },
     /// The app logged out.
@@ -130,10 +139,19 @@ pub enum Event {
         /// The replay's status.
         status: u16,
     },
+    /// The schedule changed (new tokens, a refresh): when the token expires and when the
+    /// next refresh is planned, ms since epoch on the refresher's clock.
+    Schedule {
+        /// When the token expires.
+        expires_at: Option<f64>,
+        /// When the next refresh is planned.
+        next_refresh_at: Option<f64>,
+    },
 }
 
 impl Event {
-    /// The SPEC event name: `refresh`, `refresh-error`, `session-expired`, `logout`, `forbidden`.
+    /// The SPEC event name: `refresh`, `refresh-error`, `session-expired`, `logout`,
+    /// `forbidden`, `schedule`.
     pub fn name(&self) -> &'static str {
         match self {
             Event::Refreshed { .. } => "refresh",
@@ -141,14 +159,17 @@ impl Event {
             Event::SessionExpired { .. } => "session-expired",
             Event::LoggedOut => "logout",
             Event::Forbidden { .. } => "forbidden",
+            Event::Schedule { .. } => "schedule",
         }
     }
 }
 
 type BoxedRefresh = Pin<Box<dyn Future<Output = Result<Grant, Failure>>>>;
 type Outcome = Result<String, TokenError>;
+type RefreshFn = Box<dyn Fn(RefreshContext) -> BoxedRefresh>;
+type Listener = Rc<dyn Fn(&Event)>;
 
-/// Wakes every future awaiting one refresh, whichever of them polled it last.
+/// Wakes every future waiting on the session, whichever of them polled the flight last.
 struct WakeAll(Mutex<Vec<Waker>>);
 
 impl WakeAll {
@@ -172,30 +193,18 @@ impl Wake for WakeAll {
     }
 }
 
-/// The refresh in flight: the one call, and the slot its outcome lands in.
-struct Flight {
-    ticket: Ticket,
-    call: Option<BoxedRefresh>,
-    slot: Rc<RefCell<Option<Outcome>>>,
-    wakers: Arc<WakeAll>,
-}
-
-impl Flight {
-    fn settle(self, outcome: Outcome) {
-        *self.slot.borrow_mut() = Some(outcome);
-        self.wakers.wake_by_ref();
-    }
-}
-
-type RefreshFn = Box<dyn Fn(RefreshContext) -> BoxedRefresh>;
-
 struct Inner {
-    session: RefCell<Session>,
+    engine: RefCell<Engine>,
     clock: Box<dyn Fn() -> f64>,
     call: RefreshFn,
-    flight: RefCell<Option<Flight>>,
+    /// The refresh call the engine started: its ticket and future (taken while polled).
+    flight: RefCell<Option<(u32, Option<BoxedRefresh>)>>,
+    /// What the engine settled each waiting future with.
+    settled: RefCell<HashMap<RequestId, Outcome>>,
+    wakers: Arc<WakeAll>,
+    next_id: Cell<RequestId>,
     rng: Cell<u64>,
-    listeners: RefCell<Vec<(u32, Rc<dyn Fn(&Event)>)>>,
+    listeners: RefCell<Vec<(u32, Listener)>>,
     next_listener: Cell<u32>,
 }
 
@@ -222,18 +231,33 @@ impl Refresher {
     /// (`js_sys::Date::now` in a browser); `refresh` makes the refresh call, answering
     /// [`Failure::Rejected`] when the server refuses the session (400/401/403) and
     /// [`Failure::Transient`] for anything that may pass (network, timeout, 5xx, 429).
+    /// A policy the engine refuses falls back to the default one.
     pub fn new<F, Fut>(policy: Policy, clock: impl Fn() -> f64 + 'static, refresh: F) -> Refresher
     where
         F: Fn(RefreshContext) -> Fut + 'static,
         Fut: Future<Output = Result<Grant, Failure>> + 'static,
     {
+        Refresher::with_config(Config { refresh_at: policy.refresh_at, default_lifetime_ms: policy.default_lifetime_ms, needs: Needs::Nothing, ..Config::default() }, clock, refresh)
+    }
+
+    /// [`Refresher::new`] with every option of the engine ([`Config`]: statuses, origins,
+    /// the refresh timeout, what the refresh call needs).
+    pub fn with_config<F, Fut>(config: Config, clock: impl Fn() -> f64 + 'static, refresh: F) -> Refresher
+    where
+        F: Fn(RefreshContext) -> Fut + 'static,
+        Fut: Future<Output = Result<Grant, Failure>> + 'static,
+    {
+        let engine = Engine::new(config).unwrap_or_else(|_| Engine::new(Config { needs: Needs::Nothing, ..Config::default() }).expect("the default config"));
         let seed = clock().to_bits() | 1;
         Refresher {
             inner: Rc::new(Inner {
-                session: RefCell::new(Session::new(policy)),
+                engine: RefCell::new(engine),
                 clock: Box::new(clock),
                 call: Box::new(move |ctx| Box::pin(refresh(ctx))),
                 flight: RefCell::new(None),
+                settled: RefCell::new(HashMap::new()),
+                wakers: Arc::new(WakeAll(Mutex::new(Vec::new()))),
+                next_id: Cell::new(1),
                 rng: Cell::new(seed),
                 listeners: RefCell::new(Vec::new()),
                 next_listener: Cell::new(0),
@@ -255,54 +279,221 @@ impl Refresher {
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    fn id(&self) -> RequestId {
+        let id = self.inner.next_id.get();
+        self.inner.next_id.set(id + 1);
+        id
+    }
+
+    /// Gives `f` the engine (at `now`), then carries out what it asks for.
+    fn with_engine<T>(&self, f: impl FnOnce(&mut Engine, f64) -> T) -> T {
+        let now = self.now();
+        let out = f(&mut self.inner.engine.borrow_mut(), now);
+        self.drive();
+        out
+    }
+
+    /// Carries out the engine's outputs. The engine is not borrowed while the app's code
+    /// (the refresh call's constructor, listeners) runs.
+    fn drive(&self) {
+        loop {
+            let Some(output) = self.inner.engine.borrow_mut().poll() else { break };
+            match output {
+                Output::StartRefresh { ticket, access_token, refresh_token } => {
+                    let call = (self.inner.call)(RefreshContext { access_token, refresh_token });
+                    *self.inner.flight.borrow_mut() = Some((ticket, Some(call)));
+                    self.inner.wakers.wake_by_ref();
+                }
+                Output::AbortRefresh { ticket, .. } => {
+                    let mut flight = self.inner.flight.borrow_mut();
+                    if flight.as_ref().is_some_and(|(t, _)| *t == ticket) {
+                        *flight = None;
+                    }
+                }
+                Output::Token { id, token } | Output::Send { id, token: Some(token), .. } => self.settle(id, Ok(token)),
+                Output::Send { id, token: None, .. } | Output::Return { id } => {
+                    let err = self.over_error();
+                    self.settle(id, Err(err));
+                }
+                Output::Fail { id, error } => {
+                    let err = self.token_error(&error);
+                    self.settle(id, Err(err));
+                }
+                Output::Event(event) => {
+                    let event = self.event(event);
+                    self.emit(&event);
+                }
+                Output::Timer(_) => self.inner.wakers.wake_by_ref(),
+            }
+        }
+    }
+
+    fn settle(&self, id: RequestId, outcome: Outcome) {
+        self.inner.settled.borrow_mut().insert(id, outcome);
+        self.inner.wakers.wake_by_ref();
+    }
+
+    fn event(&self, event: engine::Event) -> Event {
+        match event {
+            engine::Event::Refresh => Event::Refreshed { expires_at: self.expires_at() },
+            engine::Event::RefreshError { retry_in_ms, .. } => Event::RefreshFailed { retry_in_ms },
+            engine::Event::SessionExpired { reason } => Event::SessionExpired { reason },
+            engine::Event::Logout => Event::LoggedOut,
+            engine::Event::Forbidden { status } => Event::Forbidden { status },
+            engine::Event::Schedule => Event::Schedule { expires_at: self.expires_at(), next_refresh_at: self.next_refresh_at() },
+        }
+    }
+
+    fn token_error(&self, error: &Failed) -> TokenError {
+        match (error.class, error.code.as_str()) {
+            (ErrorClass::Session, "logged-out") | (ErrorClass::Freshtoken, _) => TokenError::LoggedOut,
+            (ErrorClass::Session, "no-session") => TokenError::NoSession,
+            (ErrorClass::Session, _) => TokenError::Expired,
+            (ErrorClass::Refresh, _) => {
+                let now = self.now();
+                let at = self.inner.engine.borrow().next_attempt_at();
+                TokenError::Transient { retry_in_ms: at.map_or(0.0, |at| (at - now).max(0.0)) }
+            }
+        }
+    }
+
+    /// The error of a caller left without a token because the session is over or absent.
+    fn over_error(&self) -> TokenError {
+        match self.state() {
+            State::LoggedOut => TokenError::LoggedOut,
+            State::Idle => TokenError::NoSession,
+            _ => TokenError::Expired,
+        }
+    }
+
+    /// Drives the refresh call in flight (whoever polls), landing its answer in the engine.
+    fn poll_flight(&self, cx: &mut Context<'_>) {
+        self.inner.wakers.add(cx.waker());
+        let (ticket, mut call) = {
+            let mut guard = self.inner.flight.borrow_mut();
+            let Some((ticket, slot)) = guard.as_mut() else { return };
+            // None: it is being polled further up this very stack; the waker is registered.
+            let Some(call) = slot.take() else { return };
+            (*ticket, call)
+        };
+        let waker = Waker::from(self.inner.wakers.clone());
+        match call.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Pending => {
+                if let Some((t, slot)) = self.inner.flight.borrow_mut().as_mut() {
+                    if *t == ticket {
+                        *slot = Some(call);
+                    }
+                }
+            }
+            Poll::Ready(answer) => {
+                {
+                    let mut flight = self.inner.flight.borrow_mut();
+                    if flight.as_ref().is_some_and(|(t, _)| *t == ticket) {
+                        *flight = None;
+                    }
+                }
+                let random = self.random();
+                self.with_engine(|e, now| match answer {
+                    Ok(grant) => e.refresh_answered(ticket, grant, None, now, now, random),
+                    Err(Failure::Rejected) => {
+                        e.refresh_failed(ticket, RefreshFailure { rejected: true, code: "rejected".into(), ..Default::default() }, now, random)
+                    }
+                    Err(Failure::Transient { retry_after_ms }) => {
+                        e.refresh_failed(ticket, RefreshFailure { code: "failed".into(), retry_after_ms, ..Default::default() }, now, random)
+                    }
+                });
+            }
+        }
+    }
+
+    /// The future of caller `id`: drives the flight until the engine settles it.
+    fn settled(&self, id: RequestId) -> Settled {
+        Settled { r: self.clone(), id, done: None }
+    }
+
     /// Takes new tokens (after login). A refresh in flight is superseded: its callers get
-    /// these tokens.
+    /// these tokens. Tokens the engine refuses (empty, or a JWT whose expiry claim is
+    /// malformed) change nothing.
     pub fn set_tokens(&self, tokens: Grant) {
-        let token = tokens.access_token.clone();
-        self.inner.session.borrow_mut().set_tokens(tokens, self.now());
-        self.settle_flight(Ok(token));
+        let _ = self.with_engine(|e, now| e.set_tokens(tokens, false, now, now));
     }
 
     /// Takes tokens that may have waited since they were issued (restored from storage):
-    /// as [`Refresher::set_tokens`], but a token is planned by what is left of it now (the
-    /// session's restored-token rule, [`Session::set_tokens_at`] with the clock as the
-    /// server's), so a stale one is refreshed at once.
+    /// as [`Refresher::set_tokens`], but a token is planned by what is left of it now, so a
+    /// stale one is refreshed at once.
     pub fn restore_tokens(&self, tokens: Grant) {
-        let token = tokens.access_token.clone();
-        let now = self.now();
-        let _ = self.inner.session.borrow_mut().set_tokens_at(tokens, now, now, Some(now));
-        self.settle_flight(Ok(token));
+        let _ = self.with_engine(|e, now| e.set_tokens(tokens, true, now, now));
     }
 
-    /// Ends the session; callers awaiting a refresh get [`TokenError::LoggedOut`].
+    /// Ends the session; callers waiting on a refresh get [`TokenError::LoggedOut`].
     pub fn logout(&self) {
-        let was = self.inner.session.borrow_mut().logout();
-        self.settle_flight(Err(TokenError::LoggedOut));
-        if was {
-            self.emit(&Event::LoggedOut);
-        }
+        self.with_engine(|e, now| e.logout(now));
     }
 
     /// Ends the session because the server will not take its tokens (`reason`, e.g.
-    /// `"replay-rejected"`): tokens dropped, waiters get [`TokenError::Expired`], and
+    /// `"request-rejected"`): tokens dropped, waiters get [`TokenError::Expired`], and
     /// [`Event::SessionExpired`] is told once, however many requests report it.
     pub fn expire(&self, reason: &'static str) {
-        let ended = self.inner.session.borrow_mut().expire();
-        if ended {
-            self.settle_flight(Err(TokenError::Expired));
-            self.emit(&Event::SessionExpired { reason });
-        }
+        self.with_engine(|e, now| e.expire(reason, now));
+    }
+
+    /// Forces a refresh. Every call while one is in flight shares it: one call to the
+    /// server, one outcome for all.
+    pub fn refresh(&self) -> Refresh {
+        let id = self.id();
+        self.with_engine(|e, now| e.refresh(id, now));
+        Refresh(self.settled(id))
+    }
+
+    /// A token not past its refresh point, refreshing first when needed. While refreshes
+    /// fail transiently, a token that has not yet expired is still given.
+    pub async fn access_token(&self) -> Result<String, TokenError> {
+        let id = self.id();
+        self.with_engine(|e, now| e.get_token(id, now));
+        self.settled(id).await
     }
 
     /// The token to replay a request with after the server refused `used` (SPEC
     /// behaviour 5): a refresh (shared with every other caller) only if `used` is still the
     /// current token; otherwise the token that has replaced it already.
     pub async fn token_after_rejection(&self, used: &str) -> Result<String, TokenError> {
-        if self.current_token().as_deref() == Some(used) {
-            self.refresh().await
-        } else {
-            self.access_token().await
+        let id = self.id();
+        let used = used.to_owned();
+        self.with_engine(|e, now| e.token_after_rejection(id, used, now));
+        self.settled(id).await
+    }
+
+    /// Keeps the session fresh: wakes the engine whenever it asked to be woken (refresh
+    /// points, ends of a backoff, waiting requests' deadlines), sleeping with `sleep(ms)`
+    /// (at most [`MAX_STEP_MS`] at a time) in between, and drives a refresh in flight.
+    /// Ends when the session expires or is logged out. Spawn it once per session.
+    pub async fn keep_fresh<S, SF>(&self, sleep: S)
+    where
+        S: Fn(u32) -> SF,
+        SF: Future<Output = ()>,
+    {
+        loop {
+            if matches!(self.state(), State::Expired | State::LoggedOut) {
+                return;
+            }
+            if self.inner.flight.borrow().is_some() {
+                // Drive the refresh in flight, even if whoever started it has gone away.
+                DriveFlight(self.clone()).await;
+                continue;
+            }
+            let at = self.inner.engine.borrow().timer();
+            match at.map(|at| next_wake(at, self.now())) {
+                Some(Step::Fire) => self.with_engine(|e, now| e.timeout(now)),
+                Some(Step::Sleep(ms)) => sleep(ms).await,
+                None => sleep(MAX_STEP_MS).await,
+            }
         }
+    }
+
+    /// The page woke up (visible, focus) or came back online (`online`: a backoff is cut
+    /// short, the one-second floor holds): the engine looks at the clock again.
+    pub fn wake(&self, online: bool) {
+        self.with_engine(|e, now| if online { e.online(now) } else { e.timeout(now) });
     }
 
     /// Listens to every [`Event`]; returns an id for [`Refresher::off`].
@@ -326,13 +517,6 @@ impl Refresher {
         }
     }
 
-    fn settle_flight(&self, outcome: Outcome) {
-        let flight = self.inner.flight.borrow_mut().take();
-        if let Some(flight) = flight {
-            flight.settle(outcome);
-        }
-    }
-
     /// Calls `f` (with the reason, `"refresh-rejected"`) when the server ends the session.
     pub fn on_session_expired(&self, f: impl Fn(&str) + 'static) {
         self.on_event(move |e| {
@@ -344,208 +528,104 @@ impl Refresher {
 
     /// Where the session stands.
     pub fn state(&self) -> State {
-        self.inner.session.borrow().state()
+        self.inner.engine.borrow().state()
+    }
+
+    /// Whether the token may go to `origin` (resolved as the browser will send the request).
+    pub fn allows(&self, origin: &str) -> bool {
+        self.inner.engine.borrow().allows(origin)
     }
 
     /// The access token held, without refreshing (may be past its refresh point).
     pub fn current_token(&self) -> Option<String> {
-        self.inner.session.borrow().access_token().map(str::to_owned)
+        self.inner.engine.borrow().access_token().map(str::to_owned)
     }
 
     /// The tokens held (for storage), with their local expiry.
     #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
     pub(crate) fn held(&self) -> Option<Grant> {
-        let s = self.inner.session.borrow();
+        let e = self.inner.engine.borrow();
         Some(Grant {
-            access_token: s.access_token()?.to_owned(),
-            refresh_token: s.refresh_token().map(str::to_owned),
-            expires_at_ms: s.expires_at(),
+            access_token: e.access_token()?.to_owned(),
+            refresh_token: e.refresh_token().map(str::to_owned),
+            expires_at_ms: e.expires_at(),
             expires_in_s: None,
         })
     }
 
     /// When the token held expires, ms since epoch on the local clock.
     pub fn expires_at(&self) -> Option<f64> {
-        self.inner.session.borrow().expires_at()
+        self.inner.engine.borrow().expires_at()
     }
 
     /// When the next refresh is planned, ms since epoch on the local clock.
     pub fn next_refresh_at(&self) -> Option<f64> {
-        self.inner.session.borrow().next_refresh_at()
+        self.inner.engine.borrow().next_refresh_at()
     }
+}
 
-    /// Forces a refresh. Every call while one is in flight shares it: one call to the
-    /// server, one outcome for all.
-    pub fn refresh(&self) -> Refresh {
-        if let Some(flight) = self.inner.flight.borrow().as_ref() {
-            return Refresh { inner: self.inner.clone(), slot: flight.slot.clone() };
-        }
-        let slot = Rc::new(RefCell::new(None));
-        let begun = self.inner.session.borrow_mut().begin_refresh(self.now());
-        match begun {
-            Ok(ticket) => {
-                let ctx = {
-                    let s = self.inner.session.borrow();
-                    RefreshContext {
-                        access_token: s.access_token().map(str::to_owned),
-                        refresh_token: s.refresh_token().map(str::to_owned),
-                    }
-                };
-                let call = (self.inner.call)(ctx);
-                *self.inner.flight.borrow_mut() = Some(Flight {
-                    ticket,
-                    call: Some(call),
-                    slot: slot.clone(),
-                    wakers: Arc::new(WakeAll(Mutex::new(Vec::new()))),
-                });
-            }
-            Err(BeginError::Over | BeginError::InFlight) => {
-                *slot.borrow_mut() = Some(Err(self.over_error()));
-            }
-        }
-        Refresh { inner: self.inner.clone(), slot }
-    }
+/// A caller waiting for the engine to settle it; drives the refresh in flight meanwhile.
+/// Once settled it keeps its outcome (polled again, it answers the same).
+struct Settled {
+    r: Refresher,
+    id: RequestId,
+    done: Option<Outcome>,
+}
 
-    fn over_error(&self) -> TokenError {
-        match self.state() {
-            State::LoggedOut => TokenError::LoggedOut,
-            State::Idle => TokenError::NoSession,
-            _ => TokenError::Expired,
+impl Future for Settled {
+    type Output = Outcome;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+        if self.done.is_none() {
+            let taken = self.r.inner.settled.borrow_mut().remove(&self.id);
+            self.done = taken;
+        }
+        if self.done.is_none() {
+            self.r.poll_flight(cx);
+            let taken = self.r.inner.settled.borrow_mut().remove(&self.id);
+            self.done = taken;
+        }
+        match &self.done {
+            Some(outcome) => Poll::Ready(outcome.clone()),
+            None => Poll::Pending,
         }
     }
+}
 
-    /// A token not past its refresh point, refreshing first when needed. While refreshes
-    /// fail transiently, a token that has not yet expired is still given.
-    pub async fn access_token(&self) -> Result<String, TokenError> {
-        let needs = {
-            let s = self.inner.session.borrow();
-            s.access_token().is_none() || s.needs_refresh(self.now()) || self.inner.flight.borrow().is_some()
-        };
-        if !needs {
-            if let Some(token) = self.current_token() {
-                return Ok(token);
+impl Drop for Settled {
+    /// A caller that went away is forgotten (it would otherwise wait in the engine).
+    fn drop(&mut self) {
+        if self.done.is_none() {
+            if let Ok(mut e) = self.r.inner.engine.try_borrow_mut() {
+                let now = (self.r.inner.clock)();
+                e.cancel(self.id, now);
             }
-        }
-        if self.state() == State::Idle && self.current_token().is_none() && self.inner.flight.borrow().is_none() {
-            return Err(TokenError::NoSession);
-        }
-        match self.refresh().await {
-            Ok(token) => Ok(token),
-            Err(err @ TokenError::Transient { .. }) => {
-                let s = self.inner.session.borrow();
-                match s.access_token() {
-                    Some(token) if s.is_usable(self.now()) => Ok(token.to_owned()),
-                    _ => Err(err),
-                }
-            }
-            Err(err) => Err(err),
+            self.r.inner.settled.borrow_mut().remove(&self.id);
         }
     }
+}
 
-    /// Keeps the session fresh: refreshes at each refresh point and each end of a backoff,
-    /// sleeping with `sleep(ms)` (at most [`MAX_STEP_MS`] at a time) in between. Ends when
-    /// the session expires or is logged out. Spawn it once per session.
-    pub async fn keep_fresh<S, SF>(&self, sleep: S)
-    where
-        S: Fn(u32) -> SF,
-        SF: Future<Output = ()>,
-    {
-        loop {
-            let (state, due) = {
-                let s = self.inner.session.borrow();
-                (s.state(), s.due())
-            };
-            if matches!(state, State::Expired | State::LoggedOut) {
-                return;
-            }
-            if state == State::Refreshing {
-                // Drive the refresh in flight, even if whoever started it has gone away.
-                let _ = self.refresh().await;
-                continue;
-            }
-            match due.map(|d| next_wake(d, self.now())) {
-                Some(Step::Fire) => {
-                    let _ = self.refresh().await;
-                }
-                Some(Step::Sleep(ms)) => sleep(ms).await,
-                None => sleep(MAX_STEP_MS).await,
-            }
-        }
-    }
+/// Drives the refresh in flight until it lands or is dropped (for [`Refresher::keep_fresh`]).
+struct DriveFlight(Refresher);
 
-    /// Drives the flight whose outcome lands in `slot`, if it is still the one in flight.
-    fn poll_flight(&self, slot: &Rc<RefCell<Option<Outcome>>>, cx: &mut Context<'_>) {
-        let (mut call, wakers, ticket) = {
-            let mut guard = self.inner.flight.borrow_mut();
-            let Some(flight) = guard.as_mut().filter(|f| Rc::ptr_eq(&f.slot, slot)) else { return };
-            flight.wakers.add(cx.waker());
-            // None: it is being polled further up this very stack; the waker is registered.
-            let Some(call) = flight.call.take() else { return };
-            (call, flight.wakers.clone(), flight.ticket)
-        };
-        let waker = Waker::from(wakers);
-        let polled = call.as_mut().poll(&mut Context::from_waker(&waker));
-        match polled {
-            Poll::Pending => {
-                if let Some(flight) = self.inner.flight.borrow_mut().as_mut().filter(|f| Rc::ptr_eq(&f.slot, slot)) {
-                    flight.call = Some(call);
-                }
-            }
-            Poll::Ready(answer) => self.land(ticket, answer),
-        }
-    }
+impl Future for DriveFlight {
+    type Output = ();
 
-    /// A refresh call answered: the session takes it, and every waiter gets the outcome.
-    fn land(&self, ticket: Ticket, answer: Result<Grant, Failure>) {
-        let now = self.now();
-        let (outcome, event) = {
-            let mut s = self.inner.session.borrow_mut();
-            let held = |s: &Session| s.access_token().map(str::to_owned).ok_or(TokenError::Expired);
-            match answer {
-                Ok(grant) => {
-                    let token = grant.access_token.clone();
-                    if s.refresh_succeeded(ticket, grant, now) {
-                        (Ok(token), Some(Event::Refreshed { expires_at: s.expires_at() }))
-                    } else {
-                        (held(&s), None)
-                    }
-                }
-                Err(failure) => match s.refresh_failed(ticket, failure, now, self.random()) {
-                    FailureOutcome::RetryIn(ms) => {
-                        (Err(TokenError::Transient { retry_in_ms: ms }), Some(Event::RefreshFailed { retry_in_ms: ms }))
-                    }
-                    FailureOutcome::Expired => (Err(TokenError::Expired), Some(Event::SessionExpired { reason: "refresh-rejected" })),
-                    FailureOutcome::Stale => (held(&s), None),
-                },
-            }
-        };
-        self.settle_flight(outcome);
-        if let Some(event) = event {
-            self.emit(&event);
-        }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.poll_flight(cx);
+        if self.0.inner.flight.borrow().is_some() { Poll::Pending } else { Poll::Ready(()) }
     }
 }
 
 /// The future of [`Refresher::refresh`]: the shared outcome of the one refresh in flight.
 #[must_use = "a refresh does nothing until awaited"]
-pub struct Refresh {
-    inner: Rc<Inner>,
-    slot: Rc<RefCell<Option<Outcome>>>,
-}
+pub struct Refresh(Settled);
 
 impl Future for Refresh {
     type Output = Result<String, TokenError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(outcome) = self.slot.borrow().as_ref() {
-            return Poll::Ready(outcome.clone());
-        }
-        let r = Refresher { inner: self.inner.clone() };
-        r.poll_flight(&self.slot, cx);
-        match self.slot.borrow().as_ref() {
-            Some(outcome) => Poll::Ready(outcome.clone()),
-            None => Poll::Pending,
-        }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
@@ -602,7 +682,9 @@ mod tests {
         let clock = Rc::new(Cell::new(1_000_000.0));
         let calls = Rc::new(RefCell::new(VecDeque::new()));
         let (c, k) = (clock.clone(), calls.clone());
-        let r = Refresher::new(Policy::default(), move || c.get(), move |ctx| {
+        // A preset's call: it needs the refresh token.
+        let config = Config { needs: Needs::RefreshToken, ..Config::default() };
+        let r = Refresher::with_config(config, move || c.get(), move |ctx| {
             let gate = Gate::default();
             k.borrow_mut().push_back((ctx, gate.clone()));
             gate
@@ -667,14 +749,26 @@ mod tests {
         calls.borrow().front().unwrap().1.open(Err(Failure::Transient { retry_after_ms: Some(2_000.0) }));
         assert_eq!(poll(f.as_mut(), Waker::noop()), Poll::Ready(Ok("a1".into())), "still good for 15 s");
         assert_eq!(r.state(), State::Fresh);
-        // Past expiry, the transient error is given: the session is kept.
+        // Past expiry, a request waits for the retry (no refresh of its own meanwhile) up
+        // to the refresh timeout (15 s), then gets the transient error: the session is kept.
         clock.set(clock.get() + 20_000.0);
         let mut f = Box::pin(r.access_token());
         assert!(poll(f.as_mut(), Waker::noop()).is_pending());
-        calls.borrow().get(1).unwrap().1.open(Err(Failure::Transient { retry_after_ms: None }));
-        match poll(f.as_mut(), Waker::noop()) {
-            Poll::Ready(Err(TokenError::Transient { retry_in_ms })) => assert!((1_600.0..=4_800.0).contains(&retry_in_ms)),
-            other => panic!("{other:?}"),
+        calls.borrow().get(1).unwrap().1.open(Err(Failure::Transient { retry_after_ms: Some(5_000.0) }));
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending(), "waits for the retry");
+        let mut g = Box::pin(r.access_token());
+        assert!(poll(g.as_mut(), Waker::noop()).is_pending());
+        assert_eq!(calls.borrow().len(), 2, "no request starts a refresh during the backoff");
+        clock.set(clock.get() + 5_000.0);
+        r.wake(false); // what keep_fresh does when the backoff ends
+        assert_eq!(calls.borrow().len(), 3, "the retry, one for both waiters");
+        calls.borrow().get(2).unwrap().1.open(Err(Failure::Transient { retry_after_ms: Some(30_000.0) }));
+        // The next retry comes after their deadline: they get the transient error at once.
+        for fut in [&mut f, &mut g] {
+            match poll(fut.as_mut(), Waker::noop()) {
+                Poll::Ready(Err(TokenError::Transient { retry_in_ms })) => assert_eq!(retry_in_ms, 30_000.0),
+                other => panic!("{other:?}"),
+            }
         }
         assert_eq!(r.current_token().as_deref(), Some("a1"));
     }
@@ -750,11 +844,26 @@ mod tests {
     }
 
     /// Every event told, by name.
+    /// Every event but `schedule` (told at each change of the schedule; tested on its own).
     fn events(r: &Refresher) -> Rc<RefCell<Vec<Event>>> {
         let seen = Rc::new(RefCell::new(Vec::new()));
         let s = seen.clone();
-        r.on_event(move |e| s.borrow_mut().push(e.clone()));
+        r.on_event(move |e| if !matches!(e, Event::Schedule { .. }) { s.borrow_mut().push(e.clone()) });
         seen
+    }
+
+    #[test]
+    fn the_schedule_event_tells_each_new_schedule() {
+        let (r, _, calls) = rig();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        r.on_event(move |e| if let Event::Schedule { next_refresh_at, .. } = e { s.borrow_mut().push(*next_refresh_at) });
+        r.set_tokens(grant("a1", 100.0));
+        let mut f = Box::pin(r.refresh());
+        assert!(poll(f.as_mut(), Waker::noop()).is_pending());
+        calls.borrow().front().unwrap().1.open(Ok(grant("a2", 10.0)));
+        assert!(poll(f.as_mut(), Waker::noop()).is_ready());
+        assert_eq!(*seen.borrow(), [Some(1_080_000.0), Some(1_008_000.0)]);
     }
 
     #[test]

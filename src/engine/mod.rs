@@ -286,6 +286,19 @@ impl Engine {
     pub fn server_now(&self, wall: f64) -> f64 {
         self.clock.now(wall)
     }
+    /// When the timer should call [`Engine::timeout`] (the last [`Output::Timer`]).
+    pub fn timer(&self) -> Option<f64> {
+        self.timer
+    }
+    /// The earliest a refresh may begin other than at the app's request (the end of a
+    /// backoff, or the one-second floor), when something holds attempts back.
+    pub fn next_attempt_at(&self) -> Option<f64> {
+        self.session.next_attempt_at()
+    }
+    /// Whether a refresh call is in flight.
+    pub fn refreshing(&self) -> bool {
+        self.flight.is_some()
+    }
 
     // --- inputs ----------------------------------------------------------------------
 
@@ -311,8 +324,9 @@ impl Engine {
             return;
         }
         self.end_line("logged-out");
+        let had = self.session.logout();
         self.drop_flight(Abort::Superseded);
-        if self.session.logout() {
+        if had {
             self.out.push_back(Output::Event(Event::Logout));
         }
         self.pump(now);
@@ -351,6 +365,13 @@ impl Engine {
     /// Caller `id` wants a token not past its refresh point (`getAccessToken`).
     pub fn get_token(&mut self, id: RequestId, now: f64) {
         self.wait(id, Kind::Token, self.line, now);
+    }
+
+    /// Caller `id` holds `used`, which a server refused: it wants another token to retry
+    /// with, refreshing (shared) only while `used` is still the session's. Answered with
+    /// [`Output::Send`] (`replay: true`), or [`Output::Return`] when its session ended.
+    pub fn token_after_rejection(&mut self, id: RequestId, used: String, now: f64) {
+        self.wait(id, Kind::Replay { used }, self.line, now);
     }
 
     /// Request `id` is about to be sent: the engine answers with [`Output::Send`] (at once,

@@ -45,7 +45,7 @@ impl Refresher {
     /// refusal (a 403) is returned with a `forbidden` event and the session kept. A request
     /// to any other origin goes out as it is.
     pub async fn fetch(&self, request: &Request) -> Result<Response, Error> {
-        let allowed = origin_of(&request.url()).filter(|o| self.shared.origins.contains(o));
+        let allowed = origin_of(&request.url()).filter(|o| self.core.allows(o));
         let Some(origin) = allowed.filter(|_| !own_credentials(request)) else {
             return send(request).await;
         };
@@ -80,7 +80,7 @@ impl Refresher {
             token_current: self.core.current_token().as_deref() == Some(next.as_str()),
         };
         match after_replay(&self.shared.rules, &answer) {
-            Replayed::EndSession => self.core.expire("replay-rejected"),
+            Replayed::EndSession => self.core.expire("request-rejected"),
             Replayed::Forbidden => self.core.emit(&Event::Forbidden { status: answer.status }),
             Replayed::Return => {}
         }

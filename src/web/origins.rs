@@ -1,6 +1,7 @@
-//! Where the token may go (SPEC behaviour 6): one origin decision, made as the browser will
-//! send the request (the URL parser, relative to `document.baseURI`), compared as a whole
-//! origin. A string the parser refuses, or an opaque origin, gets no token.
+//! Where a request goes, as the browser will send it (the URL parser, relative to
+//! `document.baseURI`): the face's half of the origin decision. Whether that origin gets the
+//! token is the engine's ([`crate::engine::origins`]). A string the parser refuses, or an
+//! opaque origin, gets no token.
 
 /// The serialized origin a request to `input` goes to, or `None` when it does not parse or
 /// has an opaque origin (`data:`, `about:blank`).
@@ -33,14 +34,6 @@ pub fn origin_of(input: &str) -> Option<String> {
 pub(crate) fn page_origin() -> Option<String> {
     let origin = web_sys::window()?.location().origin().ok()?;
     (origin != "null").then_some(origin)
-}
-
-/// Normalises the `origins` option: each entry parsed as a URL, kept as its origin.
-pub(crate) fn allowed(list: Option<&[String]>) -> Result<Vec<String>, String> {
-    let Some(list) = list else { return Ok(page_origin().into_iter().collect()) };
-    list.iter()
-        .map(|item| origin_of(item).ok_or_else(|| format!("origins: {item:?} is not an http(s) origin")))
-        .collect()
 }
 
 /// Whether an answer came from `origin` (an empty `url` is a synthetic response).

@@ -5,18 +5,18 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::options::{CustomRefresh, Options, StorageKind, TokenSet};
+use super::options::{CustomRefresh, Options, Preset, StorageKind, TokenSet};
 use super::storage::Store;
 use super::tabs::{Heard, Record, Tabs};
 use super::timer::Timer;
 use super::{origins, transport, Error};
+use crate::engine::{Config, Needs};
 use crate::refresher::{Event, RefreshContext, Refresher as Core};
 use crate::replay::Rules;
-use crate::schedule::{Policy, DEFAULT_LIFETIME_MS};
+use crate::schedule::DEFAULT_LIFETIME_MS;
 use crate::session::{Failure, Grant, State};
 
 pub(crate) struct Shared {
-    pub(crate) origins: Vec<String>,
     pub(crate) rules: Rules,
     store: Option<Rc<Store>>,
     /// The other tabs (crossTab); the refresh call reads the same slot.
@@ -49,13 +49,49 @@ pub struct Refresher {
     pub(crate) shared: Rc<Shared>,
 }
 
-/// The browser's monotonic clock in ms since epoch: `performance.timeOrigin + now()`, so a
-/// wall-clock jump never moves a refresh point (SPEC behaviour 2).
-fn monotonic_now() -> f64 {
-    match web_sys::window().and_then(|w| w.performance()) {
-        Some(p) => p.time_origin() + p.now(),
-        None => js_sys::Date::now(),
+/// The session clock (SPEC behaviour 2), as the npm package's `js/clock.js`: durations run
+/// on the monotonic clock (`performance.now()`), so a wall clock set back or forward moves
+/// no refresh point; but when the wall clock moved further than the monotonic one, the
+/// machine slept (Chromium's monotonic clock stops during suspend on some systems) and that
+/// time passed for the token too. It never goes backwards; its readings are close to ms
+/// since epoch.
+fn session_clock() -> impl Fn() -> f64 {
+    let perf = web_sys::window().and_then(|w| w.performance());
+    let mono = move || perf.as_ref().map_or_else(js_sys::Date::now, |p| p.now());
+    let last = Cell::new((js_sys::Date::now(), mono()));
+    let t = Cell::new(js_sys::Date::now());
+    move || {
+        let (w, m) = (js_sys::Date::now(), mono());
+        let (lw, lm) = last.get();
+        t.set(t.get() + (m - lm).max(w - lw).max(0.0));
+        last.set((w, m));
+        t.get()
     }
+}
+
+/// The engine's options from the app's: what the refresh call needs, the statuses, where
+/// the token and the refresh call may go (checked: a bad entry is named).
+fn config(options: &Options) -> Result<Config, Error> {
+    let needs = match (&options.refresh, &options.endpoint) {
+        (Some(_), _) => Needs::Nothing,
+        (None, Some(e)) if e.credentials.as_deref() == Some("include") => Needs::Nothing,
+        (None, Some(e)) if e.preset == Preset::BearerPut => Needs::AccessToken,
+        _ => Needs::RefreshToken,
+    };
+    let defaults = Config::default();
+    let config = Config {
+        refresh_at: options.refresh_at.unwrap_or(defaults.refresh_at),
+        default_lifetime_ms: options.default_lifetime_ms.unwrap_or(DEFAULT_LIFETIME_MS),
+        retry_statuses: options.retry_statuses.clone().unwrap_or(defaults.retry_statuses),
+        end_session_statuses: options.end_session_statuses.clone().unwrap_or(defaults.end_session_statuses),
+        origins: options.origins.clone(),
+        page_origin: origins::page_origin(),
+        endpoint_url: options.endpoint.as_ref().map(|e| e.url.clone()),
+        refresh_timeout_ms: options.refresh_timeout_ms.unwrap_or(defaults.refresh_timeout_ms),
+        needs,
+    };
+    config.check().map_err(|e| Error::Options(e.message()))?;
+    Ok(config)
 }
 
 fn refresh_call(options: &Options) -> Result<CustomRefresh, Error> {
@@ -77,14 +113,12 @@ impl Refresher {
     /// A refresher from `options` (the npm package's names and defaults). With `tokens`, or
     /// a session found in `storage`, it starts keeping it fresh at once.
     pub fn new(options: Options) -> Result<Refresher, Error> {
-        let policy = Policy::new(options.refresh_at.unwrap_or(0.8), options.default_lifetime_ms.unwrap_or(DEFAULT_LIFETIME_MS))
-            .map_err(|e| Error::Options(e.message().into()))?;
+        let engine_config = config(&options)?;
         // A shared storage implies cross-tab coordination unless the app opts out (SPEC 3).
         let cross_tab = options.cross_tab.unwrap_or(options.storage == StorageKind::LocalStorage);
         if cross_tab && options.storage != StorageKind::LocalStorage {
             return Err(Error::Options("crossTab shares the session through storage: set storage to localStorage".into()));
         }
-        let origins = origins::allowed(options.origins.as_deref()).map_err(Error::Options)?;
         let call = refresh_call(&options)?;
         let key = options.storage_key.as_deref().unwrap_or("freshtoken");
         let store = Store::open(options.storage, key).map(Rc::new);
@@ -92,7 +126,7 @@ impl Refresher {
         // refresh call finds them here.
         let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
         let tabs_for_call = tabs_slot.clone();
-        let core = Core::new(policy, monotonic_now, move |ctx| {
+        let core = Core::with_config(engine_config, session_clock(), move |ctx| {
             let answer = call(ctx);
             let tabs = tabs_for_call.borrow().clone();
             async move {
@@ -107,7 +141,7 @@ impl Refresher {
             retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
             end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
         };
-        let shared = Rc::new(Shared { origins, rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None) });
+        let shared = Rc::new(Shared { rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None) });
         let refresher = Refresher { core, shared };
         if let (true, Some(store)) = (cross_tab, store) {
             let weak = Rc::downgrade(&refresher.shared);
