@@ -1,0 +1,935 @@
+//! The conformance table (tests/scenarios/engine.json) against the sans-I/O engine
+//! (`freshtoken::engine`) on a virtual clock: the whole table in well under a second.
+//!
+//! This file is the engine's face for the table, as dull as a face should be: it turns each
+//! step into the engine input a browser face would push (with `now` and `wall`), drains the
+//! engine's outputs, records what a face runner would observe through the public API (the
+//! refresh calls made and their captured tokens, aborts, every request's and caller's
+//! fate, events), and fires the timer the engine asked for when the virtual clock reaches it.
+//! What a face does itself and the engine does not (yet) decide is modelled here as the
+//! JS face does it, and named: the `json` preset's reading of a refresh answer
+//! (`js/transport.js` `checkTokenSet`), the status classification of the refresh endpoint
+//! (`crate::replay::refresh_status`), `Retry-After` (`engine::http_date::retry_after_ms`),
+//! the refresh call's origin (asked of `Engine::allows_refresh_to`), and `restored`
+//! (tokens given without `expiresIn`).
+//!
+//! Scenarios marked `needs` (a capability the engine lacks, e.g. the cross-tab protocol) are
+//! skipped with the reason printed; scenarios marked `known_gap` are run and reported apart
+//! without failing the test (one that starts passing is reported too: remove its mark).
+//! The format is documented in the file's `about`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use freshtoken::engine::http_date::retry_after_ms;
+use freshtoken::engine::origins::origin_of_absolute;
+use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Needs, Output, RefreshFailure, Request, RequestId};
+use freshtoken::replay::{refresh_status, RefreshStatus};
+use freshtoken::session::Grant;
+use serde_json::{Map, Value};
+
+const TABLE: &str = include_str!("scenarios/engine.json");
+
+/// Capabilities this runner can play; a scenario that `needs` anything else is skipped.
+const SUPPORTED: &[&str] = &[];
+
+/// The virtual session clock (`performance.now()`) and wall clock (`Date.now()`) at the start
+/// of every scenario: Mon, 07 Dec 2026 00:00:00 GMT.
+const NOW0: f64 = 0.0;
+const WALL0: f64 = 1_796_601_600_000.0;
+const PAGE: &str = "https://app.example";
+
+type Outcome<T> = Result<T, String>;
+
+macro_rules! bail {
+    ($($t:tt)*) => { return Err(format!($($t)*)) };
+}
+
+// --- a tiny base64url for the runner's JWTs ------------------------------------------------
+
+fn b64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..chunk.len() + 1 {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+// --- the run of one scenario ---------------------------------------------------------------
+
+/// A refresh call the face made.
+struct Call {
+    ticket: u32,
+    access: Option<String>,
+    refresh: Option<String>,
+}
+
+struct Run {
+    engine: Engine,
+    now: f64,
+    wall: f64,
+    random: f64,
+    page: String,
+    endpoint_url: Option<String>,
+    base: Option<String>,
+    /// The armed timer (session clock), as the engine last asked.
+    timer: Option<f64>,
+    timer_fires: u32,
+    /// Request and caller names <-> engine ids.
+    ids: HashMap<String, RequestId>,
+    names: Vec<String>,
+    /// Where each request went (its origin), for `respond`.
+    origin_of: HashMap<RequestId, Option<String>>,
+    /// Every request's and caller's observed fate, in order.
+    history: BTreeMap<String, Vec<String>>,
+    events: Vec<String>,
+    schedules: u32,
+    retry_delays: Vec<f64>,
+    calls: Vec<Call>,
+    refused_calls: u32,
+    aborts: Vec<String>,
+    /// The refresh call in flight (started, neither answered nor aborted).
+    flight: Option<u32>,
+    /// The server's standing answer to every refresh call (`server` step), if any.
+    server: Option<Value>,
+    /// JWTs built by the runner, by their text: their names.
+    token_names: HashMap<String, String>,
+    /// Refresh calls to answer once the outputs are drained (the face's fetch resolves later).
+    pending_auto: Vec<u32>,
+}
+
+fn class_name(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::Session => "SessionError",
+        ErrorClass::Refresh => "RefreshError",
+        ErrorClass::Freshtoken => "FreshtokenError",
+    }
+}
+
+fn event_text(e: &Event) -> Option<String> {
+    Some(match e {
+        Event::Refresh => "refresh".into(),
+        Event::RefreshError { code, .. } => format!("refresh-error {code}"),
+        Event::SessionExpired { reason } => format!("session-expired {reason}"),
+        Event::Logout => "logout".into(),
+        Event::Schedule => return None,
+        Event::Forbidden { status } => format!("forbidden {status}"),
+    })
+}
+
+fn failed_text(f: &Failed) -> String {
+    let mut s = format!("fail {} {}", class_name(f.class), f.code);
+    if let Some(status) = f.status {
+        s += &format!(" {status}");
+    }
+    if f.late {
+        s += " late";
+    }
+    s
+}
+
+fn obj<'a>(v: &'a Value, what: &str) -> Outcome<&'a Map<String, Value>> {
+    v.as_object().ok_or_else(|| format!("{what} must be an object, not {v}"))
+}
+
+fn only_keys(m: &Map<String, Value>, allowed: &[&str], what: &str) -> Outcome<()> {
+    for k in m.keys() {
+        if !allowed.contains(&k.as_str()) {
+            bail!("{what}: unknown field {k:?} (allowed: {allowed:?})");
+        }
+    }
+    Ok(())
+}
+
+fn num(v: &Value, what: &str) -> Outcome<f64> {
+    v.as_f64().ok_or_else(|| format!("{what} must be a number, not {v}"))
+}
+
+fn opt_str(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The config of a scenario's `options`.
+fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
+    let mut cfg = Config { page_origin: Some(page.to_owned()), endpoint_url: Some("/auth/refresh".into()), ..Config::default() };
+    let Some(options) = options else { return Ok(cfg) };
+    let m = obj(options, "options")?;
+    only_keys(m, &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh"], "options")?;
+    let statuses = |v: &Value, what: &str| -> Outcome<Vec<u16>> {
+        v.as_array().ok_or(format!("{what} must be an array"))?.iter().map(|s| num(s, what).map(|n| n as u16)).collect()
+    };
+    if let Some(v) = m.get("origins") {
+        cfg.origins = Some(v.as_array().ok_or("origins must be an array")?.iter().map(|s| s.as_str().unwrap_or("").to_owned()).collect());
+    }
+    if let Some(v) = m.get("refreshAt") {
+        cfg.refresh_at = num(v, "refreshAt")?;
+    }
+    if let Some(v) = m.get("defaultLifetimeMs") {
+        cfg.default_lifetime_ms = num(v, "defaultLifetimeMs")?;
+    }
+    if let Some(v) = m.get("refreshTimeoutMs") {
+        cfg.refresh_timeout_ms = num(v, "refreshTimeoutMs")?;
+    }
+    if let Some(v) = m.get("retryStatuses") {
+        cfg.retry_statuses = statuses(v, "retryStatuses")?;
+    }
+    if let Some(v) = m.get("endSessionStatuses") {
+        cfg.end_session_statuses = statuses(v, "endSessionStatuses")?;
+    }
+    if let Some(ep) = m.get("endpoint") {
+        let ep = obj(ep, "endpoint")?;
+        only_keys(ep, &["url", "preset", "credentials"], "endpoint")?;
+        if let Some(url) = ep.get("url") {
+            cfg.endpoint_url = Some(url.as_str().ok_or("endpoint.url must be a string")?.to_owned());
+        }
+        cfg.needs = match (ep.get("preset").and_then(Value::as_str), ep.get("credentials").and_then(Value::as_str)) {
+            (_, Some("include")) => Needs::Nothing,
+            (Some("bearer-put"), _) => Needs::AccessToken,
+            (None | Some("json" | "sanic-jwt" | "oauth2"), _) => Needs::RefreshToken,
+            (Some(p), _) => bail!("unknown preset {p:?}"),
+        };
+    }
+    if let Some(v) = m.get("refresh") {
+        if v.as_str() != Some("custom") {
+            bail!("options.refresh must be \"custom\" (the app's own refresh function)");
+        }
+        cfg.endpoint_url = None;
+        cfg.needs = Needs::Nothing;
+    }
+    Ok(cfg)
+}
+
+/// How a refresh call ended, as the face saw it.
+enum Answer {
+    Tokens(Grant, Option<String>),
+    Failed(RefreshFailure),
+    Hang,
+}
+
+impl Run {
+    fn new(scenario: &Value) -> Outcome<Run> {
+        let page = opt_str(scenario.get("page")).unwrap_or_else(|| PAGE.to_owned());
+        let cfg = config(scenario.get("options"), &page)?;
+        let endpoint_url = cfg.endpoint_url.clone();
+        let engine = Engine::new(cfg).map_err(|e| format!("the options were refused: {}", e.message()))?;
+        Ok(Run {
+            engine,
+            now: NOW0,
+            wall: WALL0,
+            random: scenario.get("random").and_then(Value::as_f64).unwrap_or(0.5),
+            page,
+            endpoint_url,
+            base: None,
+            timer: None,
+            timer_fires: 0,
+            ids: HashMap::new(),
+            names: Vec::new(),
+            origin_of: HashMap::new(),
+            history: BTreeMap::new(),
+            events: Vec::new(),
+            schedules: 0,
+            retry_delays: Vec::new(),
+            calls: Vec::new(),
+            refused_calls: 0,
+            aborts: Vec::new(),
+            flight: None,
+            server: None,
+            token_names: HashMap::new(),
+            pending_auto: Vec::new(),
+        })
+    }
+
+    fn id(&mut self, name: &str) -> RequestId {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as RequestId + 1;
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        self.history.entry(name.to_owned()).or_default();
+        id
+    }
+
+    fn name_of(&self, id: RequestId) -> String {
+        self.names.get(id as usize - 1).cloned().unwrap_or_else(|| format!("#{id}"))
+    }
+
+    /// A token as the table names it (a runner-built JWT by its name).
+    fn tname(&self, token: &str) -> String {
+        self.token_names.get(token).cloned().unwrap_or_else(|| token.to_owned())
+    }
+
+    fn note(&mut self, id: RequestId, what: String) {
+        let name = self.name_of(id);
+        self.history.entry(name).or_default().push(what);
+    }
+
+    /// The origin the refresh call resolves to now (an absolute `endpoint.url`'s, else the
+    /// document's base: the page, or an injected `<base href>`).
+    fn refresh_origin(&self) -> Option<String> {
+        match &self.endpoint_url {
+            None => None, // the app's own function: no URL of ours
+            Some(url) => origin_of_absolute(url).or_else(|| self.base.clone().or_else(|| Some(self.page.clone()))),
+        }
+    }
+
+    /// Carries out everything the engine asked, until it asks nothing more.
+    fn drain(&mut self) -> Outcome<()> {
+        let mut guard = 0u32;
+        loop {
+            while let Some(out) = self.engine.poll() {
+                guard += 1;
+                if guard > 1_000_000 {
+                    bail!("the engine keeps producing outputs (a loop?)");
+                }
+                self.carry_out(out)?;
+            }
+            if self.pending_auto.is_empty() {
+                return Ok(());
+            }
+            for ticket in std::mem::take(&mut self.pending_auto) {
+                if self.flight == Some(ticket) {
+                    if let Some(answer) = self.server.clone() {
+                        self.answer(ticket, &answer, None)?;
+                    }
+                }
+            }
+        }
+    }
+
+    fn carry_out(&mut self, out: Output) -> Outcome<()> {
+        match out {
+            Output::StartRefresh { ticket, access_token, refresh_token } => {
+                if let Some(prev) = self.flight {
+                    bail!("a second refresh call (ticket {ticket}) while ticket {prev} is in flight: single flight broken");
+                }
+                if self.refresh_origin().is_some_and(|o| !self.engine.allows_refresh_to(&o)) {
+                    // The face does not make it: the tokens would go to an origin not allowed.
+                    self.refused_calls += 1;
+                    let failure = RefreshFailure { code: "refused-origin".into(), ..Default::default() };
+                    self.engine.refresh_failed(ticket, failure, self.now, self.random);
+                    return Ok(());
+                }
+                let access = access_token.as_deref().map(|t| self.tname(t));
+                let refresh = refresh_token.as_deref().map(|t| self.tname(t));
+                self.calls.push(Call { ticket, access, refresh });
+                self.flight = Some(ticket);
+                if self.server.is_some() {
+                    self.pending_auto.push(ticket);
+                }
+            }
+            Output::AbortRefresh { ticket, reason } => {
+                self.aborts.push(match reason {
+                    Abort::Superseded => "superseded".into(),
+                    Abort::Disposed => "disposed".into(),
+                });
+                if self.flight == Some(ticket) {
+                    self.flight = None;
+                }
+            }
+            Output::Send { id, token, replay } => {
+                let what = match (&token, replay) {
+                    (Some(t), true) => format!("replay {}", self.tname(t)),
+                    (Some(t), false) => format!("send {}", self.tname(t)),
+                    (None, true) => "replay -".into(),
+                    (None, false) => "send -".into(),
+                };
+                self.note(id, what);
+            }
+            Output::Return { id } => self.note(id, "return".into()),
+            Output::Token { id, token } => {
+                let t = self.tname(&token);
+                self.note(id, format!("token {t}"));
+            }
+            Output::Fail { id, error } => self.note(id, failed_text(&error)),
+            Output::Event(e) => {
+                if let Event::RefreshError { retry_in_ms, .. } = &e {
+                    self.retry_delays.push(*retry_in_ms);
+                }
+                match event_text(&e) {
+                    Some(t) => self.events.push(t),
+                    None => self.schedules += 1,
+                }
+            }
+            Output::Timer(at) => self.timer = at,
+        }
+        Ok(())
+    }
+
+    /// Fires the timer while it is due at or before `until`, moving the clocks to it.
+    fn run_timers(&mut self, until: f64) -> Outcome<()> {
+        while let Some(at) = self.timer.filter(|at| *at <= until) {
+            self.timer_fires += 1;
+            if self.timer_fires > 200_000 {
+                bail!("the timer fired over 200,000 times: a timer storm");
+            }
+            if at > self.now {
+                self.wall += at - self.now;
+                self.now = at;
+            }
+            self.timer = None;
+            self.engine.timeout(self.now);
+            self.drain()?;
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, ms: f64) -> Outcome<()> {
+        let target = self.now + ms;
+        self.run_timers(target)?;
+        self.wall += target - self.now;
+        self.now = target;
+        Ok(())
+    }
+
+    // --- tokens ----------------------------------------------------------------------------
+
+    /// A token of the table: a string as is, or `{"jwt": {...}}` built here.
+    fn token(&mut self, v: &Value, what: &str) -> Outcome<String> {
+        if let Some(s) = v.as_str() {
+            return Ok(s.to_owned());
+        }
+        let spec = obj(v.get("jwt").ok_or(format!("{what}: a string or {{\"jwt\": ...}}"))?, "jwt")?;
+        only_keys(spec, &["name", "iat", "exp", "claims"], "jwt")?;
+        let name = spec.get("name").and_then(Value::as_str).ok_or("jwt.name is required")?.to_owned();
+        let mut claims = Map::new();
+        claims.insert("sub".into(), Value::String(name.clone()));
+        let secs = (self.wall / 1000.0).floor();
+        for k in ["iat", "exp"] {
+            if let Some(rel) = spec.get(k) {
+                claims.insert(k.into(), Value::from((secs + num(rel, k)?) as i64));
+            }
+        }
+        if let Some(extra) = spec.get("claims") {
+            for (k, v) in obj(extra, "claims")? {
+                claims.insert(k.clone(), v.clone());
+            }
+        }
+        let jwt = format!("{}.{}.", b64url(br#"{"alg":"none","typ":"JWT"}"#), b64url(Value::Object(claims).to_string().as_bytes()));
+        self.token_names.insert(jwt.clone(), name);
+        Ok(jwt)
+    }
+
+    /// `accessToken`, `refreshToken`, `expiresIn` (s), `expiresAt` (ms since epoch) or
+    /// `expiresAtIn` (ms after the wall clock now), read as the JS face's `checkTokenSet`
+    /// reads a token set (a badly typed optional field is dropped and named in `problems`).
+    fn token_set(&mut self, v: &Value, from_answer: bool) -> Outcome<Result<(Grant, Option<String>), RefreshFailure>> {
+        let Some(m) = v.as_object() else {
+            return Ok(Err(RefreshFailure { code: "bad-response".into(), ..Default::default() }));
+        };
+        if !from_answer {
+            only_keys(m, &["accessToken", "refreshToken", "expiresIn", "expiresAt", "expiresAtIn"], "setTokens")?;
+        }
+        let mut problems = Vec::new();
+        let mut refresh = None;
+        match m.get("refreshToken") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if !from_answer || !s.is_empty() => refresh = Some(s.clone()),
+            Some(_) if from_answer => problems.push("the refresh token is not a string"),
+            Some(other) => bail!("setTokens.refreshToken must be a string, not {other}"),
+        }
+        let access = match m.get("accessToken") {
+            Some(v @ (Value::String(_) | Value::Object(_))) => self.token(v, "accessToken")?,
+            _ if from_answer => {
+                return Ok(Err(RefreshFailure { code: "bad-response".into(), rotated_refresh_token: refresh, ..Default::default() }));
+            }
+            other => bail!("setTokens.accessToken is required, not {other:?}"),
+        };
+        if from_answer && access.is_empty() {
+            return Ok(Err(RefreshFailure { code: "bad-response".into(), rotated_refresh_token: refresh, ..Default::default() }));
+        }
+        let mut grant = Grant { access_token: access, refresh_token: refresh, ..Default::default() };
+        let mut field = |k: &str| -> Option<f64> {
+            match m.get(k) {
+                None | Some(Value::Null) => None,
+                Some(v) => match v.as_f64().filter(|n| n.is_finite() && *n >= 0.0) {
+                    Some(n) => Some(n),
+                    None => {
+                        problems.push(if k == "expiresIn" { "expiresIn is not a non-negative number" } else { "expiresAt is not a non-negative number" });
+                        None
+                    }
+                },
+            }
+        };
+        grant.expires_in_s = field("expiresIn");
+        grant.expires_at_ms = field("expiresAt");
+        if let Some(rel) = m.get("expiresAtIn") {
+            grant.expires_at_ms = Some(self.wall + num(rel, "expiresAtIn")?);
+        }
+        let problems = (!problems.is_empty()).then(|| problems.join("; "));
+        if problems.is_some() && !from_answer {
+            bail!("setTokens: {problems:?}");
+        }
+        Ok(Ok((grant, problems)))
+    }
+
+    /// What the refresh endpoint (or the app's function) answered, as the face reports it.
+    fn classify(&mut self, v: &Value) -> Outcome<Answer> {
+        let fail = |code: &str, status: Option<u16>| RefreshFailure { code: code.into(), status, ..Default::default() };
+        if let Some(s) = v.as_str() {
+            return Ok(match s {
+                "transient" | "network" => Answer::Failed(fail("network", None)),
+                "timeout" => Answer::Failed(fail("timeout", None)),
+                "rejected" => Answer::Failed(RefreshFailure { rejected: true, ..fail("rejected", Some(401)) }),
+                "hang" => Answer::Hang,
+                other => bail!("unknown refresh answer {other:?}"),
+            });
+        }
+        let m = obj(v, "refresh answer")?;
+        if m.len() != 1 {
+            bail!("a refresh answer has one key: ok | body | http | fnError, not {v}");
+        }
+        let (k, x) = m.iter().next().unwrap();
+        Ok(match k.as_str() {
+            "ok" | "body" => match self.token_set(x, true)? {
+                Ok((grant, problems)) => Answer::Tokens(grant, problems),
+                Err(failure) => Answer::Failed(failure),
+            },
+            "http" => {
+                let h = obj(x, "http")?;
+                only_keys(h, &["status", "retryAfter"], "http")?;
+                let status = num(h.get("status").ok_or("http.status")?, "http.status")? as u16;
+                match refresh_status(status) {
+                    RefreshStatus::Rejected => Answer::Failed(RefreshFailure { rejected: true, ..fail("rejected", Some(status)) }),
+                    RefreshStatus::Redirect => Answer::Failed(fail("bad-response", Some(status))),
+                    RefreshStatus::Ok => bail!("http {status}: use ok or body for a 2xx"),
+                    RefreshStatus::Transient => {
+                        let year = 1970 + (self.wall / 31_556_952_000.0).floor() as i64;
+                        let retry_after = opt_str(h.get("retryAfter")).and_then(|ra| retry_after_ms(&ra, self.wall, year));
+                        Answer::Failed(RefreshFailure { retry_after_ms: retry_after, ..fail("http", Some(status)) })
+                    }
+                }
+            }
+            "fnError" => {
+                let f = obj(x, "fnError")?;
+                if f.get("sessionExpired") == Some(&Value::Bool(true)) {
+                    Answer::Failed(RefreshFailure { rejected: true, ..fail("rejected", None) })
+                } else {
+                    Answer::Failed(fail("failed", None))
+                }
+            }
+            other => bail!("unknown refresh answer {other:?}"),
+        })
+    }
+
+    fn answer(&mut self, ticket: u32, v: &Value, date: Option<&str>) -> Outcome<()> {
+        if let Some(date) = date {
+            if let Some(origin) = self.refresh_origin() {
+                self.engine.note_date(&origin, date, self.wall);
+            }
+        }
+        match self.classify(v)? {
+            Answer::Hang => return Ok(()),
+            Answer::Tokens(grant, problems) => {
+                if self.flight == Some(ticket) {
+                    self.flight = None;
+                }
+                self.engine.refresh_answered(ticket, grant, problems, self.now, self.wall, self.random);
+            }
+            Answer::Failed(failure) => {
+                if self.flight == Some(ticket) {
+                    self.flight = None;
+                }
+                self.engine.refresh_failed(ticket, failure, self.now, self.random);
+            }
+        }
+        self.drain()
+    }
+
+    // --- steps -----------------------------------------------------------------------------
+
+    fn step(&mut self, step: &Value) -> Outcome<()> {
+        let m = obj(step, "a step")?;
+        const STEPS: &[&str] = &[
+            "setTokens", "request", "respond", "getToken", "refresh", "cancel", "refreshAnswer", "server", "date", "baseHref",
+            "advance", "sleep", "wallJump", "visible", "online", "logout", "dispose", "random", "accessDenied", "expect",
+        ];
+        let Some(key) = STEPS.iter().find(|k| m.contains_key(**k)).map(|k| k.to_string()) else {
+            only_keys(m, &["note"], "a step")?;
+            return Ok(()); // a note
+        };
+        let v = &m[&key];
+        match key.as_str() {
+            "setTokens" => {
+                only_keys(m, &["setTokens", "refused", "note"], "setTokens step")?;
+                let (grant, _) = match self.token_set(v, false)? {
+                    Ok(g) => g,
+                    Err(_) => bail!("setTokens needs an object"),
+                };
+                // The face's rule: tokens handed over without `expiresIn` may have waited
+                // since they were issued (restored by the app, or from storage).
+                let restored = grant.expires_in_s.is_none();
+                let refused = m.get("refused").and_then(Value::as_bool).unwrap_or(false);
+                let result = self.engine.set_tokens(grant, restored, self.now, self.wall);
+                if result.is_err() != refused {
+                    bail!("setTokens was {} but the table says refused: {refused}", if result.is_err() { "refused" } else { "taken" });
+                }
+                self.drain()?;
+            }
+            "request" => {
+                only_keys(m, &["request", "note"], "request step")?;
+                let r = obj(v, "request")?;
+                only_keys(r, &["id", "origin", "ownCredentials", "skipAuthRefresh", "refreshTraffic", "count"], "request")?;
+                let name = opt_str(r.get("id")).ok_or("request.id")?;
+                let origin = match r.get("origin") {
+                    None => Some(self.page.clone()),
+                    Some(Value::Null) => None,
+                    Some(o) => Some(o.as_str().ok_or("request.origin")?.to_owned()),
+                };
+                let req = Request {
+                    origin: origin.clone(),
+                    own_credentials: r.get("ownCredentials").and_then(Value::as_bool).unwrap_or(false),
+                    refresh_traffic: r.get("refreshTraffic").and_then(Value::as_bool).unwrap_or(false),
+                    skip_replay: r.get("skipAuthRefresh").and_then(Value::as_bool).unwrap_or(false),
+                };
+                let names: Vec<String> = match r.get("count") {
+                    None => vec![name],
+                    Some(n) => (1..=num(n, "count")? as u32).map(|i| format!("{name}{i}")).collect(),
+                };
+                for n in names {
+                    let id = self.id(&n);
+                    self.origin_of.insert(id, origin.clone());
+                    self.engine.request(id, &req, self.now);
+                    self.drain()?;
+                }
+            }
+            "respond" => {
+                only_keys(m, &["respond", "note"], "respond step")?;
+                let r = obj(v, "respond")?;
+                only_keys(r, &["id", "status", "redirectedTo", "date"], "respond")?;
+                let name = opt_str(r.get("id")).ok_or("respond.id")?;
+                let status = num(r.get("status").ok_or("respond.status")?, "respond.status")? as u16;
+                let targets: Vec<String> = match name.strip_suffix('*') {
+                    Some(prefix) => self.names.iter().filter(|n| n.starts_with(prefix)).cloned().collect(),
+                    None => vec![name],
+                };
+                for n in targets {
+                    let id = *self.ids.get(&n).ok_or(format!("respond: no request {n:?}"))?;
+                    let sent_to = self.origin_of.get(&id).cloned().flatten();
+                    let answered_from = opt_str(r.get("redirectedTo")).map(|u| origin_of_absolute(&u).unwrap_or(u)).or(sent_to.clone());
+                    if let (Some(date), Some(from)) = (opt_str(r.get("date")), &answered_from) {
+                        self.engine.note_date(from, &date, self.wall);
+                    }
+                    self.engine.response(id, status, answered_from == sent_to, self.now);
+                    self.drain()?;
+                }
+            }
+            "getToken" | "refresh" => {
+                only_keys(m, &[key.as_str(), "note"], "caller step")?;
+                let names: Vec<String> = match v {
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                    _ => vec![opt_str(obj(v, &key)?.get("id")).ok_or("id")?],
+                };
+                for n in names {
+                    let id = self.id(&n);
+                    if key == "getToken" {
+                        self.engine.get_token(id, self.now);
+                    } else {
+                        self.engine.refresh(id, self.now);
+                    }
+                    self.drain()?;
+                }
+            }
+            "cancel" => {
+                let id = *self.ids.get(v.as_str().ok_or("cancel: an id")?).ok_or("cancel: unknown id")?;
+                self.engine.cancel(id, self.now);
+                self.drain()?;
+            }
+            "refreshAnswer" => {
+                only_keys(m, &["refreshAnswer", "late", "date", "note"], "refreshAnswer step")?;
+                let late = m.get("late").and_then(Value::as_bool).unwrap_or(false);
+                let ticket = match (self.flight, late) {
+                    (Some(t), false) => t,
+                    (_, true) => self.calls.last().map(|c| c.ticket).ok_or("refreshAnswer: no refresh call was ever made")?,
+                    (None, false) => bail!("refreshAnswer: no refresh call in flight"),
+                };
+                if late && self.flight == Some(ticket) {
+                    bail!("refreshAnswer late: the last call is still in flight (not late)");
+                }
+                let date = opt_str(m.get("date"));
+                self.answer(ticket, v, date.as_deref())?;
+            }
+            "server" => {
+                self.server = if v.is_null() { None } else { Some(v.clone()) };
+                if let (Some(t), Some(_)) = (self.flight, &self.server) {
+                    self.pending_auto.push(t);
+                    self.drain()?;
+                }
+            }
+            "date" => {
+                let d = obj(v, "date")?;
+                only_keys(d, &["origin", "value"], "date")?;
+                let origin = opt_str(d.get("origin")).unwrap_or_else(|| self.page.clone());
+                let value = opt_str(d.get("value")).ok_or("date.value")?;
+                self.engine.note_date(&origin, &value, self.wall);
+            }
+            "baseHref" => self.base = Some(origin_of_absolute(v.as_str().ok_or("baseHref")?).ok_or("baseHref: an absolute URL")?),
+            "advance" => self.advance(num(v, "advance")?)?,
+            "sleep" => {
+                // The machine slept: both clocks moved, no timer ran; it fires on waking.
+                let ms = num(v, "sleep")?;
+                self.now += ms;
+                self.wall += ms;
+            }
+            "wallJump" => {
+                // The wall clock moved and the monotonic clock did not. The session clock, as
+                // both faces keep it (js/clock.js, web::refresher), moves by the larger of the
+                // two, never back: a jump forward is a sleep the monotonic clock missed. The
+                // face looks again.
+                let jump = num(v, "wallJump")?;
+                self.wall += jump;
+                self.now += jump.max(0.0);
+                self.engine.timeout(self.now);
+                self.drain()?;
+            }
+            "accessDenied" => {
+                // A PubNub status said access denied for this token (SPEC 8).
+                let d = obj(v, "accessDenied")?;
+                only_keys(d, &["id", "token"], "accessDenied")?;
+                let name = opt_str(d.get("id")).ok_or("accessDenied.id")?;
+                let used = opt_str(d.get("token")).ok_or("accessDenied.token")?;
+                let used = self.token_names.iter().find(|(_, n)| **n == used).map_or(used, |(t, _)| t.clone());
+                let id = self.id(&name);
+                self.engine.token_after_rejection(id, used, self.now);
+                self.drain()?;
+            }
+            "visible" => {
+                self.engine.timeout(self.now);
+                self.drain()?;
+            }
+            "online" => {
+                self.engine.online(self.now);
+                self.drain()?;
+            }
+            "logout" => {
+                self.engine.logout(self.now);
+                self.drain()?;
+            }
+            "dispose" => {
+                self.engine.dispose();
+                self.drain()?;
+            }
+            "random" => self.random = num(v, "random")?,
+            "expect" => self.expect(obj(v, "expect")?)?,
+            other => bail!("unknown step {other:?}"),
+        }
+        // What a face's timer of 0 ms does before the next step.
+        self.run_timers(self.now)
+    }
+
+    fn expect(&self, x: &Map<String, Value>) -> Outcome<()> {
+        only_keys(
+            x,
+            &[
+                "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "calls", "aborts", "refusedCalls", "events",
+                "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs",
+            ],
+            "expect",
+        )?;
+        let mut errors = Vec::new();
+        fn check_into(errors: &mut Vec<String>, what: &str, got: Value, want: &Value) {
+            if !same(&got, want) {
+                errors.push(format!("{what}: got {got}, want {want}"));
+            }
+        }
+        macro_rules! check {
+            ($what:expr, $got:expr, $want:expr) => {
+                check_into(&mut errors, $what, $got, $want)
+            };
+        }
+        let opt = |v: Option<String>| v.map_or(Value::Null, Value::String);
+        let rel = |at: Option<f64>| at.map_or(Value::Null, |a| Value::from(a - self.now));
+        let call_json = |c: &Call| serde_json::json!({"accessToken": c.access, "refreshToken": c.refresh});
+        for (k, want) in x {
+            match k.as_str() {
+                "state" => check!(k, Value::from(self.engine.state().as_str()), want),
+                "token" => check!(k, opt(self.engine.access_token().map(|t| self.tname(t))), want),
+                "refreshToken" => check!(k, opt(self.engine.refresh_token().map(|t| self.tname(t))), want),
+                "refreshCalls" => check!(k, Value::from(self.calls.len()), want),
+                "refusedCalls" => check!(k, Value::from(self.refused_calls), want),
+                "inFlight" => check!(k, Value::from(self.flight.is_some()), want),
+                "lastCall" => check!(k, self.calls.last().map_or(Value::Null, call_json), want),
+                "calls" => check!(k, Value::Array(self.calls.iter().map(call_json).collect()), want),
+                "aborts" => check!(k, serde_json::json!(self.aborts), want),
+                "events" => check!(k, serde_json::json!(self.events), want),
+                "count" => {
+                    for (name, n) in obj(want, "count").map_err(|e| e.to_string())? {
+                        let got = self.events.iter().filter(|e| e.split(' ').next() == Some(name.as_str()) || *e == name).count();
+                        check!(&format!("count of {name}"), Value::from(got), n);
+                    }
+                }
+                "retryDelays" => check!(k, serde_json::json!(self.retry_delays), want),
+                "nextRefreshInMs" => check!(k, rel(self.engine.next_refresh_at()), want),
+                "expiresInMs" => check!(k, rel(self.engine.expires_at()), want),
+                "timerInMs" => check!(k, rel(self.timer), want),
+                "outcomes" => {
+                    for (name, w) in obj(want, "outcomes")? {
+                        match name.strip_suffix('*') {
+                            Some(prefix) => {
+                                let matching: Vec<_> = self.history.iter().filter(|(n, _)| n.starts_with(prefix)).collect();
+                                if matching.is_empty() {
+                                    errors.push(format!("outcomes of {name}: no such requests"));
+                                }
+                                for (n, h) in matching {
+                                    check!(&format!("outcome of {n}"), serde_json::json!(h), w);
+                                }
+                            }
+                            None => {
+                                let h = self.history.get(name).ok_or(format!("outcomes: no request or caller {name:?}"))?;
+                                check!(&format!("outcome of {name}"), serde_json::json!(h), w);
+                            }
+                        }
+                    }
+                }
+                _ => unreachable!(),
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+/// JSON equality with numbers compared as numbers (`48000.0` is `48000`), to a microsecond.
+fn same(got: &Value, want: &Value) -> bool {
+    match (got, want) {
+        (Value::Number(a), Value::Number(b)) => (a.as_f64().unwrap_or(f64::NAN) - b.as_f64().unwrap_or(f64::NAN)).abs() < 1e-3,
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y)),
+        (Value::Object(a), Value::Object(b)) => a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| same(x, y))),
+        _ => got == want,
+    }
+}
+
+/// Runs one scenario: `Ok` when every expectation held.
+fn run(scenario: &Value) -> Outcome<()> {
+    let s = obj(scenario, "a scenario")?;
+    only_keys(s, &["name", "rows", "steps", "options", "page", "random", "needs", "known_gap", "divergence", "optionsRefused"], "scenario")?;
+    if let Some(want) = s.get("optionsRefused") {
+        let want = want.as_str().ok_or("optionsRefused: the text the message must contain")?;
+        let page = opt_str(s.get("page")).unwrap_or_else(|| PAGE.to_owned());
+        return match Engine::new(config(s.get("options"), &page)?) {
+            Ok(_) => Err(format!("the options were taken; the table says refused with {want:?}")),
+            Err(e) if e.message().contains(want) => Ok(()),
+            Err(e) => Err(format!("refused with {:?}; the table says the message contains {want:?}", e.message())),
+        };
+    }
+    let mut r = Run::new(scenario)?;
+    for (i, step) in s.get("steps").and_then(Value::as_array).ok_or("steps")?.iter().enumerate() {
+        r.step(step).map_err(|e| format!("step {i} {step}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn run_caught(scenario: &Value) -> Outcome<()> {
+    match catch_unwind(AssertUnwindSafe(|| run(scenario))) {
+        Ok(r) => r,
+        Err(p) => Err(format!(
+            "panicked: {}",
+            p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default()
+        )),
+    }
+}
+
+fn needs(scenario: &Value) -> Vec<String> {
+    match scenario.get("needs") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => vec![],
+    }
+}
+
+/// Written past the test harness's capture, so `cargo test` shows it for a passing test too.
+fn say(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+#[test]
+fn engine_conformance_table_every_scenario_of_tests_scenarios_engine_json_runs_or_says_why_not() {
+    let started = std::time::Instant::now();
+    let table: Value = serde_json::from_str(TABLE).expect("tests/scenarios/engine.json is JSON");
+    let rows: BTreeMap<String, String> = table["table"]
+        .as_object()
+        .expect("the table's rows")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+        .collect();
+    let needs_why: HashMap<String, String> = table["needs"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect())
+        .unwrap_or_default();
+    let scenarios = table["scenarios"].as_array().expect("scenarios");
+
+    let mut covered: BTreeMap<&str, u32> = rows.keys().map(|k| (k.as_str(), 0)).collect();
+    let mut problems = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    let (mut passed, mut skipped, mut gaps_failing, mut gaps_passing, mut failed) = (vec![], vec![], vec![], vec![], vec![]);
+    for sc in scenarios {
+        let name = sc["name"].as_str().unwrap_or("(unnamed)").to_owned();
+        if !names.insert(name.clone()) {
+            problems.push(format!("two scenarios are named {name:?}"));
+        }
+        let sc_rows: Vec<&str> = sc["rows"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        if sc_rows.is_empty() {
+            problems.push(format!("{name:?} names no row of the table"));
+        }
+        for row in sc_rows {
+            match covered.get_mut(row) {
+                Some(n) => *n += 1,
+                None => problems.push(format!("{name:?} names row {row:?}, which the table does not have")),
+            }
+        }
+        let missing: Vec<String> = needs(sc).into_iter().filter(|n| !SUPPORTED.contains(&n.as_str())).collect();
+        if !missing.is_empty() {
+            let why: Vec<String> = missing.iter().map(|n| format!("needs {n}: {}", needs_why.get(n).map_or("not supported by this runner", String::as_str))).collect();
+            skipped.push(format!("{name} ({})", why.join("; ")));
+            continue;
+        }
+        let result = run_caught(sc);
+        match (sc.get("known_gap").and_then(Value::as_str), result) {
+            (None, Ok(())) => passed.push(name),
+            (None, Err(e)) => failed.push(format!("{name}\n      {e}")),
+            (Some(gap), Err(e)) => gaps_failing.push(format!("{name}\n      gap: {gap}\n      fails: {e}")),
+            (Some(gap), Ok(())) => gaps_passing.push(format!("{name}\n      (marked known_gap: {gap})")),
+        }
+    }
+    for (row, n) in &covered {
+        if *n == 0 {
+            problems.push(format!("row {row:?} ({}) is covered by no scenario", rows[*row]));
+        }
+    }
+
+    let ran = passed.len() + failed.len() + gaps_failing.len() + gaps_passing.len();
+    let mut report = format!(
+        "\nengine conformance (tests/scenarios/engine.json): {} scenarios, {ran} ran ({} passed, {} failed, {} known gaps reported), {} skipped, in {:.0?}\n",
+        scenarios.len(),
+        passed.len() + gaps_passing.len(),
+        failed.len(),
+        gaps_failing.len(),
+        skipped.len(),
+        started.elapsed()
+    );
+    for (title, list) in [
+        ("skipped", &skipped),
+        ("known gaps (the engine fails the table's expectation; not counted as failures)", &gaps_failing),
+        ("known gaps that now PASS: remove their known_gap mark", &gaps_passing),
+        ("FAILED", &failed),
+    ] {
+        if !list.is_empty() {
+            report += &format!("  {title}:\n");
+            for item in list {
+                report += &format!("    - {item}\n");
+            }
+        }
+    }
+    say(&report);
+    assert!(problems.is_empty(), "the table itself is wrong:\n  {}", problems.join("\n  "));
+    assert!(failed.is_empty(), "{} scenario(s) failed:\n  {}", failed.len(), failed.join("\n  "));
+}
