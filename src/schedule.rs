@@ -170,10 +170,11 @@ impl Schedule {
         // Claims and `Date` headers count whole seconds: only what is left by more than
         // that slack shortens a token, so a fresh one keeps its full lifetime.
         // A server clock before the token's own `iat` is implausible (a `Date` from
-        // elsewhere, or a wrong one): the local clock stands.
+        // elsewhere, or a wrong one): the local (wall) clock stands in, as before any Date.
         let plausible = |server_now: f64| iat.is_none_or(|iat| server_now + SERVER_CLOCK_SLACK_MS >= iat);
-        let lifetime_ms = match (absolute, finite(facts.server_now_ms)) {
-            (Some(expiry), Some(server_now)) if plausible(server_now) => lifetime_ms.min(expiry - server_now + SERVER_CLOCK_SLACK_MS),
+        let server_now = finite(facts.server_now_ms).map(|s| if plausible(s) { s } else { wall });
+        let lifetime_ms = match (absolute, server_now) {
+            (Some(expiry), Some(server_now)) => lifetime_ms.min(expiry - server_now + SERVER_CLOCK_SLACK_MS),
             _ => lifetime_ms,
         };
         Schedule {

@@ -328,6 +328,7 @@ impl Run {
                 self.aborts.push(match reason {
                     Abort::Superseded => "superseded".into(),
                     Abort::Disposed => "disposed".into(),
+                    Abort::Timeout => "timeout".into(),
                 });
                 if self.flight == Some(ticket) {
                     self.flight = None;

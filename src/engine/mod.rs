@@ -74,6 +74,8 @@ pub enum Abort {
     Superseded,
     /// The refresher was disposed.
     Disposed,
+    /// It did not answer within `refreshTimeoutMs`: a transient `timeout` failure.
+    Timeout,
 }
 
 /// What the app is told.
@@ -213,6 +215,8 @@ pub struct Engine {
     line: u32,
     ended: &'static str,
     flight: Option<u32>,
+    /// When the refresh call in flight times out (`refreshTimeoutMs` after it started).
+    flight_deadline: f64,
     last_error: Option<(String, Option<u16>)>,
     waiters: Vec<Waiter>,
     in_air: Vec<InAir>,
@@ -234,6 +238,7 @@ impl Engine {
             line: 0,
             ended: "logged-out",
             flight: None,
+            flight_deadline: f64::INFINITY,
             last_error: None,
             waiters: Vec::new(),
             in_air: Vec::new(),
@@ -307,6 +312,9 @@ impl Engine {
     /// already past by the server's clock makes them due at once. A refresh in flight for
     /// the previous session is aborted; its callers get the new token.
     pub fn set_tokens(&mut self, grant: Grant, restored: bool, now: f64, wall: f64) -> Result<(), BadClaim> {
+        if self.disposed {
+            return Ok(()); // a disposed refresher takes no session
+        }
         if grant.access_token.is_empty() || grant.refresh_token.as_deref() == Some("") {
             return Err(BadClaim);
         }
@@ -364,6 +372,9 @@ impl Engine {
 
     /// Caller `id` wants a token not past its refresh point (`getAccessToken`).
     pub fn get_token(&mut self, id: RequestId, now: f64) {
+        if self.disposed {
+            return self.fail(id, Failed { class: ErrorClass::Freshtoken, code: "disposed".into(), late: false, status: None });
+        }
         self.wait(id, Kind::Token, self.line, now);
     }
 
@@ -483,8 +494,10 @@ impl Engine {
                 self.out.push_back(Output::Event(Event::SessionExpired { reason }));
                 self.settle_callers(Err(Failed::session("session-expired")));
             }
-            FailureOutcome::RetryIn(delay) => {
-                self.report(&failure.code, failure.status, delay);
+            FailureOutcome::RetryIn(_) => {
+                // The time to the next attempt as it will happen (the one-second floor included).
+                let retry_in = self.retry_in(now);
+                self.report(&failure.code, failure.status, retry_in);
                 self.settle_callers(Err(Failed { class: ErrorClass::Refresh, code: failure.code, late: false, status: failure.status }));
             }
         }
@@ -503,6 +516,11 @@ impl Engine {
     pub fn timeout(&mut self, now: f64) {
         if self.disposed {
             return;
+        }
+        if let Some(ticket) = self.flight.filter(|_| self.flight_deadline <= now) {
+            // The refresh call did not answer in time: aborted, a transient failure.
+            self.out.push_back(Output::AbortRefresh { ticket, reason: Abort::Timeout });
+            self.land_failure(ticket, RefreshFailure { code: "timeout".into(), ..Default::default() }, now, 0.5);
         }
         let due = self.session.due().is_some_and(|at| at <= now);
         if due && self.flight.is_none() && matches!(self.session.state(), State::Idle | State::Fresh) {
@@ -572,6 +590,7 @@ impl Engine {
             Err(crate::session::BeginError::Over) => return Err(Failed::session(session_code(self.session.state()))),
         };
         self.flight = Some(ticket);
+        self.flight_deadline = now + self.cfg.refresh_timeout_ms;
         if !self.can_refresh() {
             // Nothing to refresh with: the session is over.
             let failure = RefreshFailure { rejected: true, code: "no-refresh-token".into(), ..Default::default() };
@@ -731,6 +750,9 @@ impl Engine {
     /// Aims the timer at the next instant the engine must look again.
     fn rearm(&mut self, now: f64) {
         let mut at = self.session.due();
+        if self.flight.is_some() {
+            at = Some(at.map_or(self.flight_deadline, |a| a.min(self.flight_deadline)));
+        }
         for w in &self.waiters {
             if w.kind == Kind::Refresh {
                 continue;
