@@ -9,15 +9,17 @@ cd "$(dirname "$0")/.."
 failed=()
 passed=0
 failed_count=0
+times=()   # "stage: N s", printed in the summary
 section() { printf '\n======== %s ========\n' "$*"; }
 
 # Runs a stage, echoing its output, and adds node's / cargo's test counts to the totals.
 stage() {
   local name=$1; shift
-  local log
+  local log start=$SECONDS
   log=$(mktemp)
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  times+=("$name: $((SECONDS - start)) s")
   local p f
   # node --test: "# pass N" / "# fail N"; cargo: "test result: ok. N passed; M failed".
   p=$(awk '/^# pass [0-9]+$/ { s += $3 } /^test result: / { for (i = 1; i <= NF; i++) if ($i ~ /^passed;?$/) s += $(i-1) } END { print s + 0 }' "$log")
@@ -39,11 +41,14 @@ if ! bash scripts/setup.sh; then
   exit 1
 fi
 
-section "host Rust tests (cargo test)"
+setup_s=$SECONDS
+section "host Rust tests (cargo test, the engine's conformance table included)"
 stage "cargo test" cargo test
 
 section "wasm build (scripts/build.sh)"
+build_start=$SECONDS
 if bash scripts/build.sh; then
+  times+=("build: $((SECONDS - build_start)) s")
   section "type tests (node --test tests/types/: tsc on a typed usage file, misuse refused, exports)"
   stage "type tests" node --test tests/types/
 
@@ -70,6 +75,7 @@ section "Rust apps (scripts/rust-apps.sh + node --test tests/rust-apps/: Leptos 
 stage "Rust apps" bash -c 'bash scripts/rust-apps.sh && node --test --test-concurrency=1 tests/rust-apps/'
 
 section "summary"
+echo "stage times: setup: ${setup_s} s; $(IFS=';'; echo "${times[*]}" | sed 's/;/; /g'); total: ${SECONDS} s"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   echo "${passed} passed, ${failed_count} failed"
