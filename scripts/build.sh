@@ -18,7 +18,9 @@ else
   # The cargo that can build wasm32 (rustup's with the target, else Debian's): wasm_cargo.
   source scripts/wasm-cargo.sh
 
-  echo "build: cargo build --release (wasm32-unknown-unknown, std from source, panic=immediate-abort)"
+  echo "build: cargo build --release --features npm (wasm32-unknown-unknown, std from source, panic=immediate-abort)"
+  # --features npm: the npm boundary (src/wasm/: the exports, the allocator) exists only in
+  # this build, never for a Rust app using the `web` feature.
   # -Cpanic=immediate-abort (TOOLCHAIN.md §6b): panics trap without a message, which is
   # why the wasm code must not panic at all. Without the reference-types and multivalue
   # features (on by default since Rust 1.82) wasm-bindgen keeps JS values in its JS-side
@@ -29,7 +31,7 @@ else
   # source: 10,695 B with the default threshold, 10,125 B at 25, 10,080 B at 10, 10,037 B
   # at 0; with opt-level 3 now: 10,457 B default, 9,444 B at 0).
   RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types,-multivalue -Cllvm-args=-inline-threshold=0" \
-    "${wasm_cargo[@]}" build --release --lib --target wasm32-unknown-unknown \
+    "${wasm_cargo[@]}" build --release --lib --target wasm32-unknown-unknown --features npm \
     -Zbuild-std=std,panic_abort
 
   echo "build: wasm-bindgen --target web --encode-into always --out-dir pkg"

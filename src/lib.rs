@@ -3,8 +3,11 @@
 //! The pure core — token decoding ([`token`]), the refresh schedule ([`schedule`]),
 //! the retry backoff ([`backoff`]) and the session state machine ([`session`]) — has no
 //! dependency on wasm-bindgen and takes the current time as an argument, so it runs
-//! and is tested on any target. The browser boundary lives in `wasm` and is compiled
-//! only for `wasm32`.
+//! and is tested on any target. The npm package's browser boundary (its exports and its
+//! `#[global_allocator]`) lives in `wasm` and is compiled only for the npm build: wasm32
+//! with the `npm` feature, which `scripts/build.sh` sets. A Rust app using the `web`
+//! feature gets neither: its JS module exports only its own functions, and it keeps its
+//! own (or the default) allocator.
 #![deny(missing_docs)]
 
 pub mod backoff;
@@ -21,7 +24,7 @@ pub mod schedule;
 pub mod session;
 pub mod token;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "npm", target_arch = "wasm32"))]
 mod wasm;
 
 #[cfg(all(feature = "web", target_arch = "wasm32"))]
