@@ -166,6 +166,30 @@ impl Event {
 
 type BoxedRefresh = Pin<Box<dyn Future<Output = Result<Grant, Failure>>>>;
 type Outcome = Result<String, TokenError>;
+
+/// What the engine decided for a request (see [`Refresher::request`], [`Refresher::answered`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Send it with `Authorization: Bearer <token>` (`replay`: the one replay).
+    Send {
+        /// The token to attach.
+        token: String,
+        /// True for the replay.
+        replay: bool,
+    },
+    /// Send it as it is, without a token (another origin, the caller's own credentials, the
+    /// refresh's own traffic, no session); its answer is the caller's.
+    Untouched,
+    /// Hand the last answer back to the caller.
+    Return,
+}
+
+/// What the engine settled a caller with.
+#[derive(Clone, Debug, PartialEq)]
+enum Settlement {
+    Decided(Decision),
+    Failed(TokenError),
+}
 type RefreshFn = Box<dyn Fn(RefreshContext) -> BoxedRefresh>;
 type Listener = Rc<dyn Fn(&Event)>;
 
@@ -200,7 +224,9 @@ struct Inner {
     /// The refresh call the engine started: its ticket and future (taken while polled).
     flight: RefCell<Option<(u32, Option<BoxedRefresh>)>>,
     /// What the engine settled each waiting future with.
-    settled: RefCell<HashMap<RequestId, Outcome>>,
+    settled: RefCell<HashMap<RequestId, Settlement>>,
+    /// True while the refresh call is being polled: what it sends is its own traffic.
+    in_refresh: Cell<bool>,
     wakers: Arc<WakeAll>,
     next_id: Cell<RequestId>,
     rng: Cell<u64>,
@@ -256,6 +282,7 @@ impl Refresher {
                 call: Box::new(move |ctx| Box::pin(refresh(ctx))),
                 flight: RefCell::new(None),
                 settled: RefCell::new(HashMap::new()),
+                in_refresh: Cell::new(false),
                 wakers: Arc::new(WakeAll(Mutex::new(Vec::new()))),
                 next_id: Cell::new(1),
                 rng: Cell::new(seed),
@@ -310,14 +337,13 @@ impl Refresher {
                         *flight = None;
                     }
                 }
-                Output::Token { id, token } | Output::Send { id, token: Some(token), .. } => self.settle(id, Ok(token)),
-                Output::Send { id, token: None, .. } | Output::Return { id } => {
-                    let err = self.over_error();
-                    self.settle(id, Err(err));
-                }
+                Output::Token { id, token } => self.settle(id, Settlement::Decided(Decision::Send { token, replay: false })),
+                Output::Send { id, token: Some(token), replay } => self.settle(id, Settlement::Decided(Decision::Send { token, replay })),
+                Output::Send { id, token: None, .. } => self.settle(id, Settlement::Decided(Decision::Untouched)),
+                Output::Return { id } => self.settle(id, Settlement::Decided(Decision::Return)),
                 Output::Fail { id, error } => {
                     let err = self.token_error(&error);
-                    self.settle(id, Err(err));
+                    self.settle(id, Settlement::Failed(err));
                 }
                 Output::Event(event) => {
                     let event = self.event(event);
@@ -328,7 +354,7 @@ impl Refresher {
         }
     }
 
-    fn settle(&self, id: RequestId, outcome: Outcome) {
+    fn settle(&self, id: RequestId, outcome: Settlement) {
         self.inner.settled.borrow_mut().insert(id, outcome);
         self.inner.wakers.wake_by_ref();
     }
@@ -377,7 +403,10 @@ impl Refresher {
             (*ticket, call)
         };
         let waker = Waker::from(self.inner.wakers.clone());
-        match call.as_mut().poll(&mut Context::from_waker(&waker)) {
+        self.inner.in_refresh.set(true);
+        let polled = call.as_mut().poll(&mut Context::from_waker(&waker));
+        self.inner.in_refresh.set(false);
+        match polled {
             Poll::Pending => {
                 if let Some((t, slot)) = self.inner.flight.borrow_mut().as_mut() {
                     if *t == ticket {
@@ -409,6 +438,46 @@ impl Refresher {
     /// The future of caller `id`: drives the flight until the engine settles it.
     fn settled(&self, id: RequestId) -> Settled {
         Settled { r: self.clone(), id, done: None }
+    }
+
+    /// A token for caller `id` once the engine settles it.
+    async fn token_for(&self, id: RequestId) -> Result<String, TokenError> {
+        match self.settled(id).await {
+            Settlement::Decided(Decision::Send { token, .. }) => Ok(token),
+            Settlement::Decided(_) => Err(self.over_error()),
+            Settlement::Failed(e) => Err(e),
+        }
+    }
+
+    /// Whether the refresh call is running right now (a request it makes is its own: sent
+    /// untouched, never held — a refresh never waits for itself).
+    pub fn in_refresh(&self) -> bool {
+        self.inner.in_refresh.get()
+    }
+
+    /// A request is about to be sent (`req`: the origin the browser will send it to, and
+    /// what the caller set): the engine's decision, after waiting for a refresh when the
+    /// token is due. Answer a [`Decision::Send`] with [`Refresher::answered`] under `id`.
+    pub async fn request(&self, req: &engine::Request) -> (RequestId, Result<Decision, TokenError>) {
+        let id = self.id();
+        self.with_engine(|e, now| e.request(id, req, now));
+        let out = match self.settled(id).await {
+            Settlement::Decided(d) => Ok(d),
+            Settlement::Failed(e) => Err(e),
+        };
+        (id, out)
+    }
+
+    /// The answer to request `id` (sent with a token) came: `status`, and whether it came
+    /// from the origin the token went to. The engine's decision: [`Decision::Return`] it, or
+    /// [`Decision::Send`] the one replay (after a shared refresh); after the replay's answer
+    /// it ends the session or tells `forbidden` as the rules say.
+    pub async fn answered(&self, id: RequestId, status: u16, answered_by_origin: bool) -> Result<Decision, TokenError> {
+        self.with_engine(|e, now| e.response(id, status, answered_by_origin, now));
+        match self.settled(id).await {
+            Settlement::Decided(d) => Ok(d),
+            Settlement::Failed(e) => Err(e),
+        }
     }
 
     /// Takes new tokens (after login). A refresh in flight is superseded: its callers get
@@ -445,12 +514,20 @@ impl Refresher {
         Refresh(self.settled(id))
     }
 
+    fn outcome(&self, s: Settlement) -> Outcome {
+        match s {
+            Settlement::Decided(Decision::Send { token, .. }) => Ok(token),
+            Settlement::Decided(_) => Err(self.over_error()),
+            Settlement::Failed(e) => Err(e),
+        }
+    }
+
     /// A token not past its refresh point, refreshing first when needed. While refreshes
     /// fail transiently, a token that has not yet expired is still given.
     pub async fn access_token(&self) -> Result<String, TokenError> {
         let id = self.id();
         self.with_engine(|e, now| e.get_token(id, now));
-        self.settled(id).await
+        self.token_for(id).await
     }
 
     /// The token to replay a request with after the server refused `used` (SPEC
@@ -460,7 +537,7 @@ impl Refresher {
         let id = self.id();
         let used = used.to_owned();
         self.with_engine(|e, now| e.token_after_rejection(id, used, now));
-        self.settled(id).await
+        self.token_for(id).await
     }
 
     /// Keeps the session fresh: wakes the engine whenever it asked to be woken (refresh
@@ -569,13 +646,13 @@ impl Refresher {
 struct Settled {
     r: Refresher,
     id: RequestId,
-    done: Option<Outcome>,
+    done: Option<Settlement>,
 }
 
 impl Future for Settled {
-    type Output = Outcome;
+    type Output = Settlement;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Settlement> {
         if self.done.is_none() {
             let taken = self.r.inner.settled.borrow_mut().remove(&self.id);
             self.done = taken;
@@ -625,7 +702,8 @@ impl Future for Refresh {
     type Output = Result<String, TokenError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
+        let r = self.0.r.clone();
+        Pin::new(&mut self.0).poll(cx).map(|s| r.outcome(s))
     }
 }
 

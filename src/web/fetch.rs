@@ -1,6 +1,6 @@
 //! `fetch` with the token (SPEC behaviour 5 and 6): attached only for allowed origins, a
 //! 401/403 answered by that origin refreshed (shared) and replayed once with the body
-//! intact; the decisions are the core's ([`crate::replay`]).
+//! intact; every decision is the engine's ([`crate::engine`]), this only sends.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -8,8 +8,7 @@ use web_sys::{Request, Response};
 
 use super::origins::{answered_by, origin_of};
 use super::{Error, Refresher};
-use crate::refresher::{Event, TokenError};
-use crate::replay::{after_first, after_replay, Again, First, Replayed};
+use crate::refresher::Decision;
 
 /// Sends `request` with plain `fetch`: no token, no replay (a login call, another API).
 pub async fn send(request: &Request) -> Result<Response, Error> {
@@ -36,6 +35,14 @@ fn own_credentials(request: &Request) -> bool {
     value.is_some_and(|v| !crate::token::has_bearer_prefix(v.as_bytes()))
 }
 
+/// Per-request options of [`Refresher::fetch_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Attach the token but do not refresh-and-replay on 401/403 (the npm package's
+    /// `skipAuthRefresh`): the answer is returned as it is.
+    pub skip_auth_refresh: bool,
+}
+
 impl Refresher {
     /// Sends `request` (left untouched: copies are sent) with `Authorization: Bearer <token>`
     /// when its origin is allowed; waits for a refresh in flight rather than send a stale
@@ -43,47 +50,40 @@ impl Refresher {
     /// and replayed once, body intact; if the replay is refused with an end-session status
     /// (default 401) the session expires (told once) and that answer is returned; any other
     /// refusal (a 403) is returned with a `forbidden` event and the session kept. A request
-    /// to any other origin goes out as it is.
+    /// to any other origin goes out as it is. Every one of these decisions is the engine's
+    /// ([`crate::engine`]); this sends what it decides.
     pub async fn fetch(&self, request: &Request) -> Result<Response, Error> {
-        let allowed = origin_of(&request.url()).filter(|o| self.core.allows(o));
-        let Some(origin) = allowed.filter(|_| !own_credentials(request)) else {
-            return send(request).await;
+        self.fetch_with(request, FetchOptions::default()).await
+    }
+
+    /// [`Refresher::fetch`] with per-request options.
+    pub async fn fetch_with(&self, request: &Request, options: FetchOptions) -> Result<Response, Error> {
+        let origin = origin_of(&request.url());
+        let req = crate::engine::Request {
+            origin: origin.clone(),
+            own_credentials: own_credentials(request),
+            // A request the refresh call makes is its own: a refresh never waits for itself.
+            refresh_traffic: self.core.in_refresh(),
+            skip_replay: options.skip_auth_refresh,
         };
-        let token = match self.core.access_token().await {
-            Ok(token) => token,
-            Err(e @ TokenError::Transient { .. }) => return Err(e.into()),
-            Err(_) => return send(request).await,
+        let (id, decision) = self.core.request(&req).await;
+        let token = match decision? {
+            Decision::Send { token, .. } => token,
+            Decision::Untouched | Decision::Return => return send(request).await,
         };
+        let origin = origin.unwrap_or_default();
         let spare = request.clone().map_err(Error::from_js)?;
         let res = send(&authorized(request, &token)?).await?;
-        let first = First {
-            status: res.status(),
-            carried_token: true,
-            answered_by_origin: answered_by(&res.url(), &origin),
-            opted_out: false,
-        };
-        if !after_first(&self.shared.rules, &first) {
-            return Ok(res);
-        }
-        let next = match self.core.token_after_rejection(&token).await {
-            Ok(next) => next,
-            Err(e @ TokenError::Transient { .. }) => return Err(e.into()),
-            Err(_) => return Ok(res), // the session ended while refreshing: nothing to replay with
+        let next = match self.core.answered(id, res.status(), answered_by(&res.url(), &origin)).await? {
+            Decision::Send { token, .. } => token,
+            Decision::Untouched | Decision::Return => return Ok(res),
         };
         if let Some(body) = res.body() {
             let _ = body.cancel();
         }
         let again = send(&authorized(&spare, &next)?).await?;
-        let answer = Again {
-            status: again.status(),
-            answered_by_origin: answered_by(&again.url(), &origin),
-            token_current: self.core.current_token().as_deref() == Some(next.as_str()),
-        };
-        match after_replay(&self.shared.rules, &answer) {
-            Replayed::EndSession => self.core.expire("request-rejected"),
-            Replayed::Forbidden => self.core.emit(&Event::Forbidden { status: answer.status }),
-            Replayed::Return => {}
-        }
+        // The engine ends the session or tells `forbidden` as the rules say; the answer is the caller's.
+        let _ = self.core.answered(id, again.status(), answered_by(&again.url(), &origin)).await;
         Ok(again)
     }
 

@@ -30,9 +30,9 @@ mod transport;
 
 pub use claims::{claims_to_js, decode_claims, ClaimsError};
 pub use error::Error;
-pub use fetch::{send, text};
+pub use fetch::{send, text, FetchOptions};
 pub use options::{Endpoint, Options, Preset, StorageKind, TokenSet};
 pub use origins::origin_of;
 pub use refresher::{Refresher, Subscription, TRANSIENT};
-pub use crate::refresher::{Event, RefreshContext, TokenError};
+pub use crate::refresher::{Decision, Event, RefreshContext, TokenError};
 pub use crate::session::Failure;

@@ -12,12 +12,10 @@ use super::timer::Timer;
 use super::{origins, transport, Error};
 use crate::engine::{Config, Needs};
 use crate::refresher::{Event, RefreshContext, Refresher as Core};
-use crate::replay::Rules;
 use crate::schedule::DEFAULT_LIFETIME_MS;
 use crate::session::{Failure, Grant, State};
 
 pub(crate) struct Shared {
-    pub(crate) rules: Rules,
     store: Option<Rc<Store>>,
     /// The other tabs (crossTab); the refresh call reads the same slot.
     tabs: Rc<RefCell<Option<Rc<Tabs>>>>,
@@ -137,11 +135,7 @@ impl Refresher {
                 .map(Grant::from)
             }
         });
-        let rules = Rules {
-            retry_statuses: options.retry_statuses.clone().unwrap_or(Rules::default().retry_statuses),
-            end_session_statuses: options.end_session_statuses.clone().unwrap_or(Rules::default().end_session_statuses),
-        };
-        let shared = Rc::new(Shared { rules, store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None) });
+        let shared = Rc::new(Shared { store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None) });
         let refresher = Refresher { core, shared };
         if let (true, Some(store)) = (cross_tab, store) {
             let weak = Rc::downgrade(&refresher.shared);
