@@ -2,14 +2,24 @@
 // in headless Chromium against a real local auth server (./server.mjs). Each app runs the
 // same checks: the 80% refresh re-rendered, a 401 replayed once, a revoked refresh token
 // ending in the login view, the 403 rule after a replay (forbidden: kept; 401: login view),
-// and no token to a foreign origin.
+// and no token to a foreign origin. The npm package's boundary (src/wasm/: its exports, its
+// allocator) is compiled only into the npm build (the `npm` feature): neither app's JS module
+// nor wasm carries its functions, and the Yew app, which sets its own #[global_allocator],
+// builds (no clash with freshtoken's) and passes every check with it.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { launchBrowser } from '../support/browser.mjs';
 import { startAuthServer, startForeign } from './server.mjs';
 
 const REPO = new URL('../..', import.meta.url).pathname;
+
+/** The npm package's wasm exports: every `#[wasm_bindgen(js_name = X)]` on a `pub fn` in src/wasm/. */
+const NPM_EXPORTS = readdirSync(`${REPO}src/wasm`).filter((f) => f.endsWith('.rs')).flatMap((f) =>
+  [...readFileSync(`${REPO}src/wasm/${f}`, 'utf8').matchAll(/^#\[wasm_bindgen\(js_name = (\w+)\)\]\n(?:#\[[^\n]*\]\n)*pub fn /gm)].map((m) => m[1]));
+
+/** The apps that set their own #[global_allocator] (it shows the bytes it counts in #heap). */
+const OWN_ALLOCATOR = new Set(['yew']);
 
 async function login(page) {
   await page.click('#login');
@@ -49,6 +59,27 @@ for (const app of ['leptos', 'yew']) {
       await srv?.close();
       await foreign?.close();
     });
+    test("the app's JS module and wasm carry none of the npm package's exports (coreNew, decodeBytes, ...)", async () => {
+      assert.ok(NPM_EXPORTS.length >= 10 && NPM_EXPORTS.includes('coreNew') && NPM_EXPORTS.includes('decodeBytes'), `found ${NPM_EXPORTS}`);
+      const js = readFileSync(`${dist}/app.js`, 'utf8');
+      const wasm = WebAssembly.Module.exports(await WebAssembly.compile(readFileSync(`${dist}/app_bg.wasm`))).map((e) => e.name);
+      for (const name of NPM_EXPORTS) {
+        assert.ok(!new RegExp(`\\b${name}\\b`).test(js), `dist/app.js mentions ${name}`);
+        assert.ok(!wasm.includes(name), `dist/app_bg.wasm exports ${name}`);
+      }
+    });
+
+    if (OWN_ALLOCATOR.has(app)) {
+      test('the app runs on its own #[global_allocator] (it counts the bytes live)', async () => {
+        const page = await fresh(60);
+        await login(page);
+        const live = Number(await page.textContent('#heap'));
+        assert.ok(live > 0, `the app's allocator counted ${live} bytes live`);
+        assert.match(await call(page, '/api/data'), /^200 .*hello user-1/);
+        assert.equal(tab.errors.length, 0, tab.errors.join('\n'));
+      });
+    }
+
     /** A fresh page, the server's records cleared, tokens of `lifetime` seconds. */
     async function fresh(lifetime) {
       await tab?.close();

@@ -1,10 +1,49 @@
 //! freshtoken in a Yew app: log in, show the token's expiry (re-rendered on every
 //! refresh), call any URL through the refresher's `fetch`, and go back to the login view
 //! when the session expires. Built and driven in Chromium by tests/rust-apps/.
+//!
+//! It also sets its own `#[global_allocator]`: freshtoken's `web` feature brings none (the
+//! npm package's allocator and exports are compiled only into the npm build), so the app's
+//! choice stands and the page shows what it counts.
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
 use freshtoken::web::{text, Event, Options, Preset, Refresher, StorageKind};
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{HtmlInputElement, Request, RequestInit};
 use yew::prelude::*;
+
+/// The app's allocator: the system one (dlmalloc on wasm32), counting the bytes live.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            LIVE.fetch_add(layout.size(), Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            LIVE.fetch_add(new_size, Relaxed);
+            LIVE.fetch_sub(layout.size(), Relaxed);
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 /// The login call to the auth server (its JSON answer carries the tokens).
 fn login_request() -> Request {
@@ -89,6 +128,7 @@ fn App() -> Html {
         <section id="app-view">
             <p>{"Token expires at "}<span id="expires-at">{expires_at.map(|t| t.round().to_string()).unwrap_or_default()}</span></p>
             <p>{"Refreshes: "}<span id="refreshes">{*refreshes}</span></p>
+            <p>{"Bytes live (the app's own allocator): "}<span id="heap">{LIVE.load(Relaxed)}</span></p>
             <input id="url" ref={url} value="/api/data" />
             <button id="call" onclick={on_call}>{"Call"}</button>
             <button id="logout" onclick={on_logout}>{"Log out"}</button>
