@@ -2,7 +2,7 @@
 // `<!-- checked: <path> -->` comment appears verbatim in that file, which is either run by a
 // packaging test (tests/packaging/...), type-checked by tsc (tests/types/recipes/..., in
 // tsconfig.json's include), or a Rust example app built and driven by scripts/rust-apps.sh and
-// tests/rust-apps/ (examples/leptos, examples/yew).
+// tests/rust-apps/ (examples/leptos, examples/yew: its code, or its Cargo.toml's dependencies).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ test('the README has a checked block for each recipe (quick start, React/Next, V
   const config = JSON.parse(readFileSync(join(HERE, 'tsconfig.json'), 'utf8'));
   for (const { file } of blocks) {
     if (file.startsWith('tests/types/recipes/')) assert.ok(config.include.includes(`recipes/*${file.slice(file.lastIndexOf('.'))}`), `${file} is type-checked`);
-    else assert.match(file, /^(tests\/packaging\/[^/]+|examples\/(leptos|yew)\/src)\//, `${file} is a packaging test app or a Rust example app (scripts/rust-apps.sh)`);
+    else assert.match(file, /^(tests\/packaging\/[^/]+\/|examples\/(leptos|yew)\/(src\/|Cargo\.toml$))/, `${file} is a packaging test app or a Rust example app's code or manifest (scripts/rust-apps.sh)`);
   }
 });
 
