@@ -120,7 +120,7 @@ impl DecodeError {
     }
 
     /// The error's position in the list of all decode errors (what the wasm build hands JS).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    #[cfg_attr(not(all(feature = "npm", target_arch = "wasm32")), allow(dead_code))]
     pub(crate) fn index(&self) -> u8 {
         self.index
     }
