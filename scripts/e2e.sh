@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end suite: the demo server, Express + jsonwebtoken (seed 001), sanic-jwt (seed 002)
 # and the PubNub v3 / bearer-put flow (seed 000), each driven from headless Chromium, plus a
-# two-minute soak. Installs only what scripts/setup.sh does not: a Python virtualenv (.venv/)
+# one-minute soak and a one-minute flaky-network run. Installs only what scripts/setup.sh does not: a Python virtualenv (.venv/)
 # with sanic + sanic-jwt, skipped when already there. Run scripts/setup.sh and
 # scripts/build.sh first (scripts/test.sh does).
 set -euo pipefail

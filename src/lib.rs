@@ -22,9 +22,6 @@ pub mod error;
 mod json;
 #[cfg(any(not(feature = "npm"), feature = "web"))]
 pub mod refresher;
-// The replay rules serve the `web` face and the host tests; the npm build's JS has its own.
-#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
-pub mod replay;
 pub mod schedule;
 pub mod session;
 pub mod token;

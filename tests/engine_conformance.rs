@@ -9,7 +9,7 @@
 //! What a face does itself and the engine does not (yet) decide is modelled here as the
 //! JS face does it, and named: the `json` preset's reading of a refresh answer
 //! (`js/transport.js` `checkTokenSet`), the status classification of the refresh endpoint
-//! (`crate::replay::refresh_status`), `Retry-After` (`engine::http_date::retry_after_ms`),
+//! (`engine::refresh_status`), `Retry-After` (`engine::http_date::retry_after_ms`),
 //! the refresh call's origin (asked of `Engine::allows_refresh_to`), and `restored`
 //! (tokens given without `expiresIn`).
 //!
@@ -25,7 +25,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use freshtoken::engine::http_date::retry_after_ms;
 use freshtoken::engine::origins::origin_of_absolute;
 use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Needs, Output, RefreshFailure, Request, RequestId};
-use freshtoken::replay::{refresh_status, RefreshStatus};
+use freshtoken::engine::refresh_status::{refresh_status, RefreshStatus};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
 

@@ -115,6 +115,11 @@ pub fn parse(value: &str, this_year: i64) -> Option<f64> {
     instant(digits(&s[20..24])?, &s[4..7], d, time(&s[11..19])?, weekday)
 }
 
+/// The (UTC) year of an instant (ms since epoch), for the RFC 850 two-digit-year rule.
+pub fn year_of(wall: f64) -> i64 {
+    1970 + (wall / 31_556_952_000.0).floor() as i64
+}
+
 /// A `Retry-After` value (RFC 9110 §10.2.3: delay-seconds or an HTTP-date) as a delay in ms
 /// from `wall`, or `None` when it is neither.
 ///

@@ -19,6 +19,7 @@
 pub mod config;
 pub mod http_date;
 pub mod origins;
+pub mod refresh_status;
 pub mod server_clock;
 mod waiters;
 

@@ -33,7 +33,7 @@ impl ServerClock {
     /// assert_eq!(c.now(0.0), 7_200_500.0);
     /// ```
     pub fn note(&mut self, date: &str, wall: f64) {
-        let Some(at) = http_date::parse(date, year_of(wall)) else { return };
+        let Some(at) = http_date::parse(date, http_date::year_of(wall)) else { return };
         let offset = at + 500.0 - wall;
         self.offset_ms = if offset.abs() < NOISE_MS { 0.0 } else { offset };
     }
@@ -42,9 +42,4 @@ impl ServerClock {
     pub fn now(&self, wall: f64) -> f64 {
         wall + self.offset_ms
     }
-}
-
-/// The (UTC) year of an instant, for the RFC 850 two-digit-year rule.
-fn year_of(wall: f64) -> i64 {
-    1970 + (wall / 31_556_952_000.0).floor() as i64
 }

@@ -1,7 +1,7 @@
 //! The whole product for Rust wasm apps (Leptos, Yew, Dioxus): the `web` feature.
 //!
 //! The same session as the npm package, driven by the pure core
-//! ([`crate::refresher::Refresher`], [`crate::session`], [`crate::replay`]) and wired to the
+//! ([`crate::engine`], through the async [`crate::refresher::Refresher`]) and wired to the
 //! browser with the design card's crates: `web-sys` (fetch, location, storage), `js-sys`
 //! (the clock, JSON), `gloo-timers` (the schedule's timer, the refresh deadline), `serde` +
 //! `serde-wasm-bindgen` (the presets' bodies, typed claims, options from JS).

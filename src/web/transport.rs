@@ -1,5 +1,5 @@
 //! The built-in refresh call: each preset's request and answer (serde), the status
-//! classification ([`crate::replay::refresh_status`]), `Retry-After`, a deadline, and no
+//! classification ([`crate::engine::refresh_status`]), `Retry-After`, a deadline, and no
 //! redirect followed.
 
 use gloo_timers::callback::Timeout;
@@ -11,7 +11,8 @@ use web_sys::{AbortController, Headers, Request, RequestInit, RequestRedirect, R
 use super::options::{Endpoint, Preset};
 use super::TokenSet;
 use crate::refresher::RefreshContext;
-use crate::replay::{refresh_status, retry_after_seconds_ms, RefreshStatus};
+use crate::engine::http_date;
+use crate::engine::refresh_status::{refresh_status, RefreshStatus};
 use crate::session::Failure;
 
 const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
@@ -107,18 +108,11 @@ fn json_text<T: Serialize>(value: &T) -> Result<String, JsValue> {
     js_sys::JSON::stringify(&value).map(String::from)
 }
 
-/// `Retry-After` in ms: delay-seconds, or an HTTP-date (RFC 9110) read by `Date.parse`.
+/// `Retry-After` in ms: delay-seconds, or an HTTP-date (RFC 9110), read by the engine's rule.
 fn retry_after_ms(res: &Response) -> Option<f64> {
     let value = res.headers().get("retry-after").ok()??;
-    if let Some(ms) = retry_after_seconds_ms(&value) {
-        return Some(ms);
-    }
-    let day = value.trim().get(..3)?;
-    if !["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].contains(&day) {
-        return None;
-    }
-    let at = js_sys::Date::parse(value.trim());
-    (!at.is_nan()).then(|| (at - js_sys::Date::now()).max(0.0))
+    let now = js_sys::Date::now();
+    http_date::retry_after_ms(&value, now, http_date::year_of(now))
 }
 
 fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
