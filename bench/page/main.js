@@ -170,31 +170,59 @@ function jwt(payload) {
   return `${HEADER}.${b64url(JSON.stringify(payload))}.${SIG}`;
 }
 
-/** Eight short JWTs (a typical session's claims) and eight with ~4 KB payloads. */
-export function tokenSets() {
-  const now = Math.floor(Date.now() / 1000);
-  const short = [];
-  const long = [];
-  for (let i = 0; i < 8; i++) {
-    const base = {
-      sub: `user-${1000 + i}`, name: i % 2 ? 'Zoë Müller' : 'Ada Lovelace', email: `user${i}@example.com`,
-      iss: 'https://auth.example.com/', aud: 'api://default', iat: now, exp: now + 3600 + i, jti: `jti-${i}-${now}`,
-      roles: ['reader', 'writer'],
-    };
-    short.push(jwt(base));
-    const permissions = [];
-    while (JSON.stringify({ ...base, permissions }).length < 4096) permissions.push(`scope:resource-${permissions.length}:read-write`);
-    long.push(jwt({ ...base, permissions }));
-  }
-  return {
-    short,
-    long,
-    shortPayloadBytes: median(short.map((t) => t.split('.')[1].length * 3 / 4)),
-    longPayloadBytes: median(long.map((t) => t.split('.')[1].length * 3 / 4)),
+// Three payload shapes, as apps meet them:
+//   minimal  `sub`, `iat`, `exp` only;
+//   short    a typical session's nine claims; every other token's `name` is non-ASCII;
+//   long     the short claims plus a `permissions` list, ~4 KB of payload.
+// Each shape comes as 8 distinct tokens (cycled) and as 1,000 distinct tokens, so that the
+// figures do not rest on a handful of strings decoded over and over.
+export const P3_SHAPES = ['minimal', 'short', 'long'];
+export const P3_COUNTS = [8, 1000];
+
+function payload(shape, i, now) {
+  if (shape === 'minimal') return { sub: `user-${1000 + i}`, iat: now, exp: now + 3600 + i };
+  const base = {
+    sub: `user-${1000 + i}`, name: i % 2 ? 'Zoë Müller' : 'Ada Lovelace', email: `user${i}@example.com`,
+    iss: 'https://auth.example.com/', aud: 'api://default', iat: now, exp: now + 3600 + i, jti: `jti-${i}-${now}`,
+    roles: ['reader', 'writer'],
   };
+  if (shape === 'short') return base;
+  // Scopes appended until the payload's JSON reaches 4,096 characters (lengths summed,
+  // not re-serialised: 1,000 of these are made per pass).
+  const permissions = [];
+  let length = JSON.stringify({ ...base, permissions }).length;
+  while (length < 4096) {
+    const scope = `scope:resource-${permissions.length}:read-write`;
+    length += JSON.stringify(scope).length + (permissions.length ? 1 : 0);
+    permissions.push(scope);
+  }
+  return { ...base, permissions };
 }
 
-/** Both decoders read the same claims: checked before timing anything. */
+/** Every shape x count: { key, shape, count, tokens, payloadBytes (median), claims }. */
+export function tokenSets() {
+  const now = Math.floor(Date.now() / 1000);
+  const sets = [];
+  for (const shape of P3_SHAPES) {
+    for (const count of P3_COUNTS) {
+      // The sets share no token: the 1,000 start where the 8 end.
+      const first = sets.filter((s) => s.shape === shape).reduce((n, s) => n + s.count, 0);
+      const payloads = Array.from({ length: count }, (_, i) => payload(shape, first + i, now));
+      const tokens = payloads.map(jwt);
+      sets.push({
+        key: `${shape}/${count}`, shape, count, tokens,
+        payloadBytes: median(tokens.map((t) => t.split('.')[1].length * 3 / 4)),
+        claims: Object.keys(payloads[0]).length,
+      });
+    }
+  }
+  if (new Set(sets.flatMap((s) => s.tokens)).size !== sets.reduce((n, s) => n + new Set(s.tokens).size, 0)) {
+    throw new Error('a P3 token set repeats a token');
+  }
+  return sets;
+}
+
+/** Both decoders read the same claims: checked on every token before timing anything. */
 function checkSame(tokens) {
   for (const t of tokens) {
     const a = JSON.stringify(decodeToken(t).claims);
@@ -210,26 +238,36 @@ function timeDecoder(fn, tokens, iters) {
   for (let i = 0; i < iters; i++) sink += fn(tokens[i % n]);
   return ((performance.now() - t0) * 1000) / iters; // us per decode
 }
+// jwtDecode is the jwt-decode package itself (node_modules, bundled into the page by esbuild).
 const DECODERS = {
   decodeToken: (t) => decodeToken(t).claims.exp,
   jwtDecode: (t) => jwtDecode(t).exp,
 };
 
-/** Per round, us per decode for each decoder on each set, in alternating order. */
-export function p3({ rounds, shortIters, longIters, offset = 0 }) {
+/**
+ * Per round, us per decode for each decoder on each set (`iters[shape]` decodes cycling
+ * through the set's tokens). Within a round the sets come in a rotated order and the two
+ * decoders are timed back to back on each set, in alternating order, so a set's ratio is
+ * taken at one moment. Round -1 warms the JITs up and is discarded.
+ */
+export function p3({ rounds, iters, offset = 0 }) {
   const sets = tokenSets();
-  checkSame([...sets.short, ...sets.long]);
+  checkSame(sets.flatMap((s) => s.tokens));
   const rows = [];
-  for (let round = -1; round < rounds; round++) { // round -1 warms the JITs up, discarded
-    const order = (round + offset) % 2 ? ['jwtDecode', 'decodeToken'] : ['decodeToken', 'jwtDecode'];
-    const row = { short: {}, long: {} };
-    for (const name of order) {
-      row.short[name] = timeDecoder(DECODERS[name], sets.short, shortIters);
-      row.long[name] = timeDecoder(DECODERS[name], sets.long, longIters);
+  for (let round = -1; round < rounds; round++) {
+    const row = {};
+    for (let k = 0; k < sets.length; k++) {
+      const j = (k + round + 1 + offset) % sets.length;
+      const set = sets[j];
+      // Each set's decoder order flips from one round to the next.
+      const order = (round + 1 + offset + j) % 2 ? ['jwtDecode', 'decodeToken'] : ['decodeToken', 'jwtDecode'];
+      row[set.key] = {};
+      for (const name of order) row[set.key][name] = timeDecoder(DECODERS[name], set.tokens, iters[set.shape]);
     }
     if (round >= 0) rows.push(row);
   }
-  return { rows, shortPayloadBytes: sets.shortPayloadBytes, longPayloadBytes: sets.longPayloadBytes, sink: sink > 0 };
+  const about = sets.map(({ key, shape, count, payloadBytes, claims }) => ({ key, shape, count, payloadBytes, claims }));
+  return { rows, sets: about, sink: sink > 0 };
 }
 
 // --- P4: 1,000 concurrent requests with an expired token ---------------------------------
