@@ -190,7 +190,7 @@ export class Refresher {
   async getAccessToken() {
     const line = this._line;
     const token = await this._tokenForRequest(undefined, line);
-    if (token === null) throw line === this._line ? sessionError(this.state) : this._lineEnded();
+    if (token === null) throw line === this._line && !this._disposed ? sessionError(this.state) : this._lineEnded();
     return token;
   }
 
@@ -233,7 +233,7 @@ export class Refresher {
         this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
         throw sessionError('expired');
       }
-      this._reportError(err, delay);
+      this._reportError(err);
       throw err;
     }
     if (this._disposed) throw disposedError();
@@ -244,12 +244,10 @@ export class Refresher {
     if (landed === 4) return this._afterStale();
     if (typeof tokens.gen === 'number') this._gen = tokens.gen;
     this._sync();
-    const f = this._figures();
-    const retryIn = Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - now());
     if (landed === 3) {
       // A malformed expiry claim, or a JWT-shaped token decodeToken refuses: the refresh token was kept.
       const err = refusal(tokens.accessToken, 'RefreshError');
-      this._reportError(err, retryIn);
+      this._reportError(err);
       throw err;
     }
     this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: wall };
@@ -258,18 +256,20 @@ export class Refresher {
     this._events.emit('refresh', detail);
     this._events.emit('schedule', detail);
     // Taken, but partly wrong: say what (SPEC behaviour 7); an implausible expiry also backs off.
-    if (tokens.problems) this._reportError(makeError('RefreshError', 'bad-response', tokens.problems), retryIn);
+    if (tokens.problems) this._reportError(makeError('RefreshError', 'bad-response', tokens.problems));
     if (landed === 1 || landed === 2) {
       this._reportError(makeError('RefreshError', 'bad-expiry', landed === 1
         ? 'the answer\'s expiresIn/expiresAt leaves under a second to live (seconds given as ms?); the token\'s own expiry is used'
-        : 'the answer leaves the token under a second to live; it is kept and the next refresh backs off'), retryIn);
+        : 'the answer leaves the token under a second to live; it is kept and the next refresh backs off'));
     }
     return this._access;
   }
 
-  _reportError(err, retryIn) {
+  /** Tells `refresh-error`, with when the next attempt really is (the one-second floor included). */
+  _reportError(err) {
+    const f = this._figures();
     this._lastError = publicError(err);
-    this._events.emit('refresh-error', { error: this._lastError, retryIn, attempt: this._figures()[5] });
+    this._events.emit('refresh-error', { error: this._lastError, retryIn: Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - now()), attempt: f[5] });
   }
 
   // The session changed under a refresh (new tokens, logout): answer with what is current.
@@ -405,6 +405,7 @@ export class Refresher {
 
   /** What a request gets whose session ended while it waited. */
   _lineEnded() {
+    if (this._disposed) return disposedError();
     return makeError('SessionError', this._ended, `the session this request began in ended (${this._ended}) while it waited: not sent`);
   }
 

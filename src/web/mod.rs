@@ -27,6 +27,7 @@ mod storage;
 mod tabs;
 mod timer;
 mod transport;
+mod wake;
 
 pub use claims::{claims_to_js, decode_claims, ClaimsError};
 pub use error::Error;

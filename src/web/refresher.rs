@@ -9,6 +9,7 @@ use super::options::{CustomRefresh, Options, Preset, StorageKind, TokenSet};
 use super::storage::Store;
 use super::tabs::{Heard, Record, Tabs};
 use super::timer::Timer;
+use super::wake::Wake;
 use super::{origins, transport, Error};
 use crate::engine::{Config, Needs};
 use crate::refresher::{Event, RefreshContext, Refresher as Core};
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     timer: Rc<Timer>,
     /// The session listener `follow_session` added (it holds the core: removed by `dispose`).
     follower: Cell<Option<u32>>,
+    /// visibilitychange, focus and online listeners (removed by `dispose`).
+    wake: RefCell<Option<Wake>>,
 }
 
 /// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
@@ -135,7 +138,7 @@ impl Refresher {
                 .map(Grant::from)
             }
         });
-        let shared = Rc::new(Shared { store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None) });
+        let shared = Rc::new(Shared { store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None), wake: RefCell::new(None) });
         let refresher = Refresher { core, shared };
         if let (true, Some(store)) = (cross_tab, store) {
             let weak = Rc::downgrade(&refresher.shared);
@@ -148,6 +151,15 @@ impl Refresher {
             *refresher.shared.tabs.borrow_mut() = tabs;
         }
         refresher.follow_session(options.login_url.clone());
+        // The page waking up or coming back online: the engine looks again, and the timer
+        // loop restarts so that a refresh it starts is driven at once.
+        let (weak, core) = (Rc::downgrade(&refresher.shared), refresher.core.clone());
+        *refresher.shared.wake.borrow_mut() = Some(Wake::listen(move |online| {
+            if let Some(shared) = weak.upgrade() {
+                core.wake(online);
+                shared.timer.restart(&core);
+            }
+        }));
         if let Some(tokens) = options.tokens.clone() {
             refresher.set_tokens(tokens);
         } else {
@@ -268,6 +280,7 @@ impl Refresher {
     /// next page.
     pub fn dispose(&self) {
         self.shared.timer.stop();
+        self.shared.wake.borrow_mut().take();
         // The listener holds a handle to the core, which holds the listener: let both go.
         if let Some(id) = self.shared.follower.take() {
             self.core.off(id);

@@ -56,18 +56,6 @@ import { launchBrowser } from '../support/browser.mjs';
 
 /** Scenarios the npm face does not meet today: name -> why (what the npm face does instead). */
 export const NPM_KNOWN_GAPS = {
-  // The refresh-error event's retryIn (src/wasm/core.rs Core::fail returns the backoff delay
-  // before the one-second floor): the attempt itself does wait for the floor.
-  'Retry-After: 0: the refresh-error event tells when the next attempt really is (1 s, the floor)':
-    'refresh-error says retryIn 0; the next attempt really comes 1 s later (the floor is applied to the schedule, not to the event)',
-  'jitter: the refresh-error event tells the floored first delay (1 s), then 1.6 s, 3.2 s':
-    'the first refresh-error says retryIn 800 (the jittered backoff before the floor); the attempt really comes at 1 s',
-  // Dispose: a waiting request and getAccessToken settle through the session-line path
-  // (js/refresher.js _lineEnded / sessionError(state)), not with the disposed error.
-  'dispose() settles every waiting request and caller at once, aborts the flight, leaves no timer':
-    'the waiting request and getAccessToken caller fail SessionError logged-out (refresh() callers do get FreshtokenError disposed); aborts, timer and state are right',
-  'after dispose() getAccessToken fails disposed':
-    'getAccessToken() after dispose() fails SessionError logged-out (state reads logged-out), not FreshtokenError disposed',
   'setTokens after dispose() starts nothing: no session, no timer, no refresh':
     'setTokens() after dispose() throws FreshtokenError disposed (js/refresher.js _alive) instead of being taken and ignored; nothing starts either way',
   // The server clock: js/request.js authorizedFetch notes a Date only from the answer to a
