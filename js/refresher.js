@@ -226,14 +226,15 @@ export class Refresher {
       if (epoch !== this._epoch) return this._afterStale();
       // A rotated refresh token that came with an unusable answer is kept (never spent twice).
       const rotated = typeof err.refreshToken === 'string' ? writeTokens([err.refreshToken])[0] : -1;
-      const delay = coreFail(this._core, ticket, err.rejected === true, num(err.retryAfterMs), now(), Math.random(), rotated);
+      const t = now();
+      const delay = coreFail(this._core, ticket, err.rejected === true, num(err.retryAfterMs), t, Math.random(), rotated);
       if (delay === -2) return this._afterStale();
       this._sync();
       if (delay === -1) {
         this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
         throw sessionError('expired');
       }
-      this._reportError(err);
+      this._reportError(err, t);
       throw err;
     }
     if (this._disposed) throw disposedError();
@@ -266,10 +267,10 @@ export class Refresher {
   }
 
   /** Tells `refresh-error`, with when the next attempt really is (the one-second floor included). */
-  _reportError(err) {
+  _reportError(err, t = now()) {
     const f = this._figures();
     this._lastError = publicError(err);
-    this._events.emit('refresh-error', { error: this._lastError, retryIn: Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - now()), attempt: f[5] });
+    this._events.emit('refresh-error', { error: this._lastError, retryIn: Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - t), attempt: f[5] });
   }
 
   // The session changed under a refresh (new tokens, logout): answer with what is current.

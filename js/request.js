@@ -147,7 +147,12 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   if (token === undefined) token = await r._tokenForRequest(signal, line);
   // Its session ended while it waited: settled, never sent with a later login's token.
   if (token === null && line !== r._line) throw r._lineEnded();
-  if (token === null) return fetchFn.call(globalThis, input, init);
+  if (token === null) {
+    // No session: sent untouched; its Date still tells this refresher's server clock.
+    const res = await fetchFn.call(globalThis, input, init);
+    if (answeredBy(res, origin)) noteServerDate(r._server, res);
+    return res;
+  }
   const sends = replayable(input, init);
   const res = await send(fetchFn, sends.first, headers, token);
   if (!answeredBy(res, origin)) return res;

@@ -177,7 +177,8 @@ export function makeTransport(opts, getFetch, clock) {
         timeoutMs, outer);
     } catch (err) {
       if (err && err.name === 'RefreshError') throw err;
-      throw refreshError('network', 'the refresh request could not reach the server', { cause: err });
+      // A fetch that timed out (its own signal, AbortSignal.timeout) is a timeout, not a network error.
+      throw refreshError(err?.name === 'TimeoutError' ? 'timeout' : 'network', 'the refresh request could not reach the server', { cause: err });
     }
     const status = res.status;
     noteServerDate(clock, res);

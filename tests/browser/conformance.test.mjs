@@ -58,18 +58,6 @@ import { launchBrowser } from '../support/browser.mjs';
 export const NPM_KNOWN_GAPS = {
   'setTokens after dispose() starts nothing: no session, no timer, no refresh':
     'setTokens() after dispose() throws FreshtokenError disposed (js/refresher.js _alive) instead of being taken and ignored; nothing starts either way',
-  // The server clock: js/request.js authorizedFetch notes a Date only from the answer to a
-  // request that carried the token; with no session yet the request goes untouched and its
-  // Date (from an allowed origin) is never read.
-  'a restored token past its expiry by the server\'s Date is refreshed before any request uses it':
-    'the Date seen before any session (an untouched request to the page\'s origin) is not noted, so the restored token is judged on the local clock and not refreshed',
-  'a restored opaque token whose expiresAt is past by the server\'s clock is refreshed at once':
-    'the Date seen before any session (an untouched request to the page\'s origin) is not noted: no refresh',
-  'a client clock an hour behind, Date seen: an expiresAt is read on the server\'s clock':
-    'the Date seen before any session is not noted: the expiresAt is read on the local clock (refresh at 80% of 70 min, not of 10)',
-  // A fetch that times out at the I/O boundary.
-  'a network error and a timeout of the refresh call are transient':
-    'a refresh fetch rejected with a TimeoutError DOMException is reported as refresh-error network (js/transport.js names only its own refreshTimeoutMs deadline \'timeout\'); backoff and token are right',
   // PubNub: js/pubnub.js refreshes for refresher.accessToken, the token held now, not the one denied.
   'PubNub access denied for a token already replaced: the current token at once, no refresh':
     'attachPubNub cannot tell which token a denial was for: a denial arriving after the client was given a2 starts a second refresh (for a2), and the client gets a token only when that lands',
