@@ -61,9 +61,6 @@ export const NPM_KNOWN_GAPS = {
   // PubNub: js/pubnub.js refreshes for refresher.accessToken, the token held now, not the one denied.
   'PubNub access denied for a token already replaced: the current token at once, no refresh':
     'attachPubNub cannot tell which token a denial was for: a denial arriving after the client was given a2 starts a second refresh (for a2), and the client gets a token only when that lands',
-  // The face's timer: src/wasm/timer.rs chains steps of at most 10 s (MAX_STEP_MS), to notice a sleep.
-  'a 30-day token: a refresh point beyond 2^31-1 ms comes once, on time':
-    'timerInMs reads 10000: the face\'s timer is a chain of <= 10 s steps aimed at the refresh point (which does come once, on time); the table expects one timer at 2073600000',
 };
 
 const TABLE_PATH = process.env.CONFORMANCE_TABLE ?? new URL('../scenarios/engine.json', import.meta.url).pathname;
