@@ -276,10 +276,6 @@ impl Engine {
     pub fn next_refresh_at(&self) -> Option<f64> {
         self.session.next_refresh_at()
     }
-    /// The session line: bumped each time a session ends.
-    pub fn line(&self) -> u32 {
-        self.line
-    }
     /// Whether the token may go to `origin` (the face resolved it as the browser will send).
     pub fn allows(&self, origin: &str) -> bool {
         self.origins.allows(origin)
@@ -300,10 +296,6 @@ impl Engine {
     /// backoff, or the one-second floor), when something holds attempts back.
     pub fn next_attempt_at(&self) -> Option<f64> {
         self.session.next_attempt_at()
-    }
-    /// Whether a refresh call is in flight.
-    pub fn refreshing(&self) -> bool {
-        self.flight.is_some()
     }
 
     // --- inputs ----------------------------------------------------------------------

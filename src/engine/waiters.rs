@@ -1,5 +1,5 @@
 //! Who waits on the engine, and for what. A waiter belongs to the session line it began
-//! in ([`super::Engine::line`]): when that session ends while it waits, it is settled
+//! in (the engine's line, bumped each time a session ends): when that session ends while it waits, it is settled
 //! without a token (a request before its first send fails, one waiting to be replayed gets
 //! its refusal back), never served with a later login's token. Its deadline is
 //! `refreshTimeoutMs` after it began waiting; `refresh()` callers wait for their flight alone.

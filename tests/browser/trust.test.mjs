@@ -6,11 +6,11 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startServer, startPlainServer } from '../support/server.mjs';
+import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
+import { trustPage, create, assertNoLeak } from '../support/trust-page.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const AXIOS = readFile(new URL('../../node_modules/axios/dist/esm/axios.min.js', import.meta.url), 'utf8');
 let browser;
 const cleanup = [];
 
@@ -20,43 +20,7 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()().catch(() => {});
 });
 
-/** A server, a foreign origin and a page with `window.ft`, `window.axios` and helpers. */
-async function setup(serverOpts = {}) {
-  const srv = await startServer({ lifetime: 3600, sendExpiresIn: true, ...serverOpts });
-  const foreign = await startPlainServer();
-  const tab = await browser.open(`${srv.url}/test.html`);
-  cleanup.push(() => srv.close(), () => foreign.close(), () => tab.close(),
-    () => tab.page.evaluate(() => window.r?.dispose()));
-  await tab.page.evaluate(async (src) => {
-    const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
-    window.axios = (await import(url)).default;
-    window.ftAxios = await import('/js/axios.js');
-    window.events = [];
-    window.listen = (r) => {
-      for (const e of ['refresh', 'refresh-error', 'session-expired', 'logout', 'schedule', 'forbidden']) {
-        r.on(e, (d) => events.push({ e, t: performance.now(), d: JSON.parse(JSON.stringify(d ?? null)), code: d?.error?.code, message: d?.error?.message, isError: d?.error instanceof Error }));
-      }
-    };
-    window.count = (e) => events.filter((x) => x.e === e).length;
-  }, await AXIOS);
-  return { srv, foreign, tab, page: tab.page };
-}
-
-/** `window.r` on the page: endpoint refresh against the server, origins = the server. */
-function create(page, srv, tokens, extra = {}) {
-  return page.evaluate(async ({ base, tokens, extra }) => {
-    window.r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh` }, origins: [base], ...extra });
-    listen(r);
-  }, { base: srv.url, tokens, extra });
-}
-
-/** No request that reached the foreign origin carried one of the server's tokens. */
-function assertNoLeak(srv, foreign) {
-  for (const req of foreign.requests) {
-    const seen = `${req.headers.authorization ?? ''} ${req.body} ${req.path}`;
-    for (const t of srv.state.issued) assert.ok(!seen.includes(t), `a token reached the foreign origin at ${req.path}`);
-  }
-}
+const setup = (serverOpts) => trustPage(browser, cleanup, serverOpts);
 
 // ---------------------------------------------------------------- 1-4: where the token goes
 
