@@ -61,9 +61,9 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::engine::{self, Config, Engine, ErrorClass, Failed, Needs, Output, RefreshFailure, RequestId};
+use crate::engine::{self, Abort, Config, Engine, ErrorClass, Failed, Needs, Output, RefreshFailure, RequestId};
 use crate::schedule::{next_wake, Policy, Wake as Step};
-use crate::session::{Failure, Grant, State};
+use crate::session::{BadClaim, Failure, Grant, State};
 
 pub use crate::schedule::MAX_STEP_MS;
 
@@ -91,7 +91,15 @@ pub enum TokenError {
     Transient {
         /// When the backoff retries, ms from the failure.
         retry_in_ms: f64,
+        /// The failure's code (`network`, `timeout`, `http`, `bad-response`, `failed`, ...).
+        code: String,
+        /// The refresh endpoint's HTTP status, if one came.
+        status: Option<u16>,
+        /// True when a request's wait outlasted `refreshTimeoutMs` (it gave up late).
+        late: bool,
     },
+    /// The refresher was disposed.
+    Disposed,
 }
 
 impl fmt::Display for TokenError {
@@ -100,9 +108,10 @@ impl fmt::Display for TokenError {
             TokenError::NoSession => f.write_str("there is no session: set tokens after login"),
             TokenError::Expired => f.write_str("the session has expired: the user must log in again"),
             TokenError::LoggedOut => f.write_str("the session was logged out"),
-            TokenError::Transient { retry_in_ms } => {
-                write!(f, "the refresh failed for now and the token has expired; retrying in {retry_in_ms} ms")
+            TokenError::Transient { retry_in_ms, code, .. } => {
+                write!(f, "the refresh failed for now ({code}) and the token has expired; retrying in {retry_in_ms} ms")
             }
+            TokenError::Disposed => f.write_str("the refresher was disposed"),
         }
     }
 }
@@ -124,6 +133,9 @@ pub enum Event {
     RefreshFailed {
         /// When the backoff retries, ms from the failure.
         retry_in_ms: f64,
+        /// Why: `network`, `timeout`, `http`, `bad-response` (an answer taken in part or not
+        /// at all), `refused-origin`, `failed` (the app's own refresh function).
+        code: String,
     },
     /// The session ended: the user must log in again. Told once per session.
     SessionExpired {
@@ -164,7 +176,42 @@ impl Event {
     }
 }
 
-type BoxedRefresh = Pin<Box<dyn Future<Output = Result<Grant, Failure>>>>;
+type BoxedRefresh = Pin<Box<dyn Future<Output = Landing>>>;
+
+/// How one refresh call ended, in the engine's terms (what a face's transport saw).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+pub(crate) struct Landing {
+    /// The tokens (and what of the answer was dropped), or how it failed.
+    pub(crate) result: Option<Result<(Grant, Option<String>), RefreshFailure>>,
+    /// The answer's `Date` header, with the origin that answered.
+    pub(crate) date: Option<(String, String)>,
+}
+
+impl Landing {
+    fn from_result(r: Result<Grant, Failure>) -> Landing {
+        let result = match r {
+            Ok(grant) => Ok((grant, None)),
+            Err(Failure::Rejected) => Err(RefreshFailure { rejected: true, code: "rejected".into(), ..Default::default() }),
+            Err(Failure::Transient { retry_after_ms }) => Err(RefreshFailure { code: "failed".into(), retry_after_ms, ..Default::default() }),
+        };
+        Landing { result: Some(result), date: None }
+    }
+}
+
+/// What a face plugs into the driver besides its clock and refresh call.
+#[derive(Default)]
+#[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+pub(crate) struct Hooks {
+    /// The wall clock (`Date.now()`): expiresAt and the server's `Date` are read on it.
+    pub(crate) wall: Option<Box<dyn Fn() -> f64>>,
+    /// The backoff's jitter sample (`Math.random()`).
+    pub(crate) random: Option<Box<dyn Fn() -> f64>>,
+    /// Told why the refresh call in flight is aborted, just before it is dropped.
+    pub(crate) on_abort: Option<Box<dyn Fn(Abort)>>,
+    /// The origin the refresh call would go to now (its URL resolved), if it has one.
+    pub(crate) refresh_origin: Option<Box<dyn Fn() -> Option<String>>>,
+}
 type Outcome = Result<String, TokenError>;
 
 /// What the engine decided for a request (see [`Refresher::request`], [`Refresher::answered`]).
@@ -220,6 +267,7 @@ impl Wake for WakeAll {
 struct Inner {
     engine: RefCell<Engine>,
     clock: Box<dyn Fn() -> f64>,
+    hooks: RefCell<Hooks>,
     call: RefreshFn,
     /// The refresh call the engine started: its ticket and future (taken while polled).
     flight: RefCell<Option<(u32, Option<BoxedRefresh>)>>,
@@ -273,12 +321,26 @@ impl Refresher {
         F: Fn(RefreshContext) -> Fut + 'static,
         Fut: Future<Output = Result<Grant, Failure>> + 'static,
     {
+        Refresher::with_call(config, clock, move |ctx| {
+            let answer = refresh(ctx);
+            async move { Landing::from_result(answer.await) }
+        })
+    }
+
+    /// [`Refresher::with_config`] with a refresh call that reports in the engine's terms
+    /// (the failure's code and status, what of an answer was dropped, its `Date`).
+    pub(crate) fn with_call<F, Fut>(config: Config, clock: impl Fn() -> f64 + 'static, refresh: F) -> Refresher
+    where
+        F: Fn(RefreshContext) -> Fut + 'static,
+        Fut: Future<Output = Landing> + 'static,
+    {
         let engine = Engine::new(config).unwrap_or_else(|_| Engine::new(Config { needs: Needs::Nothing, ..Config::default() }).expect("the default config"));
         let seed = clock().to_bits() | 1;
         Refresher {
             inner: Rc::new(Inner {
                 engine: RefCell::new(engine),
                 clock: Box::new(clock),
+                hooks: RefCell::new(Hooks::default()),
                 call: Box::new(move |ctx| Box::pin(refresh(ctx))),
                 flight: RefCell::new(None),
                 settled: RefCell::new(HashMap::new()),
@@ -292,12 +354,31 @@ impl Refresher {
         }
     }
 
-    fn now(&self) -> f64 {
+    /// The refresher's clock now (the session clock in a browser): the scale of
+    /// [`Refresher::expires_at`] and [`Refresher::next_refresh_at`].
+    pub fn now(&self) -> f64 {
         (self.inner.clock)()
     }
 
-    /// A uniform sample in [0, 1) for the backoff's jitter (xorshift64).
+    /// The wall clock (the face's, else the refresher's clock).
+    fn wall(&self) -> f64 {
+        match &self.inner.hooks.borrow().wall {
+            Some(wall) => wall(),
+            None => self.now(),
+        }
+    }
+
+    /// Plugs in what a face gives besides its clock and call (see [`Hooks`]).
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn set_hooks(&self, hooks: Hooks) {
+        *self.inner.hooks.borrow_mut() = hooks;
+    }
+
+    /// A uniform sample in [0, 1) for the backoff's jitter (the face's, else xorshift64).
     fn random(&self) -> f64 {
+        if let Some(random) = &self.inner.hooks.borrow().random {
+            return random();
+        }
         let mut x = self.inner.rng.get();
         x ^= x << 13;
         x ^= x >> 7;
@@ -327,15 +408,31 @@ impl Refresher {
             let Some(output) = self.inner.engine.borrow_mut().poll() else { break };
             match output {
                 Output::StartRefresh { ticket, access_token, refresh_token } => {
+                    let origin = self.inner.hooks.borrow().refresh_origin.as_ref().and_then(|f| f());
+                    let refused = origin.is_some_and(|o| !self.inner.engine.borrow().allows_refresh_to(&o));
+                    if refused {
+                        // Not made: its tokens would go to an origin not allowed (SPEC 6).
+                        let failure = RefreshFailure { code: "refused-origin".into(), ..Default::default() };
+                        let (now, random) = (self.now(), self.random());
+                        self.inner.engine.borrow_mut().refresh_failed(ticket, failure, now, random);
+                        continue;
+                    }
                     let call = (self.inner.call)(RefreshContext { access_token, refresh_token });
                     *self.inner.flight.borrow_mut() = Some((ticket, Some(call)));
                     self.inner.wakers.wake_by_ref();
                 }
-                Output::AbortRefresh { ticket, .. } => {
-                    let mut flight = self.inner.flight.borrow_mut();
-                    if flight.as_ref().is_some_and(|(t, _)| *t == ticket) {
-                        *flight = None;
+                Output::AbortRefresh { ticket, reason } => {
+                    let aborted = {
+                        let mut flight = self.inner.flight.borrow_mut();
+                        if flight.as_ref().is_some_and(|(t, _)| *t == ticket) { flight.take() } else { None }
+                    };
+                    if aborted.is_some() {
+                        if let Some(f) = &self.inner.hooks.borrow().on_abort {
+                            f(reason);
+                        }
                     }
+                    // Dropped here, outside every borrow: the call's own clean-up may call out.
+                    drop(aborted);
                 }
                 Output::Token { id, token } => self.settle(id, Settlement::Decided(Decision::Send { token, replay: false })),
                 Output::Send { id, token: Some(token), replay } => self.settle(id, Settlement::Decided(Decision::Send { token, replay })),
@@ -362,7 +459,7 @@ impl Refresher {
     fn event(&self, event: engine::Event) -> Event {
         match event {
             engine::Event::Refresh => Event::Refreshed { expires_at: self.expires_at() },
-            engine::Event::RefreshError { retry_in_ms, .. } => Event::RefreshFailed { retry_in_ms },
+            engine::Event::RefreshError { retry_in_ms, code, .. } => Event::RefreshFailed { retry_in_ms, code },
             engine::Event::SessionExpired { reason } => Event::SessionExpired { reason },
             engine::Event::Logout => Event::LoggedOut,
             engine::Event::Forbidden { status } => Event::Forbidden { status },
@@ -372,13 +469,14 @@ impl Refresher {
 
     fn token_error(&self, error: &Failed) -> TokenError {
         match (error.class, error.code.as_str()) {
-            (ErrorClass::Session, "logged-out") | (ErrorClass::Freshtoken, _) => TokenError::LoggedOut,
+            (ErrorClass::Freshtoken, _) => TokenError::Disposed,
+            (ErrorClass::Session, "logged-out") => TokenError::LoggedOut,
             (ErrorClass::Session, "no-session") => TokenError::NoSession,
             (ErrorClass::Session, _) => TokenError::Expired,
             (ErrorClass::Refresh, _) => {
                 let now = self.now();
                 let at = self.inner.engine.borrow().next_attempt_at();
-                TokenError::Transient { retry_in_ms: at.map_or(0.0, |at| (at - now).max(0.0)) }
+                TokenError::Transient { retry_in_ms: at.map_or(0.0, |at| (at - now).max(0.0)), code: error.code.clone(), status: error.status, late: error.late }
             }
         }
     }
@@ -414,21 +512,22 @@ impl Refresher {
                     }
                 }
             }
-            Poll::Ready(answer) => {
+            Poll::Ready(landing) => {
                 {
                     let mut flight = self.inner.flight.borrow_mut();
                     if flight.as_ref().is_some_and(|(t, _)| *t == ticket) {
                         *flight = None;
                     }
                 }
-                let random = self.random();
-                self.with_engine(|e, now| match answer {
-                    Ok(grant) => e.refresh_answered(ticket, grant, None, now, now, random),
-                    Err(Failure::Rejected) => {
-                        e.refresh_failed(ticket, RefreshFailure { rejected: true, code: "rejected".into(), ..Default::default() }, now, random)
+                let (random, wall) = (self.random(), self.wall());
+                self.with_engine(|e, now| {
+                    if let Some((origin, date)) = &landing.date {
+                        e.note_date(origin, date, wall);
                     }
-                    Err(Failure::Transient { retry_after_ms }) => {
-                        e.refresh_failed(ticket, RefreshFailure { code: "failed".into(), retry_after_ms, ..Default::default() }, now, random)
+                    match landing.result {
+                        Some(Ok((grant, problems))) => e.refresh_answered(ticket, grant, problems, now, wall, random),
+                        Some(Err(failure)) => e.refresh_failed(ticket, failure, now, random),
+                        None => {} // no outcome: the call was superseded (another tab's lock, say)
                     }
                 });
             }
@@ -484,14 +583,36 @@ impl Refresher {
     /// these tokens. Tokens the engine refuses (empty, or a JWT whose expiry claim is
     /// malformed) change nothing.
     pub fn set_tokens(&self, tokens: Grant) {
-        let _ = self.with_engine(|e, now| e.set_tokens(tokens, false, now, now));
+        let _ = self.try_set_tokens(tokens, false);
+    }
+
+    /// [`Refresher::set_tokens`] (or, `restored`, [`Refresher::restore_tokens`]) that says
+    /// whether the tokens were taken: empty tokens, or a JWT whose expiry claim is malformed,
+    /// are refused and change nothing.
+    pub fn try_set_tokens(&self, tokens: Grant, restored: bool) -> Result<(), BadClaim> {
+        let wall = self.wall();
+        self.with_engine(|e, now| e.set_tokens(tokens, restored, now, wall))
+    }
+
+    /// The `Date` header of an answer from `origin`: the server's clock, noted only for this
+    /// refresher's own origins and only when it is an HTTP-date (restored tokens are read on it).
+    pub fn note_date(&self, origin: &str, date: &str) {
+        let wall = self.wall();
+        self.with_engine(|e, _| e.note_date(origin, date, wall));
+    }
+
+    /// Disposes of the session's driver: every waiting caller fails with
+    /// [`TokenError::Disposed`], the refresh in flight is aborted, no timer runs again, and
+    /// new tokens are not taken.
+    pub fn dispose(&self) {
+        self.with_engine(|e, _| e.dispose());
     }
 
     /// Takes tokens that may have waited since they were issued (restored from storage):
     /// as [`Refresher::set_tokens`], but a token is planned by what is left of it now, so a
     /// stale one is refreshed at once.
     pub fn restore_tokens(&self, tokens: Grant) {
-        let _ = self.with_engine(|e, now| e.set_tokens(tokens, true, now, now));
+        let _ = self.try_set_tokens(tokens, true);
     }
 
     /// Ends the session; callers waiting on a refresh get [`TokenError::LoggedOut`].
@@ -553,17 +674,20 @@ impl Refresher {
             if matches!(self.state(), State::Expired | State::LoggedOut) {
                 return;
             }
-            if self.inner.flight.borrow().is_some() {
-                // Drive the refresh in flight, even if whoever started it has gone away.
-                DriveFlight(self.clone()).await;
-                continue;
-            }
             let at = self.inner.engine.borrow().timer();
-            match at.map(|at| next_wake(at, self.now())) {
-                Some(Step::Fire) => self.with_engine(|e, now| e.timeout(now)),
-                Some(Step::Sleep(ms)) => sleep(ms).await,
-                None => sleep(MAX_STEP_MS).await,
-            }
+            let ms = match at.map(|at| next_wake(at, self.now())) {
+                Some(Step::Fire) => {
+                    self.with_engine(|e, now| e.timeout(now));
+                    continue;
+                }
+                Some(Step::Sleep(ms)) => ms,
+                None => MAX_STEP_MS,
+            };
+            // Sleep, driving the refresh in flight meanwhile (even if whoever started it has
+            // gone away); its deadline and the waiters' are the engine's timer too, so a new
+            // timer (or the session's end) ends the sleep and the loop looks again.
+            let nap = std::pin::pin!(sleep(ms));
+            Nap { r: self.clone(), timer: at, sleep: nap }.await;
         }
     }
 
@@ -682,15 +806,33 @@ impl Drop for Settled {
     }
 }
 
-/// Drives the refresh in flight until it lands or is dropped (for [`Refresher::keep_fresh`]).
-struct DriveFlight(Refresher);
+/// One sleep of [`Refresher::keep_fresh`]: drives the refresh in flight meanwhile, and ends
+/// early when the engine asks for another timer or the session ends.
+struct Nap<'a, SF> {
+    r: Refresher,
+    timer: Option<f64>,
+    sleep: Pin<&'a mut SF>,
+}
 
-impl Future for DriveFlight {
+impl<SF: Future<Output = ()>> Future for Nap<'_, SF> {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        self.0.poll_flight(cx);
-        if self.0.inner.flight.borrow().is_some() { Poll::Pending } else { Poll::Ready(()) }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.r.inner.flight.borrow().is_some() {
+            self.r.poll_flight(cx);
+        }
+        let timer = self.r.inner.engine.borrow().timer();
+        if timer != self.timer || matches!(self.r.state(), State::Expired | State::LoggedOut) {
+            return Poll::Ready(());
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(()),
+            Poll::Pending => {
+                // Woken too by a new flight, a new timer, or the session's end.
+                self.r.inner.wakers.add(cx.waker());
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -844,7 +986,7 @@ mod tests {
         // The next retry comes after their deadline: they get the transient error at once.
         for fut in [&mut f, &mut g] {
             match poll(fut.as_mut(), Waker::noop()) {
-                Poll::Ready(Err(TokenError::Transient { retry_in_ms })) => assert_eq!(retry_in_ms, 30_000.0),
+                Poll::Ready(Err(TokenError::Transient { retry_in_ms, .. })) => assert_eq!(retry_in_ms, 30_000.0),
                 other => panic!("{other:?}"),
             }
         }
@@ -904,12 +1046,16 @@ mod tests {
         let start = clock.get();
         r.set_tokens(grant("a1", 30.0 * 86_400.0));
         let slept = Rc::new(Cell::new(0u64));
-        let (c, s) = (clock.clone(), slept.clone());
+        let (c, s, k) = (clock.clone(), slept.clone(), calls.clone());
+        // Each sleep passes at once until the refresh call is made; then time stands still.
         let sleep = move |ms: u32| {
             assert!(ms <= MAX_STEP_MS && ms > 0);
-            c.set(c.get() + ms as f64);
-            s.set(s.get() + 1);
-            std::future::ready(())
+            let passes = k.borrow().is_empty();
+            if passes {
+                c.set(c.get() + ms as f64);
+                s.set(s.get() + 1);
+            }
+            std::future::poll_fn(move |_| if passes { Poll::Ready(()) } else { Poll::Pending })
         };
         let mut timer = Box::pin(r.keep_fresh(sleep));
         assert!(poll(timer.as_mut(), Waker::noop()).is_pending(), "waiting on the refresh call");
@@ -967,7 +1113,7 @@ mod tests {
         r.logout();
         let names: Vec<_> = seen.borrow().iter().map(Event::name).collect();
         assert_eq!(names, ["refresh-error", "refresh", "logout"], "a second logout is not told");
-        assert_eq!(seen.borrow()[0], Event::RefreshFailed { retry_in_ms: 2_000.0 });
+        assert_eq!(seen.borrow()[0], Event::RefreshFailed { retry_in_ms: 2_000.0, code: "failed".into() });
         assert_eq!(seen.borrow()[1], Event::Refreshed { expires_at });
         assert_eq!(gone.get(), 0);
     }

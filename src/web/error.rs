@@ -16,18 +16,23 @@ pub enum Error {
     Token(TokenError),
     /// The browser refused the request (network error, abort, bad URL); its message.
     Fetch(String),
+    /// `set_tokens` refused the tokens (an empty token, a malformed expiry claim); why.
+    Tokens(String),
 }
 
 impl Error {
-    /// A stable code: `options`, `no-session`, `expired`, `logged-out`, `transient`, `fetch`.
+    /// A stable code: `options`, `no-session`, `expired`, `logged-out`, `disposed`,
+    /// `transient`, `fetch`, `invalid-tokens`.
     pub fn code(&self) -> &'static str {
         match self {
             Error::Options(_) => "options",
             Error::Token(TokenError::NoSession) => "no-session",
             Error::Token(TokenError::Expired) => "expired",
             Error::Token(TokenError::LoggedOut) => "logged-out",
+            Error::Token(TokenError::Disposed) => "disposed",
             Error::Token(_) => "transient",
             Error::Fetch(_) => "fetch",
+            Error::Tokens(_) => "invalid-tokens",
         }
     }
 
@@ -44,6 +49,7 @@ impl fmt::Display for Error {
             Error::Options(m) => write!(f, "freshtoken options: {m}"),
             Error::Token(e) => e.fmt(f),
             Error::Fetch(m) => write!(f, "the request failed: {m}"),
+            Error::Tokens(m) => write!(f, "the tokens were refused: {m}"),
         }
     }
 }

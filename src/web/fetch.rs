@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use super::origins::{answered_by, origin_of};
+use super::origins::{answered_by, href_of, origin_of};
 use super::{Error, Refresher};
 use crate::refresher::Decision;
 
@@ -62,18 +62,20 @@ impl Refresher {
         let req = crate::engine::Request {
             origin: origin.clone(),
             own_credentials: own_credentials(request),
-            // A request the refresh call makes is its own: a refresh never waits for itself.
-            refresh_traffic: self.core.in_refresh(),
+            // A request the refresh call makes, or one to the refresh endpoint, is the
+            // refresh's own: a refresh never waits for itself (as the npm face decides).
+            refresh_traffic: self.core.in_refresh() || self.is_refresh_endpoint(&request.url()),
             skip_replay: options.skip_auth_refresh,
         };
         let (id, decision) = self.core.request(&req).await;
         let token = match decision? {
             Decision::Send { token, .. } => token,
-            Decision::Untouched | Decision::Return => return send(request).await,
+            Decision::Untouched | Decision::Return => return send(request).await.inspect(|res| self.note_date(res, origin.as_deref())),
         };
         let origin = origin.unwrap_or_default();
         let spare = request.clone().map_err(Error::from_js)?;
         let res = send(&authorized(request, &token)?).await?;
+        self.note_date(&res, Some(&origin));
         let next = match self.core.answered(id, res.status(), answered_by(&res.url(), &origin)).await? {
             Decision::Send { token, .. } => token,
             Decision::Untouched | Decision::Return => return Ok(res),
@@ -82,9 +84,27 @@ impl Refresher {
             let _ = body.cancel();
         }
         let again = send(&authorized(&spare, &next)?).await?;
+        self.note_date(&again, Some(&origin));
         // The engine ends the session or tells `forbidden` as the rules say; the answer is the caller's.
         let _ = self.core.answered(id, again.status(), answered_by(&again.url(), &origin)).await;
         Ok(again)
+    }
+
+    /// Whether `url` is the refresh endpoint (both resolved as fetch resolves them now).
+    fn is_refresh_endpoint(&self, url: &str) -> bool {
+        let Some(endpoint) = self.shared.endpoint_url.as_deref().and_then(href_of) else { return false };
+        href_of(url).is_some_and(|u| u == endpoint)
+    }
+
+    /// The answer's `Date` header, for the server's clock: the engine notes it only for this
+    /// refresher's own origins (`sent_to`, or where a redirect ended).
+    fn note_date(&self, res: &Response, sent_to: Option<&str>) {
+        let Some(date) = res.headers().get("date").ok().flatten() else { return };
+        let url = res.url();
+        let from = if url.is_empty() { sent_to.map(str::to_owned) } else { origin_of(&url) };
+        if let Some(from) = from {
+            self.core.note_date(&from, &date);
+        }
     }
 
     /// [`Refresher::fetch`] of a `GET` to `url`.

@@ -17,17 +17,26 @@
 /// # }
 /// ```
 pub fn origin_of(input: &str) -> Option<String> {
+    let origin = parse(input)?.origin();
+    (origin != "null").then_some(origin)
+}
+
+/// `input` parsed as fetch will parse it (relative to `document.baseURI`).
+fn parse(input: &str) -> Option<web_sys::Url> {
     let base = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.base_uri().ok().flatten())
         .or_else(|| web_sys::window().and_then(|w| w.location().href().ok()));
-    let url = match base {
+    match base {
         Some(base) => web_sys::Url::new_with_base(input, &base),
         None => web_sys::Url::new(input),
     }
-    .ok()?;
-    let origin = url.origin();
-    (origin != "null").then_some(origin)
+    .ok()
+}
+
+/// The whole URL `input` resolves to now (the refresh endpoint's, to know its traffic).
+pub(crate) fn href_of(input: &str) -> Option<String> {
+    parse(input).map(|u| u.href())
 }
 
 /// The page's own origin, the default of `origins`.

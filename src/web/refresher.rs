@@ -5,16 +5,20 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use super::options::{CustomRefresh, Options, Preset, StorageKind, TokenSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use super::options::{Options, Preset, StorageKind, TokenSet};
 use super::storage::Store;
 use super::tabs::{Heard, Record, Tabs};
 use super::timer::Timer;
+use super::transport::Outcome;
 use super::wake::Wake;
 use super::{origins, transport, Error};
-use crate::engine::{Config, Needs};
-use crate::refresher::{Event, RefreshContext, Refresher as Core};
+use crate::engine::{Abort, Config, Needs, RefreshFailure};
+use crate::refresher::{Event, Hooks, Landing, RefreshContext, Refresher as Core};
 use crate::schedule::DEFAULT_LIFETIME_MS;
-use crate::session::{Failure, Grant, State};
+use crate::session::{Failure, State};
 
 pub(crate) struct Shared {
     store: Option<Rc<Store>>,
@@ -27,6 +31,10 @@ pub(crate) struct Shared {
     follower: Cell<Option<u32>>,
     /// visibilitychange, focus and online listeners (removed by `dispose`).
     wake: RefCell<Option<Wake>>,
+    /// Set by `dispose`: no timer starts again.
+    disposed: Cell<bool>,
+    /// The refresh endpoint's URL as given (a request to it is the refresh's own traffic).
+    pub(crate) endpoint_url: Option<String>,
 }
 
 /// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
@@ -95,18 +103,31 @@ fn config(options: &Options) -> Result<Config, Error> {
     Ok(config)
 }
 
-fn refresh_call(options: &Options) -> Result<CustomRefresh, Error> {
-    if let Some(custom) = &options.refresh {
-        return Ok(custom.clone());
+type Call = Rc<dyn Fn(RefreshContext) -> Pin<Box<dyn Future<Output = Outcome>>>>;
+
+/// The refresh call: the app's own function, or the endpoint's preset. `why` is where the
+/// engine's reason for aborting the call in flight is left for the call to hand its signal.
+fn refresh_call(options: &Options, why: Rc<Cell<Option<Abort>>>) -> Result<Call, Error> {
+    if let Some(custom) = options.refresh.clone() {
+        return Ok(Rc::new(move |ctx: RefreshContext| {
+            let answer = custom(ctx);
+            Box::pin(async move {
+                let result = match answer.await {
+                    Ok(tokens) => Ok((tokens, None)),
+                    Err(Failure::Rejected) => Err(RefreshFailure { rejected: true, code: "rejected".into(), ..Default::default() }),
+                    Err(Failure::Transient { retry_after_ms }) => Err(RefreshFailure { code: "failed".into(), retry_after_ms, ..Default::default() }),
+                };
+                Outcome { result, date: None }
+            })
+        }));
     }
     let Some(endpoint) = options.endpoint.clone() else {
         return Err(Error::Options("give `endpoint` or a custom `refresh`".into()));
     };
-    let timeout = options.refresh_timeout_ms.unwrap_or(15_000.0).clamp(1.0, i32::MAX as f64) as u32;
     let endpoint = Rc::new(endpoint);
     Ok(Rc::new(move |ctx: RefreshContext| {
-        let endpoint = endpoint.clone();
-        Box::pin(async move { transport::call(&endpoint, ctx, timeout).await })
+        let (endpoint, why) = (endpoint.clone(), why.clone());
+        Box::pin(async move { transport::call(&endpoint, ctx, why).await })
     }))
 }
 
@@ -120,25 +141,44 @@ impl Refresher {
         if cross_tab && options.storage != StorageKind::LocalStorage {
             return Err(Error::Options("crossTab shares the session through storage: set storage to localStorage".into()));
         }
-        let call = refresh_call(&options)?;
+        let why: Rc<Cell<Option<Abort>>> = Rc::default();
+        let call = refresh_call(&options, why.clone())?;
         let key = options.storage_key.as_deref().unwrap_or("freshtoken");
         let store = Store::open(options.storage, key).map(Rc::new);
         // The tabs are joined once the refresher exists (they tell it what they hear); the
         // refresh call finds them here.
         let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
         let tabs_for_call = tabs_slot.clone();
-        let core = Core::with_config(engine_config, session_clock(), move |ctx| {
+        let core = Core::with_call(engine_config, session_clock(), move |ctx| {
             let answer = call(ctx);
             let tabs = tabs_for_call.borrow().clone();
             async move {
-                match tabs {
+                let out = match tabs {
                     Some(tabs) => tabs.exclusive(answer).await,
                     None => answer.await,
-                }
-                .map(Grant::from)
+                };
+                Landing { result: Some(out.result.map(|(tokens, problems)| (tokens.into(), problems))), date: out.date }
             }
         });
-        let shared = Rc::new(Shared { store: store.clone(), tabs: tabs_slot, quiet: Cell::new(false), timer: Rc::default(), follower: Cell::new(None), wake: RefCell::new(None) });
+        // The browser's wall clock and Math.random; the abort reason for the call's signal;
+        // where the refresh call goes now (a relative URL moves with <base href>).
+        let endpoint_url = options.refresh.is_none().then(|| options.endpoint.as_ref().map(|e| e.url.clone())).flatten();
+        core.set_hooks(Hooks {
+            wall: Some(Box::new(js_sys::Date::now)),
+            random: Some(Box::new(js_sys::Math::random)),
+            on_abort: Some(Box::new(move |reason| why.set(Some(reason)))),
+            refresh_origin: endpoint_url.clone().map(|url| Box::new(move || origins::origin_of(&url)) as Box<dyn Fn() -> Option<String>>),
+        });
+        let shared = Rc::new(Shared {
+            store: store.clone(),
+            tabs: tabs_slot,
+            quiet: Cell::new(false),
+            timer: Rc::default(),
+            follower: Cell::new(None),
+            wake: RefCell::new(None),
+            disposed: Cell::new(false),
+            endpoint_url,
+        });
         let refresher = Refresher { core, shared };
         if let (true, Some(store)) = (cross_tab, store) {
             let weak = Rc::downgrade(&refresher.shared);
@@ -155,7 +195,7 @@ impl Refresher {
         // loop restarts so that a refresh it starts is driven at once.
         let (weak, core) = (Rc::downgrade(&refresher.shared), refresher.core.clone());
         *refresher.shared.wake.borrow_mut() = Some(Wake::listen(move |online| {
-            if let Some(shared) = weak.upgrade() {
+            if let Some(shared) = weak.upgrade().filter(|s| !s.disposed.get()) {
                 core.wake(online);
                 shared.timer.restart(&core);
             }
@@ -215,8 +255,9 @@ impl Refresher {
             let tabs = shared.tabs.borrow().clone();
             let quiet = shared.quiet.get();
             match event {
-                // With tabs, the result was stored and announced under the lock.
-                Event::Refreshed { .. } if tabs.is_none() => save(&shared, &core),
+                // With tabs, the result was stored and announced under the lock. A failure
+                // may have brought a rotated refresh token: stored too.
+                Event::Refreshed { .. } | Event::RefreshFailed { .. } if tabs.is_none() => save(&shared, &core),
                 Event::SessionExpired { .. } | Event::LoggedOut => {
                     match (&tabs, quiet, event) {
                         (Some(tabs), false, Event::LoggedOut) => tabs.logout(),
@@ -240,13 +281,31 @@ impl Refresher {
 
     /// Takes new tokens (after login): a new session, kept fresh from now on (and, with
     /// `crossTab`, in every tab).
+    ///
+    /// Tokens without `expires_in` may have waited since they were issued (restored by the
+    /// app): they are read on the server's clock, as a stored session is. Tokens the core
+    /// refuses (an empty token, a JWT whose expiry claim is malformed) change nothing; see
+    /// [`Refresher::try_set_tokens`]. After [`Refresher::dispose`] nothing is taken.
     pub fn set_tokens(&self, tokens: TokenSet) {
-        self.core.set_tokens(tokens.clone().into());
+        let _ = self.try_set_tokens(tokens);
+    }
+
+    /// [`Refresher::set_tokens`] that says whether the tokens were taken
+    /// ([`Error::Tokens`] when refused; the session held is untouched).
+    pub fn try_set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
+        if self.shared.disposed.get() {
+            return Ok(()); // a disposed refresher takes no session, and starts nothing
+        }
+        let restored = tokens.expires_in.is_none();
+        self.core
+            .try_set_tokens(tokens.clone().into(), restored)
+            .map_err(|_| Error::Tokens("an empty token, or a JWT whose expiry claim is malformed".into()))?;
         match self.tabs() {
             Some(tabs) => tabs.new_session(&tokens),
             None => save(&self.shared, &self.core),
         }
         self.shared.timer.restart(&self.core);
+        Ok(())
     }
 
     /// Sends a login `request` with plain `fetch` (no token) and takes the tokens of its JSON
@@ -277,9 +336,12 @@ impl Refresher {
     }
 
     /// Stops the timer and leaves the other tabs; the session is kept in storage for the
-    /// next page.
+    /// next page. Every request and caller still waiting fails with `disposed`, the refresh
+    /// call in flight is aborted, and nothing starts again (new tokens are not taken).
     pub fn dispose(&self) {
+        self.shared.disposed.set(true);
         self.shared.timer.stop();
+        self.core.dispose();
         self.shared.wake.borrow_mut().take();
         // The listener holds a handle to the core, which holds the listener: let both go.
         if let Some(id) = self.shared.follower.take() {
@@ -314,6 +376,13 @@ impl Refresher {
     /// When the next refresh is planned, ms since epoch.
     pub fn next_refresh_at(&self) -> Option<f64> {
         self.core.next_refresh_at()
+    }
+
+    /// The session clock now, ms: the scale of [`Refresher::expires_at`],
+    /// [`Refresher::next_refresh_at`] and the events' times (close to `Date.now()`, but it
+    /// never goes back and counts a sleep the monotonic clock missed).
+    pub fn now(&self) -> f64 {
+        self.core.now()
     }
 
     /// The pure core underneath, for what the web face does not wrap.

@@ -25,7 +25,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 use super::options::TokenSet;
 use super::storage::Store;
-use crate::session::Failure;
+use super::transport::Outcome;
 
 #[wasm_bindgen]
 extern "C" {
@@ -35,7 +35,10 @@ extern "C" {
     fn lock_query() -> Result<js_sys::Promise, JsValue>;
 }
 
-const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
+/// A call that could not be made under the lock (the lock manager refused it).
+fn refused() -> Outcome {
+    Outcome::failed("network")
+}
 /// How long a tab waits for the record of a generation another tab announced.
 const RECORD_WAIT_MS: u32 = 3_000;
 
@@ -278,11 +281,11 @@ impl Tabs {
     /// Runs `call` (the refresh) under the cross-tab lock, unless another tab already
     /// refreshed this session, whose tokens are taken instead. The result is stored and
     /// announced before the lock is released, unless the session changed meanwhile.
-    pub(crate) async fn exclusive<F>(self: Rc<Self>, call: F) -> Result<TokenSet, Failure>
+    pub(crate) async fn exclusive<F>(self: Rc<Self>, call: F) -> Outcome
     where
-        F: std::future::Future<Output = Result<TokenSet, Failure>> + 'static,
+        F: std::future::Future<Output = Outcome> + 'static,
     {
-        let result: Rc<RefCell<Option<Result<TokenSet, Failure>>>> = Rc::default();
+        let result: Rc<RefCell<Option<Outcome>>> = Rc::default();
         let (tabs, out) = (self.clone(), result.clone());
         let (epoch, start_gen) = (self.epoch.get(), self.gen.get());
         let work = Closure::once_into_js(move |_lock: JsValue| {
@@ -291,32 +294,35 @@ impl Tabs {
                 Ok(JsValue::UNDEFINED)
             })
         });
-        let promise = lock_request(&self.lock, &js_sys::Object::new(), work.unchecked_ref()).map_err(|_| TRANSIENT)?;
-        JsFuture::from(promise).await.map_err(|_| TRANSIENT)?;
+        let Ok(promise) = lock_request(&self.lock, &js_sys::Object::new(), work.unchecked_ref()) else { return refused() };
+        if JsFuture::from(promise).await.is_err() {
+            return refused();
+        }
         let outcome = result.borrow_mut().take();
-        outcome.unwrap_or(Err(TRANSIENT))
+        outcome.unwrap_or_else(refused)
     }
 
-    async fn locked<F>(&self, epoch: f64, start_gen: u32, call: F) -> Result<TokenSet, Failure>
+    async fn locked<F>(&self, epoch: f64, start_gen: u32, call: F) -> Outcome
     where
-        F: std::future::Future<Output = Result<TokenSet, Failure>>,
+        F: std::future::Future<Output = Outcome>,
     {
         if self.epoch.get() != epoch {
-            return Err(TRANSIENT); // superseded: the core drops this answer anyway
+            return refused(); // superseded: the core drops this answer anyway
         }
         let known = self.latest_gen().await.max(self.gen.get());
         if known > start_gen {
             if let Some(rec) = self.await_record(epoch, known).await {
-                return Ok(rec.tokens());
+                return Outcome { result: Ok((rec.tokens(), None)), date: None };
             }
         }
-        let tokens = call.await?;
+        let out = call.await;
+        let Ok((tokens, _)) = &out.result else { return out };
         if self.epoch.get() != epoch {
-            return Err(TRANSIENT);
+            return refused();
         }
         self.gen.set(known + 1);
-        self.publish(&tokens);
+        self.publish(tokens);
         self.mark(known + 1).await;
-        Ok(tokens)
+        out
     }
 }

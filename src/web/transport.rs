@@ -1,21 +1,22 @@
-//! The built-in refresh call: each preset's request and answer (serde), the status
-//! classification ([`crate::engine::refresh_status`]), `Retry-After`, a deadline, and no
-//! redirect followed.
+//! The built-in refresh call: each preset's request and answer, the status classification
+//! ([`crate::engine::refresh_status`]), `Retry-After`, the answer's `Date`, no redirect
+//! followed, and the abort the engine asks for (superseded, disposed, or its `timeout`:
+//! the deadline is the engine's rule, not this call's).
 
-use gloo_timers::callback::Timeout;
-use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::rc::Rc;
+
+use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, RequestRedirect, Response};
 
 use super::options::{Endpoint, Preset};
+use super::origins::origin_of;
 use super::TokenSet;
-use crate::refresher::RefreshContext;
-use crate::engine::http_date;
 use crate::engine::refresh_status::{refresh_status, RefreshStatus};
-use crate::session::Failure;
-
-const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
+use crate::engine::{http_date, Abort, RefreshFailure};
+use crate::refresher::RefreshContext;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -26,32 +27,6 @@ struct JsonBody<'a> {
 #[derive(Serialize)]
 struct SanicBody<'a> {
     refresh_token: Option<&'a str>,
-}
-
-/// `json` preset answer.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonAnswer {
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    expires_in: Option<f64>,
-    expires_at: Option<f64>,
-}
-
-/// `sanic-jwt` and `oauth2` answers.
-#[derive(Deserialize)]
-struct SnakeAnswer {
-    access_token: Option<String>,
-    refresh_token: Option<String>,
-    expires_in: Option<f64>,
-}
-
-/// `bearer-put` answer.
-#[derive(Deserialize)]
-struct PutAnswer {
-    token: Option<String>,
-    #[serde(alias = "expires_in", rename = "expiresIn")]
-    expires_in: Option<f64>,
 }
 
 impl Preset {
@@ -82,23 +57,54 @@ impl Preset {
         matches!(self, Preset::SanicJwt | Preset::BearerPut)
     }
 
-    /// Reads the answer's tokens; `None` when the body does not fit.
-    fn read(self, body: JsValue) -> Option<TokenSet> {
-        let set = match self {
-            Preset::Json => {
-                let a: JsonAnswer = serde_wasm_bindgen::from_value(body).ok()?;
-                TokenSet { access_token: a.access_token?, refresh_token: a.refresh_token, expires_in: a.expires_in, expires_at: a.expires_at }
-            }
-            Preset::SanicJwt | Preset::Oauth2 => {
-                let a: SnakeAnswer = serde_wasm_bindgen::from_value(body).ok()?;
-                TokenSet { access_token: a.access_token?, refresh_token: a.refresh_token, expires_in: a.expires_in, expires_at: None }
-            }
-            Preset::BearerPut => {
-                let a: PutAnswer = serde_wasm_bindgen::from_value(body).ok()?;
-                TokenSet { access_token: a.token?, refresh_token: None, expires_in: a.expires_in, expires_at: None }
-            }
+    /// The answer's field names: access token, refresh token, expiresIn, expiresAt.
+    fn fields(self) -> [Option<&'static str>; 4] {
+        match self {
+            Preset::Json => [Some("accessToken"), Some("refreshToken"), Some("expiresIn"), Some("expiresAt")],
+            Preset::SanicJwt => [Some("access_token"), Some("refresh_token"), Some("expires_in"), None],
+            Preset::Oauth2 => [Some("access_token"), Some("refresh_token"), Some("expires_in"), None],
+            Preset::BearerPut => [Some("token"), None, Some("expiresIn"), None],
+        }
+    }
+
+    /// Reads the answer's tokens as the npm package's `checkTokenSet` does: no access token
+    /// string is a `bad-response` that still hands over a rotated refresh token; a badly
+    /// typed optional field is dropped and named (the tokens are taken, the app told).
+    fn read(self, body: &JsValue) -> Result<(TokenSet, Option<String>), RefreshFailure> {
+        let bad = |rotated: Option<String>| RefreshFailure { code: "bad-response".into(), rotated_refresh_token: rotated, ..Default::default() };
+        if !body.is_object() || js_sys::Array::is_array(body) {
+            return Err(bad(None));
+        }
+        let [access_key, refresh_key, in_key, at_key] = self.fields();
+        let get = |k: Option<&str>| k.and_then(|k| js_sys::Reflect::get(body, &k.into()).ok()).filter(|v| !v.is_undefined() && !v.is_null());
+        let mut problems = Vec::new();
+        let refresh = match get(refresh_key) {
+            None => None,
+            Some(v) => match v.as_string().filter(|s| !s.is_empty()) {
+                Some(s) => Some(s),
+                None => {
+                    problems.push("the refresh token is not a string");
+                    None
+                }
+            },
         };
-        (!set.access_token.is_empty()).then_some(set)
+        let Some(access) = get(access_key).and_then(|v| v.as_string()).filter(|s| !s.is_empty()) else {
+            return Err(bad(refresh));
+        };
+        let mut number = |k: Option<&str>, what: &'static str| match get(k) {
+            None => None,
+            Some(v) => match v.as_f64().filter(|n| n.is_finite() && *n >= 0.0) {
+                Some(n) => Some(n),
+                None => {
+                    problems.push(what);
+                    None
+                }
+            },
+        };
+        let expires_in = number(in_key, "expiresIn is not a non-negative number");
+        let expires_at = number(at_key, "expiresAt is not a non-negative number");
+        let problems = (!problems.is_empty()).then(|| problems.join("; "));
+        Ok((TokenSet { access_token: access, refresh_token: refresh, expires_in, expires_at }, problems))
     }
 }
 
@@ -144,23 +150,85 @@ fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -
     Request::new_with_str_and_init(&ep.url, &init)
 }
 
-/// One refresh call against `ep`, aborted after `timeout_ms`.
-pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, timeout_ms: u32) -> Result<TokenSet, Failure> {
-    let window = web_sys::window().ok_or(TRANSIENT)?;
-    let ctl = AbortController::new().map_err(|_| TRANSIENT)?;
-    let req = request(ep, &ctx, &ctl.signal()).map_err(|_| TRANSIENT)?;
-    // The deadline: aborting the fetch rejects it, a transient failure. Dropped (cancelled)
-    // when the answer comes first.
-    let abort = ctl.clone();
-    let _deadline = Timeout::new(timeout_ms, move || abort.abort());
-    let res: Response = JsFuture::from(window.fetch_with_request(&req)).await.map_err(|_| TRANSIENT)?.unchecked_into();
-    match refresh_status(res.status()) {
-        RefreshStatus::Rejected => Err(Failure::Rejected),
-        RefreshStatus::Redirect => Err(TRANSIENT),
-        RefreshStatus::Transient => Err(Failure::Transient { retry_after_ms: retry_after_ms(&res) }),
-        RefreshStatus::Ok => {
-            let body = JsFuture::from(res.json().map_err(|_| TRANSIENT)?).await.map_err(|_| TRANSIENT)?;
-            ep.preset.read(body).ok_or(TRANSIENT)
+/// How one refresh call ended: its outcome, and the answer's `Date` with the origin that sent it.
+pub(crate) struct Outcome {
+    pub(crate) result: Result<(TokenSet, Option<String>), RefreshFailure>,
+    pub(crate) date: Option<(String, String)>,
+}
+
+impl Outcome {
+    pub(crate) fn failed(code: &str) -> Outcome {
+        Outcome { result: Err(RefreshFailure { code: code.into(), ..Default::default() }), date: None }
+    }
+}
+
+/// Why the engine aborts a call, as the `reason` of its signal: an `AbortError` named for
+/// it, with `code` `superseded`, `disposed` or `timeout`.
+fn abort_reason(reason: Abort) -> JsValue {
+    let code = match reason {
+        Abort::Superseded => "superseded",
+        Abort::Disposed => "disposed",
+        Abort::Timeout => "timeout",
+    };
+    let err = js_sys::Error::new(&format!("the refresh call was aborted: {code}"));
+    err.set_name("AbortError");
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
+    err.into()
+}
+
+/// Aborts the fetch when the call is dropped before its answer (the engine aborted it:
+/// `why` holds the reason it gave).
+struct AbortOnDrop {
+    ctl: AbortController,
+    why: Rc<Cell<Option<Abort>>>,
+    done: bool,
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if !self.done {
+            let reason = self.why.take().unwrap_or(Abort::Superseded);
+            self.ctl.abort_with_reason(&abort_reason(reason));
         }
     }
+}
+
+/// The name of a rejection (`TypeError`, `TimeoutError`, `AbortError` ...).
+fn error_name(e: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(e, &"name".into()).ok()?.as_string()
+}
+
+/// One refresh call against `ep`. Dropped before its answer, it aborts the fetch with the
+/// reason the engine gave (`why`).
+pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option<Abort>>>) -> Outcome {
+    let Some(window) = web_sys::window() else { return Outcome::failed("network") };
+    let Ok(ctl) = AbortController::new() else { return Outcome::failed("network") };
+    let Ok(req) = request(ep, &ctx, &ctl.signal()) else { return Outcome::failed("network") };
+    why.set(None);
+    let mut guard = AbortOnDrop { ctl, why, done: false };
+    let answer = JsFuture::from(window.fetch_with_request(&req)).await;
+    guard.done = true;
+    let res: Response = match answer {
+        Ok(res) => res.unchecked_into(),
+        // A TimeoutError (an AbortSignal.timeout of the app's fetch, say) is a timeout;
+        // anything else (TypeError: offline, DNS, CORS) is the network.
+        Err(e) => return Outcome::failed(if error_name(&e).as_deref() == Some("TimeoutError") { "timeout" } else { "network" }),
+    };
+    let date = res.headers().get("date").ok().flatten().and_then(|d| Some((origin_of(&ep.url)?, d)));
+    let status = res.status();
+    let fail = |code: &str| RefreshFailure { code: code.into(), status: Some(status), ..Default::default() };
+    let result = match refresh_status(status) {
+        RefreshStatus::Rejected => Err(RefreshFailure { rejected: true, ..fail("rejected") }),
+        RefreshStatus::Redirect => Err(fail("bad-response")),
+        RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), ..fail("http") }),
+        // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
+        RefreshStatus::Ok => match res.json() {
+            Ok(p) => match JsFuture::from(p).await {
+                Ok(body) => ep.preset.read(&body),
+                Err(_) => ep.preset.read(&JsValue::UNDEFINED),
+            },
+            Err(_) => ep.preset.read(&JsValue::UNDEFINED),
+        },
+    };
+    Outcome { result, date }
 }
