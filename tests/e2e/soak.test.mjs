@@ -1,6 +1,8 @@
-// One-minute soak against the demo server: 3-second tokens, a request every 100 ms from a
-// real page for 60 s (SOAK_SECONDS sets it). Zero failed requests; the refresh count within
-// one of 60 s / (0.8 x 3 s) = 25.
+// Soak against the demo server: 1.5-second tokens, a request every 100 ms from a real page for
+// 30 s (SOAK_SECONDS and SOAK_TTL set them): 25 refresh cycles against the real server, as many
+// as the former one-minute run with 3 s tokens had. Zero failed requests; the refresh count
+// within one of 30 s / (0.8 x 1.5 s) = 25. (The refresh point itself, 80% of the lifetime, is
+// proven on the virtual clock by the conformance table; this run is for the real server.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +12,8 @@ import { recorded } from './support/harness.mjs';
 import { spawnServer } from './support/proc.mjs';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const TTL_S = 3;
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const TTL_S = Number(process.env.SOAK_TTL ?? 1.5);
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const EVERY_MS = 100;
 
 let srv;

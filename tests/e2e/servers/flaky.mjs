@@ -52,6 +52,26 @@ function pick(rand, weights) {
 export const REFRESH_FAULTS = { ok: 55, '5xx': 10, 429: 6, hang: 6, drop: 7, slow: 8, malformed: 4, html: 4 };
 export const API_FAULTS = { ok: 82, '5xx': 7, slow: 6, drop: 5 };
 
+/**
+ * The opening of the refresh endpoint's fault sequence, drawn from `rand` (so a seed replays
+ * it): every fault kind of REFRESH_FAULTS once, in a seeded order, each failure followed by a
+ * good answer, except two failures in a row (the backoff must grow past its first step). A
+ * short run thus meets every kind, which the weighted draw alone does not promise; the draw
+ * takes over after the opening. 13 calls, about 25 s with 2.5 s tokens.
+ */
+export function refreshOpening(rand) {
+  const shuffle = (xs) => {
+    for (let i = xs.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(rand() * (i + 1));
+      [xs[i], xs[j]] = [xs[j], xs[i]];
+    }
+    return xs;
+  };
+  const failing = shuffle(Object.keys(REFRESH_FAULTS).filter((k) => k !== 'ok' && k !== 'slow'));
+  const units = shuffle([[failing[0], failing[1], 'ok'], ...failing.slice(2).map((k) => [k, 'ok']), ['slow']]);
+  return units.flat();
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function answer(res, status, body, type = 'application/json') {
@@ -66,6 +86,7 @@ function answer(res, status, body, type = 'application/json') {
  * @param {number} [o.hangMs=10000] how long a hung refresh holds the connection at most
  * @param {number} [o.retryAfterS=2] the Retry-After of a 429
  * @param {[number, number]} [o.slowMs=[300, 1000]] the delay range of a slow answer
+ * @param {boolean} [o.opening=false] start the refresh faults with refreshOpening()
  */
 export async function startFlakyServer(o = {}) {
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -75,6 +96,7 @@ export async function startFlakyServer(o = {}) {
   const [slowMin, slowMax] = o.slowMs ?? [300, 1000];
   const refreshRand = prng(seed);
   const apiRand = prng(seed ^ 0x9e3779b9);
+  const opening = o.opening ? refreshOpening(refreshRand) : [];
   const secret = randomUUID();
   const refreshTokens = new Set();
   const issued = [];
@@ -110,7 +132,7 @@ export async function startFlakyServer(o = {}) {
 
   async function refresh(req, res, body, entry) {
     stats.refreshCalls += 1;
-    const fault = pick(refreshRand, REFRESH_FAULTS);
+    const fault = stats.refreshCalls <= opening.length ? opening[stats.refreshCalls - 1] : pick(refreshRand, REFRESH_FAULTS);
     entry.fault = fault;
     count('refresh', fault);
     if (await injectCommon(fault, refreshRand, req, res, entry)) return;
@@ -205,6 +227,8 @@ export async function startFlakyServer(o = {}) {
     url,
     seed,
     stats,
+    /** The opening's fault kinds, in order (empty without `opening`). */
+    opening,
     log,
     /** Every token handed out (for leak checks). */
     issued,
