@@ -1,18 +1,20 @@
-// freshtoken/axios: the same token handling for an axios instance: the header for
-// allowed origins (decided by the same function as fetch's, on the URL axios will send
-// to), a wait for any refresh in flight, and one replay on 401/403 through the shared
-// refresh — only for a request that carried freshtoken's token and was answered by the
-// origin it went to. `config.skipAuthRefresh: true` opts one request out of the replay.
+// freshtoken/axios: the axios driver of the same rules as fetch's (the engine's, in
+// src/engine/): the facts of a request (the URL axios will send to, its headers, a
+// refresh's own traffic) go in, the engine says send with the token or untouched, and
+// after the answer hand it back or replay it once. `config.skipAuthRefresh: true` opts
+// one request out of the replay.
 import { requestURL } from './origins.js';
 import { answeredBy, isRefreshTraffic, wasReplayed } from './request.js';
 import { makeError } from './errors.js';
 
-const BEARER = /^bearer\s+/i;
+const BEARER = /^bearer\s/i;
 // What freshtoken attached to a config: { token, origin }; a config without it is not
 // ours. A WeakMap, so the token is not copied into the config (which apps log).
 const sentWith = new WeakMap();
-// A plain key: axios copies it into the replay's config (it drops symbols).
+// A plain key: axios copies it into the replay's config (it drops symbols). It holds the
+// request's id; `replays` the token its replay goes with.
 const RETRIED = 'freshtokenRetried';
+const replays = new Map();
 
 function header(config, name) {
   const h = config.headers;
@@ -39,44 +41,48 @@ export function attachAxios(refresher, instance) {
       + 'with interceptors and request(); this is not one (the `import * as axios` namespace, or a config object?)');
   }
   const requestId = instance.interceptors.request.use(async (config) => {
+    // The replay of a request: sent with the token the engine gave for it.
+    const again = replays.get(config[RETRIED]);
+    if (again) {
+      replays.delete(config[RETRIED]);
+      setHeader(config, 'Authorization', `Bearer ${again.token}`);
+      sentWith.set(config, again);
+      return config;
+    }
     const url = typeof instance.getUri === 'function' ? instance.getUri(config) : config.url;
     const target = requestURL(url ?? '');
-    const origin = target && target.origin;
-    if (!origin || !refresher._origins.has(origin)) return config;
+    const origin = target && target.origin !== 'null' ? target.origin : null;
     const own = header(config, 'Authorization');
-    if (own != null && !BEARER.test(String(own))) return config;
-    if (isRefreshTraffic(target, config.data, plainHeaders(config.headers))) return config;
-    const line = refresher._line; // the session this request starts in
-    const token = await refresher._tokenForRequest(config.signal, line);
-    // Its session ended while it waited: settled, never sent with a later login's token.
-    if (token === null && line !== refresher._line) throw refresher._lineEnded();
-    if (token !== null) {
-      setHeader(config, 'Authorization', `Bearer ${token}`);
-      sentWith.set(config, { token, origin, line });
+    const flags = (own != null && !BEARER.test(String(own)) ? 1 : 0)
+      | (isRefreshTraffic(target, config.data, plainHeaders(config.headers)) ? 2 : 0)
+      | (config.skipAuthRefresh === true ? 4 : 0);
+    const go = await refresher._request(origin, flags, config.signal);
+    if (go.token !== null) {
+      setHeader(config, 'Authorization', `Bearer ${go.token}`);
+      sentWith.set(config, { id: go.id, token: go.token, origin });
     }
     return config;
   });
 
   // A 401/403 arrives as an error by default, or as a response when the app's
-  // validateStatus accepts it: both get the one replay. `give` hands the original
+  // validateStatus accepts it: the engine decides either way. `give` hands the original
   // outcome back (rethrow or return) whenever there is nothing to replay.
   const replay = async (config, response, give) => {
-    const status = response && response.status;
     const sent = config && sentWith.get(config);
-    // A fetch interceptor underneath (axios's fetch adapter) already replayed it: once is all.
-    if (!sent || !refresher._retryStatuses.has(status) || wasReplayed(response.request)) return give();
-    // The answer must come from where the token went (no redirect to another origin).
-    const finalURL = response.request && typeof response.request.responseURL === 'string' ? response.request.responseURL : '';
-    if (!answeredBy({ url: finalURL }, sent.origin)) return give();
-    if (config[RETRIED]) {
-      refresher._rejectedAgain(status, sent.token);
+    if (!sent) return give();
+    sentWith.delete(config);
+    // No answer (a network error), or a fetch interceptor underneath (axios's fetch
+    // adapter) replayed it already: over for freshtoken.
+    if (!response || wasReplayed(response.request)) {
+      refresher._forget(sent.id);
       return give();
     }
-    if (config.skipAuthRefresh === true) return give();
-    const next = await refresher._tokenAfterRejection(sent.token, config.signal, sent.line);
+    // Which origin answered (a redirect elsewhere is not the token's server).
+    const finalURL = response.request && typeof response.request.responseURL === 'string' ? response.request.responseURL : '';
+    const next = await refresher._answered(sent.id, response.status, answeredBy({ url: finalURL }, sent.origin), config.signal);
     if (next === null) return give();
-    config[RETRIED] = true;
-    setHeader(config, 'Authorization', `Bearer ${next}`);
+    replays.set(sent.id, { id: sent.id, token: next.token, origin: sent.origin });
+    config[RETRIED] = sent.id;
     return instance.request(config);
   };
   const responseId = instance.interceptors.response.use(

@@ -3,7 +3,6 @@
 // silently ignored.
 import { optionsError } from './errors.js';
 import { PRESETS } from './transport.js';
-import { allowedOrigins } from './origins.js';
 
 /** Every option, with its default (undefined: none, or decided from the others). */
 const DEFAULTS = {
@@ -32,15 +31,19 @@ const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeo
 const shown = (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : kind(v));
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
-const positive = (v) => finite(v) && v > 0;
 const text = (v) => typeof v === 'string' && v !== '';
 const isFunction = (v) => typeof v === 'function';
-const statuses = (v) => Array.isArray(v) && v.every((s) => Number.isInteger(s) && s >= 400 && s <= 599);
+const statuses = (v) => Array.isArray(v) && v.every(Number.isInteger);
 const STATUSES = 'an array of HTTP error statuses (400-599), e.g. [401]';
 
-/** The options with one rule each: what a valid value is, as the check and in words. */
+/**
+ * The options with one rule each: what a valid value is, as the check and in words. Here
+ * only what JS must see (types, functions, names); the engine checks the values its rules
+ * run on (the ranges of refreshAt, defaultLifetimeMs, refreshTimeoutMs, the statuses,
+ * every `origins` entry) and names the option it refuses (src/engine/config.rs).
+ */
 const RULES = {
-  refreshAt: [(v) => finite(v) && v > 0 && v < 1, 'a number greater than 0 and less than 1'],
+  refreshAt: [finite, 'a number greater than 0 and less than 1'],
   retryStatuses: [statuses, STATUSES],
   endSessionStatuses: [statuses, STATUSES],
   storageKey: [text, 'a non-empty string'],
@@ -48,9 +51,8 @@ const RULES = {
   loginUrl: [text, 'a non-empty string'],
   onSessionExpired: [isFunction, 'a function'],
   fetch: [isFunction, 'a function'],
-  defaultLifetimeMs: [positive, 'a finite number greater than 0'],
-  // A timer delay above 2^31-1 ms would fire at once.
-  refreshTimeoutMs: [(v) => positive(v) && v <= 2 ** 31 - 1, 'a number greater than 0 and at most 2147483647 (about 24.8 days)'],
+  defaultLifetimeMs: [finite, 'a finite number greater than 0'],
+  refreshTimeoutMs: [finite, 'a number greater than 0 and at most 2147483647 (about 24.8 days)'],
 };
 
 /** Checks a TokenSet given by the app (`tokens` option, `setTokens`). */
@@ -72,7 +74,11 @@ export function normalizeOptions(o) {
   for (const k of Object.keys(o)) {
     if (!Object.hasOwn(DEFAULTS, k)) throw optionsError(`unknown option \`${k}\`; known options: ${Object.keys(DEFAULTS).join(', ')}`);
   }
-  const out = { ...DEFAULTS, origins: allowedOrigins(o.origins), storage: o.storage ?? DEFAULTS.storage };
+  // `origins`: strings, each checked by the engine (an http(s) origin); absent, the page's own.
+  if (o.origins !== undefined && !(Array.isArray(o.origins) && o.origins.every((x) => typeof x === 'string'))) {
+    throw optionsError('origins must be an array of origin strings, e.g. ["https://api.example.com"]');
+  }
+  const out = { ...DEFAULTS, origins: o.origins, storage: o.storage ?? DEFAULTS.storage };
   if (o.tokens !== undefined) out.tokens = checkTokens(o.tokens);
   if (o.refresh !== undefined && o.endpoint !== undefined) throw optionsError('give either `refresh` or `endpoint`, not both');
   if (o.refresh !== undefined) {
@@ -106,8 +112,6 @@ export function normalizeOptions(o) {
     if (!valid(o[k])) throw optionsError(`${k} must be ${what}, not ${shown(o[k])}`);
     out[k] = o[k];
   }
-  out.retryStatuses = new Set(out.retryStatuses);
-  out.endSessionStatuses = new Set(out.endSessionStatuses);
   if (typeof out.storage === 'string') {
     if (!['memory', 'localStorage', 'sessionStorage'].includes(out.storage)) {
       throw optionsError(`storage must be 'memory', 'localStorage', 'sessionStorage' or an object with getItem/setItem/removeItem, not ${JSON.stringify(out.storage)}`);

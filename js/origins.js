@@ -1,8 +1,6 @@
-// Where the token may go (SPEC behaviour 6): only to allowed origins, by default the
-// page's own. The origin of a request is decided in one place, `requestURL`, exactly as
-// the browser will send it (`new Request(input).url`: the URL parser, relative to
-// `document.baseURI`), never by a string test. Everything else goes out untouched.
-import { optionsError } from './errors.js';
+// Where a request goes, found as the browser will send it (`new Request(input).url`: the
+// URL parser, relative to `document.baseURI`), never by a string test. Whether the token
+// may go there is the engine's decision (src/engine/origins.rs, SPEC behaviour 6).
 
 /** What relative URLs resolve against: the document's base URL (`<base href>` counts), else the location. */
 function baseURL() {
@@ -25,29 +23,6 @@ export function pageOrigin() {
     seenLocation = loc;
   }
   return seenOrigin;
-}
-
-/** Normalises the `origins` option into a Set of serialized origins. */
-export function allowedOrigins(list) {
-  if (list === undefined) {
-    const own = pageOrigin();
-    return new Set(own ? [own] : []);
-  }
-  if (!Array.isArray(list)) throw optionsError('origins must be an array of origin strings, e.g. ["https://api.example.com"]');
-  const set = new Set();
-  for (const item of list) {
-    // An origin is absolute (no page-relative reading: 'api.example.com' is not one) and
-    // http(s), with nothing after the host but an optional '/' (no credentials, path,
-    // query or fragment, not even an empty one).
-    let url = null;
-    try { url = typeof item === 'string' ? new URL(item) : null; } catch { /* not a URL */ }
-    if (!url || !/^https?:$/.test(url.protocol) || url.href !== `${url.origin}/`) {
-      const what = typeof item === 'string' ? JSON.stringify(item) : typeof item;
-      throw optionsError(`origins: ${what} is not an http(s) origin; write the scheme and host only, e.g. "https://api.example.com"`);
-    }
-    set.add(url.origin);
-  }
-  return set;
 }
 
 const isRequest = (v) => typeof Request !== 'undefined' && (v instanceof Request

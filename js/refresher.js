@@ -1,10 +1,15 @@
-// The Refresher: the JS face of one session. The session's decisions (state, schedule,
-// backoff) are made in wasm by its `Core` (src/wasm/core.rs), which `this._core` names by
-// handle; this class does the I/O around them. The
-// single-flight refresh is `refresh()` below: one promise shared by every caller.
+// The Refresher: the npm package's face of one session. Every decision is the engine's
+// (src/engine/, compiled into the wasm; reached by handle through src/wasm/cores.rs): which
+// request waits, gets the token or goes untouched, when to refresh, what a failure means,
+// when a request is replayed, when the session ends. This class is its driver: it turns
+// what happens (a call of the public API, a request about to go, an answer, the refresh
+// call's outcome, a timer, `online`) into engine inputs, then carries out the engine's
+// outputs in order (`_drain`): start or abort the refresh call, settle a caller, emit an
+// event, aim the timer. Cross-tab records and epochs are still kept here (js/tabs.js).
 import {
-  bindings, memory, coreNew, coreFree, coreSetTokens, coreBegin, coreSucceed, coreFail, coreEnd, coreWake, coreTick,
-  coreFigures, coreToken,
+  bindings, memory,
+  coreNew, coreFree, coreSetTokens, coreAnswered, coreFailed, coreRequest, coreInput,
+  coreDate, coreRefreshTo, coreRetryAfter, coreStatus, corePoll, coreText, coreOut, coreFigures, coreToken,
 } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
@@ -12,15 +17,19 @@ import { checkTokens } from './options.js';
 import { Emitter } from './events.js';
 import { makeTransport } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
-import { requestURL } from './origins.js';
+import { pageOrigin, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
-import { now, serverClock, serverNow, toWall } from './clock.js';
+import { now, toWall } from './clock.js';
 import { decodeToken } from './decode.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol.for('freshtoken.interceptor');
-const noop = () => {};
 const wallOrNull = (v) => (Number.isNaN(v) ? null : toWall(v));
+// What the refresh call cannot do without (the engine's `Needs`): 0 the refresh token,
+// 1 the access token, 2 nothing (the app's own function, or a cookie).
+const NEEDS = { json: 0, 'sanic-jwt': 0, oauth2: 0, 'bearer-put': 1 };
+// The reasons a session ends, as coreInput(1) numbers them.
+const REASONS = ['request-rejected', 'refresh-rejected', 'no-refresh-token'];
 
 /**
  * A new session epoch, above every one known (SPEC behaviour 3). Time-based, so a login
@@ -37,20 +46,15 @@ function refusal(token, name) {
   return makeError(name, 'bad-claim', 'the access token was refused');
 }
 
-/** What a refresh settles with when its session ended or was replaced meanwhile. */
 const supersededError = () => makeError('SessionError', 'superseded', 'the session this refresh was for has ended or been replaced');
 const disposedError = () => makeError('FreshtokenError', 'disposed', 'this refresher was disposed');
 // An optional number for the core: undefined when absent (the glue hands wasm NaN).
-const num = (v) => (v == null ? undefined : v);
-// coreFigures(core, now) leaves [state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt,
-// failures, needsRefresh, usable] in wasm memory; times on the session clock (js/clock.js).
-const NEEDS_REFRESH = 6;
-const USABLE = 7;
+const num = (v) => (v == null || Number.isNaN(v) ? undefined : v);
 
-/** The error a caller gets when there is no session to take a token from. */
-function sessionError(state) {
-  if (state === 'expired') return makeError('SessionError', 'session-expired', 'the session has expired: the user must log in again');
-  if (state === 'logged-out') return makeError('SessionError', 'logged-out', 'the session was logged out');
+/** The error a caller gets when there is no session to take a token from (its code is the engine's). */
+function sessionError(code) {
+  if (code === 'session-expired') return makeError('SessionError', code, 'the session has expired: the user must log in again');
+  if (code === 'logged-out') return makeError('SessionError', code, 'the session was logged out');
   return makeError('SessionError', 'no-session', 'there is no session to refresh: call setTokens() after login');
 }
 
@@ -67,33 +71,40 @@ export class Refresher {
   constructor(opts) {
     bindings(); // throws a clear error before init()
     this._opts = opts;
-    this._retryStatuses = opts.retryStatuses;
-    this._endStatuses = opts.endSessionStatuses;
-    this._origins = opts.origins;
     this._events = new Emitter();
-    this._flight = null;        // { promise, abort, ctx } of the refresh in flight
+    this._flight = null;        // { ticket, abort, ctx } of the refresh call in flight
     this._epoch = 0;            // the session epoch (SPEC behaviour 3)
     this._gen = 0;              // the refresh generation within it (crossTab)
     this._uninstalls = new Set();
     this._disposed = false;
     this._access = null;
-    this._lastError = null;
-    this._change = null;        // resolves on the next change a waiting request cares about
-    // Bumped when a session ends (logout, expiry): a request that started before waits in
-    // vain, it is never sent with a later login's token (SPEC behaviour 5).
-    this._line = 0;
-    this._ended = 'logged-out';
-    this._server = serverClock(); // this refresher's estimate of its server's clock
-    this._transport = makeTransport(opts, () => this._baseFetch(), this._server);
+    this._lastError = null;     // the last refresh-error's error
+    this._failure = null;       // the refresh call's last failure, as the transport said it
+    this._answer = null;        // the refresh call's last answer
+    this._pending = new Map();  // id -> { resolve, reject } of a request or caller the engine holds
+    this._ids = 0;
+    this._timer = null;
+    this._timerAt = null;
+    this._quiet = false;        // an input from another tab: not told back to the tabs
+    this._transport = makeTransport(opts, () => this._baseFetch(), {
+      allowsRefresh: (origin) => coreRefreshTo(this._core, ...writeTokens([origin])),
+      noteDate: (origin, res) => this._date(origin, res),
+      retryAfter: (value) => (value == null ? undefined : num(coreRetryAfter(...writeTokens([String(value)]), Date.now()))),
+      statusClass: coreStatus,
+    });
     this._store = openStorage(opts.storage, opts.storageKey);
     if (opts.endpoint) {
       const url = requestURL(opts.endpoint.url);
       if (url) this._endpoint = url.href.replace(/#.*$/, '');
-      if (this._endpoint) endpoints.set(this._endpoint, (endpoints.get(this._endpoint) ?? 0) + 1);
     }
-    this._core = coreNew(opts.refreshAt, opts.defaultLifetimeMs, () => {
-      if (!this._disposed && coreTick(this._core, now())) this._onDue();
-    });
+    const origins = opts.origins;
+    const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), ...origins ?? []];
+    const needs = opts.endpoint && opts.endpoint.credentials !== 'include' ? NEEDS[opts.endpoint.preset] : 2;
+    const core = coreNew(writeTokens([text.join('\n')])[0], origins !== undefined, origins?.length ?? 0, opts.refreshAt,
+      opts.defaultLifetimeMs, opts.refreshTimeoutMs, needs);
+    if (typeof core !== 'number') throw makeError('OptionsError', 'bad-option', String(core));
+    this._core = core;
+    if (this._endpoint) endpoints.set(this._endpoint, (endpoints.get(this._endpoint) ?? 0) + 1);
     // `opts.joinTabs` is tabs.js's joinTabs, loaded by createRefresher only for crossTab.
     this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
 
@@ -107,13 +118,9 @@ export class Refresher {
     }
     this._tabs?.hello();
 
-    // Re-check the schedule when the page wakes up; retry at once when back online.
-    this._onWake = () => { if (!this._disposed) coreWake(this._core, false, now()); };
-    this._onOnline = () => {
-      if (this._disposed) return;
-      coreWake(this._core, true, now());
-      this._notify();
-    };
+    // Look again when the page wakes up; retry at once when back online (the engine decides).
+    this._onWake = () => this._input(5);
+    this._onOnline = () => this._input(6);
     globalThis.addEventListener?.('online', this._onOnline);
     globalThis.addEventListener?.('focus', this._onWake);
     globalThis.document?.addEventListener?.('visibilitychange', this._onWake);
@@ -137,37 +144,28 @@ export class Refresher {
   setTokens(tokens) {
     this._alive();
     checkTokens(tokens, 'setTokens(tokens)');
-    // Without `receivedAt` the tokens may have waited since they were issued: an `exp`
-    // already past by the server's clock (as best known) means "refresh first".
+    // Without `receivedAt` the tokens may have waited since they were issued: the engine
+    // checks their expiry against the server's clock (as best known).
     const given = typeof tokens.receivedAt === 'number';
     const wall = given ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
-    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)), undefined, given ? NaN : serverNow(this._server));
+    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)), undefined, !given);
     this._tabs?.announce(this._record());
   }
 
-  /** Puts a session into the core, as a new epoch `epoch`. */
-  _take(t, wall, epoch, gen = epoch, server = NaN) {
-    const ok = coreSetTokens(this._core, ...writeTokens([t.accessToken, t.refreshToken]), num(t.expiresAt), num(t.expiresIn),
-      sessionTime(wall), wall, server);
-    if (!ok) throw refusal(t.accessToken, 'TokenDecodeError');
-    this._newEpoch(epoch);
+  /** Puts a session into the engine, as a new epoch `epoch`. */
+  _take(t, wall, epoch, gen = epoch, restored = false) {
+    const [a, r] = writeTokens([t.accessToken, t.refreshToken]);
+    const was = [this._epoch, this._gen, this._saved, this._lastError];
+    // Set first: the record the engine's 'schedule' output stores carries them.
+    this._epoch = epoch;
     this._gen = gen;
     this._saved = { expiresAt: num(t.expiresAt), expiresIn: num(t.expiresIn), receivedAt: wall };
     this._lastError = null;
-    this._sync();
-    this._events.emit('schedule', this._scheduleDetail());
-  }
-
-  /** Starts epoch `epoch`: the refresh in flight (of the old one) is aborted and forgotten. */
-  _newEpoch(epoch) {
-    this._epoch = epoch;
-    const f = this._flight;
-    if (f) {
-      this._flight = null;
-      flights.delete(f.ctx);
-      f.abort.abort(supersededError());
+    const ok = this._call(() => coreSetTokens(this._core, a, r, num(t.expiresAt), num(t.expiresIn), restored, sessionTime(wall), wall, now()));
+    if (!ok) {
+      [this._epoch, this._gen, this._saved, this._lastError] = was;
+      throw refusal(t.accessToken, 'TokenDecodeError');
     }
-    this._notify();
   }
 
   // A session record from storage or another tab (SPEC behaviour 3: only a newer one).
@@ -187,96 +185,13 @@ export class Refresher {
   }
 
   /** A token not past its refresh point; refreshes first if needed. */
-  async getAccessToken() {
-    const line = this._line;
-    const token = await this._tokenForRequest(undefined, line);
-    if (token === null) throw line === this._line && !this._disposed ? sessionError(this.state) : this._lineEnded();
-    return token;
+  getAccessToken() {
+    return this._ask(3);
   }
 
-  /** Forces a refresh. Concurrent callers share one promise and one server call. */
+  /** Forces a refresh. Concurrent callers share one refresh call. */
   refresh() {
-    if (this._disposed) return Promise.reject(disposedError());
-    if (this._flight) return this._flight.promise;
-    const ctx = { accessToken: this._access, refreshToken: this._refreshToken() };
-    if (this._figures()[0] === 0 && !this._transport.canRefresh(ctx)) return Promise.reject(sessionError('idle'));
-    const ticket = coreBegin(this._core, now());
-    if (ticket < 0) return Promise.reject(sessionError(this.state));
-    const flight = { abort: new AbortController(), ctx, promise: null };
-    flights.add(ctx);
-    flight.promise = this._runRefresh(ticket, ctx, flight.abort.signal, this._epoch).finally(() => {
-      flights.delete(ctx);
-      if (this._flight === flight) this._flight = null;
-      this._notify();
-    });
-    this._flight = flight;
-    this._notify();
-    return flight.promise;
-  }
-
-  async _runRefresh(ticket, ctx, signal, epoch) {
-    let tokens;
-    try {
-      if (!this._transport.canRefresh(ctx)) {
-        throw makeError('RefreshError', 'no-refresh-token', 'there is no refresh token to refresh the session with', { rejected: true });
-      }
-      tokens = await this._transport(ctx, signal);
-    } catch (err) {
-      if (this._disposed) throw disposedError();
-      if (epoch !== this._epoch) return this._afterStale();
-      // A rotated refresh token that came with an unusable answer is kept (never spent twice).
-      const rotated = typeof err.refreshToken === 'string' ? writeTokens([err.refreshToken])[0] : -1;
-      const t = now();
-      const delay = coreFail(this._core, ticket, err.rejected === true, num(err.retryAfterMs), t, Math.random(), rotated);
-      if (delay === -2) return this._afterStale();
-      this._sync();
-      if (delay === -1) {
-        this._sessionEnded(err.code === 'no-refresh-token' ? 'no-refresh-token' : 'refresh-rejected');
-        throw sessionError('expired');
-      }
-      this._reportError(err, t);
-      throw err;
-    }
-    if (this._disposed) throw disposedError();
-    if (epoch !== this._epoch) return this._afterStale();
-    const wall = typeof tokens.receivedAt === 'number' ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
-    const landed = coreSucceed(this._core, ticket, ...writeTokens([tokens.accessToken, tokens.refreshToken]), num(tokens.expiresAt),
-      num(tokens.expiresIn), sessionTime(wall), wall, Math.random());
-    if (landed === 4) return this._afterStale();
-    if (typeof tokens.gen === 'number') this._gen = tokens.gen;
-    this._sync();
-    if (landed === 3) {
-      // A malformed expiry claim, or a JWT-shaped token decodeToken refuses: the refresh token was kept.
-      const err = refusal(tokens.accessToken, 'RefreshError');
-      this._reportError(err);
-      throw err;
-    }
-    this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: wall };
-    if (landed === 0 && !tokens.problems) this._lastError = null;
-    const detail = tokens.adopted ? { ...this._scheduleDetail(), fromOtherTab: true } : this._scheduleDetail();
-    this._events.emit('refresh', detail);
-    this._events.emit('schedule', detail);
-    // Taken, but partly wrong: say what (SPEC behaviour 7); an implausible expiry also backs off.
-    if (tokens.problems) this._reportError(makeError('RefreshError', 'bad-response', tokens.problems));
-    if (landed === 1 || landed === 2) {
-      this._reportError(makeError('RefreshError', 'bad-expiry', landed === 1
-        ? 'the answer\'s expiresIn/expiresAt leaves under a second to live (seconds given as ms?); the token\'s own expiry is used'
-        : 'the answer leaves the token under a second to live; it is kept and the next refresh backs off'));
-    }
-    return this._access;
-  }
-
-  /** Tells `refresh-error`, with when the next attempt really is (the one-second floor included). */
-  _reportError(err, t = now()) {
-    const f = this._figures();
-    this._lastError = publicError(err);
-    this._events.emit('refresh-error', { error: this._lastError, retryIn: Math.max(0, (Number.isNaN(f[4]) ? f[2] : f[4]) - t), attempt: f[5] });
-  }
-
-  // The session changed under a refresh (new tokens, logout): answer with what is current.
-  _afterStale() {
-    if (this._access !== null) return this._access;
-    throw sessionError(this.state);
+    return this._ask(2);
   }
 
   /** `fetch` with the token attached for allowed origins and one retry on 401/403. */
@@ -330,18 +245,16 @@ export class Refresher {
 
   _logout(epoch, tellTabs) {
     if (this._disposed || epoch < this._epoch) return;
-    this._endLine('logged-out');
-    this._newEpoch(epoch);
-    const had = coreEnd(this._core, true);
-    this._sync();
+    this._epoch = epoch;
     this._persist({ out: true, epoch });
     if (tellTabs) this._tabs?.logout(epoch);
-    if (had) this._events.emit('logout', {});
+    this._input(0);
   }
 
   /** Cancels every timer and listener, settles every waiting caller, frees the wasm memory. Idempotent. */
   dispose() {
     if (this._disposed) return;
+    this._input(7);
     this._disposed = true;
     for (const u of [...this._uninstalls]) u();
     globalThis.removeEventListener?.('online', this._onOnline);
@@ -351,15 +264,237 @@ export class Refresher {
       const n = endpoints.get(this._endpoint) - 1;
       if (n > 0) endpoints.set(this._endpoint, n); else endpoints.delete(this._endpoint);
     }
-    const f = this._flight;
-    if (f) { flights.delete(f.ctx); f.abort.abort(disposedError()); }
-    this._line++;
+    this._abortFlight(disposedError());
+    clearTimeout(this._timer);
     this._tabs?.close();
     this._events.clear();
     coreFree(this._core);
+    this._core = -1; // no slot: a call through a handle another refresher may get next is a no-op
     this._access = null;
+    for (const p of this._pending.values()) p.reject(disposedError());
+    this._pending.clear();
+  }
+
+  // --- what the engine is told ------------------------------------------------------------
+
+  /** Runs one engine call, then carries out what it asked for. */
+  _call(f) {
+    const r = f();
+    this._drain();
+    return r;
+  }
+
+  /** coreInput `what` (see src/wasm/cores.rs) for `id`, at now. */
+  _input(what, id = 0, status = 0, flags = 0) {
+    if (!this._disposed) this._call(() => coreInput(this._core, what, id, status, flags, now()));
+  }
+
+  /** A promise of what the engine decides for a new caller or request: `start(id)` tells it. */
+  _expect(start, signal, id = ++this._ids) {
+    if (this._disposed) return Promise.reject(disposedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const done = () => { this._pending.delete(id); signal?.removeEventListener('abort', onAbort); };
+      const onAbort = () => { done(); this._input(4, id); reject(signal.reason); };
+      this._pending.set(id, { resolve: (v) => { done(); resolve(v); }, reject: (e) => { done(); reject(e); } });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      start(id);
+    });
+  }
+
+  /** `getAccessToken()` (3) or `refresh()` (2). */
+  _ask(what) {
+    return this._expect((id) => this._input(what, id));
+  }
+
+  /**
+   * A request about to go to `origin` (null: no http(s) origin); `flags` 1 the caller's own
+   * credentials, 2 the refresh call's own traffic, 4 skipAuthRefresh. Resolves with
+   * `{ id, token, replay }`: send it with `token`, or untouched when null.
+   */
+  _request(origin, flags, signal) {
+    return this._expect((id) => this._call(() => coreRequest(this._core, id, ...writeTokens([origin]), flags, now())), signal);
+  }
+
+  /**
+   * The answer `status` to request `id` (`byOrigin` false: another origin answered, a
+   * redirect). Resolves with null (hand it back) or `{ token }` to replay with.
+   */
+  _answered(id, status, byOrigin, signal) {
+    if (this._disposed) return Promise.resolve(null);
+    return this._expect(() => this._input(8, id, status, byOrigin ? 1 : 0), signal, id);
+  }
+
+  /** Request `id` is over for freshtoken (its send failed, or another layer replayed it). */
+  _forget(id) {
+    this._input(4, id);
+  }
+
+  /** A response's `Date` header, for the engine's server clock (it keeps its own origins' only). */
+  _date(origin, res) {
+    const d = origin && res.headers?.get('date');
+    if (d && !this._disposed) coreDate(this._core, ...writeTokens([origin, d]), Date.now());
+  }
+
+  /** The session is over because another tab said so. */
+  _endSession(reason) {
+    this._quiet = true;
+    try { this._input(1, Math.max(0, REASONS.indexOf(reason))); } finally { this._quiet = false; }
+  }
+
+  // --- what the engine asks for -----------------------------------------------------------
+
+  _out() {
+    const buf = memory().buffer;
+    if (!this._outv || this._outv.buffer !== buf) this._outv = new Float64Array(buf, coreOut(this._core), 4);
+    return this._outv;
+  }
+
+  /** Carries out the engine's outputs, in order. */
+  _drain() {
+    for (;;) {
+      const kind = corePoll(this._core);
+      if (kind === 0) return;
+      const o = this._out();
+      const [n0, n1, n2, n3] = o;
+      const text = kind === 1 || kind === 3 || kind === 5 || kind === 6 || kind === 8 || kind === 9 ? coreText(this._core, 0) : null;
+      const p = this._pending.get(n0);
+      switch (kind) {
+        case 1: this._startFlight(n0, { accessToken: text, refreshToken: coreText(this._core, 1) }); break;
+        case 2: if (this._flight?.ticket === n0) {
+          this._abortFlight(n1 === 0 ? supersededError() : n1 === 1 ? disposedError()
+            : makeError('RefreshError', 'timeout', `the refresh did not answer within ${this._opts.refreshTimeoutMs} ms`, { rejected: false }));
+        } break;
+        case 3: p?.resolve({ id: n0, token: n1 ? text : null, replay: n2 === 1 }); break;
+        case 4: p?.resolve(null); break;
+        case 5: p?.resolve(text); break;
+        case 6: p?.reject(this._failed(n1, text, n2 === 1, Number.isNaN(n3) ? undefined : n3)); break;
+        case 7: this._refreshed = this._answer?.adopted ? 2 : 1; break; // told with 'schedule' (11), which follows
+        case 8: {
+          this._lastError = publicError(this._refreshError(text));
+          this._events.emit('refresh-error', { error: this._lastError, retryIn: n0, attempt: n1 });
+          break;
+        }
+        case 9: this._sessionEnded(text); break;
+        case 10: this._sync(); this._events.emit('logout', {}); break;
+        case 11: {
+          this._sync();
+          const refreshed = this._refreshed;
+          this._refreshed = false;
+          const detail = this._scheduleDetail();
+          if (refreshed) this._events.emit('refresh', refreshed === 2 ? { ...detail, fromOtherTab: true } : detail);
+          this._events.emit('schedule', detail);
+          break;
+        }
+        case 12: this._events.emit('forbidden', { status: n0 }); break;
+        case 13: this._aim(Number.isNaN(n0) ? null : n0); break;
+        default:
+      }
+    }
+  }
+
+  /** The error a settled caller gets (class 0 session, 1 refresh, 2 disposed). */
+  _failed(cls, code, late, status) {
+    if (cls === 2) return disposedError();
+    if (cls === 0) return sessionError(code);
+    if (!late) return this._refreshError(code, status);
+    const last = this._lastError?.code === code ? this._lastError : null;
+    const why = last ? `: ${last.message}` : ': the refresh is still running';
+    return makeError('RefreshError', code, `no fresh token within ${this._opts.refreshTimeoutMs} ms (refreshTimeoutMs)${why}`,
+      { rejected: false, late: true, status });
+  }
+
+  /** The refresh failure the engine names by `code`, with the words the transport gave it. */
+  _refreshError(code, status) {
+    if (this._failure?.code === code) return this._failure;
+    const a = this._answer;
+    if (code === 'bad-response' && a?.problems) return makeError('RefreshError', code, a.problems);
+    if (code === 'bad-expiry') {
+      return makeError('RefreshError', code, 'the answer leaves the token under a second to live (its expiresIn/expiresAt in ms instead of seconds?); the token\'s own expiry is used, or the next refresh backs off');
+    }
+    if (code === 'timeout') return makeError('RefreshError', code, `the refresh did not answer within ${this._opts.refreshTimeoutMs} ms`, { rejected: false });
+    if (a) {
+      const err = refusal(a.accessToken, 'RefreshError');
+      if (err.code === code) return err;
+    }
+    return makeError('RefreshError', code, `the refresh failed (${code})`, { rejected: false, status });
+  }
+
+  /** Starts the refresh call `ticket` with the tokens the engine captured. */
+  _startFlight(ticket, ctx) {
+    this._abortFlight(supersededError());
+    const abort = new AbortController();
+    const flight = { ticket, abort, ctx };
+    this._flight = flight;
+    flights.add(ctx);
+    this._failure = null;
+    this._answer = null;
+    // Its outcome counts only while it is the flight (not after an abort: the next flight
+    // of the same session has the same ticket).
+    this._transport(ctx, abort.signal).then((tokens) => {
+      if (this._disposed || this._flight !== flight) return;
+      this._endFlight();
+      const wall = typeof tokens.receivedAt === 'number' ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
+      this._answer = tokens;
+      if (typeof tokens.gen === 'number') this._gen = tokens.gen;
+      this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: wall };
+      const [a, r] = writeTokens([tokens.accessToken, tokens.refreshToken]);
+      this._call(() => coreAnswered(this._core, ticket, a, r, num(tokens.expiresAt), num(tokens.expiresIn), !!tokens.problems,
+        sessionTime(wall), wall, now(), Math.random()));
+      this._sync(); // a refused token's rotated refresh token kept: stored too
+    }, (err) => {
+      if (this._disposed || this._flight !== flight) return;
+      this._endFlight();
+      this._failure = err;
+      // A rotated refresh token that came with an unusable answer is kept (never spent twice).
+      const rotated = typeof err?.refreshToken === 'string' ? err.refreshToken : null;
+      const [c, x] = writeTokens([String(err?.code ?? 'failed'), rotated]);
+      this._call(() => coreFailed(this._core, ticket, err?.rejected === true, err?.status ?? 0, c, x, num(err?.retryAfterMs),
+        now(), Math.random()));
+      this._sync(); // a rotated refresh token kept: stored too
+    });
+  }
+
+  /** The refresh call waits for the tabs' lock (`waiting`), which bounds that wait itself, or begins now. */
+  _flightWaits(waiting) {
+    if (this._flight) this._input(9, this._flight.ticket, waiting ? 1 : 0);
+  }
+
+  _endFlight() {
+    flights.delete(this._flight.ctx);
     this._flight = null;
-    this._notify();
+  }
+
+  /** Aborts the refresh call in flight (its answer is the engine's to ignore). */
+  _abortFlight(reason) {
+    const f = this._flight;
+    if (!f) return;
+    this._endFlight();
+    f.abort.abort(reason);
+  }
+
+  /**
+   * Aims the timer at `at` on the session clock (null: off), in steps of at most 10 s
+   * (`schedule::MAX_STEP_MS`): a long delay never overflows setTimeout, and a wall-clock
+   * jump (sleep) is noticed within one step. A setTimeout that runs its callback at once
+   * (inside this call) is ignored: the engine is never re-entered from here.
+   */
+  _aim(at) {
+    clearTimeout(this._timer);
+    this._timer = null;
+    this._timerAt = at;
+    if (at === null || this._disposed) return;
+    let armed = false;
+    const id = setTimeout(() => {
+      if (!armed || this._timer !== id) return;
+      this._timer = null;
+      if (now() < at) return this._aim(at); // a step of a long delay
+      this._input(5);
+      // The engine keeps the same instant when nothing changed: look again then.
+      if (this._timer === null && this._timerAt !== null && this._timerAt > now()) this._aim(this._timerAt);
+    }, Math.max(0, Math.min(at - now(), 10_000)));
+    armed = true;
+    this._timer = id;
   }
 
   // --- used by request.js, tabs.js and the adapters -------------------------------------
@@ -371,149 +506,13 @@ export class Refresher {
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
 
-  /** The token when a request can use it at once (not due, no refresh in flight), else undefined. */
-  _readyToken() {
-    if (this._disposed || this._flight !== null || this._figures()[NEEDS_REFRESH]) return undefined;
-    return this._access;
-  }
-
-  /**
-   * The token for a request, waiting for/starting a refresh when due; null without a
-   * session. See `_awaitToken` for how failures and the backoff are handled.
-   */
-  async _tokenForRequest(signal, line) {
-    if (this._disposed) return null;
-    if (this._flight === null && !this._figures()[NEEDS_REFRESH]) return this._access;
-    return this._awaitToken(() => this._figures()[USABLE] === 1, signal, line);
-  }
-
-  /**
-   * After a request was rejected with `used`: a new token to replay with, or null (also
-   * when the session of `line`, the one the request started in, has ended meanwhile).
-   */
-  async _tokenAfterRejection(used, signal, line = this._line) {
-    if (this._disposed || line !== this._line) return null;
-    const replaced = () => this._access !== null && this._access !== used;
-    if (replaced() && this._flight === null) return this._access;
-    return this._awaitToken(replaced, signal, line);
-  }
-
-  /** A session ended (logout, expiry): requests that started in it get no later token. */
-  _endLine(why) {
-    this._line++;
-    this._ended = why;
-  }
-
-  /** What a request gets whose session ended while it waited. */
-  _lineEnded() {
-    if (this._disposed) return disposedError();
-    return makeError('SessionError', this._ended, `the session this request began in ended (${this._ended}) while it waited: not sent`);
-  }
-
-  /** A replay was answered `status` with `token`: end the session, or report "forbidden". */
-  _rejectedAgain(status, token) {
-    if (!this._retryStatuses.has(status) || this._access !== token) return; // a newer session is not ended by an old token
-    if (this._endStatuses.has(status)) this._endSession('request-rejected');
-    else this._events.emit('forbidden', { status });
-  }
-
-  /**
-   * Joins or starts refreshes until there is a token `good(now)` accepts; null once the
-   * session is over or the refresher disposed. No request starts a refresh before the
-   * backoff (and the one-second floor) allows it; meanwhile a token `good` accepts (not yet
-   * expired) is used as is, otherwise the request waits — and wakes at once when anything
-   * changes (a refresh starts or lands, the browser comes back online, logout, dispose).
-   * The wait ends `refreshTimeoutMs` after it began with a RefreshError saying so, or when
-   * the request's own `signal` aborts; it ends with null when the session of `line` (the
-   * one the request started in) ends, whatever login follows.
-   */
-  async _awaitToken(good, signal, line = this._line) {
-    const deadline = now() + this._opts.refreshTimeoutMs;
-    for (;;) {
-      if (this._disposed || line !== this._line) return null;
-      signal?.throwIfAborted();
-      const t = now();
-      // After a change (new tokens, a refresh replaced): a token ready to use is taken.
-      // (Never true on the first pass: the callers come here only when it is not.)
-      if (this._flight === null && !this._figures()[NEEDS_REFRESH] && good(t)) return this._access;
-      const nextAt = this._figures()[4]; // NaN when nothing holds attempts back
-      let p = null;
-      if (this._flight === null && nextAt > t) {
-        if (good(t)) return this._access;
-        if (nextAt >= deadline) throw this._lateError();
-      } else {
-        p = this.refresh();
-      }
-      const out = await this._wait(p, (p ? deadline : nextAt) - t, signal);
-      if (this._disposed || line !== this._line) return null;
-      if (out === 'late' && p) throw this._lateError();
-      if (out && out.error) {
-        if (good(now())) return this._access;
-        if (out.error.name === 'SessionError' && out.error.code !== 'superseded') return null;
-      } else if (p && out !== 'late' && out !== 'changed') {
-        if (good(now()) || this._access === out.value) return this._access;
-      }
-    }
-  }
-
-  /**
-   * Waits for `p` to settle (or, without `p`, for the next change), at most `ms`; settles
-   * at once on dispose; rejects with the signal's reason when `signal` aborts.
-   * @returns {Promise<'late'|'changed'|{value}|{error}>}
-   */
-  _wait(p, ms, signal) {
-    return new Promise((resolve, reject) => {
-      let timer;
-      const onAbort = () => { done(); reject(signal.reason); };
-      const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
-      timer = setTimeout(() => { done(); resolve('late'); }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      // Every change wakes the waiter, also while it holds a refresh's promise: that
-      // refresh may have been replaced (new tokens, another tab's answer) and never settle.
-      this._changed().then(() => { done(); resolve('changed'); });
-      p?.then((value) => { done(); resolve({ value }); }, (error) => { done(); resolve({ error }); });
-    });
-  }
-
-  /** A promise of the next change (see `_awaitToken`). */
-  _changed() {
-    if (!this._change) {
-      let fire;
-      const p = new Promise((r) => { fire = r; });
-      this._change = { p, fire };
-    }
-    return this._change.p;
-  }
-
-  _notify() {
-    const c = this._change;
-    this._change = null;
-    c?.fire();
-  }
-
-  /** A request's deadline passed without a fresh token: why, from the last refresh failure. */
-  _lateError() {
-    const last = this._lastError;
-    const why = last ? `: ${last.message}` : ': the refresh is still running';
-    return makeError('RefreshError', last ? last.code : 'timeout',
-      `no fresh token within ${this._opts.refreshTimeoutMs} ms (refreshTimeoutMs)${why}`,
-      { rejected: false, late: true, status: last?.status });
-  }
-
-  /** The session is over: told once, through every channel the app chose. */
-  _endSession(reason, tellTabs = true) {
-    if (this._disposed || !coreEnd(this._core, false)) return;
-    this._newEpoch(this._epoch); // abort a refresh in flight
-    this._sync();
-    this._sessionEnded(reason, tellTabs);
-  }
-
   // --- internals ------------------------------------------------------------------
 
-  _sessionEnded(reason, tellTabs = true) {
-    this._endLine('session-expired');
+  /** The session is over: told once, through every channel the app chose. */
+  _sessionEnded(reason) {
+    this._sync();
     this._persist({ out: true, epoch: this._epoch });
-    if (tellTabs) this._tabs?.expired(reason, this._epoch);
+    if (!this._quiet) this._tabs?.expired(reason, this._epoch);
     const info = { reason };
     this._events.emit('session-expired', info);
     if (this._opts.onSessionExpired) {
@@ -522,12 +521,6 @@ export class Refresher {
     if (this._opts.loginUrl && globalThis.location && typeof globalThis.location.assign === 'function') {
       globalThis.location.assign(this._opts.loginUrl);
     }
-  }
-
-  _onDue() {
-    if (this._disposed) return;
-    const s = this._figures()[0];
-    if (s === 0 || s === 1) this.refresh().catch(noop);
   }
 
   /** The fetch underneath: the option's, or the global one below every freshtoken interceptor. */
@@ -568,10 +561,10 @@ export class Refresher {
   }
 
   _figures() {
-    const ptr = coreFigures(this._core, now());
+    const ptr = coreFigures(this._core);
     const buf = memory().buffer;
     // A view per refresher, made again only when memory grew (the old buffer detaches).
-    if (!this._fig || this._fig.buffer !== buf) this._fig = new Float64Array(buf, ptr, 8);
+    if (!this._fig || this._fig.buffer !== buf) this._fig = new Float64Array(buf, ptr, 6);
     return this._fig;
   }
 

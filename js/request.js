@@ -1,14 +1,9 @@
-// The 401/403 retry (SPEC behaviour 5), in one place: attach the token to requests for
-// allowed origins, wait for a refresh in flight rather than send a stale token, and on a
-// status in `retryStatuses` refresh (shared) and replay the request exactly once with its
-// body intact. After the replay a status in `endSessionStatuses` ends the session; any
-// other (a 403 with a fresh token: "forbidden") is returned and the session kept.
-//
-// Only a response to a request that carried freshtoken's token counts: a request sent
-// untouched (another origin, the app's own credentials, the refresh's own traffic) or one
-// redirected to another origin never starts a refresh.
+// The fetch driver of the 401/403 retry (SPEC behaviour 5). The rules are the engine's
+// (src/engine/: which request gets the token, waits, is replayed once, ends the session);
+// here are the facts it needs, found as the browser sees them (the URL a request goes to,
+// its headers, whether it is a refresh's own traffic, which origin answered), and the
+// sends: the token attached, the body kept intact for the one replay.
 import { originOf, requestURL } from './origins.js';
-import { noteServerDate } from './clock.js';
 
 const BEARER = /^bearer\s/i;
 
@@ -125,52 +120,64 @@ export function answeredBy(res, origin) {
 }
 
 /**
- * `refresher.fetch`. `r` is the Refresher; `fetchFn` the fetch underneath.
+ * `refresher.fetch`. `r` is the Refresher; `fetchFn` the fetch underneath. The engine
+ * decides (src/engine/): whether the request gets the token (its origin, as the browser
+ * will send it, allowed; not the caller's own credentials; not the refresh call's own
+ * traffic), whether it waits for a refresh first, and after the answer whether it is
+ * handed back or replayed once. This function only finds those facts and sends.
  * `init.skipAuthRefresh: true` opts one request out of the refresh-and-replay.
  * @returns {Promise<Response>}
  */
 export async function authorizedFetch(r, fetchFn, input, init) {
   if (handled(init)) return fetchFn.call(globalThis, input, init);
-  const line = r._line; // the session this request starts in
   const url = requestURL(input);
-  const origin = url && url.origin;
-  if (!origin || !r._origins.has(origin)) return fetchFn.call(globalThis, input, init);
+  const origin = url && url.origin !== 'null' ? url.origin : null;
   const headers = headersOf(input, init);
   const own = headers.get('authorization');
-  // A caller's own non-Bearer credentials (Basic, ...) are theirs: send them untouched.
-  if (own !== null && !BEARER.test(own)) return fetchFn.call(globalThis, input, init);
-  if (isRefreshTraffic(url, init && init.body, headers)) return fetchFn.call(globalThis, input, init);
-
+  const flags = (own !== null && !BEARER.test(own) ? 1 : 0)
+    | (isRefreshTraffic(url, init && init.body, headers) ? 2 : 0)
+    | (init && init.skipAuthRefresh === true ? 4 : 0);
   const signal = (init && init.signal) || (input instanceof Request ? input.signal : undefined);
-  // The common case needs no wait: a token not yet due for refresh, none in flight.
-  let token = r._readyToken();
-  if (token === undefined) token = await r._tokenForRequest(signal, line);
-  // Its session ended while it waited: settled, never sent with a later login's token.
-  if (token === null && line !== r._line) throw r._lineEnded();
-  if (token === null) {
-    // No session: sent untouched; its Date still tells this refresher's server clock.
+  const go = await r._request(origin, flags, signal);
+  if (go.token === null) {
+    // Untouched; its Date still tells this refresher's server clock (the engine keeps its own origins').
     const res = await fetchFn.call(globalThis, input, init);
-    if (answeredBy(res, origin)) noteServerDate(r._server, res);
+    if (answeredBy(res, origin)) r._date(origin, res);
     return res;
   }
   const sends = replayable(input, init);
-  const res = await send(fetchFn, sends.first, headers, token);
-  if (!answeredBy(res, origin)) return res;
-  noteServerDate(r._server, res);
-  if (!r._retryStatuses.has(res.status) || (init && init.skipAuthRefresh === true) || wasReplayed(res)) return res;
-
+  const res = await sent(r, go.id, send(fetchFn, sends.first, headers, go.token));
+  const by = answeredBy(res, origin);
+  if (by) r._date(origin, res);
+  // An inner layer (a fetch adapter under an interceptor) replayed it already: once is all.
+  if (wasReplayed(res)) {
+    r._forget(go.id);
+    return res;
+  }
   let next;
   try {
-    next = await r._tokenAfterRejection(token, signal, line);
+    next = await r._answered(go.id, res.status, by, signal);
   } catch (err) {
     res.body?.cancel().catch(() => {});
     throw err; // the refresh failed transiently: a clear error, the session is kept
   }
-  if (next === null) return res; // the session ended while refreshing: nothing to replay with
+  if (next === null) return res;
   res.body?.cancel().catch(() => {});
-  const again = await send(fetchFn, sends.second, headers, next);
-  if (answeredBy(again, origin)) r._rejectedAgain(again.status, next);
+  const again = await sent(r, go.id, send(fetchFn, sends.second, headers, next.token));
+  const byAgain = answeredBy(again, origin);
+  if (byAgain) r._date(origin, again);
+  await r._answered(go.id, again.status, byAgain);
   replayed.add(again);
   if (typeof input === 'object' && input !== null) replayed.add(input);
   return again;
+}
+
+/** The answer of a request the engine holds as `id`; a send that failed is forgotten there. */
+async function sent(r, id, p) {
+  try {
+    return await p;
+  } catch (err) {
+    r._forget(id);
+    throw err;
+  }
 }

@@ -218,17 +218,22 @@ export function joinTabs(r) {
   if (!tabsSupported()) return null;
   const tabs = new TabSync(r, r._opts.refreshTimeoutMs + 5000);
   const inner = r._transport;
-  const viaTabs = (ctx, signal) => tabs.exclusive((newer) => {
-    // The tokens this refresh started with (ctx), unless this tab adopted a newer
-    // generation of the same session while it waited: another tab rotated them.
-    // (ctx is the one request.js knows this refresh's traffic by: kept up to date.)
-    if (newer) {
-      ctx.accessToken = r._access;
-      ctx.refreshToken = r._refreshToken();
-    }
-    return inner(ctx, signal);
-  }, signal);
-  viaTabs.canRefresh = inner.canRefresh;
+  const viaTabs = (ctx, signal) => {
+    // The lock wait is bounded here (lockWaitMs, then a steal), so refreshTimeoutMs counts
+    // from when the call itself begins.
+    r._flightWaits(true);
+    return tabs.exclusive((newer) => {
+      // The tokens this refresh started with (ctx), unless this tab adopted a newer
+      // generation of the same session while it waited: another tab rotated them.
+      // (ctx is the one request.js knows this refresh's traffic by: kept up to date.)
+      if (newer) {
+        ctx.accessToken = r._access;
+        ctx.refreshToken = r._refreshToken();
+      }
+      r._flightWaits(false);
+      return inner(ctx, signal);
+    }, signal);
+  };
   r._transport = viaTabs;
   return tabs;
 }

@@ -1,13 +1,10 @@
 // How a refresh reaches the server: the four built-in endpoint presets of SPEC
-// ("Server contracts"), or the app's own `refresh` function. Every failure is classified
-// here, in one place: an auth rejection ends the session, everything else is transient.
+// ("Server contracts"), or the app's own `refresh` function. The engine decides where the
+// call may go and what its status means; a failure is described here (code, status,
+// Retry-After, a rotated refresh token) for the engine to judge.
 import { makeError } from './errors.js';
 import { inRefresh } from './request.js';
-import { pageOrigin, requestURL } from './origins.js';
-import { httpDate, noteServerDate } from './clock.js';
-
-/** Statuses of a refresh endpoint that mean "this session is over". */
-const REJECT_STATUSES = new Set([400, 401, 403]);
+import { requestURL } from './origins.js';
 
 const json = (body) => ({ 'content-type': 'application/json' , body: JSON.stringify(body) });
 
@@ -61,15 +58,6 @@ export function refreshError(code, message, props) {
   return makeError('RefreshError', code, message, { rejected: false, ...props });
 }
 
-/** Milliseconds from a Retry-After header (RFC 9110 §10.2.3: delay-seconds or HTTP-date), or undefined when invalid. */
-export function retryAfterMs(value, now = Date.now()) {
-  if (value == null) return undefined;
-  const s = String(value).trim();
-  if (/^\d+$/.test(s)) return Number(s) * 1000;
-  const at = httpDate(s);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 const isToken = (v) => typeof v === 'string' && v !== '';
 
 /**
@@ -100,35 +88,29 @@ export function checkTokenSet(t, where) {
   return out;
 }
 
-/** Runs `work(signal)` with a deadline; a late answer is a transient 'timeout'. */
-function withDeadline(work, timeoutMs, outer) {
-  const ctl = new AbortController();
+/**
+ * Runs `work(signal)` until `outer` aborts: the engine aborts it (logout, new tokens,
+ * dispose, or no answer within `refreshTimeoutMs`), whatever `work` does meanwhile.
+ */
+function untilAborted(work, outer) {
   let abortFromOuter;
-  let timer;
-  const deadline = new Promise((_, reject) => {
-    // logout(), new tokens or dispose() abort the refresh at once, whatever `work` does.
-    abortFromOuter = () => { ctl.abort(outer.reason); reject(outer.reason); };
+  const aborted = new Promise((_, reject) => {
+    abortFromOuter = () => reject(outer.reason);
     if (outer.aborted) abortFromOuter();
     else outer.addEventListener('abort', abortFromOuter, { once: true });
-    timer = setTimeout(() => {
-      const err = refreshError('timeout', `the refresh did not answer within ${timeoutMs} ms`);
-      ctl.abort(err);
-      reject(err);
-    }, timeoutMs);
   });
-  // `then` turns a synchronous throw of `work` into a rejection, so the deadline is always cleared.
-  return Promise.race([Promise.resolve().then(() => work(ctl.signal)), deadline]).finally(() => {
-    clearTimeout(timer);
+  // `then` turns a synchronous throw of `work` into a rejection.
+  return Promise.race([Promise.resolve().then(() => work(outer)), aborted]).finally(() => {
     outer.removeEventListener('abort', abortFromOuter);
   });
 }
 
 /**
  * Builds the refresh call for the options: `(ctx, signal) => Promise<TokenSet>`,
- * throwing RefreshError (transient, or `rejected: true`).
+ * throwing RefreshError (transient, or `rejected: true`). `engine` answers what the call
+ * may not decide itself: `allowsRefresh(origin)`, `noteDate(origin, res)`, `retryAfter(value)`, `statusClass(status)`.
  */
-export function makeTransport(opts, getFetch, clock) {
-  const timeoutMs = opts.refreshTimeoutMs;
+export function makeTransport(opts, getFetch, engine) {
   if (opts.refresh) {
     const fn = opts.refresh;
     const refreshFetch = (input, init) => inRefresh(() => getFetch().call(globalThis, input, init));
@@ -137,7 +119,7 @@ export function makeTransport(opts, getFetch, clock) {
       try {
         // `ctx.fetch` is a fetch no freshtoken interceptor touches; requests the function
         // makes synchronously are marked as the refresh's own (never held) anyway.
-        out = await withDeadline((signal) => Promise.resolve(inRefresh(() => fn({ ...ctx, signal, fetch: refreshFetch }))), timeoutMs, outer);
+        out = await untilAborted((signal) => inRefresh(() => fn({ ...ctx, signal, fetch: refreshFetch })), outer);
       } catch (err) {
         if (err && err.name === 'RefreshError') throw err;
         if (err && err.sessionExpired === true) {
@@ -147,23 +129,19 @@ export function makeTransport(opts, getFetch, clock) {
       }
       return checkTokenSet(out, 'the refresh function');
     };
-    call.canRefresh = () => true;
     return call;
   }
 
   const ep = opts.endpoint;
   const preset = PRESETS[ep.preset];
   const method = ep.method ?? preset.method;
-  // The origin of an absolute `endpoint.url` is the app's choice; a relative one resolves
-  // against the document's base, which an injected `<base href>` can move.
-  let own = null;
-  try { own = /^https?:$/.test(new URL(ep.url).protocol) ? new URL(ep.url).origin : null; } catch { /* relative */ }
   const call = async (ctx, outer) => {
-    // Decided at every call, by the one origin decision (SPEC behaviour 6): the refresh
-    // goes, with any token, only to the page's origin, `origins`, or the absolute URL's.
+    // Decided by the engine at every call, on where `endpoint.url` resolves now (a relative
+    // one against the document's base, which an injected `<base href>` can move): the
+    // refresh goes, with any token, only to the page's origin, `origins`, or the absolute URL's.
     const url = requestURL(ep.url);
-    const origin = url && url.origin;
-    if (!origin || (origin !== own && origin !== pageOrigin() && !opts.origins.has(origin))) {
+    const origin = url && url.origin !== 'null' ? url.origin : null;
+    if (!origin || !engine.allowsRefresh(origin)) {
       throw refreshError('refused-origin', `the refresh endpoint resolves to ${origin || 'no http(s) URL'}, not an allowed origin (a <base href> elsewhere?); it was not called`);
     }
     const { body, ...hdrs } = preset.request(ctx, ep.params ?? {});
@@ -171,28 +149,31 @@ export function makeTransport(opts, getFetch, clock) {
     for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) headers[k] = v;
     let res;
     try {
-      res = await withDeadline(
+      res = await untilAborted(
         // redirect 'manual': a 307/308 would resend the refresh token to wherever it points.
         (signal) => inRefresh(() => getFetch().call(globalThis, url.href, { method, headers, body, credentials: ep.credentials, signal, redirect: 'manual' })),
-        timeoutMs, outer);
+        outer);
     } catch (err) {
       if (err && err.name === 'RefreshError') throw err;
       // A fetch that timed out (its own signal, AbortSignal.timeout) is a timeout, not a network error.
       throw refreshError(err?.name === 'TimeoutError' ? 'timeout' : 'network', 'the refresh request could not reach the server', { cause: err });
     }
     const status = res.status;
-    noteServerDate(clock, res);
-    if (res.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+    engine.noteDate(origin, res);
+    // How the status is taken is the engine's (src/engine/refresh_status.rs): 0 read it,
+    // 1 the session is over, 2 a redirect (never followed), 3 transient.
+    const kind = engine.statusClass(res.type === 'opaqueredirect' ? 0 : status);
+    if (kind === 2) {
       throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
     }
-    if (REJECT_STATUSES.has(status)) {
+    if (kind === 1) {
       res.body?.cancel().catch(() => {});
       throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})`, { rejected: true, status });
     }
-    if (status < 200 || status > 299) {
+    if (kind === 3) {
       res.body?.cancel().catch(() => {});
       return Promise.reject(refreshError('http', `the refresh endpoint answered HTTP ${status}`, {
-        status, retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+        status, retryAfterMs: engine.retryAfter(res.headers.get('retry-after')),
       }));
     }
     let data;
@@ -206,7 +187,5 @@ export function makeTransport(opts, getFetch, clock) {
     }
     return checkTokenSet(preset.read(data), `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
   };
-  // Without the token the preset sends, only a cookie can carry the session.
-  call.canRefresh = (ctx) => ep.credentials === 'include' || ctx[preset.needs] != null;
   return call;
 }

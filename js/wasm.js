@@ -8,10 +8,11 @@
 import { initSync, decodeBytes, tokenBuffer, tokenFigures } from '../pkg/freshtoken.js';
 import { makeError } from './errors.js';
 
-// The sessions' functions (src/wasm/cores.rs), for js/refresher.js, which calls them only
+// The engines' functions (src/wasm/cores.rs), for js/refresher.js, which calls them only
 // after `bindings()` said the module is loaded.
 export {
-  coreNew, coreFree, coreSetTokens, coreBegin, coreSucceed, coreFail, coreEnd, coreWake, coreTick, coreFigures, coreToken,
+  coreNew, coreFree, coreSetTokens, coreAnswered, coreFailed, coreRequest, coreInput, coreDate, coreRefreshTo, coreRetryAfter,
+  coreStatus, corePoll, coreText, coreOut, coreFigures, coreToken,
 } from '../pkg/freshtoken.js';
 
 let ready = null;

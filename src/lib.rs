@@ -16,7 +16,6 @@ mod cbor;
 // The engine and the async Refresher that drives it serve the Rust face and the host; the
 // npm build does not use them yet (its JS still holds those rules) and leaving them out
 // keeps 79 B of gzip out of its wasm (measured with scripts/build.sh).
-#[cfg(any(not(feature = "npm"), feature = "web"))]
 pub mod engine;
 pub mod error;
 mod json;

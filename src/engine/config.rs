@@ -68,14 +68,29 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    /// What is wrong, naming the option (and the entry, for `origins`).
+    /// What the option must be, naming it (and the entry, for `origins`), without the
+    /// refused number: the npm build formats no floats (that code alone is ~20 KB of wasm).
+    pub fn rule(&self) -> String {
+        match self {
+            ConfigError::RefreshAt(_) => "refreshAt must be a number greater than 0 and less than 1".into(),
+            ConfigError::DefaultLifetime(_) => "defaultLifetimeMs must be a finite number greater than 0".into(),
+            ConfigError::Status(name, v) => {
+                let mut m = String::from(*name);
+                m.push_str(" must be an array of HTTP error statuses (400-599), e.g. [401]; ");
+                super::origins::push_number(&mut m, u32::from(*v));
+                m.push_str(" is not one");
+                m
+            }
+            ConfigError::RefreshTimeout(_) => "refreshTimeoutMs must be a number greater than 0 and at most 2147483647 (about 24.8 days)".into(),
+            ConfigError::Origin(e) => e.message(),
+        }
+    }
+
+    /// What is wrong, naming the option (and the entry, for `origins`) and the number refused.
     pub fn message(&self) -> String {
         match self {
-            ConfigError::RefreshAt(v) => format!("refreshAt must be a number greater than 0 and less than 1, not {v}"),
-            ConfigError::DefaultLifetime(v) => format!("defaultLifetimeMs must be a finite number greater than 0, not {v}"),
-            ConfigError::Status(name, v) => format!("{name} must be an array of HTTP error statuses (400-599), e.g. [401]; {v} is not one"),
-            ConfigError::RefreshTimeout(v) => format!("refreshTimeoutMs must be a number greater than 0 and at most 2147483647 (about 24.8 days), not {v}"),
-            ConfigError::Origin(e) => e.message(),
+            ConfigError::RefreshAt(v) | ConfigError::DefaultLifetime(v) | ConfigError::RefreshTimeout(v) => format!("{}, not {v}", self.rule()),
+            _ => self.rule(),
         }
     }
 }

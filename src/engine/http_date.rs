@@ -32,7 +32,8 @@ fn digits(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.parse().ok()
+    // At most 18 digits: no overflow.
+    (s.len() <= 18).then(|| s.bytes().fold(0i64, |n, b| n * 10 + i64::from(b - b'0')))
 }
 
 /// `HH:MM:SS` as seconds into the day.
@@ -74,9 +75,14 @@ fn instant(y: i64, month: &str, d: i64, secs: i64, weekday: usize) -> Option<f64
 /// }
 /// ```
 pub fn parse(value: &str, this_year: i64) -> Option<f64> {
-    let s = value.trim();
+    let s = value.trim_ascii();
+    // Every form is ASCII; anything else is refused before a byte offset could split a character.
+    if !s.is_ascii() {
+        return None;
+    }
     if let Some(rest) = s.strip_suffix(" GMT") {
-        if let Some((day, rest)) = rest.split_once(", ") {
+        if let Some(comma) = rest.as_bytes().windows(2).position(|w| w == b", ") {
+            let (day, rest) = (&rest[..comma], &rest[comma + 2..]);
             let parts: Vec<&str> = rest.split(' ').collect();
             if let [date, clock] = parts[..] {
                 // RFC 850: `06-Nov-94`
@@ -131,7 +137,7 @@ pub fn year_of(wall: f64) -> i64 {
 /// assert_eq!(retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", 784_111_767_000.0, 2026), Some(10_000.0));
 /// ```
 pub fn retry_after_ms(value: &str, wall: f64, this_year: i64) -> Option<f64> {
-    let s = value.trim();
+    let s = value.trim_ascii();
     if let Some(secs) = digits(s) {
         return Some(secs as f64 * 1000.0);
     }
@@ -156,7 +162,8 @@ mod tests {
             "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
             "Sun, 06 Nov 1994 08:49 GMT", "Mon, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT",
             "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun, 06-Nov-94 08:49:37 GMT", "Sun Nov 6 08:49:37 1994",
-            "Sun Nov 06 08:49:37 1994 GMT",
+            "Sun Nov 06 08:49:37 1994 GMT", "Sun Nov  6 08:49:37 199\u{e9}", "\u{e9}un Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:3\u{e9} GMT",
         ] {
             assert_eq!(parse(bad, 2026), None, "{bad:?}");
         }

@@ -260,6 +260,10 @@ impl Engine {
     pub fn state(&self) -> State {
         if self.disposed { State::LoggedOut } else { self.session.state() }
     }
+    /// The session (its schedule, failures, backoff).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
     /// The access token held.
     pub fn access_token(&self) -> Option<&str> {
         self.session.access_token()
@@ -305,6 +309,13 @@ impl Engine {
     /// already past by the server's clock makes them due at once. A refresh in flight for
     /// the previous session is aborted; its callers get the new token.
     pub fn set_tokens(&mut self, grant: Grant, restored: bool, now: f64, wall: f64) -> Result<(), BadClaim> {
+        self.set_tokens_received(grant, restored, now, wall, now)
+    }
+
+    /// [`Engine::set_tokens`] for tokens received earlier than `now`: at `received` on the
+    /// session clock, `wall` on the wall clock (a record from storage or another tab). Their
+    /// schedule counts from then; what waits is decided at `now`.
+    pub fn set_tokens_received(&mut self, grant: Grant, restored: bool, received: f64, wall: f64, now: f64) -> Result<(), BadClaim> {
         if self.disposed {
             return Ok(()); // a disposed refresher takes no session
         }
@@ -312,7 +323,7 @@ impl Engine {
             return Err(BadClaim);
         }
         let server = restored.then(|| self.clock.now(wall));
-        self.session.set_tokens_at(grant, now, wall, server)?;
+        self.session.set_tokens_at(grant, received, wall, server)?;
         self.drop_flight(Abort::Superseded);
         self.out.push_back(Output::Event(Event::Schedule));
         self.pump(now);
@@ -419,6 +430,16 @@ impl Engine {
         self.wait(id, Kind::Replay { used: sent.token }, sent.line, now);
     }
 
+    /// The refresh call `ticket` waits for something outside it that bounds its own wait (a
+    /// cross-tab lock, another tab's record: `waiting` true), so `refreshTimeoutMs` does not
+    /// run; or it really begins now (`waiting` false): `refreshTimeoutMs` counts from `now`.
+    pub fn refresh_waits(&mut self, ticket: u32, waiting: bool, now: f64) {
+        if self.flight == Some(ticket) {
+            self.flight_deadline = if waiting { f64::INFINITY } else { now + self.cfg.refresh_timeout_ms };
+            self.rearm(now);
+        }
+    }
+
     /// Request or caller `id` gave up (its `signal` aborted): forgotten.
     pub fn cancel(&mut self, id: RequestId, now: f64) {
         self.waiters.retain(|w| w.id != id);
@@ -429,12 +450,19 @@ impl Engine {
     /// The refresh call `ticket` answered with tokens (already read by the preset);
     /// `problems` says what of the answer was dropped (a badly typed optional field).
     pub fn refresh_answered(&mut self, ticket: u32, grant: Grant, problems: Option<String>, now: f64, wall: f64, random: f64) {
+        self.refresh_answered_received(ticket, grant, problems, now, wall, now, random);
+    }
+
+    /// [`Engine::refresh_answered`] with tokens received earlier than `now` (at `received`
+    /// on the session clock, `wall` on the wall clock: another tab's refresh, adopted).
+    #[allow(clippy::too_many_arguments)]
+    pub fn refresh_answered_received(&mut self, ticket: u32, grant: Grant, problems: Option<String>, received: f64, wall: f64, now: f64, random: f64) {
         if self.flight != Some(ticket) {
             return;
         }
         self.flight = None;
         let refused = token::inspect(&grant.access_token).err().map(|e| e.code().as_str());
-        let landed = self.session.refresh_landed(crate::session::Ticket(ticket), grant, now, wall, random);
+        let landed = self.session.refresh_landed(crate::session::Ticket(ticket), grant, received, wall, random);
         match landed {
             Landed::Stale => {}
             Landed::BadToken(delay) => {

@@ -16,21 +16,32 @@ pub struct NotAnOrigin(pub String);
 impl NotAnOrigin {
     /// What is wrong, naming the entry (an origin is no secret).
     pub fn message(&self) -> String {
-        format!("origins: {:?} is not an http(s) origin; write the scheme and host only, e.g. \"https://api.example.com\"", self.0)
+        let mut m = String::from("origins: \"");
+        m.push_str(&self.0);
+        m.push_str("\" is not an http(s) origin; write the scheme and host only, e.g. \"https://api.example.com\"");
+        m
     }
+}
+
+/// `n` in decimal after `out` (no `core::fmt` in the wasm: it costs kilobytes there).
+pub(crate) fn push_number(out: &mut String, n: u32) {
+    if n >= 10 {
+        push_number(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// The serialized origin of an absolute http(s) URL's prefix `scheme://host[:port]`
 /// (scheme and host lowercased, a default port dropped), and what follows it.
 fn split_origin(url: &str) -> Option<(String, &str)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
+    let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
+    let (scheme, rest) = (url[..at].to_ascii_lowercase(), &url[at + 3..]);
     let default_port = match scheme.as_str() {
-        "http" => "80",
-        "https" => "443",
+        "http" => 80,
+        "https" => 443,
         _ => return None,
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     if authority.is_empty() || authority.contains('@') {
         return None;
@@ -47,18 +58,22 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     if !host_ok {
         return None;
     }
-    let host = host.to_ascii_lowercase();
-    let origin = match port {
-        None => format!("{scheme}://{host}"),
-        Some(p) if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 5 => return None,
-        Some(p) => {
-            let n: u32 = p.parse().ok()?;
-            if n > 65_535 {
-                return None;
-            }
-            if n.to_string() == default_port { format!("{scheme}://{host}") } else { format!("{scheme}://{host}:{n}") }
+    let mut origin = scheme;
+    origin.push_str("://");
+    origin.push_str(&host.to_ascii_lowercase());
+    if let Some(p) = port {
+        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
         }
-    };
+        let n = p.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+        if n > 65_535 {
+            return None;
+        }
+        if n != default_port {
+            origin.push(':');
+            push_number(&mut origin, n);
+        }
+    }
     Some((origin, tail))
 }
 
@@ -81,7 +96,7 @@ pub fn parse_entry(entry: &str) -> Result<String, NotAnOrigin> {
 
 /// The origin of an absolute http(s) URL (`endpoint.url`), or `None` for a relative one.
 pub fn origin_of_absolute(url: &str) -> Option<String> {
-    split_origin(url.trim()).map(|(o, _)| o)
+    split_origin(url.trim_ascii()).map(|(o, _)| o)
 }
 
 /// The origins a refresher's token may go to.

@@ -1,25 +1,25 @@
-//! `Core`: one [`Session`] and its [`Timer`], as the JS `Refresher` drives it (through
-//! the functions of `wasm/cores.rs`, which hold every live `Core` by handle). The JS side
-//! does the I/O (fetch, events, storage); every decision about state and time is made by
-//! the session here, and the timer is re-aimed after each change.
+//! `Core`: one [`Engine`] as the JS `Refresher` drives it (through the functions of
+//! `wasm/cores.rs`, which hold every live `Core` by handle). The engine decides everything;
+//! this only turns JS numbers and texts into its inputs, and its [`Output`]s into a kind
+//! number, a few figures in wasm memory and texts JS reads one at a time (`Core::text`).
 
 use wasm_bindgen::JsValue;
 
-use super::timer::Timer;
-use crate::schedule::Policy;
-use crate::session::{BeginError, Failure, FailureOutcome, Grant, Landed, Session, State, Ticket};
+use crate::engine::{Abort, Config, ConfigError, Engine, ErrorClass, Event, Needs, Output, Request, RefreshFailure};
+use crate::session::{Grant, State};
 
-/// One session and its timer. `tick` is called (from a timer task) at each step of the
-/// timer; it calls `coreTick`, which answers true when the refresh point or the end of a
-/// backoff has come.
+/// One session's engine, the output JS is reading, and the figures it reads them from.
 pub(crate) struct Core {
-    session: Session,
-    timer: Timer,
-    figures: [f64; 8],
+    engine: Engine,
+    /// The output last polled: `Core::text` reads its texts.
+    last: Option<Output>,
+    /// `Core::figures` writes here; `Core::poll` writes an output's numbers into `out`.
+    figures: [f64; 6],
+    out: [f64; 4],
 }
 
 /// An optional number as it crosses the boundary: NaN (what JS's `+undefined` gives) when absent.
-fn given(x: f64) -> Option<f64> {
+pub(crate) fn given(x: f64) -> Option<f64> {
     if x.is_nan() { None } else { Some(x) }
 }
 
@@ -27,109 +27,189 @@ fn grant(access: String, refresh: Option<String>, expires_at: f64, expires_in: f
     Grant { access_token: access, refresh_token: refresh, expires_at_ms: given(expires_at), expires_in_s: given(expires_in) }
 }
 
+fn statuses(line: &str) -> Vec<u16> {
+    // A status that is no u16 becomes 0, which the engine refuses by name.
+    line.split(' ').filter(|s| !s.is_empty()).map(|s| {
+        let ok = s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
+        let n = if ok { s.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) } else { 0 };
+        u16::try_from(n).unwrap_or(0)
+    }).collect()
+}
+
+fn some(line: &str) -> Option<String> {
+    (!line.is_empty()).then(|| line.to_owned())
+}
+
 impl Core {
-    /// `refresh_at` and `default_lifetime_ms` come checked by `js/options.js` (an
-    /// `OptionsError` names a bad one there); a policy the core would still refuse falls
-    /// back to the default one rather than throwing across the boundary.
-    pub(crate) fn new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> Core {
-        let policy = Policy::new(refresh_at, default_lifetime_ms).unwrap_or_default();
-        Core { session: Session::new(policy), timer: Timer::new(tick), figures: [f64::NAN; 8] }
-    }
-
-    fn rearm(&mut self, now: f64) {
-        self.timer.arm(self.session.due(), now);
-    }
-
-    /// New tokens from the app (`now` on the session clock, `wall` = `Date.now()`,
-    /// `server` the server's clock as best known for tokens that may have waited; the
-    /// optional numbers here and below are NaN when absent); any refresh in flight
-    /// becomes stale. False, and nothing changed, when the
-    /// token's expiry claim is malformed.
+    /// An engine for the options in `text`: lines `page origin`, `endpoint.url`,
+    /// `retryStatuses`, `endSessionStatuses` (space-separated), then the `origins` entries
+    /// (`origins` false: the option was not given). `origins_count` is how many entries JS
+    /// gave: an entry holding a line break is refused, never read as two.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, server: f64) -> bool {
-        let ok = self.session.set_tokens_at(grant(access, refresh, expires_at, expires_in), now, wall, given(server)).is_ok();
-        self.rearm(now);
-        ok
-    }
-
-    /// Starts a refresh: a ticket (>= 0), or -1 when one is in flight, -2 when the session is over.
-    pub(crate) fn begin(&mut self, now: f64) -> f64 {
-        let r = match self.session.begin_refresh(now) {
-            Ok(Ticket(t)) => t as f64,
-            Err(BeginError::InFlight) => -1.0,
-            Err(BeginError::Over) => -2.0,
+    pub(crate) fn new(text: &str, origins: bool, origins_count: usize, refresh_at: f64, default_lifetime_ms: f64, refresh_timeout_ms: f64, needs: u32) -> Result<Core, ConfigError> {
+        let mut lines = text.split('\n');
+        let page_origin = lines.next().and_then(some);
+        let endpoint_url = lines.next().and_then(some);
+        let retry_statuses = statuses(lines.next().unwrap_or(""));
+        let end_session_statuses = statuses(lines.next().unwrap_or(""));
+        let entries: Vec<String> = lines.map(str::to_owned).collect();
+        if origins && entries.len() != origins_count {
+            let joined = entries.join("\n");
+            return Err(ConfigError::Origin(crate::engine::origins::NotAnOrigin(joined)));
+        }
+        let needs = match needs {
+            0 => Needs::RefreshToken,
+            1 => Needs::AccessToken,
+            _ => Needs::Nothing,
         };
-        self.rearm(now);
-        r
+        let cfg = Config {
+            refresh_at,
+            default_lifetime_ms,
+            retry_statuses,
+            end_session_statuses,
+            origins: origins.then_some(entries),
+            page_origin,
+            endpoint_url,
+            refresh_timeout_ms,
+            needs,
+        };
+        Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4] })
     }
 
-    /// A refresh answered with tokens: 0 taken, 1 taken with the answer's expiry field
-    /// ignored, 2 taken but the expiry is implausible (backing off), 3 access token
-    /// refused for a malformed expiry claim (refresh token kept, backing off), 4 stale.
+    pub(crate) fn engine(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// New tokens (received at `received`/`wall`; `restored`: checked against the server clock).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn succeed(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, now: f64, wall: f64, random: f64) -> u32 {
-        let landed = self.session.refresh_landed(Ticket(ticket), grant(access, refresh, expires_at, expires_in), now, wall, random);
-        self.rearm(now);
-        match landed {
-            Landed::Fresh => 0,
-            Landed::ExpiryIgnored => 1,
-            Landed::ImplausibleExpiry(_) => 2,
-            Landed::BadToken(_) => 3,
-            Landed::Stale => 4,
+    pub(crate) fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> bool {
+        self.engine.set_tokens_received(grant(access, refresh, expires_at, expires_in), restored, received, wall, now).is_ok()
+    }
+
+    /// The refresh call `ticket` answered with these tokens.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn answered(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, problems: bool, received: f64, wall: f64, now: f64, random: f64) {
+        let problems = problems.then(String::new);
+        self.engine.refresh_answered_received(ticket, grant(access, refresh, expires_at, expires_in), problems, received, wall, now, random);
+    }
+
+    /// The refresh call `ticket` failed: `code`, `status` (0: none), the server's
+    /// `Retry-After` in ms, a rotated refresh token to keep.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn failed(&mut self, ticket: u32, rejected: bool, code: String, status: u16, retry_after_ms: Option<f64>, rotated: Option<String>, now: f64, random: f64) {
+        let failure = RefreshFailure { rejected, code, status: (status != 0).then_some(status), retry_after_ms, rotated_refresh_token: rotated };
+        self.engine.refresh_failed(ticket, failure, now, random);
+    }
+
+    /// Request `id` is about to go to `origin` (none: no http(s) origin).
+    pub(crate) fn request(&mut self, id: u64, origin: Option<String>, flags: u32, now: f64) {
+        let req = Request { origin, own_credentials: flags & 1 != 0, refresh_traffic: flags & 2 != 0, skip_replay: flags & 4 != 0 };
+        self.engine.request(id, &req, now);
+    }
+
+    /// The next output: its kind (0 when none is left), its numbers in `out`.
+    ///
+    /// Kinds: 1 start the refresh call (`out[0]` its ticket; texts 0 and 1 the access and
+    /// refresh tokens); 2 abort it (`out[0]` ticket, `out[1]` 0 superseded, 1 disposed,
+    /// 2 timeout); 3 send (`out[0]` id, `out[1]` 1 with a token (text 0), `out[2]` 1 for the
+    /// replay); 4 hand the answer back (`out[0]` id); 5 a token for caller `out[0]` (text 0);
+    /// 6 settle `out[0]` with an error (`out[1]` class 0 session, 1 refresh, 2 disposed;
+    /// `out[2]` 1 when late; `out[3]` status or NaN; text 0 the code); events: 7 refresh,
+    /// 8 refresh-error (`out[0]` retryIn, `out[1]` attempt, text 0 the code),
+    /// 9 session-expired (text 0 the reason), 10 logout, 11 schedule, 12 forbidden (`out[0]`
+    /// status); 13 aim the timer at `out[0]` (NaN: off).
+    pub(crate) fn poll(&mut self) -> u32 {
+        let out = &mut self.out;
+        *out = [f64::NAN; 4];
+        self.last = self.engine.poll();
+        let Some(o) = &self.last else { return 0 };
+        match o {
+            Output::StartRefresh { ticket, .. } => {
+                out[0] = *ticket as f64;
+                1
+            }
+            Output::AbortRefresh { ticket, reason } => {
+                out[0] = *ticket as f64;
+                out[1] = match reason {
+                    Abort::Superseded => 0.0,
+                    Abort::Disposed => 1.0,
+                    Abort::Timeout => 2.0,
+                };
+                2
+            }
+            Output::Send { id, token, replay } => {
+                out[0] = *id as f64;
+                out[1] = token.is_some() as u8 as f64;
+                out[2] = *replay as u8 as f64;
+                3
+            }
+            Output::Return { id } => {
+                out[0] = *id as f64;
+                4
+            }
+            Output::Token { id, .. } => {
+                out[0] = *id as f64;
+                5
+            }
+            Output::Fail { id, error } => {
+                out[0] = *id as f64;
+                out[1] = match error.class {
+                    ErrorClass::Session => 0.0,
+                    ErrorClass::Refresh => 1.0,
+                    ErrorClass::Freshtoken => 2.0,
+                };
+                out[2] = error.late as u8 as f64;
+                out[3] = error.status.map_or(f64::NAN, f64::from);
+                6
+            }
+            Output::Event(e) => match e {
+                Event::Refresh => 7,
+                Event::RefreshError { retry_in_ms, attempt, .. } => {
+                    out[0] = *retry_in_ms;
+                    out[1] = f64::from(*attempt);
+                    8
+                }
+                Event::SessionExpired { .. } => 9,
+                Event::Logout => 10,
+                Event::Schedule => 11,
+                Event::Forbidden { status } => {
+                    out[0] = f64::from(*status);
+                    12
+                }
+            },
+            Output::Timer(at) => {
+                out[0] = at.unwrap_or(f64::NAN);
+                13
+            }
         }
     }
 
-    /// A refresh failed: the retry delay in ms, or -1 when the session just expired,
-    /// -2 when the ticket was stale. `rotated`: the refresh token an unusable answer
-    /// brought, kept (never for a stale ticket) so it is not spent twice.
-    pub(crate) fn fail(&mut self, ticket: u32, rejected: bool, retry_after_ms: f64, now: f64, random: f64, rotated: Option<String>) -> f64 {
-        if let Some(refresh) = rotated {
-            self.session.keep_refresh_token(Ticket(ticket), refresh);
+    /// Where `poll` leaves an output's numbers.
+    pub(crate) fn out(&self) -> *const f64 {
+        self.out.as_ptr()
+    }
+
+    /// Text `i` of the output last polled (see `poll`), or none.
+    pub(crate) fn text(&self, i: u32) -> Option<&str> {
+        match (self.last.as_ref()?, i) {
+            (Output::StartRefresh { access_token, .. }, 0) => access_token.as_deref(),
+            (Output::StartRefresh { refresh_token, .. }, _) => refresh_token.as_deref(),
+            (Output::Send { token, .. }, _) => token.as_deref(),
+            (Output::Token { token, .. }, _) => Some(token),
+            (Output::Fail { error, .. }, _) => Some(&error.code),
+            (Output::Event(Event::RefreshError { code, .. }), _) => Some(code),
+            (Output::Event(Event::SessionExpired { reason }), _) => Some(reason),
+            _ => None,
         }
-        let failure = if rejected { Failure::Rejected } else { Failure::Transient { retry_after_ms: given(retry_after_ms) } };
-        let r = match self.session.refresh_failed(Ticket(ticket), failure, now, random) {
-            FailureOutcome::RetryIn(ms) => ms,
-            FailureOutcome::Expired => -1.0,
-            FailureOutcome::Stale => -2.0,
-        };
-        self.rearm(now);
-        r
     }
 
-    /// Ends the session: `logout` true when the app logged out, false when the server
-    /// refused its tokens. True only on the transition (so the app is told once). The
-    /// tokens' bytes are wiped (the allocator zeroes every block it takes back).
-    pub(crate) fn end(&mut self, logout: bool) -> bool {
-        let r = if logout { self.session.logout() } else { self.session.expire() };
-        self.timer.arm(None, 0.0);
-        r
-    }
-
-    /// Look at the clock again (tab visible, focus, wall-clock jump); with `online`, the
-    /// browser came back online: cut a backoff short (the one-second floor still holds).
-    pub(crate) fn wake(&mut self, online: bool, now: f64) {
-        if online {
-            self.session.retry_now(now);
-        }
-        self.rearm(now);
-    }
-
-    /// The timer's task ran at `now`: true when the refresh point or the end of a
-    /// backoff has come (the caller acts on it), false when the timer only took a step.
-    pub(crate) fn tick(&mut self, now: f64) -> bool {
-        self.timer.fired(now)
-    }
-
-    /// The session's figures at `now`, written into a buffer in wasm memory whose
-    /// address is returned (JS reads it as 8 `f64`s, no copy through the glue):
-    /// `[state, expiresAt, nextRefreshAt, receivedAt, nextAttemptAt, failures,
-    /// needsRefresh, usable]`. Times are on the session clock, NaN when absent;
-    /// `nextAttemptAt` is the earliest a refresh may begin other than at the app's
-    /// request (the end of a backoff, or the one-second floor after the last attempt);
-    /// state 0 idle, 1 fresh, 2 refreshing, 3 expired, 4 logged-out; the last two are 0/1.
-    pub(crate) fn figures(&mut self, now: f64) -> *const f64 {
-        let s = &self.session;
-        let state = match s.state() {
+    /// The session's figures, written into a buffer in wasm memory whose address is
+    /// returned (JS reads 6 `f64`s, no copy through the glue): `[state, expiresAt,
+    /// nextRefreshAt, receivedAt, nextAttemptAt, failures]`, times on the session clock,
+    /// NaN when absent; state 0 idle, 1 fresh, 2 refreshing, 3 expired, 4 logged-out.
+    pub(crate) fn figures(&mut self) -> *const f64 {
+        let s = self.engine.session();
+        let state = match self.engine.state() {
             State::Idle => 0.0,
             State::Fresh => 1.0,
             State::Refreshing => 2.0,
@@ -144,14 +224,17 @@ impl Core {
             schedule.map_or(f64::NAN, |x| x.received_at),
             s.next_attempt_at().unwrap_or(f64::NAN),
             s.failures() as f64,
-            s.needs_refresh(now) as u8 as f64,
-            s.is_usable(now) as u8 as f64,
         ];
         self.figures.as_ptr()
     }
 
     /// The access token held (`refresh` false) or the refresh token (`refresh` true).
     pub(crate) fn token(&self, refresh: bool) -> Option<&str> {
-        if refresh { self.session.refresh_token() } else { self.session.access_token() }
+        if refresh { self.engine.refresh_token() } else { self.engine.access_token() }
     }
+}
+
+/// `JsValue` of an optional text.
+pub(crate) fn js_text(t: Option<&str>) -> JsValue {
+    t.map_or(JsValue::NULL, JsValue::from_str)
 }

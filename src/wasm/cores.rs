@@ -2,18 +2,18 @@
 //! call names its session by it. Plain functions, not a wasm-bindgen class: a class wraps
 //! every method in a borrow check and its glue in a JS class with a finalizer (0.6 KB of
 //! the shipped gzip, measured), where one table and one reentrancy flag do the same here.
-//! The finalizer never ran anyway: the timer's `tick` function, held by the wasm, keeps
-//! its refresher alive until `dispose()`, which calls [`core_free`].
+//! JS frees a session with `dispose()`, which calls [`core_free`].
 //!
 //! Answers for a freed handle (never asked by the JS, which checks `dispose()` first) are
-//! those of an ended session: no ticket, stale, not due, logged out.
+//! those of an ended session: nothing to do, logged out.
 
 use core::cell::{Cell, UnsafeCell};
 
 use wasm_bindgen::prelude::*;
 
 use super::buffer::take_tokens;
-use super::core::Core;
+use super::core::{given, js_text, Core};
+use crate::engine::http_date;
 
 struct Table {
     cores: UnsafeCell<Vec<Option<Box<Core>>>>,
@@ -46,10 +46,17 @@ fn with<R>(handle: u32, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
     with_table(|cores| cores.get_mut(handle as usize)?.as_deref_mut().map(f)).flatten()
 }
 
-/// A new session (see `Core::new`); returns its handle, a free slot's when there is one.
+/// A new session's engine (see `Core::new`; its options' text in the token buffer,
+/// `text_len` bytes): its handle (a free slot's when there is one), or the message of
+/// the option the engine refuses.
 #[wasm_bindgen(js_name = coreNew)]
-pub fn core_new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> u32 {
-    let core = Core::new(refresh_at, default_lifetime_ms, tick);
+#[allow(clippy::too_many_arguments)]
+pub fn core_new(text_len: usize, origins: bool, origins_count: usize, refresh_at: f64, default_lifetime_ms: f64, refresh_timeout_ms: f64, needs: u32) -> JsValue {
+    let (text, _) = take_tokens(text_len, -1);
+    let core = match Core::new(&text, origins, origins_count, refresh_at, default_lifetime_ms, refresh_timeout_ms, needs) {
+        Ok(core) => core,
+        Err(e) => return JsValue::from_str(&e.rule()),
+    };
     with_table(|cores| {
         let slot = cores.iter().position(Option::is_none).unwrap_or(cores.len());
         if slot == cores.len() {
@@ -58,16 +65,15 @@ pub fn core_new(refresh_at: f64, default_lifetime_ms: f64, tick: JsValue) -> u32
         if let Some(free) = cores.get_mut(slot) {
             *free = Some(Box::new(core));
         }
-        slot as u32
+        JsValue::from(slot as u32)
     })
-    .unwrap_or(u32::MAX)
+    .unwrap_or(JsValue::NULL)
 }
 
-/// Frees the session: its timer is cleared, its tokens' bytes wiped (the allocator zeroes
-/// every block it takes back), its slot reused.
+/// Frees the session: its tokens' bytes wiped (the allocator zeroes every block it takes
+/// back), its slot reused.
 #[wasm_bindgen(js_name = coreFree)]
 pub fn core_free(handle: u32) {
-    // Dropped outside the table call: dropping the timer calls `clearTimeout`.
     let core = with_table(|cores| cores.get_mut(handle as usize).and_then(Option::take));
     drop(core);
 }
@@ -76,55 +82,122 @@ pub fn core_free(handle: u32) {
 /// `refresh_len`, negative for none: see `buffer::take_tokens`).
 #[wasm_bindgen(js_name = coreSetTokens)]
 #[allow(clippy::too_many_arguments)]
-pub fn core_set_tokens(handle: u32, access_len: usize, refresh_len: i32, expires_at: f64, expires_in: f64, now: f64, wall: f64, server: f64) -> bool {
+pub fn core_set_tokens(handle: u32, access_len: usize, refresh_len: i32, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> bool {
     let (access, refresh) = take_tokens(access_len, refresh_len);
-    with(handle, |c| c.set_tokens(access, refresh, expires_at, expires_in, now, wall, server)) == Some(true)
+    with(handle, |c| c.set_tokens(access, refresh, expires_at, expires_in, restored, received, wall, now)) == Some(true)
 }
 
-/// `Core::begin`.
-#[wasm_bindgen(js_name = coreBegin)]
-pub fn core_begin(handle: u32, now: f64) -> f64 {
-    with(handle, |c| c.begin(now)).unwrap_or(-2.0)
-}
-
-/// `Core::succeed`, with the tokens in the token buffer (as for `coreSetTokens`).
-#[wasm_bindgen(js_name = coreSucceed)]
+/// `Core::answered`, with the tokens in the token buffer (as for `coreSetTokens`).
+#[wasm_bindgen(js_name = coreAnswered)]
 #[allow(clippy::too_many_arguments)]
-pub fn core_succeed(handle: u32, ticket: u32, access_len: usize, refresh_len: i32, expires_at: f64, expires_in: f64, now: f64, wall: f64, random: f64) -> u32 {
+pub fn core_answered(handle: u32, ticket: u32, access_len: usize, refresh_len: i32, expires_at: f64, expires_in: f64, problems: bool, received: f64, wall: f64, now: f64, random: f64) {
     let (access, refresh) = take_tokens(access_len, refresh_len);
-    with(handle, |c| c.succeed(ticket, access, refresh, expires_at, expires_in, now, wall, random)).unwrap_or(4)
+    with(handle, |c| c.answered(ticket, access, refresh, expires_at, expires_in, problems, received, wall, now, random));
 }
 
-/// `Core::fail`, with a rotated refresh token in the token buffer (`rotated_len` bytes,
-/// negative for none).
-#[wasm_bindgen(js_name = coreFail)]
-pub fn core_fail(handle: u32, ticket: u32, rejected: bool, retry_after_ms: f64, now: f64, random: f64, rotated_len: i32) -> f64 {
-    let (_, rotated) = take_tokens(0, rotated_len);
-    with(handle, |c| c.fail(ticket, rejected, retry_after_ms, now, random, rotated)).unwrap_or(-2.0)
+/// `Core::failed`, with texts in the token buffer: the code (`code_len` bytes), then a
+/// rotated refresh token (negative length: none); `retry_after_ms` NaN when none.
+#[wasm_bindgen(js_name = coreFailed)]
+#[allow(clippy::too_many_arguments)]
+pub fn core_failed(handle: u32, ticket: u32, rejected: bool, status: u16, code_len: usize, rotated_len: i32, retry_after_ms: f64, now: f64, random: f64) {
+    let (code, rotated) = take_tokens(code_len, rotated_len);
+    with(handle, |c| c.failed(ticket, rejected, code, status, given(retry_after_ms), rotated, now, random));
 }
 
-/// `Core::end`.
-#[wasm_bindgen(js_name = coreEnd)]
-pub fn core_end(handle: u32, logout: bool) -> bool {
-    with(handle, |c| c.end(logout)) == Some(true)
+/// A `Retry-After` header's value (in the token buffer, `len` bytes) in ms from local wall
+/// time `wall` (RFC 9110: delay-seconds or an HTTP-date), or NaN when it is neither.
+#[wasm_bindgen(js_name = coreRetryAfter)]
+pub fn core_retry_after(len: usize, wall: f64) -> f64 {
+    let (value, _) = take_tokens(len, -1);
+    http_date::retry_after_ms(&value, wall, http_date::year_of(wall)).unwrap_or(f64::NAN)
 }
 
-/// `Core::wake`.
-#[wasm_bindgen(js_name = coreWake)]
-pub fn core_wake(handle: u32, online: bool, now: f64) {
-    with(handle, |c| c.wake(online, now));
+/// How a refresh endpoint's status is taken (`engine::refresh_status`): 0 read the body,
+/// 1 the session is over, 2 a redirect (never followed; 0 is an opaque one), 3 transient.
+#[wasm_bindgen(js_name = coreStatus)]
+pub fn core_status(status: u16) -> u32 {
+    use crate::engine::refresh_status::{refresh_status, RefreshStatus};
+    match refresh_status(status) {
+        RefreshStatus::Ok => 0,
+        RefreshStatus::Rejected => 1,
+        RefreshStatus::Redirect => 2,
+        RefreshStatus::Transient => 3,
+    }
 }
 
-/// `Core::tick`.
-#[wasm_bindgen(js_name = coreTick)]
-pub fn core_tick(handle: u32, now: f64) -> bool {
-    with(handle, |c| c.tick(now)) == Some(true)
+/// `Engine::request`: request `id` goes to the origin in the token buffer (`origin_len`
+/// bytes; negative: none); `flags` 1 own credentials, 2 refresh traffic, 4 skipAuthRefresh.
+#[wasm_bindgen(js_name = coreRequest)]
+pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64) {
+    let (_, origin) = take_tokens(0, origin_len);
+    with(handle, |c| c.request(id as u64, origin, flags, now));
 }
 
-/// `Core::figures`: the address of the session's 8 figures (JS reads them as `f64`s).
+/// What a face reports of a session or a request (`what`): 0 logout, 1 the session
+/// expired (`id` indexes `REASONS`: another tab said so),
+/// 2 `refresh()` by caller `id`, 3 `getAccessToken()` by caller `id`, 4 caller `id` gave
+/// up, 5 the timer fired, 6 back online, 7 dispose, 8 the answer to request `id` came,
+/// `status`, `flags` 1 when from the origin the token went to; 9 the refresh call `id`
+/// waits for the tabs' lock (`status` 1) or begins now (0).
+#[wasm_bindgen(js_name = coreInput)]
+pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now: f64) {
+    with(handle, |c| {
+        let e = c.engine();
+        let id = id as u64;
+        match what {
+            0 => e.logout(now),
+            1 => e.expire(REASONS[(id as usize).min(2)], now),
+            2 => e.refresh(id, now),
+            3 => e.get_token(id, now),
+            4 => e.cancel(id, now),
+            5 => e.timeout(now),
+            6 => e.online(now),
+            7 => e.dispose(),
+            9 => e.refresh_waits(id as u32, status != 0, now),
+            _ => e.response(id, status, flags & 1 != 0, now),
+        }
+    });
+}
+
+/// `Engine::note_date`: a `Date` header from an origin (both in the token buffer).
+#[wasm_bindgen(js_name = coreDate)]
+pub fn core_date(handle: u32, origin_len: usize, date_len: i32, wall: f64) {
+    let (origin, date) = take_tokens(origin_len, date_len);
+    if let Some(date) = date {
+        with(handle, |c| c.engine().note_date(&origin, &date, wall));
+    }
+}
+
+/// `Engine::allows_refresh_to`: whether the refresh call may go to the origin in the token
+/// buffer (`origin_len` bytes; negative: none, refused).
+#[wasm_bindgen(js_name = coreRefreshTo)]
+pub fn core_refresh_to(handle: u32, origin_len: i32) -> bool {
+    let (_, origin) = take_tokens(0, origin_len);
+    origin.is_some_and(|o| with(handle, |c| c.engine().allows_refresh_to(&o)) == Some(true))
+}
+
+/// `Core::poll`: the next output's kind (0: none left).
+#[wasm_bindgen(js_name = corePoll)]
+pub fn core_poll(handle: u32) -> u32 {
+    with(handle, Core::poll).unwrap_or(0)
+}
+
+/// Text `i` of the output last polled, or null.
+#[wasm_bindgen(js_name = coreText)]
+pub fn core_text(handle: u32, i: u32) -> JsValue {
+    with(handle, |c| js_text(c.text(i))).unwrap_or(JsValue::NULL)
+}
+
+/// Where `corePoll` leaves an output's numbers (4 `f64`s).
+#[wasm_bindgen(js_name = coreOut)]
+pub fn core_out(handle: u32) -> *const f64 {
+    with(handle, |c| c.out()).unwrap_or(ENDED.as_ptr())
+}
+
+/// `Core::figures`: the address of the session's 6 figures (JS reads them as `f64`s).
 #[wasm_bindgen(js_name = coreFigures)]
-pub fn core_figures(handle: u32, now: f64) -> *const f64 {
-    with(handle, |c| c.figures(now)).unwrap_or(ENDED.as_ptr())
+pub fn core_figures(handle: u32) -> *const f64 {
+    with(handle, Core::figures).unwrap_or(ENDED.as_ptr())
 }
 
 /// `Core::token`: the access token held (`refresh` false) or the refresh token, as a JS
@@ -132,8 +205,11 @@ pub fn core_figures(handle: u32, now: f64) -> *const f64 {
 /// pointer-and-length pair passed back through the stack.)
 #[wasm_bindgen(js_name = coreToken)]
 pub fn core_token(handle: u32, refresh: bool) -> JsValue {
-    with(handle, |c| c.token(refresh).map(JsValue::from_str)).flatten().unwrap_or(JsValue::NULL)
+    with(handle, |c| js_text(c.token(refresh))).unwrap_or(JsValue::NULL)
 }
 
-/// The figures of an ended session: logged out, nothing planned, not due, not usable.
-static ENDED: [f64; 8] = [4.0, f64::NAN, f64::NAN, f64::NAN, f64::NAN, 0.0, 0.0, 0.0];
+/// The reasons a session ends, as `coreInput(1)` numbers them.
+const REASONS: [&str; 3] = ["request-rejected", "refresh-rejected", "no-refresh-token"];
+
+/// The figures of an ended session: logged out, nothing planned.
+static ENDED: [f64; 6] = [4.0, f64::NAN, f64::NAN, f64::NAN, f64::NAN, 0.0];

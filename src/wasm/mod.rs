@@ -1,12 +1,11 @@
 //! The npm package's browser boundary: converts types and errors between JS and the pure
-//! core, and owns the one timer each session needs. Nothing here decides policy. Compiled
+//! core (its engine, src/engine/). Nothing here decides policy. Compiled
 //! only for the npm build (wasm32 with the `npm` feature, set by scripts/build.sh): its
 //! exports and its `#[global_allocator]` never reach a Rust app using the `web` feature.
 
 mod core;
 mod cores;
 mod decode;
-mod timer;
 mod alloc;
 mod buffer;
 

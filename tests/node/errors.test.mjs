@@ -42,7 +42,8 @@ test('makeError(name, code, message, props) and optionsError(message) build the 
 });
 
 test('what the API throws is instanceof: createRefresher with a bad option, decodeToken before init()', async () => {
-  await assert.rejects(createRefresher({ refreshAt: 2, refresh: async () => ({ accessToken: 'a' }) }), (e) => {
+  // A wrong type is refused before the wasm loads; a value out of range by the engine, after.
+  await assert.rejects(createRefresher({ refreshAt: 'soon', refresh: async () => ({ accessToken: 'a' }) }), (e) => {
     assert.ok(e instanceof OptionsError && e instanceof FreshtokenError);
     assert.equal(e.code, 'bad-option');
     return true;
@@ -50,6 +51,12 @@ test('what the API throws is instanceof: createRefresher with a bad option, deco
   assert.throws(() => decodeToken('a.b.c'), (e) => {
     assert.ok(e instanceof FreshtokenError && !(e instanceof TokenDecodeError));
     assert.equal(e.code, 'not-initialized');
+    return true;
+  });
+  await assert.rejects(createRefresher({ refreshAt: 2, refresh: async () => ({ accessToken: 'a' }) }), (e) => {
+    assert.ok(e instanceof OptionsError && e instanceof FreshtokenError);
+    assert.equal(e.code, 'bad-option');
+    assert.match(e.message, /^refreshAt must be a number greater than 0 and less than 1/);
     return true;
   });
 });
