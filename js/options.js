@@ -22,7 +22,7 @@ const DEFAULTS = {
   refreshTimeoutMs: 15000,
   fetch: undefined,
 };
-const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params'];
+const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params', 'clientId', 'scope', 'resource', 'revocationUrl'];
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
@@ -102,6 +102,13 @@ export function normalizeOptions(o) {
       if (!isObject(e[k]) || Object.values(e[k]).some((v) => typeof v !== 'string')) {
         throw optionsError(`endpoint.${k} must be an object of string values`);
       }
+    }
+    // OAuth 2 client settings (RFC 6749, RFC 8707, RFC 7009): the oauth2 preset's only.
+    for (const k of ['clientId', 'scope', 'resource', 'revocationUrl']) {
+      if (e[k] === undefined) continue;
+      if (preset !== 'oauth2') throw optionsError(`endpoint.${k} is an OAuth 2 setting: it needs preset: 'oauth2'`);
+      const ok = k === 'resource' ? text(e[k]) || (Array.isArray(e[k]) && e[k].length > 0 && e[k].every(text)) : text(e[k]);
+      if (!ok) throw optionsError(`endpoint.${k} must be a non-empty string${k === 'resource' ? ' or an array of them' : ''}`);
     }
     out.endpoint = { ...e, preset };
   } else {

@@ -21,6 +21,7 @@ import { pageOrigin, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
 import { now, toWall } from './clock.js';
 import { decodeToken } from './decode.js';
+import { revoke } from './revoke.js';
 
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol.for('freshtoken.interceptor');
@@ -99,7 +100,9 @@ export class Refresher {
     }
     const origins = opts.origins;
     const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), ...origins ?? []];
-    const needs = opts.endpoint && opts.endpoint.credentials !== 'include' ? NEEDS[opts.endpoint.preset] : 2;
+    const ep = opts.endpoint;
+    // Bits 0-1 what the refresh call needs; 4 the preset reads OAuth errors; 8 revoke on logout.
+    const needs = (ep && ep.credentials !== 'include' ? NEEDS[ep.preset] : 2) | (ep?.preset === 'oauth2' ? 4 : 0) | (ep?.revocationUrl ? 8 : 0);
     const core = coreNew(writeTokens([text.join('\n')])[0], origins !== undefined, origins?.length ?? 0, opts.refreshAt,
       opts.defaultLifetimeMs, opts.refreshTimeoutMs, needs);
     if (typeof core !== 'number') throw makeError('OptionsError', 'bad-option', String(core));
@@ -237,10 +240,16 @@ export class Refresher {
     return this._events.on(event, listener);
   }
 
-  /** Clears tokens and timers, aborts a refresh in flight (in every tab, with `crossTab`). */
+  /**
+   * Clears tokens and timers, aborts a refresh in flight (in every tab, with `crossTab`), at
+   * once. With `endpoint.revocationUrl` the refresh token is also revoked at the provider
+   * (RFC 7009), best effort: the promise resolves when that is done or given up (never rejects).
+   * @returns {Promise<void>}
+   */
   logout() {
-    if (this._disposed) return;
-    this._logout(nextEpoch(Math.max(this._epoch, this._gen)), true);
+    this._revoking = null;
+    if (!this._disposed) this._logout(nextEpoch(Math.max(this._epoch, this._gen)), true);
+    return this._revoking ?? Promise.resolve();
   }
 
   _logout(epoch, tellTabs) {
@@ -248,8 +257,11 @@ export class Refresher {
     this._epoch = epoch;
     this._persist({ out: true, epoch });
     if (tellTabs) this._tabs?.logout(epoch);
-    this._input(0);
+    this._input(0, tellTabs ? 0 : 1);
   }
+
+  /** The last refresh answer's other fields (id_token, scope, token_type, ...), or null. */
+  get tokenResponse() { return this._disposed ? null : this._tokenResponse ?? null; }
 
   /** Cancels every timer and listener, settles every waiting caller, frees the wasm memory. Idempotent. */
   dispose() {
@@ -357,7 +369,7 @@ export class Refresher {
       if (kind === 0) return;
       const o = this._out();
       const [n0, n1, n2, n3] = o;
-      const text = kind === 1 || kind === 3 || kind === 5 || kind === 6 || kind === 8 || kind === 9 ? coreText(this._core, 0) : null;
+      const text = kind === 1 || kind === 3 || kind === 5 || kind === 6 || kind === 8 || kind === 9 || kind === 14 ? coreText(this._core, 0) : null;
       const p = this._pending.get(n0);
       switch (kind) {
         case 1: this._startFlight(n0, { accessToken: text, refreshToken: coreText(this._core, 1) }); break;
@@ -382,12 +394,16 @@ export class Refresher {
           const refreshed = this._refreshed;
           this._refreshed = false;
           const detail = this._scheduleDetail();
-          if (refreshed) this._events.emit('refresh', refreshed === 2 ? { ...detail, fromOtherTab: true } : detail);
+          if (refreshed) {
+            this._tokenResponse = this._answer?.tokenResponse ?? null;
+            this._events.emit('refresh', { ...detail, tokenResponse: this._tokenResponse, ...refreshed === 2 ? { fromOtherTab: true } : {} });
+          }
           this._events.emit('schedule', detail);
           break;
         }
         case 12: this._events.emit('forbidden', { status: n0 }); break;
         case 13: this._aim(Number.isNaN(n0) ? null : n0); break;
+        case 14: this._revoking = revoke(this._opts, text, (origin) => coreRefreshTo(this._core, ...writeTokens([origin])), () => this._baseFetch()); break;
         default:
       }
     }
@@ -448,8 +464,8 @@ export class Refresher {
       this._failure = err;
       // A rotated refresh token that came with an unusable answer is kept (never spent twice).
       const rotated = typeof err?.refreshToken === 'string' ? err.refreshToken : null;
-      const [c, x] = writeTokens([String(err?.code ?? 'failed'), rotated]);
-      this._call(() => coreFailed(this._core, ticket, err?.rejected === true, err?.status ?? 0, c, x, num(err?.retryAfterMs),
+      const [c, x, o] = writeTokens([String(err?.code ?? 'failed'), rotated, typeof err?.oauthError === 'string' ? err.oauthError : null]);
+      this._call(() => coreFailed(this._core, ticket, err?.rejected === true, err?.status ?? 0, c, x, o, num(err?.retryAfterMs),
         now(), Math.random()));
       this._sync(); // a rotated refresh token kept: stored too
     });
@@ -514,6 +530,14 @@ export class Refresher {
     this._persist({ out: true, epoch: this._epoch });
     if (!this._quiet) this._tabs?.expired(reason, this._epoch);
     const info = { reason };
+    // What an OAuth provider answered (its words, never a token) reaches the app.
+    const f = reason.endsWith('-rejected') && reason !== 'request-rejected' ? this._failure : null;
+    if (f?.oauthError) info.oauthError = f.oauthError;
+    if (f?.oauthErrorDescription) info.oauthErrorDescription = f.oauthErrorDescription;
+    if (reason === 'client-rejected') {
+      // A configuration the developer must fix: said where a developer looks.
+      console.error(`freshtoken: the token endpoint refused this client (${f?.oauthError ?? 'HTTP ' + f?.status}${f?.oauthErrorDescription ? `: ${f.oauthErrorDescription}` : ''}); check endpoint.clientId, scope and resource. The session ended.`);
+    }
     this._events.emit('session-expired', info);
     if (this._opts.onSessionExpired) {
       try { this._opts.onSessionExpired(info); } catch (err) { queueMicrotask(() => { throw err; }); }

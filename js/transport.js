@@ -40,18 +40,49 @@ export const PRESETS = {
     read: (b) => ({ accessToken: b.token, expiresIn: b.expiresIn ?? b.expires_in }),
     fields: '`token`',
   },
-  // RFC 6749 §6: form grant_type=refresh_token -> {access_token, refresh_token, expires_in}
+  // RFC 6749 §6: form grant_type=refresh_token (+ client_id, scope, resource) -> {access_token, refresh_token, expires_in}
   oauth2: {
     method: 'POST',
     needs: 'refreshToken',
-    request: ({ refreshToken }, params) => ({
+    request: ({ refreshToken }, params, ep) => ({
       'content-type': 'application/x-www-form-urlencoded',
-      body: new URLSearchParams({ ...params, grant_type: 'refresh_token', refresh_token: refreshToken ?? '' }).toString(),
+      body: oauthForm(ep, params, { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' }),
     }),
     read: (b) => ({ accessToken: b.access_token, refreshToken: b.refresh_token, expiresIn: b.expires_in }),
     fields: '`access_token`',
+    tokens: ['access_token', 'refresh_token'],
   },
 };
+
+/** An OAuth 2 form: the app's `params`, the client's settings (`clientId`, `scope`, `resource`), then `fields`. */
+export function oauthForm(ep, params, fields) {
+  const form = new URLSearchParams(params);
+  if (ep.clientId) form.set('client_id', ep.clientId);
+  if (ep.scope) form.set('scope', ep.scope);
+  for (const r of [].concat(ep.resource ?? [])) form.append('resource', r);
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  return form.toString();
+}
+
+/** The answer's other fields (id_token, scope, token_type, ...): what a refresh returned besides the tokens. */
+function others(body, tokens) {
+  const out = {};
+  for (const k of Object.keys(body)) if (!tokens.includes(k)) out[k] = body[k];
+  return out;
+}
+
+/** An OAuth 2 error answer's `error` and `error_description` (RFC 6749 §5.2), as RefreshError fields. */
+async function oauthError(res) {
+  try {
+    const b = JSON.parse(await res.text());
+    const out = {};
+    if (typeof b?.error === 'string') out.oauthError = b.error;
+    if (typeof b?.error_description === 'string') out.oauthErrorDescription = b.error_description;
+    return out;
+  } catch {
+    return {};
+  }
+}
 
 /** A refresh failure. `rejected` true means the session is over. */
 export function refreshError(code, message, props) {
@@ -85,6 +116,7 @@ export function checkTokenSet(t, where) {
     else problems.push(`${k} is not a non-negative number (ignored)`);
   }
   if (problems.length) out.problems = `${where}: ${problems.join('; ')}; the tokens were taken`;
+  out.tokenResponse = t.tokenResponse ?? others(t, ['accessToken', 'refreshToken']);
   return out;
 }
 
@@ -144,7 +176,7 @@ export function makeTransport(opts, getFetch, engine) {
     if (!origin || !engine.allowsRefresh(origin)) {
       throw refreshError('refused-origin', `the refresh endpoint resolves to ${origin || 'no http(s) URL'}, not an allowed origin (a <base href> elsewhere?); it was not called`);
     }
-    const { body, ...hdrs } = preset.request(ctx, ep.params ?? {});
+    const { body, ...hdrs } = preset.request(ctx, ep.params ?? {}, ep);
     const headers = { ...ep.headers };
     for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) headers[k] = v;
     let res;
@@ -166,15 +198,14 @@ export function makeTransport(opts, getFetch, engine) {
     if (kind === 2) {
       throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
     }
-    if (kind === 1) {
-      res.body?.cancel().catch(() => {});
-      throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})`, { rejected: true, status });
-    }
-    if (kind === 3) {
-      res.body?.cancel().catch(() => {});
-      return Promise.reject(refreshError('http', `the refresh endpoint answered HTTP ${status}`, {
-        status, retryAfterMs: engine.retryAfter(res.headers.get('retry-after')),
-      }));
+    if (kind === 1 || kind === 3) {
+      // An OAuth 2 error answer says why (the engine reads `error`); other presets' bodies are not read.
+      const why = ep.preset === 'oauth2' ? await oauthError(res) : (res.body?.cancel().catch(() => {}), {});
+      const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
+      if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
+      throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {
+        status, retryAfterMs: engine.retryAfter(res.headers.get('retry-after')), ...why,
+      });
     }
     let data;
     try {
@@ -185,7 +216,9 @@ export function makeTransport(opts, getFetch, engine) {
     if (data === null || typeof data !== 'object') {
       throw refreshError('bad-response', 'the refresh response is not a JSON object', { status });
     }
-    return checkTokenSet(preset.read(data), `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
+    const read = preset.read(data);
+    read.tokenResponse = others(data, preset.tokens ?? [preset.fields.slice(1, -1), 'refreshToken', 'refresh_token']);
+    return checkTokenSet(read, `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
   };
   return call;
 }

@@ -447,6 +447,8 @@ impl Refresher {
                     self.emit(&event);
                 }
                 Output::Timer(_) => self.inner.wakers.wake_by_ref(),
+                // Never asked of this face: its Config sets no revocation endpoint.
+                Output::Revoke { .. } => {}
             }
         }
     }

@@ -94,6 +94,8 @@ struct Run {
     calls: Vec<Call>,
     refused_calls: u32,
     aborts: Vec<String>,
+    /// The refresh tokens revocation calls were made with (names).
+    revoked: Vec<String>,
     /// The refresh call in flight (started, neither answered nor aborted).
     flight: Option<u32>,
     /// The server's standing answer to every refresh call (`server` step), if any.
@@ -184,7 +186,9 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
     }
     if let Some(ep) = m.get("endpoint") {
         let ep = obj(ep, "endpoint")?;
-        only_keys(ep, &["url", "preset", "credentials"], "endpoint")?;
+        only_keys(ep, &["url", "preset", "credentials", "clientId", "revocationUrl"], "endpoint")?;
+        cfg.revoke = ep.get("revocationUrl").is_some();
+        cfg.oauth = ep.get("preset").and_then(Value::as_str) == Some("oauth2");
         if let Some(url) = ep.get("url") {
             cfg.endpoint_url = Some(url.as_str().ok_or("endpoint.url must be a string")?.to_owned());
         }
@@ -238,6 +242,7 @@ impl Run {
             calls: Vec::new(),
             refused_calls: 0,
             aborts: Vec::new(),
+            revoked: Vec::new(),
             flight: None,
             server: None,
             token_names: HashMap::new(),
@@ -323,6 +328,10 @@ impl Run {
                 if self.server.is_some() {
                     self.pending_auto.push(ticket);
                 }
+            }
+            Output::Revoke { refresh_token } => {
+                let name = self.tname(&refresh_token);
+                self.revoked.push(name);
             }
             Output::AbortRefresh { ticket, reason } => {
                 self.aborts.push(match reason {
@@ -484,7 +493,7 @@ impl Run {
         }
         let m = obj(v, "refresh answer")?;
         if m.len() != 1 {
-            bail!("a refresh answer has one key: ok | body | http | fnError, not {v}");
+            bail!("a refresh answer has one key: ok | body | http | oauth | fnError, not {v}");
         }
         let (k, x) = m.iter().next().unwrap();
         Ok(match k.as_str() {
@@ -505,6 +514,18 @@ impl Run {
                         let retry_after = opt_str(h.get("retryAfter")).and_then(|ra| retry_after_ms(&ra, self.wall, year));
                         Answer::Failed(RefreshFailure { retry_after_ms: retry_after, ..fail("http", Some(status)) })
                     }
+                }
+            }
+            "oauth" => {
+                // The oauth2 preset's error answer (RFC 6749 §5.2): its `error` read, not flattened.
+                let h = obj(x, "oauth")?;
+                only_keys(h, &["status", "error", "error_description"], "oauth")?;
+                let status = num(h.get("status").ok_or("oauth.status")?, "oauth.status")? as u16;
+                let oauth_error = opt_str(h.get("error"));
+                match refresh_status(status) {
+                    RefreshStatus::Rejected => Answer::Failed(RefreshFailure { rejected: true, oauth_error, ..fail("rejected", Some(status)) }),
+                    RefreshStatus::Transient => Answer::Failed(RefreshFailure { oauth_error, ..fail("http", Some(status)) }),
+                    _ => bail!("oauth {status}: an OAuth error answer is a 4xx or 5xx"),
                 }
             }
             "fnError" => {
@@ -728,7 +749,7 @@ impl Run {
         only_keys(
             x,
             &[
-                "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "calls", "aborts", "refusedCalls", "events",
+                "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "calls", "aborts", "revoked", "refusedCalls", "events",
                 "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs",
             ],
             "expect",
@@ -758,6 +779,7 @@ impl Run {
                 "lastCall" => check!(k, self.calls.last().map_or(Value::Null, call_json), want),
                 "calls" => check!(k, Value::Array(self.calls.iter().map(call_json).collect()), want),
                 "aborts" => check!(k, serde_json::json!(self.aborts), want),
+                "revoked" => check!(k, serde_json::json!(self.revoked), want),
                 "events" => check!(k, serde_json::json!(self.events), want),
                 "count" => {
                     for (name, n) in obj(want, "count").map_err(|e| e.to_string())? {

@@ -34,6 +34,10 @@ pub struct Config {
     pub refresh_timeout_ms: f64,
     /// What the refresh call needs.
     pub needs: Needs,
+    /// A revocation endpoint is configured: a logout revokes the refresh token there.
+    pub revoke: bool,
+    /// The preset reads OAuth 2 error answers (`oauth2`); the others keep the status rules.
+    pub oauth: bool,
 }
 
 impl Default for Config {
@@ -48,6 +52,8 @@ impl Default for Config {
             endpoint_url: None,
             refresh_timeout_ms: 15_000.0,
             needs: Needs::RefreshToken,
+            revoke: false,
+            oauth: false,
         }
     }
 }

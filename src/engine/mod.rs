@@ -18,6 +18,7 @@
 
 pub mod config;
 pub mod http_date;
+pub mod oauth_error;
 pub mod origins;
 pub mod refresh_status;
 pub mod server_clock;
@@ -94,7 +95,8 @@ pub enum Event {
         /// Consecutive failures so far.
         attempt: u32,
     },
-    /// The session is over (told once): `refresh-rejected`, `no-refresh-token`, `request-rejected`.
+    /// The session is over (told once): `refresh-rejected`, `client-rejected` (an OAuth
+    /// client-configuration error), `no-refresh-token`, `request-rejected`.
     SessionExpired {
         /// Why.
         reason: &'static str,
@@ -162,6 +164,12 @@ pub enum Output {
     },
     /// Tell the app.
     Event(Event),
+    /// Revoke this refresh token at the provider (RFC 7009), best effort: the app logged
+    /// out in this tab and a revocation endpoint is configured.
+    Revoke {
+        /// The refresh token the session held.
+        refresh_token: String,
+    },
     /// Call [`Engine::timeout`] at this instant (session clock); `None`: no timer needed.
     Timer(Option<f64>),
 }
@@ -193,6 +201,8 @@ pub struct RefreshFailure {
     pub retry_after_ms: Option<f64>,
     /// A rotated refresh token that came with an unusable answer: kept, never spent twice.
     pub rotated_refresh_token: Option<String>,
+    /// The OAuth `error` code of the answer (RFC 6749 §5.2), if it had one.
+    pub oauth_error: Option<String>,
 }
 
 /// A request sent with a token, until its answer.
@@ -332,8 +342,16 @@ impl Engine {
 
     /// The app logged out: every waiting request of this session is settled without a token.
     pub fn logout(&mut self, now: f64) {
+        self.logout_here(true, now);
+    }
+
+    /// [`Engine::logout`]; `here` false when another tab logged out (that tab revokes).
+    pub fn logout_here(&mut self, here: bool, now: f64) {
         if self.disposed {
             return;
+        }
+        if let Some(refresh_token) = self.session.refresh_token().filter(|_| here && self.cfg.revoke) {
+            self.out.push_back(Output::Revoke { refresh_token: refresh_token.to_owned() });
         }
         self.end_line("logged-out");
         let had = self.session.logout();
@@ -506,12 +524,20 @@ impl Engine {
         if let Some(rotated) = failure.rotated_refresh_token.filter(|r| !r.is_empty()) {
             self.session.keep_refresh_token(t, rotated);
         }
-        let kind = if failure.rejected { Failure::Rejected } else { Failure::Transient { retry_after_ms: failure.retry_after_ms } };
+        // Only a preset that speaks OAuth 2 has its `error` read; the others keep the status rules.
+        let oauth_error = failure.oauth_error.clone().filter(|_| self.cfg.oauth);
+        // `use_dpop_nonce` is answered with a 400, yet it ends nothing.
+        let nonce = oauth_error.as_deref().map(oauth_error::oauth_error_class) == Some(oauth_error::OAuthErrorClass::Nonce);
+        let kind = if failure.rejected && !nonce { Failure::Rejected } else { Failure::Transient { retry_after_ms: failure.retry_after_ms } };
         match self.session.refresh_failed(t, kind, now, random) {
             FailureOutcome::Stale => {}
             FailureOutcome::Expired => {
                 self.end_line("session-expired");
-                let reason = if failure.code == "no-refresh-token" { "no-refresh-token" } else { "refresh-rejected" };
+                let reason = if failure.code == "no-refresh-token" {
+                    "no-refresh-token"
+                } else {
+                    oauth_error::rejection_reason(oauth_error.as_deref())
+                };
                 self.out.push_back(Output::Event(Event::SessionExpired { reason }));
                 self.settle_callers(Err(Failed::session("session-expired")));
             }

@@ -49,6 +49,17 @@ pub(crate) fn take_tokens(access_len: usize, refresh_len: i32) -> (String, Optio
     (text(bytes), refresh)
 }
 
+/// Three texts JS wrote one after another (negative lengths: absent), as `take_tokens` reads two.
+pub(crate) fn take_three(a: i32, b: i32, c: i32) -> [Option<String>; 3] {
+    let mut bytes = take();
+    let mut cut = |n: i32| {
+        let n = usize::try_from(n).ok()?;
+        let rest = bytes.split_off(n.min(bytes.len()));
+        Some(text(core::mem::replace(&mut bytes, rest)))
+    };
+    [cut(a), cut(b), cut(c)]
+}
+
 fn text(bytes: Vec<u8>) -> String {
     json::utf8_string(bytes).unwrap_or_default()
 }

@@ -57,7 +57,10 @@ impl Core {
             let joined = entries.join("\n");
             return Err(ConfigError::Origin(crate::engine::origins::NotAnOrigin(joined)));
         }
-        let needs = match needs {
+        // `needs`: bits 0-1 what the refresh call needs (0 the refresh token, 1 the access
+        // token, 2 nothing), bit 2 the preset reads OAuth errors, bit 3 revoke on logout.
+        let (oauth, revoke) = (needs & 4 != 0, needs & 8 != 0);
+        let needs = match needs & 3 {
             0 => Needs::RefreshToken,
             1 => Needs::AccessToken,
             _ => Needs::Nothing,
@@ -72,6 +75,8 @@ impl Core {
             endpoint_url,
             refresh_timeout_ms,
             needs,
+            revoke,
+            oauth,
         };
         Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4] })
     }
@@ -94,10 +99,10 @@ impl Core {
     }
 
     /// The refresh call `ticket` failed: `code`, `status` (0: none), the server's
-    /// `Retry-After` in ms, a rotated refresh token to keep.
+    /// `Retry-After` in ms, a rotated refresh token to keep, the answer's OAuth `error`.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn failed(&mut self, ticket: u32, rejected: bool, code: String, status: u16, retry_after_ms: Option<f64>, rotated: Option<String>, now: f64, random: f64) {
-        let failure = RefreshFailure { rejected, code, status: (status != 0).then_some(status), retry_after_ms, rotated_refresh_token: rotated };
+    pub(crate) fn failed(&mut self, ticket: u32, rejected: bool, code: String, status: u16, retry_after_ms: Option<f64>, rotated: Option<String>, oauth_error: Option<String>, now: f64, random: f64) {
+        let failure = RefreshFailure { rejected, code, status: (status != 0).then_some(status), retry_after_ms, rotated_refresh_token: rotated, oauth_error };
         self.engine.refresh_failed(ticket, failure, now, random);
     }
 
@@ -117,7 +122,7 @@ impl Core {
     /// `out[2]` 1 when late; `out[3]` status or NaN; text 0 the code); events: 7 refresh,
     /// 8 refresh-error (`out[0]` retryIn, `out[1]` attempt, text 0 the code),
     /// 9 session-expired (text 0 the reason), 10 logout, 11 schedule, 12 forbidden (`out[0]`
-    /// status); 13 aim the timer at `out[0]` (NaN: off).
+    /// status); 13 aim the timer at `out[0]` (NaN: off); 14 revoke the refresh token (text 0).
     pub(crate) fn poll(&mut self) -> u32 {
         let out = &mut self.out;
         *out = [f64::NAN; 4];
@@ -181,6 +186,7 @@ impl Core {
                 out[0] = at.unwrap_or(f64::NAN);
                 13
             }
+            Output::Revoke { .. } => 14,
         }
     }
 
@@ -199,6 +205,7 @@ impl Core {
             (Output::Fail { error, .. }, _) => Some(&error.code),
             (Output::Event(Event::RefreshError { code, .. }), _) => Some(code),
             (Output::Event(Event::SessionExpired { reason }), _) => Some(reason),
+            (Output::Revoke { refresh_token }, _) => Some(refresh_token),
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ use core::cell::{Cell, UnsafeCell};
 
 use wasm_bindgen::prelude::*;
 
-use super::buffer::take_tokens;
+use super::buffer::{take_three, take_tokens};
 use super::core::{given, js_text, Core};
 use crate::engine::http_date;
 
@@ -95,13 +95,14 @@ pub fn core_answered(handle: u32, ticket: u32, access_len: usize, refresh_len: i
     with(handle, |c| c.answered(ticket, access, refresh, expires_at, expires_in, problems, received, wall, now, random));
 }
 
-/// `Core::failed`, with texts in the token buffer: the code (`code_len` bytes), then a
-/// rotated refresh token (negative length: none); `retry_after_ms` NaN when none.
+/// `Core::failed`, with texts in the token buffer: the code (`code_len` bytes), a rotated
+/// refresh token, the answer's OAuth `error` (negative lengths: none); `retry_after_ms` NaN
+/// when none.
 #[wasm_bindgen(js_name = coreFailed)]
 #[allow(clippy::too_many_arguments)]
-pub fn core_failed(handle: u32, ticket: u32, rejected: bool, status: u16, code_len: usize, rotated_len: i32, retry_after_ms: f64, now: f64, random: f64) {
-    let (code, rotated) = take_tokens(code_len, rotated_len);
-    with(handle, |c| c.failed(ticket, rejected, code, status, given(retry_after_ms), rotated, now, random));
+pub fn core_failed(handle: u32, ticket: u32, rejected: bool, status: u16, code_len: i32, rotated_len: i32, oauth_len: i32, retry_after_ms: f64, now: f64, random: f64) {
+    let [code, rotated, oauth_error] = take_three(code_len, rotated_len, oauth_len);
+    with(handle, |c| c.failed(ticket, rejected, code.unwrap_or_default(), status, given(retry_after_ms), rotated, oauth_error, now, random));
 }
 
 /// A `Retry-After` header's value (in the token buffer, `len` bytes) in ms from local wall
@@ -133,7 +134,8 @@ pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64)
     with(handle, |c| c.request(id as u64, origin, flags, now));
 }
 
-/// What a face reports of a session or a request (`what`): 0 logout, 1 the session
+/// What a face reports of a session or a request (`what`): 0 logout (`id` 1: another
+/// tab's, which that tab revokes), 1 the session
 /// expired (`id` indexes `REASONS`: another tab said so),
 /// 2 `refresh()` by caller `id`, 3 `getAccessToken()` by caller `id`, 4 caller `id` gave
 /// up, 5 the timer fired, 6 back online, 7 dispose, 8 the answer to request `id` came,
@@ -145,7 +147,7 @@ pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now:
         let e = c.engine();
         let id = id as u64;
         match what {
-            0 => e.logout(now),
+            0 => e.logout_here(id == 0, now),
             1 => e.expire(REASONS[(id as usize).min(2)], now),
             2 => e.refresh(id, now),
             3 => e.get_token(id, now),

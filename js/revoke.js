@@ -1,0 +1,42 @@
+// Token revocation on logout (RFC 7009). The engine decides when and which token (a logout
+// in this tab, with `endpoint.revocationUrl` set, of a session that held a refresh token:
+// once, never again from the other tabs the logout reaches); this sends it, best effort,
+// bounded by refreshTimeoutMs, and only where the refresh token itself may go.
+import { inRefresh } from './request.js';
+import { requestURL } from './origins.js';
+import { oauthForm } from './transport.js';
+
+/**
+ * POSTs `token=<refresh token>&token_type_hint=refresh_token&client_id=...` to the
+ * revocation endpoint. Resolves when it answered, failed or timed out; never rejects.
+ * @param {object} opts the refresher's options
+ * @param {string} token the refresh token to revoke
+ * @param {(origin: string) => boolean} allowed the engine's answer: may the refresh token go there
+ * @param {() => typeof fetch} getFetch the fetch underneath every freshtoken interceptor
+ */
+export async function revoke(opts, token, allowed, getFetch) {
+  const ep = opts.endpoint;
+  const url = requestURL(ep.revocationUrl);
+  const origin = url && url.origin !== 'null' ? url.origin : null;
+  if (!origin || !allowed(origin)) {
+    console.warn(`freshtoken: endpoint.revocationUrl resolves to ${origin || 'no http(s) URL'}, where the refresh token may not go; not revoked`);
+    return;
+  }
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), opts.refreshTimeoutMs);
+  try {
+    const res = await inRefresh(() => getFetch().call(globalThis, url.href, {
+      method: 'POST',
+      headers: { ...ep.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: oauthForm({ clientId: ep.clientId }, {}, { token, token_type_hint: 'refresh_token' }),
+      credentials: ep.credentials,
+      signal: ctl.signal,
+      redirect: 'manual',
+    }));
+    res.body?.cancel().catch(() => {});
+  } catch {
+    // Unreachable or too slow: the local logout has happened already; nothing else to do.
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,47 @@
+//! OAuth 2 error responses of a token endpoint (RFC 6749 §5.2), read, not flattened: which
+//! `error` codes mean the session is over, which mean the client is misconfigured (the app's
+//! developer must fix it: the session ends too, told apart), and which are neither.
+
+/// What an OAuth `error` code means for the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OAuthErrorClass {
+    /// `invalid_grant`: the refresh token is expired, revoked or reused: the session is over.
+    Grant,
+    /// The client's settings are wrong (`invalid_client`, `invalid_request`,
+    /// `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`): the session cannot
+    /// go on either, but the reason is a configuration the developer must fix.
+    Client,
+    /// `use_dpop_nonce` (RFC 9449 §8): retry once with the server's nonce; neither a session
+    /// end nor a backoff.
+    Nonce,
+    /// Any other code: the HTTP status decides, as for every preset.
+    Other,
+}
+
+/// Classifies an OAuth `error` code.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::oauth_error::{oauth_error_class, OAuthErrorClass};
+/// assert_eq!(oauth_error_class("invalid_grant"), OAuthErrorClass::Grant);
+/// assert_eq!(oauth_error_class("invalid_client"), OAuthErrorClass::Client);
+/// assert_eq!(oauth_error_class("use_dpop_nonce"), OAuthErrorClass::Nonce);
+/// assert_eq!(oauth_error_class("temporarily_unavailable"), OAuthErrorClass::Other);
+/// ```
+pub fn oauth_error_class(error: &str) -> OAuthErrorClass {
+    match error {
+        "invalid_grant" => OAuthErrorClass::Grant,
+        "invalid_client" | "invalid_request" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" => OAuthErrorClass::Client,
+        "use_dpop_nonce" => OAuthErrorClass::Nonce,
+        _ => OAuthErrorClass::Other,
+    }
+}
+
+/// The session-expired reason of a refresh the server refused: `client-rejected` for a
+/// client-configuration error, else `refresh-rejected`.
+pub fn rejection_reason(error: Option<&str>) -> &'static str {
+    match error.map(oauth_error_class) {
+        Some(OAuthErrorClass::Client) => "client-rejected",
+        _ => "refresh-rejected",
+    }
+}
