@@ -86,6 +86,12 @@ pub struct Endpoint {
     pub credentials: Option<String>,
     /// Extra headers for the refresh call.
     pub headers: BTreeMap<String, String>,
+    /// `oauth2`: the `client_id` form field (a public client's id).
+    pub client_id: Option<String>,
+    /// `oauth2`: the `scope` form field.
+    pub scope: Option<String>,
+    /// `oauth2`: `resource` form fields (RFC 8707), one per entry.
+    pub resource: Vec<String>,
 }
 
 /// Which storage keeps the session across reloads.

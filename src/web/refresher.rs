@@ -98,6 +98,9 @@ fn config(options: &Options) -> Result<Config, Error> {
         endpoint_url: options.endpoint.as_ref().map(|e| e.url.clone()),
         refresh_timeout_ms: options.refresh_timeout_ms.unwrap_or(defaults.refresh_timeout_ms),
         needs,
+        // Revocation on logout is the npm face's only, for now (README, Rust section).
+        revoke: false,
+        oauth: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2),
     };
     config.check().map_err(|e| Error::Options(e.message()))?;
     Ok(config)

@@ -134,6 +134,7 @@ fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -
     }
     if let Some((content_type, body)) = ep.preset.body(ctx)? {
         headers.set("content-type", content_type)?;
+        let body = if ep.preset == Preset::Oauth2 { oauth_form(ep, &body)? } else { body };
         init.set_body(&JsValue::from_str(&body));
     }
     init.set_method(ep.method.as_deref().unwrap_or(ep.preset.method()));
@@ -148,6 +149,27 @@ fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -
         });
     }
     Request::new_with_str_and_init(&ep.url, &init)
+}
+
+/// The oauth2 preset's form with the client's settings: `client_id`, `scope`, `resource`s.
+fn oauth_form(ep: &Endpoint, body: &str) -> Result<String, JsValue> {
+    let form = web_sys::UrlSearchParams::new_with_str(body)?;
+    if let Some(c) = &ep.client_id {
+        form.set("client_id", c);
+    }
+    if let Some(sc) = &ep.scope {
+        form.set("scope", sc);
+    }
+    for r in &ep.resource {
+        form.append("resource", r);
+    }
+    Ok(form.to_string().into())
+}
+
+/// An OAuth 2 error answer's `error` (RFC 6749 §5.2), for the engine to read.
+async fn oauth_error(res: &Response) -> Option<String> {
+    let body = JsFuture::from(res.json().ok()?).await.ok()?;
+    js_sys::Reflect::get(&body, &JsValue::from_str("error")).ok()?.as_string()
 }
 
 /// How one refresh call ended: its outcome, and the answer's `Date` with the origin that sent it.
@@ -217,10 +239,16 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
     let date = res.headers().get("date").ok().flatten().and_then(|d| Some((origin_of(&ep.url)?, d)));
     let status = res.status();
     let fail = |code: &str| RefreshFailure { code: code.into(), status: Some(status), ..Default::default() };
-    let result = match refresh_status(status) {
-        RefreshStatus::Rejected => Err(RefreshFailure { rejected: true, ..fail("rejected") }),
+    let class = refresh_status(status);
+    // The oauth2 preset's error answers say why (the engine reads `error`).
+    let oauth_error = match class {
+        RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset == Preset::Oauth2 => oauth_error(&res).await,
+        _ => None,
+    };
+    let result = match class {
+        RefreshStatus::Rejected => Err(RefreshFailure { rejected: true, oauth_error, ..fail("rejected") }),
         RefreshStatus::Redirect => Err(fail("bad-response")),
-        RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), ..fail("http") }),
+        RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), oauth_error, ..fail("http") }),
         // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
         RefreshStatus::Ok => match res.json() {
             Ok(p) => match JsFuture::from(p).await {

@@ -53,6 +53,10 @@ import { startAuthServer } from './server.mjs';
 
 /** Scenarios the Rust face does not meet today: name -> why (what it does instead). */
 export const WEB_KNOWN_GAPS = {
+  'logout() with a revocation endpoint revokes the refresh token held, once':
+    'the Rust face has no revocationUrl yet (web::Endpoint): its engine Config sets revoke: false, so logout() revokes nothing (README, Rust section)',
+  'logout() while a refresh is in flight revokes the refresh token held and aborts the call':
+    'the Rust face has no revocationUrl yet (web::Endpoint): logout() aborts the call but revokes nothing',
 };
 
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -120,6 +124,7 @@ async function installPlayer() {
       names: new Map(),     // token text -> name (runner-built JWTs)
       calls: [],            // refresh calls
       aborts: [],
+      revoked: [],          // refresh tokens (names) of revocation calls
       events: [],
       retryDelays: [],
       refused: 0,
@@ -280,6 +285,12 @@ async function installPlayer() {
         return Promise.resolve(response(200, '{}', { date: S.dateValue }, url));
       }
       if (mark) return requestCall(mark, url, headers, signal);
+      if (endpoint?.revocationUrl && url === new URL(endpoint.revocationUrl, document.baseURI).href) {
+        // A revocation call (RFC 7009): recorded, answered 200.
+        S.activity++;
+        S.revoked.push(tname(new URLSearchParams(String(init?.body ?? '')).get('token')));
+        return Promise.resolve(response(200, '', {}, url));
+      }
       return refreshCall(url, init?.method ?? req?.method ?? 'GET', headers, req, signal);
     }
     // The app's own refresh function: the Rust face calls it with {accessToken, refreshToken}
@@ -307,7 +318,7 @@ async function installPlayer() {
           default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
         }
       }
-      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | http | fnError, not ${JSON.stringify(v)}`);
+      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | http | oauth | fnError, not ${JSON.stringify(v)}`);
       const [k, x] = Object.entries(v)[0];
       switch (k) {
         case 'ok':
@@ -328,6 +339,16 @@ async function installPlayer() {
           if (x.retryAfter !== undefined) h['retry-after'] = x.retryAfter;
           if (x.status >= 300 && x.status < 400) h.location = 'https://elsewhere.example/token';
           call.resolve(response(x.status, JSON.stringify({ error: `scripted ${x.status}` }), h, call.url));
+          return;
+        }
+        case 'oauth': {
+          // An OAuth 2 error answer (RFC 6749 §5.2): JSON {error, error_description} with its status.
+          if (call.custom) bail('an oauth answer needs the refresh endpoint, not the app\'s function');
+          onlyKeys(x, ['status', 'error', 'error_description'], 'oauth');
+          settleCall();
+          const body = { error: x.error };
+          if (x.error_description !== undefined) body.error_description = x.error_description;
+          json(x.status, body);
           return;
         }
         case 'fnError':
@@ -536,7 +557,7 @@ async function installPlayer() {
     }
 
     function expect(x) {
-      onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'calls', 'aborts', 'refusedCalls', 'events',
+      onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
         'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs'], 'expect');
       const errors = [];
       const check = (what, got, want, tol = 1e-3) => {
@@ -557,6 +578,7 @@ async function installPlayer() {
           case 'lastCall': check(k, last ? callJson(last) : null, want); break;
           case 'calls': check(k, S.calls.map(callJson), want); break;
           case 'aborts': check(k, S.aborts, want); break;
+          case 'revoked': check(k, S.revoked, want); break;
           case 'events': check(k, S.events, want); break;
           case 'count':
             for (const [name, n] of Object.entries(want)) {
