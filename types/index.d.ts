@@ -86,8 +86,19 @@ export interface EndpointOptions {
   credentials?: RequestCredentials;
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** Extra fields of the request body (e.g. `client_id` for `oauth2`). */
+  /** Extra fields of the request body. */
   params?: Record<string, string>;
+  /** `oauth2`: the public client's id, sent as `client_id` (most providers require it). */
+  clientId?: string;
+  /** `oauth2`: sent as `scope` (e.g. `'openid offline_access'`). */
+  scope?: string;
+  /** `oauth2`: resource indicator(s) (RFC 8707), each sent as `resource`. */
+  resource?: string | string[];
+  /**
+   * `oauth2`: the provider's revocation endpoint (RFC 7009). `logout()` then revokes the
+   * refresh token there, best effort, bounded by `refreshTimeoutMs`, once across tabs.
+   */
+  revocationUrl?: string;
 }
 
 interface RefresherOptionsBase {
@@ -149,6 +160,8 @@ export interface ScheduleDetail {
   nextRefreshAt: number | null;
   /** Set when another tab made the refresh (`crossTab`). */
   fromOtherTab?: true;
+  /** `refresh` only: the answer's other fields (`id_token`, `scope`, `token_type`, ...); null when none came. */
+  tokenResponse?: Record<string, unknown> | null;
 }
 
 /** Detail of a `refresh-error` event: a transient failure; the session is kept. */
@@ -162,8 +175,17 @@ export interface RefreshErrorDetail {
 
 /** Detail of `session-expired`, and the argument of `onSessionExpired`. */
 export interface SessionExpiredDetail {
-  /** e.g. `refresh-rejected`, `request-rejected`, `no-refresh-token`, `expired`. */
-  reason: string;
+  /**
+   * `refresh-rejected` (the server refused the refresh token; OAuth `invalid_grant`),
+   * `client-rejected` (an OAuth client-configuration error: `invalid_client`,
+   * `invalid_request`, `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`),
+   * `request-rejected` (a replay refused again), `no-refresh-token`.
+   */
+  reason: 'refresh-rejected' | 'client-rejected' | 'request-rejected' | 'no-refresh-token' | (string & {});
+  /** The OAuth `error` the token endpoint answered (RFC 6749 §5.2), when it gave one. */
+  oauthError?: string;
+  /** Its `error_description`. */
+  oauthErrorDescription?: string;
 }
 
 /** Detail of `forbidden`: a replay with a fresh token was refused again with a status not in `endSessionStatuses`. */
@@ -206,8 +228,14 @@ export declare class Refresher {
   installFetchInterceptor(target?: { fetch: typeof fetch }): () => void;
   /** Listens to an event; returns the unsubscribe. @throws {OptionsError} on an unknown event */
   on<E extends keyof RefresherEvents>(event: E, listener: (detail: RefresherEvents[E]) => void): () => void;
-  /** Clears tokens, storage and timers (in every tab with `crossTab`). */
-  logout(): void;
+  /**
+   * Clears tokens, storage and timers at once (in every tab with `crossTab`). With
+   * `endpoint.revocationUrl` it also revokes the refresh token at the provider; the promise
+   * resolves when that is done or given up (it never rejects).
+   */
+  logout(): Promise<void>;
+  /** The last refresh answer's other fields (`id_token`, `scope`, `token_type`, ...), or null. */
+  readonly tokenResponse: Record<string, unknown> | null;
   /** Cancels every timer and listener and frees the wasm memory; the refresher is unusable after. */
   dispose(): void;
   readonly accessToken: string | null;
@@ -249,6 +277,10 @@ export declare class RefreshError extends FreshtokenError {
   status?: number;
   retryAfterMs?: number;
   rejected?: boolean;
+  /** `oauth2`: the OAuth `error` of the answer (RFC 6749 §5.2), e.g. `invalid_grant`. */
+  oauthError?: string;
+  /** `oauth2`: its `error_description`. */
+  oauthErrorDescription?: string;
   /** Set on a request's wait for a token that outlasted `refreshTimeoutMs` during a backoff. */
   late?: boolean;
 }

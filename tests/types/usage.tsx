@@ -32,6 +32,25 @@ export async function main(): Promise<void> {
     refreshAt: 0.75,
     onSessionExpired: ({ reason }) => console.log(reason.length),
   });
+  // An OpenID provider's token endpoint (public client), with revocation on logout.
+  const oidc = await createRefresher({
+    tokens: login,
+    endpoint: {
+      url: 'https://id.example.com/token', preset: 'oauth2', clientId: 'spa', scope: 'openid offline_access',
+      resource: ['https://api.example.com'], revocationUrl: 'https://id.example.com/token/revocation',
+    },
+    origins: ['https://api.example.com'],
+  });
+  oidc.on('session-expired', ({ reason, oauthError, oauthErrorDescription }) => {
+    if (reason === 'client-rejected') console.log(oauthError?.length, oauthErrorDescription?.length);
+  });
+  oidc.on('refresh', ({ tokenResponse }) => console.log(tokenResponse?.id_token));
+  const idToken: unknown = oidc.tokenResponse?.id_token;
+  console.log(idToken);
+  const revoked: Promise<void> = oidc.logout();
+  await revoked;
+  // @ts-expect-error clientId is a string
+  await createRefresher({ endpoint: { url: '/t', preset: 'oauth2', clientId: 42 } });
   const custom: RefresherOptions = {
     refresh: async ({ refreshToken, signal }) => {
       const res = await fetch('/oauth/token', { method: 'POST', body: refreshToken ?? '', signal });
