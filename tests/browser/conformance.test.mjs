@@ -1,58 +1,35 @@
 // The conformance table (tests/scenarios/engine.json) against the npm package in headless
 // Chromium: the second of the three runners of issue 19 (the engine alone is
 // tests/engine_conformance.rs, the reference interpretation of every step and expectation;
-// the `web` feature is the third).
+// the `web` feature is the third, tests/rust-apps/web-conformance.test.mjs). The player, the
+// node-side loop and how observations are read are tests/support/conformance.mjs, shared with
+// the `web` runner; this file is the npm face's adapter.
 //
 // The page loads the package as an app does (test.html of tests/support/server.mjs, from the
-// real local server's /js and /pkg) on a virtual clock (pages/virtual-clock.js, installed
-// before any script of the page runs): performance.now, Date.now / new Date(), setTimeout and
-// friends are the clock's, and only this runner moves it, so a scenario with hours of
-// `advance` runs in milliseconds. Each scenario is played in the page through the PUBLIC API
-// only: createRefresher (with `fetch`, `origins`, the scenario's options, `refresh` for
-// 'custom'), setTokens, refresher.fetch, getAccessToken, refresh, logout, dispose, on(...),
-// the accessToken / state / nextRefreshAt / expiresAt getters, attachPubNub for PubNub. The
-// I/O boundary the face owns is scripted: the `fetch` option is a fetch that records every
-// call (URL, method, Authorization, body) and answers as the steps say; the real servers are
-// exercised elsewhere (tests/e2e, the trust tests).
+// real local server's /js and /pkg) and each scenario is played through the PUBLIC API only:
+// createRefresher (with `fetch`, `origins`, the scenario's options, `refresh` for 'custom'),
+// setTokens, refresher.fetch, getAccessToken, refresh, logout, dispose, on(...), the
+// accessToken / state / nextRefreshAt / expiresAt getters, attachPubNub for PubNub.
 //
-// How the face's observations are read (the rest maps as tests/engine_conformance.rs does):
-// - a refresh call is a call of the scripted fetch to the refresh endpoint (or of the app's
-//   `refresh` function); its tokens: the refresh token in its body, the access token in its
-//   Authorization header, else (the json preset sends none) the token the refresher held
-//   when it made the call (`refresher.accessToken`); aborts: the reason its signal aborted
-//   with (superseded, disposed, timeout); inFlight: neither answered nor aborted;
-// - refreshToken (the refresh token held): the session record the refresher writes to its
-//   `storage`, a StorageAdapter given by this runner (with `crossTab: false`, so the storage
-//   adds no cross-tab protocol); refusedCalls: refresh-error events with code refused-origin;
-// - a request is refresher.fetch(<origin>/api/<id>) with a marker header; its fetch calls are
-//   'send <token>' then 'replay <token>' ('-': no Bearer); 'return' when refresher.fetch
-//   resolves; 'fail <name> <code>[ <status>][ late]' when it rejects; a cancelled request
-//   (its own signal) is forgotten, as the engine forgets it;
-// - timerInMs: the earliest timer the page has queued; nextRefreshInMs / expiresInMs:
-//   the getters minus Date.now(); times compare to within 1 ms;
-// - {date: ...}: an answer from that origin to a refresher.fetch with that Date header;
-//   {visible}: a visibilitychange event; {online}: an online event; {wallJump}: the wall clock
-//   moves and the face looks again (a visibilitychange, as the engine runner plays the same
-//   timeout() as for `visible`); {accessDenied}: a PNAccessDeniedCategory status on a PubNub
-//   client attached with attachPubNub (one per id, attached at the start); 'replay <token>'
-//   when the client is then given a token, 'return' when the session ends meanwhile;
-// - answers: {ok} / {body} a 200 with that JSON (ok in the preset's field names), {http} that
-//   status (and Retry-After), 'rejected' a 401, 'transient' / 'network' a fetch rejected with a
-//   TypeError, 'timeout' a fetch rejected with a TimeoutError DOMException, 'hang' no answer;
-//   for the app's own function: it resolves with the token set, or rejects ({fnError}).
-// The table's page origin (https://app.example) is the local server's origin here.
+// The npm face's observations, where they are its own:
+// - the scripted fetch is the `fetch` option; the token held (for a refresh call without a
+//   Bearer) is `refresher.accessToken`; the refresh token held is the session record the
+//   refresher writes to its `storage`, a StorageAdapter given by this runner (`crossTab: false`);
+// - events: refresher.on(...), `d.error.code` for refresh-error;
+// - a request is refresher.fetch(url, {headers, signal[, skipAuthRefresh]}); a cancelled one
+//   is forgotten when it rejects with its own signal's reason;
+// - nextRefreshInMs / expiresInMs: the getters minus Date.now();
+// - {accessDenied}: a PNAccessDeniedCategory status on a PubNub client attached with
+//   attachPubNub (one per id, attached at the start); 'replay <token>' when the client is then
+//   given a token, 'return' when the session ends meanwhile.
 //
-// Scenarios with `needs` this runner cannot play in one page (tabs) are skipped with the
-// reason. NPM_KNOWN_GAPS lists the scenarios the npm face does not meet today: they run, are
-// reported, and do not fail; one that starts passing fails, so that the list stays honest.
+// NPM_KNOWN_GAPS lists the scenarios the npm face does not meet today: they run, are reported,
+// and do not fail; one that starts passing fails, so that the list stays honest.
 //
 //   nice -n 10 node --test --test-concurrency=1 tests/browser/conformance.test.mjs
 //   CONFORMANCE_TABLE=/tmp/x.json ...   plays another table (e.g. to see the runner fail)
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { startServer } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { playTable } from '../support/conformance.mjs';
 
 /** Scenarios the npm face does not meet today: name -> why (what the npm face does instead). */
 export const NPM_KNOWN_GAPS = {
@@ -63,702 +40,94 @@ export const NPM_KNOWN_GAPS = {
     'attachPubNub cannot tell which token a denial was for: a denial arriving after the client was given a2 starts a second refresh (for a2), and the client gets a token only when that lands',
 };
 
-const TABLE_PATH = process.env.CONFORMANCE_TABLE ?? new URL('../scenarios/engine.json', import.meta.url).pathname;
-const TABLE = JSON.parse(readFileSync(TABLE_PATH, 'utf8'));
-const CLOCK = readFileSync(new URL('./pages/virtual-clock.js', import.meta.url), 'utf8');
-/** Capabilities this runner plays; a scenario that needs anything else is skipped. */
-const SUPPORTED = [];
-const WHY_NOT = {
-  tabs: 'this runner plays one refresher in one page; the cross-tab scenarios need several tabs (locks, broadcasts, storage lag)',
-};
-
-// --- the player, run inside the page ---------------------------------------------------------
-
-/** Installs `window.__player` in the page (self-contained: serialised by Playwright). */
-async function installPlayer() {
-  const PAGE = 'https://app.example';
-  const HERE = location.origin;
-  const WALL0 = 1796601600000;
-  const SPIN = 64;
-  const vc = window.__vclock;
+/** The npm face in the page (self-contained: serialised into it); see tests/support/conformance.mjs. */
+async function npmFace() {
   const ft = window.ft;
   const { attachPubNub } = await import('/js/pubnub.js');
-  const realRandom = Math.random;
-
-  // One real task (MessageChannel): a Response body is read in a task, not a microtask.
-  const channel = new MessageChannel();
-  const waiting = [];
-  channel.port1.onmessage = () => waiting.shift()?.();
-  const task = () => new Promise((r) => { waiting.push(r); channel.port2.postMessage(0); });
-  const spin = async (n) => { for (let i = 0; i < n; i++) await null; };
-
-  class Bad extends Error {}
-  const bail = (m) => { throw new Bad(m); };
-  const b64url = (text) => {
-    let bin = '';
-    for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  };
-  const mapOrigin = (o) => (typeof o === 'string' && (o === PAGE || o === `${PAGE}/`) ? HERE : o);
-  const onlyKeys = (m, allowed, what) => {
-    for (const k of Object.keys(m)) if (!allowed.includes(k)) bail(`${what}: unknown field ${JSON.stringify(k)} (allowed: ${allowed.join(', ')})`);
-  };
-  const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-  /** JSON equality, numbers to within `tol`. */
-  function same(got, want, tol) {
-    if (typeof got === 'number' && typeof want === 'number') return Math.abs(got - want) <= tol;
-    if (Array.isArray(got) && Array.isArray(want)) return got.length === want.length && got.every((g, i) => same(g, want[i], tol));
-    if (isObj(got) && isObj(want)) {
-      const a = Object.keys(got);
-      return a.length === Object.keys(want).length && a.every((k) => k in want && same(got[k], want[k], tol));
-    }
-    return got === want;
-  }
-
-  async function run(sc) {
-    const S = {
-      activity: 0,
-      random: typeof sc.random === 'number' ? sc.random : 0.5,
-      names: new Map(),     // token text -> name (runner-built JWTs)
-      calls: [],            // refresh calls
-      aborts: [],
-      revoked: [],          // refresh tokens (names) of revocation calls
-      events: [],
-      retryDelays: [],
-      refused: 0,
-      history: new Map(),   // request / caller / PubNub client name -> outcomes
-      sends: new Map(),     // request name -> fetch calls so far
-      inAir: new Map(),     // request name -> its fetch call waiting for `respond`
-      reqs: new Map(),      // request name -> { ctl, cancelled }
-      server: null,         // the standing answer to every refresh call
-      stored: null,         // what the refresher wrote to its storage
-      pubnub: new Map(),
-      errors: [],
-      dateValue: null,
-    };
-    let r = null;
-    let base = null;
-    const detach = [];
-    const o = sc.options ?? {};
-    const custom = o.refresh === 'custom';
-    const endpoint = custom ? null : { url: '/auth/refresh', ...(o.endpoint ?? {}) };
-    const preset = endpoint?.preset ?? 'json';
-
-    const tname = (t) => (t == null ? null : S.names.get(t) ?? t);
-    const note = (id, what) => { S.activity++; S.history.get(id).push(what); };
-    const ensure = (id) => { if (!S.history.has(id)) S.history.set(id, []); };
-    const failText = (e) => {
-      let s = `fail ${e?.name} ${e?.code}`;
-      if (typeof e?.status === 'number') s += ` ${e.status}`;
-      if (e?.late === true) s += ' late';
-      return s;
-    };
-
-    // Settles what the last action set off: microtasks, and real tasks (a Response body is
-    // read in one) until nothing observable changes for two rounds.
-    async function settle() {
-      let quiet = 0;
-      for (let i = 0; i < 500; i++) {
-        const before = S.activity;
-        await spin(SPIN);
-        await task();
-        await spin(SPIN);
-        if (S.activity === before) { if (++quiet >= 2) return; } else quiet = 0;
-      }
-      bail('the page never settles (a loop?)');
-    }
-    // After a timer fired: most are the face's timer stepping on (nothing observable), for
-    // which microtasks are enough; anything observable gets the full settle.
-    async function afterFire() {
-      if (vc.fires > 300000) bail('over 300,000 timers fired: a timer storm');
-      const before = S.activity;
-      await spin(SPIN);
-      if (S.activity !== before) await settle();
-    }
-
-    // --- tokens ---------------------------------------------------------------------------
-    function token(v, what) {
-      if (typeof v === 'string') return v;
-      if (!isObj(v) || !isObj(v.jwt)) bail(`${what}: a string or {"jwt": ...}`);
-      const spec = v.jwt;
-      onlyKeys(spec, ['name', 'iat', 'exp', 'claims'], 'jwt');
-      if (typeof spec.name !== 'string') bail('jwt.name is required');
-      const claims = { sub: spec.name };
-      const secs = Math.floor(Date.now() / 1000);
-      for (const k of ['iat', 'exp']) if (spec[k] !== undefined) claims[k] = secs + spec[k];
-      Object.assign(claims, spec.claims ?? {});
-      const jwt = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify(claims))}.`;
-      S.names.set(jwt, spec.name);
-      return jwt;
-    }
-    /** A token set of the table as the app would hand it over (expiresAtIn made absolute). */
-    function tokenSet(v, what) {
-      if (!isObj(v)) return v;
-      const out = {};
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'accessToken') out.accessToken = isObj(x) ? token(x, `${what}.accessToken`) : x;
-        else if (k === 'expiresAtIn') out.expiresAt = Date.now() + x;
-        else out[k] = x;
-      }
-      return out;
-    }
-    /** A token set in the field names of the endpoint's preset. */
-    function presetBody(t) {
-      const pick = (pairs) => Object.fromEntries(pairs.filter(([, v]) => v !== undefined));
-      switch (preset) {
-        case 'json': return t;
-        case 'sanic-jwt': return pick([['access_token', t.accessToken], ['refresh_token', t.refreshToken]]);
-        case 'bearer-put': return pick([['token', t.accessToken], ['expiresIn', t.expiresIn]]);
-        case 'oauth2': return pick([['access_token', t.accessToken], ['refresh_token', t.refreshToken], ['expires_in', t.expiresIn]]);
-        default: return bail(`unknown preset ${preset}`);
-      }
-    }
-
-    // --- the I/O boundary: the scripted fetch and the app's refresh function -------------------
-    const abortName = (reason) => (['superseded', 'disposed', 'timeout'].includes(reason?.code) ? reason.code : String(reason?.code ?? reason?.name ?? reason));
-    function response(status, body, headers, url, redirected = false) {
-      const res = new Response([101, 103, 204, 205, 304].includes(status) ? null : body, { status, headers });
-      Object.defineProperty(res, 'url', { value: url });
-      if (redirected) Object.defineProperty(res, 'redirected', { value: true });
-      return res;
-    }
-    function newCall(access, refresh, signal, extra) {
-      let resolve;
-      let reject;
-      const promise = new Promise((a, b) => { resolve = a; reject = b; });
-      const call = { access: tname(access), refresh: tname(refresh), state: 'flight', resolve, reject, promise, ...extra };
-      S.calls.push(call);
-      S.activity++;
-      if (signal) {
-        const onAbort = () => {
-          if (call.state === 'flight') { call.state = 'aborted'; S.aborts.push(abortName(signal.reason)); S.activity++; }
-          reject(signal.reason);
-        };
-        if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
-      }
-      if (S.server !== null) answer(call, S.server, null);
-      return call;
-    }
-    function refreshCall(url, method, headers, body, signal) {
-      const want = new URL(endpoint.url, document.baseURI).href;
-      if (url !== want) bail(`a fetch to ${url}, neither a request of the scenario nor the refresh endpoint (${want})`);
-      let refresh = null;
-      if (typeof body === 'string') {
-        try {
-          const j = JSON.parse(body);
-          refresh = j.refreshToken ?? j.refresh_token ?? null;
-        } catch {
-          refresh = new URLSearchParams(body).get('refresh_token');
-        }
-      }
-      const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
-      return newCall(bearer ? bearer[1] : r?.accessToken ?? null, refresh, signal, { url, method }).promise;
-    }
-    function requestCall(id, url, headers, signal) {
-      const n = S.sends.get(id) ?? 0;
-      S.sends.set(id, n + 1);
-      const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
-      note(id, `${n === 0 ? 'send' : 'replay'} ${bearer ? tname(bearer[1]) : '-'}`);
-      return new Promise((resolve, reject) => {
-        const pending = { resolve, reject, url };
-        S.inAir.set(id, pending);
-        signal?.addEventListener('abort', () => {
-          if (S.inAir.get(id) === pending) S.inAir.delete(id);
-          reject(signal.reason);
-        }, { once: true });
-      });
-    }
-    function scriptedFetch(input, init) {
-      const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
-      const url = req ? req.url : String(input);
-      const headers = new Headers(init?.headers ?? req?.headers ?? undefined);
-      const signal = init?.signal ?? req?.signal ?? null;
-      const mark = headers.get('x-conformance');
-      if (mark === '#date') {
-        S.activity++;
-        return Promise.resolve(response(200, '{}', { date: S.dateValue }, url));
-      }
-      if (mark) return requestCall(mark, url, headers, signal);
-      if (endpoint?.revocationUrl && url === new URL(endpoint.revocationUrl, document.baseURI).href) {
-        // A revocation call (RFC 7009): recorded, answered 200.
-        S.activity++;
-        S.revoked.push(tname(new URLSearchParams(String(init?.body ?? '')).get('token')));
-        return Promise.resolve(response(200, '', {}, url));
-      }
-      return refreshCall(url, init?.method ?? req?.method ?? 'GET', headers, init?.body, signal);
-    }
-    function customRefresh(ctx) {
-      return newCall(ctx.accessToken, ctx.refreshToken, ctx.signal, { custom: true }).promise;
-    }
-
-    /** Answers a refresh call as the table's answer `v` says. */
-    function answer(call, v, date) {
-      const headers = date ? { date } : {};
-      const json = (status, body) => call.resolve(response(status, JSON.stringify(body), { 'content-type': 'application/json', ...headers }, call.url));
-      const settleCall = () => { if (call.state === 'flight') call.state = 'answered'; S.activity++; };
-      if (typeof v === 'string') {
-        switch (v) {
-          case 'hang': return;
-          case 'transient':
-          case 'network': settleCall(); call.reject(new TypeError('Failed to fetch')); return;
-          case 'timeout': settleCall(); call.reject(new DOMException('The operation timed out.', 'TimeoutError')); return;
-          case 'rejected':
-            settleCall();
-            if (call.custom) call.reject(Object.assign(new Error('the session expired'), { sessionExpired: true }));
-            else json(401, { error: 'invalid_grant' });
-            return;
-          default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
-        }
-      }
-      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | http | oauth | fnError, not ${JSON.stringify(v)}`);
-      const [k, x] = Object.entries(v)[0];
-      switch (k) {
-        case 'ok':
-          settleCall();
-          if (call.custom) call.resolve(tokenSet(x, 'ok'));
-          else json(200, presetBody(tokenSet(x, 'ok')));
-          return;
-        case 'body':
-          settleCall();
-          if (call.custom) call.resolve(tokenSet(x, 'body'));
-          else json(200, tokenSet(x, 'body'));
-          return;
-        case 'http': {
-          if (call.custom) bail('an http answer needs the refresh endpoint, not the app\'s function');
-          onlyKeys(x, ['status', 'retryAfter'], 'http');
-          settleCall();
-          const h = { ...headers };
-          if (x.retryAfter !== undefined) h['retry-after'] = x.retryAfter;
-          if (x.status >= 300 && x.status < 400) h.location = 'https://elsewhere.example/token';
-          call.resolve(response(x.status, JSON.stringify({ error: `scripted ${x.status}` }), h, call.url));
-          return;
-        }
-        case 'oauth': {
-          // An OAuth 2 error answer (RFC 6749 §5.2): JSON {error, error_description} with its status.
-          if (call.custom) bail('an oauth answer needs the refresh endpoint, not the app\'s function');
-          onlyKeys(x, ['status', 'error', 'error_description'], 'oauth');
-          settleCall();
-          const body = { error: x.error };
-          if (x.error_description !== undefined) body.error_description = x.error_description;
-          json(x.status, body);
-          return;
-        }
-        case 'fnError':
-          if (!call.custom) bail('fnError answers the app\'s own refresh function (options.refresh: "custom")');
-          settleCall();
-          call.reject(Object.assign(new Error('the app\'s refresh failed'), x.sessionExpired === true ? { sessionExpired: true } : {}));
-          return;
-        default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
-      }
-    }
-
-    // --- the refresher ----------------------------------------------------------------------
-    function options() {
-      onlyKeys(o, ['origins', 'refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'endpoint', 'refresh'], 'options');
-      const out = {
-        fetch: scriptedFetch,
-        storage: { getItem: () => S.stored, setItem: (_, v) => { S.stored = v; }, removeItem: () => { S.stored = null; } },
-        crossTab: false,
-      };
-      if (custom) out.refresh = customRefresh;
-      else if (o.refresh !== undefined) bail('options.refresh must be "custom" (the app\'s own refresh function)');
-      else out.endpoint = endpoint;
-      for (const k of ['refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses']) {
-        if (o[k] !== undefined) out[k] = o[k];
-      }
-      if (o.origins !== undefined) out.origins = Array.isArray(o.origins) ? o.origins.map(mapOrigin) : o.origins;
-      return out;
-    }
-    const heldRefreshToken = () => {
-      let rec = null;
-      try { rec = S.stored ? JSON.parse(S.stored) : null; } catch { /* none */ }
-      return rec && typeof rec.accessToken === 'string' ? tname(rec.refreshToken ?? null) : null;
-    };
-
-    function listen() {
-      const on = (e, f) => detach.push(r.on(e, (d) => { S.activity++; f(d); }));
-      on('refresh', () => S.events.push('refresh'));
-      on('refresh-error', (d) => {
-        S.events.push(`refresh-error ${d?.error?.code}`);
-        S.retryDelays.push(d?.retryIn);
-        if (d?.error?.code === 'refused-origin') S.refused++;
-      });
-      const ended = () => {
-        for (const [id, c] of S.pubnub) if (c.waiting) { c.waiting = false; note(id, 'return'); }
-      };
-      on('session-expired', (d) => { S.events.push(`session-expired ${d?.reason}`); ended(); });
-      on('logout', () => { S.events.push('logout'); ended(); });
-      on('forbidden', (d) => S.events.push(`forbidden ${d?.status}`));
-      on('schedule', () => {});
-    }
-    function pubnubClients() {
-      for (const step of sc.steps ?? []) {
-        const id = step?.accessDenied?.id;
-        if (typeof id !== 'string' || S.pubnub.has(id)) continue;
-        const client = {
-          waiting: false,
-          listeners: [],
-          setToken(t) {
-            S.activity++;
-            if (this.waiting) { this.waiting = false; note(id, `replay ${tname(t)}`); }
-          },
-          addListener(l) { this.listeners.push(l); },
-          removeListener(l) { this.listeners = this.listeners.filter((x) => x !== l); },
-          reconnect() { S.activity++; },
-        };
-        S.pubnub.set(id, client);
-        detach.push(attachPubNub(r, client));
-      }
-    }
-
-    // --- steps -------------------------------------------------------------------------------
-    async function caller(kind, v) {
-      const ids = Array.isArray(v) ? v : [isObj(v) ? v.id : bail(`${kind}: [ids] or {id}`)];
-      for (const id of ids) {
-        ensure(id);
-        let p;
-        try { p = kind === 'getToken' ? r.getAccessToken() : r.refresh(); } catch (e) { p = Promise.reject(e); }
-        p.then((t) => note(id, `token ${tname(t)}`), (e) => note(id, failText(e)));
-        await settle();
-      }
-    }
-    async function request(v) {
-      onlyKeys(v, ['id', 'origin', 'ownCredentials', 'skipAuthRefresh', 'refreshTraffic', 'count'], 'request');
-      if (typeof v.id !== 'string') bail('request.id');
-      const ids = v.count === undefined ? [v.id] : Array.from({ length: v.count }, (_, i) => `${v.id}${i + 1}`);
-      for (const id of ids) {
-        ensure(id);
-        let url;
-        if (v.refreshTraffic) url = new URL(endpoint?.url ?? bail('refreshTraffic needs the refresh endpoint'), document.baseURI).href;
-        else if (v.origin === null) url = `data:text/plain,${encodeURIComponent(id)}`;
-        else url = `${mapOrigin(v.origin ?? PAGE)}/api/${encodeURIComponent(id)}`;
-        const ctl = new AbortController();
-        const entry = { ctl, cancelled: false };
-        S.reqs.set(id, entry);
-        const headers = { 'x-conformance': id };
-        if (v.ownCredentials) headers.authorization = 'Basic YXBwOm93bg==';
-        const init = { headers, signal: ctl.signal };
-        if (v.skipAuthRefresh) init.skipAuthRefresh = true;
-        let p;
-        try { p = r.fetch(url, init); } catch (e) { p = Promise.reject(e); }
-        p.then(() => note(id, 'return'), (e) => {
-          if (entry.cancelled && e === ctl.signal.reason) { S.activity++; return; } // forgotten
-          note(id, failText(e));
-        });
-        await settle();
-      }
-    }
-    async function respond(v) {
-      onlyKeys(v, ['id', 'status', 'redirectedTo', 'date'], 'respond');
-      const targets = v.id.endsWith('*') ? [...S.reqs.keys()].filter((n) => n.startsWith(v.id.slice(0, -1))) : [v.id];
-      if (targets.length === 0) bail(`respond: no request ${v.id}`);
-      for (const id of targets) {
-        if (!S.reqs.has(id)) bail(`respond: no request ${JSON.stringify(id)}`);
-        const call = S.inAir.get(id);
-        if (!call) bail(`respond: ${id} is not in the air (the face has not sent it)`);
-        S.inAir.delete(id);
-        const headers = { 'content-type': 'application/json' };
-        if (v.date !== undefined) headers.date = v.date;
-        S.activity++;
-        call.resolve(response(v.status, '{}', headers, v.redirectedTo ?? call.url, v.redirectedTo !== undefined));
-        await settle();
-      }
-    }
-
-    async function step(st) {
-      if (!isObj(st)) bail('a step must be an object');
-      const STEPS = ['setTokens', 'request', 'respond', 'getToken', 'refresh', 'cancel', 'refreshAnswer', 'server', 'date', 'baseHref',
-        'advance', 'sleep', 'wallJump', 'visible', 'online', 'logout', 'dispose', 'random', 'accessDenied', 'expect'];
-      const key = STEPS.find((k) => k in st);
-      if (!key) { onlyKeys(st, ['note'], 'a step'); return; }
-      const v = st[key];
-      switch (key) {
-        case 'setTokens': {
-          onlyKeys(st, ['setTokens', 'refused', 'note'], 'setTokens step');
-          onlyKeys(v, ['accessToken', 'refreshToken', 'expiresIn', 'expiresAt', 'expiresAtIn'], 'setTokens');
-          const t = tokenSet(v, 'setTokens');
-          let err = null;
-          try { r.setTokens(t); } catch (e) { err = e; }
-          const refused = st.refused === true;
-          if ((err !== null) !== refused) {
-            bail(`setTokens was ${err ? `refused (${err.name} ${err.code}: ${err.message})` : 'taken'} but the table says refused: ${refused}`);
+  return {
+    scenario({ sc, S, custom, tname, note, scriptedFetch, customRefresh, onEvent }) {
+      let stored = null;        // what the refresher wrote to its storage
+      const pubnub = new Map(); // accessDenied id -> its PubNub client
+      const detach = [];
+      return {
+        options() {
+          const out = {
+            fetch: scriptedFetch,
+            storage: { getItem: () => stored, setItem: (_, v) => { stored = v; }, removeItem: () => { stored = null; } },
+            crossTab: false,
+          };
+          if (custom) out.refresh = customRefresh;
+          return out;
+        },
+        create: (options) => ft.createRefresher(options),
+        discard: (made) => made.dispose(),
+        attach(r) {
+          const ended = () => {
+            for (const [id, c] of pubnub) if (c.waiting) { c.waiting = false; note(id, 'return'); }
+          };
+          const on = (name, then) => detach.push(r.on(name, (d) => {
+            onEvent({ name, code: d?.error?.code, reason: d?.reason, status: d?.status, retryIn: d?.retryIn });
+            then?.();
+          }));
+          on('refresh');
+          on('refresh-error');
+          on('session-expired', ended);
+          on('logout', ended);
+          on('forbidden');
+          on('schedule');
+          for (const step of sc.steps ?? []) {
+            const id = step?.accessDenied?.id;
+            if (typeof id !== 'string' || pubnub.has(id)) continue;
+            const client = {
+              waiting: false,
+              listeners: [],
+              setToken(t) {
+                S.activity++;
+                if (this.waiting) { this.waiting = false; note(id, `replay ${tname(t)}`); }
+              },
+              addListener(l) { this.listeners.push(l); },
+              removeListener(l) { this.listeners = this.listeners.filter((x) => x !== l); },
+              reconnect() { S.activity++; },
+            };
+            pubnub.set(id, client);
+            detach.push(attachPubNub(r, client));
           }
-          await settle();
-          break;
-        }
-        case 'request': onlyKeys(st, ['request', 'note'], 'request step'); await request(v); break;
-        case 'respond': onlyKeys(st, ['respond', 'note'], 'respond step'); await respond(v); break;
-        case 'getToken':
-        case 'refresh': onlyKeys(st, [key, 'note'], 'caller step'); await caller(key, v); break;
-        case 'cancel': {
-          const entry = S.reqs.get(v) ?? bail('cancel: unknown id');
-          entry.cancelled = true;
-          entry.ctl.abort();
-          await settle();
-          break;
-        }
-        case 'refreshAnswer': {
-          onlyKeys(st, ['refreshAnswer', 'late', 'date', 'note'], 'refreshAnswer step');
-          const last = S.calls[S.calls.length - 1];
-          let call;
-          if (st.late === true) {
-            if (!last) bail('refreshAnswer: no refresh call was ever made');
-            if (last.state === 'flight') bail('refreshAnswer late: the last call is still in flight (not late)');
-            call = last;
-          } else {
-            if (!last || last.state !== 'flight') bail('refreshAnswer: no refresh call in flight');
-            call = last;
-          }
-          answer(call, v, st.date ?? null);
-          await settle();
-          break;
-        }
-        case 'server': {
-          S.server = v;
-          const last = S.calls[S.calls.length - 1];
-          if (v !== null && last?.state === 'flight') answer(last, v, null);
-          await settle();
-          break;
-        }
-        case 'date': {
-          onlyKeys(v, ['origin', 'value'], 'date');
-          S.dateValue = v.value;
-          const url = `${mapOrigin(v.origin ?? PAGE)}/api/date`;
-          const p = r.fetch(url, { headers: { 'x-conformance': '#date' } });
-          p.then(() => { S.activity++; }, () => { S.activity++; });
-          await settle();
-          break;
-        }
-        case 'baseHref': {
-          base?.remove();
-          base = document.createElement('base');
-          base.href = v;
-          document.head.prepend(base);
-          break;
-        }
-        case 'advance': await vc.advance(v, afterFire); await settle(); break;
-        case 'sleep': vc.move(v, v); break; // no timer runs while asleep; they fire on waking (below)
-        case 'wallJump':
-          vc.move(0, v);
-          document.dispatchEvent(new Event('visibilitychange'));
-          await settle();
-          break;
-        case 'visible': document.dispatchEvent(new Event('visibilitychange')); await settle(); break;
-        case 'online': window.dispatchEvent(new Event('online')); await settle(); break;
-        case 'logout': r.logout(); await settle(); break;
-        case 'dispose': r.dispose(); await settle(); break;
-        case 'random': S.random = v; break;
-        case 'accessDenied': {
-          onlyKeys(v, ['id', 'token'], 'accessDenied');
-          const client = S.pubnub.get(v.id);
-          ensure(v.id);
+        },
+        state: (r) => r.state,
+        token: (r) => r.accessToken,
+        nextRefreshAt: (r) => r.nextRefreshAt,
+        expiresAt: (r) => r.expiresAt,
+        now: () => Date.now(),
+        stored: () => stored,
+        fetch(r, id, url, { headers, signal, skipAuthRefresh }) {
+          const init = signal ? { headers, signal } : { headers };
+          if (skipAuthRefresh) init.skipAuthRefresh = true;
+          return r.fetch(url, init);
+        },
+        forgets: (e, ctl) => e === ctl.signal.reason,
+        accessDenied(r, v) {
+          const client = pubnub.get(v.id);
           client.waiting = true;
           for (const l of client.listeners) l.status?.({ category: 'PNAccessDeniedCategory', operation: 'PNSubscribeOperation', error: true });
-          await settle();
-          break;
-        }
-        case 'expect': expect(v); break;
-        default: bail(`unknown step ${key}`);
-      }
-      // What a face's timer of 0 ms does before the next step.
-      await vc.runDue(afterFire);
-      await settle();
-    }
-
-    function expect(x) {
-      onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
-        'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs'], 'expect');
-      const errors = [];
-      const check = (what, got, want, tol = 1e-3) => {
-        if (!same(got, want, tol)) errors.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+        },
+        close(r) {
+          for (const d of detach) { try { d(); } catch { /* disposed */ } }
+          try { r?.dispose(); } catch { /* already */ }
+        },
       };
-      const rel = (at) => (at == null ? null : at - Date.now());
-      const callJson = (c) => ({ accessToken: c.access, refreshToken: c.refresh });
-      const last = S.calls[S.calls.length - 1];
-      for (const [k, want] of Object.entries(x)) {
-        switch (k) {
-          case 'state': check(k, r.state, want); break;
-          case 'token': check(k, tname(r.accessToken), want); break;
-          case 'refreshToken': check(k, heldRefreshToken(), want); break;
-          case 'refreshCalls': check(k, S.calls.length, want); break;
-          case 'refusedCalls': check(k, S.refused, want); break;
-          case 'inFlight': check(k, last?.state === 'flight', want); break;
-          case 'lastCall': check(k, last ? callJson(last) : null, want); break;
-          case 'calls': check(k, S.calls.map(callJson), want); break;
-          case 'aborts': check(k, S.aborts, want); break;
-          case 'revoked': check(k, S.revoked, want); break;
-          case 'events': check(k, S.events, want); break;
-          case 'count':
-            for (const [name, n] of Object.entries(want)) {
-              check(`count of ${name}`, S.events.filter((e) => e.split(' ')[0] === name || e === name).length, n);
-            }
-            break;
-          case 'retryDelays': check(k, S.retryDelays, want, 1); break;
-          case 'nextRefreshInMs': check(k, rel(r.nextRefreshAt), want, 1); break;
-          case 'expiresInMs': check(k, rel(r.expiresAt), want, 1); break;
-          case 'timerInMs': check(k, vc.nextAt() === null ? null : vc.nextAt() - vc.mono, want, 1); break;
-          case 'outcomes':
-            for (const [name, w] of Object.entries(want)) {
-              if (name.endsWith('*')) {
-                const matching = [...S.history].filter(([n]) => n.startsWith(name.slice(0, -1)));
-                if (matching.length === 0) errors.push(`outcomes of ${name}: no such requests`);
-                for (const [n, h] of matching) check(`outcome of ${n}`, h, w);
-              } else {
-                if (!S.history.has(name)) bail(`outcomes: no request or caller ${JSON.stringify(name)}`);
-                check(`outcome of ${name}`, S.history.get(name), w);
-              }
-            }
-            break;
-          default: bail(`expect: ${k}`);
-        }
-      }
-      if (errors.length) throw new Bad(errors.join('; '));
-    }
-
-    // --- one scenario --------------------------------------------------------------------------
-    vc.clear();
-    vc.set(0, WALL0);
-    vc.fires = 0; // the storm guard counts this scenario's timers
-    const errors0 = vc.errors.length;
-    Math.random = () => S.random;
-    const onError = (e) => S.errors.push(String(e.error?.stack ?? e.message));
-    window.addEventListener('error', onError);
-    try {
-      onlyKeys(sc, ['name', 'rows', 'steps', 'options', 'page', 'random', 'needs', 'known_gap', 'divergence', 'optionsRefused'], 'scenario');
-      if (sc.page !== undefined && sc.page !== PAGE) bail(`page ${sc.page}: this runner's page is ${PAGE} (the local server)`);
-      if (sc.optionsRefused !== undefined) {
-        let made;
-        try {
-          made = await ft.createRefresher(options());
-        } catch (e) {
-          if (String(e?.message).includes(sc.optionsRefused)) return { ok: true };
-          return { ok: false, error: `refused with ${JSON.stringify(e?.message)}; the table says the message contains ${JSON.stringify(sc.optionsRefused)}` };
-        }
-        made.dispose();
-        return { ok: false, error: `the options were taken; the table says refused with ${JSON.stringify(sc.optionsRefused)}` };
-      }
-      try {
-        r = await ft.createRefresher(options());
-      } catch (e) {
-        return { ok: false, error: `the options were refused: ${e?.message}` };
-      }
-      listen();
-      pubnubClients();
-      await settle();
-      const steps = sc.steps ?? [];
-      for (let i = 0; i < steps.length; i++) {
-        try {
-          await step(steps[i]);
-        } catch (e) {
-          const why = e instanceof Bad ? e.message : `the runner or the package threw: ${e?.stack ?? e}`;
-          return { ok: false, error: `step ${i} ${JSON.stringify(steps[i])}: ${why}` };
-        }
-        const thrown = [...S.errors, ...vc.errors.slice(errors0)];
-        if (thrown.length) return { ok: false, error: `step ${i} ${JSON.stringify(steps[i])}: uncaught in the page: ${thrown.join(' | ')}` };
-      }
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, error: e instanceof Bad ? e.message : `the runner threw: ${e?.stack ?? e}` };
-    } finally {
-      for (const d of detach) { try { d(); } catch { /* disposed */ } }
-      try { r?.dispose(); } catch { /* already */ }
-      base?.remove();
-      window.removeEventListener('error', onError);
-      Math.random = realRandom;
-      vc.clear();
-    }
-  }
-  window.__player = { run };
+    },
+  };
 }
 
-// --- the node side -----------------------------------------------------------------------------
-
-let srv;
-let browser;
-let page = null;
-const started = Date.now();
-const results = { passed: [], failed: [], skipped: [], gapsFailing: [], gapsPassing: [] };
-
-async function openPage() {
-  const context = await browser.browser.newContext();
-  await context.addInitScript({ content: CLOCK });
-  const p = await context.newPage();
-  p.on('pageerror', (err) => process.stderr.write(`[page error] ${err?.stack ?? err}\n`));
-  await p.goto(`${srv.url}/test.html`);
-  for (let i = 0; ; i++) {
-    const s = await p.evaluate(() => (window.ready === true ? 'ready' : window.initError ?? null));
-    if (s === 'ready') break;
-    if (s) throw new Error(`the page failed to load freshtoken: ${s}`);
-    if (i > 300) throw new Error('the page did not load freshtoken within 15 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await p.evaluate(installPlayer);
-  return p;
-}
-
-before(async () => {
-  srv = await startServer();
-  browser = await launchBrowser();
-  page = await openPage();
+playTable({
+  label: 'npm',
+  gapsName: 'NPM_KNOWN_GAPS',
+  gaps: NPM_KNOWN_GAPS,
+  who: 'the npm face',
+  start: () => startServer(),
+  pagePath: '/test.html',
+  loads: 'freshtoken',
+  consoleErrors: false,
+  restartAfter: /the page failed|the runner threw/,
+  inPage: npmFace,
 });
-
-after(async () => {
-  const ms = Date.now() - started;
-  const ran = results.passed.length + results.failed.length + results.gapsFailing.length + results.gapsPassing.length;
-  let report = `\nnpm conformance (${TABLE_PATH}): ${TABLE.scenarios.length} scenarios, ${ran} ran (${results.passed.length} passed, `
-    + `${results.failed.length} failed, ${results.gapsFailing.length} npm known gaps reported, ${results.gapsPassing.length} listed gaps now passing), `
-    + `${results.skipped.length} skipped, in ${(ms / 1000).toFixed(1)} s\n`;
-  for (const [title, list] of [
-    ['skipped', results.skipped],
-    ['npm known gaps (NPM_KNOWN_GAPS: the npm face fails the table; not counted as failures)', results.gapsFailing],
-    ['listed gaps that now PASS: remove them from NPM_KNOWN_GAPS', results.gapsPassing],
-    ['FAILED', results.failed],
-  ]) {
-    if (list.length) report += `  ${title}:\n${list.map((s) => `    - ${s}\n`).join('')}`;
-  }
-  process.stderr.write(report);
-  await browser?.close();
-  await srv?.close();
-});
-
-const needsOf = (sc) => (typeof sc.needs === 'string' ? [sc.needs] : Array.isArray(sc.needs) ? sc.needs : []);
-
-test('conformance (npm): every name in NPM_KNOWN_GAPS is a scenario of the table', () => {
-  const names = new Set(TABLE.scenarios.map((s) => s.name));
-  assert.deepEqual(Object.keys(NPM_KNOWN_GAPS).filter((n) => !names.has(n)), [], 'stale entries in NPM_KNOWN_GAPS');
-});
-
-for (const sc of TABLE.scenarios) {
-  const missing = needsOf(sc).filter((n) => !SUPPORTED.includes(n));
-  const skip = missing.length
-    ? missing.map((n) => `needs ${n}: ${WHY_NOT[n] ?? TABLE.needs?.[n] ?? 'not supported by this runner'}`).join('; ')
-    : false;
-  if (skip) results.skipped.push(`${sc.name} (${skip})`);
-  test(`conformance (npm): ${sc.name}`, { skip, timeout: 30_000 }, async (t) => {
-    if (skip) return;
-    let out;
-    try {
-      out = await page.evaluate((s) => window.__player.run(s), sc);
-    } catch (e) {
-      out = { ok: false, error: `the page failed: ${e?.message ?? e}` };
-    }
-    if (!out.ok && /the page failed|the runner threw/.test(out.error)) {
-      // Start the next scenario on a clean page.
-      await page.context().close().catch(() => {});
-      page = await openPage();
-    }
-    const gap = NPM_KNOWN_GAPS[sc.name];
-    if (gap === undefined) {
-      if (out.ok) results.passed.push(sc.name);
-      else results.failed.push(`${sc.name}\n      ${out.error}`);
-      assert.ok(out.ok, out.error);
-    } else if (out.ok) {
-      results.gapsPassing.push(`${sc.name}\n      (listed: ${gap})`);
-      assert.fail(`listed in NPM_KNOWN_GAPS but now passes: remove it from the list (${gap})`);
-    } else {
-      results.gapsFailing.push(`${sc.name}\n      gap: ${gap}\n      fails: ${out.error}`);
-      t.diagnostic(`npm known gap: ${gap} | fails: ${out.error}`);
-    }
-  });
-}

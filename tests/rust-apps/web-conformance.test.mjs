@@ -1,8 +1,9 @@
 // The conformance table (tests/scenarios/engine.json) against the Rust face, the `web`
 // feature's `freshtoken::web::Refresher`, in headless Chromium: the third of the three runners
 // of issue 19 (the engine alone is tests/engine_conformance.rs, the reference interpretation of
-// every step and expectation; the npm package is tests/browser/conformance.test.mjs, which this
-// file mirrors step for step).
+// every step and expectation; the npm package is tests/browser/conformance.test.mjs). The
+// player, the node-side loop and how observations are read are tests/support/conformance.mjs,
+// shared with the npm runner step for step; this file is the Rust face's adapter.
 //
 // The Rust face is reached through examples/conformance, a thin JS handle (`Face`) over
 // web::Refresher built by scripts/web-conformance.sh (run in `before`; skipped when its dist/
@@ -11,21 +12,18 @@
 // { skip_auth_refresh }), access_token, refresh, logout, dispose, on(...), state, current_token,
 // expires_at / next_refresh_at / now, core().token_after_rejection. The page (its dist/,
 // served by tests/rust-apps/server.mjs) runs on the same virtual clock as the npm runner
-// (tests/browser/pages/virtual-clock.js, installed before the wasm loads: gloo-timers'
-// setTimeout, performance.now, Date.now and Math.random are the page's, so the Rust face runs
-// on them unchanged), and the I/O boundary is scripted the same way: the Rust face calls
-// window.fetch (web-sys), which this runner replaces with a fetch that records every call and
-// answers as the steps say.
+// (installed before the wasm loads: gloo-timers' setTimeout, performance.now, Date.now and
+// Math.random are the page's, so the Rust face runs on them unchanged), and the I/O boundary
+// is scripted the same way: the Rust face calls window.fetch (web-sys), which this runner
+// replaces with the player's scripted fetch.
 //
-// How the Rust face's observations are read (the rest maps as the npm runner does):
-// - a refresh call is a fetch to the refresh endpoint (or a call of the custom refresh
-//   function); its tokens: the refresh token in its body, the access token in its
-//   Authorization header, else the token the refresher held (current_token()) when it made
-//   the call; aborts: the `code` of the reason its signal aborted with (superseded, disposed,
-//   timeout); the custom function has no signal (the face drops its future);
+// How the Rust face's observations are read, where they are its own:
+// - a refresh call's body is the Request the face built (read asynchronously); without a
+//   Bearer, the token held is current_token(); the custom refresh function is called with
+//   {accessToken, refreshToken} and has no signal (the face drops its future);
 // - refreshToken (the refresh token held): the record the face writes to sessionStorage under
-//   this scenario's storageKey (crossTab off); refusedCalls: refresh-error events with code
-//   refused-origin;
+//   this scenario's storageKey (crossTab off);
+// - events: the Face hands every event of `Refresher::on` as {name, code, reason, status, retryIn};
 // - the Rust face's typed errors in the table's terms (the Face maps them, nothing else):
 //   TokenError::NoSession / Expired / LoggedOut = SessionError no-session / session-expired /
 //   logged-out, Disposed = FreshtokenError disposed, Transient { code, status, late } =
@@ -33,23 +31,19 @@
 // - a request is fetch_with(new Request(<origin>/api/<id>, marker header, signal)); 'cancel'
 //   aborts its signal and drops its future (how a Rust caller cancels): it is forgotten;
 // - nextRefreshInMs / expiresInMs: next_refresh_at() / expires_at() minus now(), all on the
-//   session clock (the Rust face's documented scale); timerInMs: the earliest timer queued;
+//   session clock (the Rust face's documented scale);
 // - {accessDenied}: the Rust face has no PubNub adapter; the app asks
 //   core().token_after_rejection(<the denied token>) for the token to give its client:
 //   'replay <token>', or 'return' when it fails with a SessionError (the session ended).
 //
-// Scenarios with `needs` this runner cannot play (tabs) are skipped with the reason.
 // WEB_KNOWN_GAPS lists scenarios the Rust face does not meet today: they run, are reported, and
 // do not fail; one that starts passing fails, so that the list stays honest.
 //
-//   node --test --test-concurrency=1 tests/rust-apps/web-conformance.test.mjs
+//   nice -n 10 node --test --test-concurrency=1 tests/rust-apps/web-conformance.test.mjs
 //   CONFORMANCE_TABLE=/tmp/x.json ...   plays another table (e.g. to see the runner fail)
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser } from '../support/browser.mjs';
 import { startAuthServer } from './server.mjs';
+import { playTable } from '../support/conformance.mjs';
 
 /** Scenarios the Rust face does not meet today: name -> why (what it does instead). */
 export const WEB_KNOWN_GAPS = {
@@ -61,702 +55,71 @@ export const WEB_KNOWN_GAPS = {
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const DIST = new URL('../../examples/conformance/dist', import.meta.url).pathname;
-const TABLE_PATH = process.env.CONFORMANCE_TABLE ?? new URL('../scenarios/engine.json', import.meta.url).pathname;
-const TABLE = JSON.parse(readFileSync(TABLE_PATH, 'utf8'));
-const CLOCK = readFileSync(new URL('../browser/pages/virtual-clock.js', import.meta.url), 'utf8');
-/** Capabilities this runner plays; a scenario that needs anything else is skipped. */
-const SUPPORTED = [];
-const WHY_NOT = {
-  tabs: 'this runner plays one refresher in one page; the cross-tab scenarios need several tabs (locks, broadcasts, storage lag)',
-};
 
-// --- the player, run inside the page ---------------------------------------------------------
-
-/** Installs `window.__player` in the page (self-contained: serialised by Playwright). */
-async function installPlayer() {
-  const PAGE = 'https://app.example';
-  const HERE = location.origin;
-  const WALL0 = 1796601600000;
-  const SPIN = 64;
-  const vc = window.__vclock;
+/** The Rust face in the page (self-contained: serialised into it); see tests/support/conformance.mjs. */
+async function webFace() {
   const { Face } = window.face;
-  const realRandom = Math.random;
   // The Rust face calls window.fetch (web-sys): the scenario in play answers it.
   let current = null;
   window.fetch = (input, init) => (current ? current(input, init) : Promise.reject(new TypeError('no scenario in play')));
   let serial = 0;
-
-  // One real task (MessageChannel): a Response body is read in a task, not a microtask.
-  const channel = new MessageChannel();
-  const waiting = [];
-  channel.port1.onmessage = () => waiting.shift()?.();
-  const task = () => new Promise((r) => { waiting.push(r); channel.port2.postMessage(0); });
-  const spin = async (n) => { for (let i = 0; i < n; i++) await null; };
-
-  class Bad extends Error {}
-  const bail = (m) => { throw new Bad(m); };
-  const b64url = (text) => {
-    let bin = '';
-    for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
-    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  };
-  const mapOrigin = (o) => (typeof o === 'string' && (o === PAGE || o === `${PAGE}/`) ? HERE : o);
-  const onlyKeys = (m, allowed, what) => {
-    for (const k of Object.keys(m)) if (!allowed.includes(k)) bail(`${what}: unknown field ${JSON.stringify(k)} (allowed: ${allowed.join(', ')})`);
-  };
-  const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-  /** JSON equality, numbers to within `tol`. */
-  function same(got, want, tol) {
-    if (typeof got === 'number' && typeof want === 'number') return Math.abs(got - want) <= tol;
-    if (Array.isArray(got) && Array.isArray(want)) return got.length === want.length && got.every((g, i) => same(g, want[i], tol));
-    if (isObj(got) && isObj(want)) {
-      const a = Object.keys(got);
-      return a.length === Object.keys(want).length && a.every((k) => k in want && same(got[k], want[k], tol));
-    }
-    return got === want;
-  }
-
-  async function run(sc) {
-    const S = {
-      activity: 0,
-      random: typeof sc.random === 'number' ? sc.random : 0.5,
-      names: new Map(),     // token text -> name (runner-built JWTs)
-      calls: [],            // refresh calls
-      aborts: [],
-      revoked: [],          // refresh tokens (names) of revocation calls
-      events: [],
-      retryDelays: [],
-      refused: 0,
-      history: new Map(),   // request / caller / PubNub client name -> outcomes
-      sends: new Map(),     // request name -> fetch calls so far
-      inAir: new Map(),     // request name -> its fetch call waiting for `respond`
-      reqs: new Map(),      // request name -> { ctl, cancelled }
-      server: null,         // the standing answer to every refresh call
-      stored: null,         // what the refresher wrote to its storage
-      errors: [],
-      dateValue: null,
-    };
-    let r = null;
-    let base = null;
-    const storageKey = `freshtoken-web-conformance-${++serial}`;
-    const o = sc.options ?? {};
-    const custom = o.refresh === 'custom';
-    const endpoint = custom ? null : { url: '/auth/refresh', ...(o.endpoint ?? {}) };
-    const preset = endpoint?.preset ?? 'json';
-
-    const tname = (t) => (t == null ? null : S.names.get(t) ?? t);
-    const note = (id, what) => { S.activity++; S.history.get(id).push(what); };
-    const ensure = (id) => { if (!S.history.has(id)) S.history.set(id, []); };
-    const failText = (e) => {
-      let s = `fail ${e?.name} ${e?.code}`;
-      if (typeof e?.status === 'number') s += ` ${e.status}`;
-      if (e?.late === true) s += ' late';
-      return s;
-    };
-
-    // Settles what the last action set off: microtasks, and real tasks (a Response body is
-    // read in one) until nothing observable changes for two rounds.
-    async function settle() {
-      let quiet = 0;
-      for (let i = 0; i < 500; i++) {
-        const before = S.activity;
-        await spin(SPIN);
-        await task();
-        await spin(SPIN);
-        if (S.activity === before) { if (++quiet >= 2) return; } else quiet = 0;
-      }
-      bail('the page never settles (a loop?)');
-    }
-    // After a timer fired: most are the face's timer stepping on (nothing observable), for
-    // which microtasks are enough; anything observable gets the full settle.
-    async function afterFire() {
-      if (vc.fires > 300000) bail('over 300,000 timers fired: a timer storm');
-      const before = S.activity;
-      await spin(SPIN);
-      if (S.activity !== before) await settle();
-    }
-
-    // --- tokens ---------------------------------------------------------------------------
-    function token(v, what) {
-      if (typeof v === 'string') return v;
-      if (!isObj(v) || !isObj(v.jwt)) bail(`${what}: a string or {"jwt": ...}`);
-      const spec = v.jwt;
-      onlyKeys(spec, ['name', 'iat', 'exp', 'claims'], 'jwt');
-      if (typeof spec.name !== 'string') bail('jwt.name is required');
-      const claims = { sub: spec.name };
-      const secs = Math.floor(Date.now() / 1000);
-      for (const k of ['iat', 'exp']) if (spec[k] !== undefined) claims[k] = secs + spec[k];
-      Object.assign(claims, spec.claims ?? {});
-      const jwt = `${b64url('{"alg":"none","typ":"JWT"}')}.${b64url(JSON.stringify(claims))}.`;
-      S.names.set(jwt, spec.name);
-      return jwt;
-    }
-    /** A token set of the table as the app would hand it over (expiresAtIn made absolute). */
-    function tokenSet(v, what) {
-      if (!isObj(v)) return v;
-      const out = {};
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'accessToken') out.accessToken = isObj(x) ? token(x, `${what}.accessToken`) : x;
-        else if (k === 'expiresAtIn') out.expiresAt = Date.now() + x;
-        else out[k] = x;
-      }
-      return out;
-    }
-    /** A token set in the field names of the endpoint's preset. */
-    function presetBody(t) {
-      const pick = (pairs) => Object.fromEntries(pairs.filter(([, v]) => v !== undefined));
-      switch (preset) {
-        case 'json': return t;
-        case 'sanic-jwt': return pick([['access_token', t.accessToken], ['refresh_token', t.refreshToken]]);
-        case 'bearer-put': return pick([['token', t.accessToken], ['expiresIn', t.expiresIn]]);
-        case 'oauth2': return pick([['access_token', t.accessToken], ['refresh_token', t.refreshToken], ['expires_in', t.expiresIn]]);
-        default: return bail(`unknown preset ${preset}`);
-      }
-    }
-
-    // --- the I/O boundary: the scripted fetch and the app's refresh function -------------------
-    const abortName = (reason) => (['superseded', 'disposed', 'timeout'].includes(reason?.code) ? reason.code : String(reason?.code ?? reason?.name ?? reason));
-    function response(status, body, headers, url, redirected = false) {
-      const res = new Response([101, 103, 204, 205, 304].includes(status) ? null : body, { status, headers });
-      Object.defineProperty(res, 'url', { value: url });
-      if (redirected) Object.defineProperty(res, 'redirected', { value: true });
-      return res;
-    }
-    function newCall(access, refresh, signal, extra) {
-      let resolve;
-      let reject;
-      const promise = new Promise((a, b) => { resolve = a; reject = b; });
-      const call = { access: tname(access), refresh: tname(refresh), state: 'flight', resolve, reject, promise, ...extra };
-      S.calls.push(call);
-      S.activity++;
-      if (signal) {
-        const onAbort = () => {
-          if (call.state === 'flight') { call.state = 'aborted'; S.aborts.push(abortName(signal.reason)); S.activity++; }
-          reject(signal.reason);
-        };
-        if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
-      }
-      if (S.server !== null) answer(call, S.server, null);
-      return call;
-    }
-    function refreshCall(url, method, headers, req, signal) {
-      const want = new URL(endpoint.url, document.baseURI).href;
-      if (url !== want) bail(`a fetch to ${url}, neither a request of the scenario nor the refresh endpoint (${want})`);
-      const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
-      const call = newCall(bearer ? bearer[1] : r?.currentToken() ?? null, null, signal, { url, method });
-      // The body of the Request the face built is read asynchronously: the refresh token it
-      // carries is filled in when it is (settle() waits for it).
-      call.bodyRead = (req ? req.text() : Promise.resolve('')).then((body) => {
-        let refresh = null;
-        try {
-          const j = JSON.parse(body);
-          refresh = j.refreshToken ?? j.refresh_token ?? null;
-        } catch {
-          refresh = body ? new URLSearchParams(body).get('refresh_token') : null;
-        }
-        call.refresh = tname(refresh);
-        S.activity++;
-      });
-      return call.promise;
-    }
-    function requestCall(id, url, headers, signal) {
-      const n = S.sends.get(id) ?? 0;
-      S.sends.set(id, n + 1);
-      const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
-      note(id, `${n === 0 ? 'send' : 'replay'} ${bearer ? tname(bearer[1]) : '-'}`);
-      return new Promise((resolve, reject) => {
-        const pending = { resolve, reject, url };
-        S.inAir.set(id, pending);
-        signal?.addEventListener('abort', () => {
-          if (S.inAir.get(id) === pending) S.inAir.delete(id);
-          reject(signal.reason);
-        }, { once: true });
-      });
-    }
-    function scriptedFetch(input, init) {
-      const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
-      const url = req ? req.url : String(input);
-      const headers = new Headers(init?.headers ?? req?.headers ?? undefined);
-      const signal = init?.signal ?? req?.signal ?? null;
-      const mark = headers.get('x-conformance');
-      if (mark === '#date') {
-        S.activity++;
-        return Promise.resolve(response(200, '{}', { date: S.dateValue }, url));
-      }
-      if (mark) return requestCall(mark, url, headers, signal);
-      if (endpoint?.revocationUrl && url === new URL(endpoint.revocationUrl, document.baseURI).href) {
-        // A revocation call (RFC 7009): recorded, answered 200.
-        S.activity++;
-        S.revoked.push(tname(new URLSearchParams(String(init?.body ?? '')).get('token')));
-        return Promise.resolve(response(200, '', {}, url));
-      }
-      return refreshCall(url, init?.method ?? req?.method ?? 'GET', headers, req, signal);
-    }
-    // The app's own refresh function: the Rust face calls it with {accessToken, refreshToken}
-    // (a Rust closure awaiting the Promise; it has no signal: the face drops its future).
-    function customRefresh(ctx) {
-      return newCall(ctx.accessToken ?? null, ctx.refreshToken ?? null, null, { custom: true }).promise;
-    }
-
-    /** Answers a refresh call as the table's answer `v` says. */
-    function answer(call, v, date) {
-      const headers = date ? { date } : {};
-      const json = (status, body) => call.resolve(response(status, JSON.stringify(body), { 'content-type': 'application/json', ...headers }, call.url));
-      const settleCall = () => { if (call.state === 'flight') call.state = 'answered'; S.activity++; };
-      if (typeof v === 'string') {
-        switch (v) {
-          case 'hang': return;
-          case 'transient':
-          case 'network': settleCall(); call.reject(new TypeError('Failed to fetch')); return;
-          case 'timeout': settleCall(); call.reject(new DOMException('The operation timed out.', 'TimeoutError')); return;
-          case 'rejected':
-            settleCall();
-            if (call.custom) call.reject(Object.assign(new Error('the session expired'), { sessionExpired: true }));
-            else json(401, { error: 'invalid_grant' });
-            return;
-          default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
-        }
-      }
-      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | http | oauth | fnError, not ${JSON.stringify(v)}`);
-      const [k, x] = Object.entries(v)[0];
-      switch (k) {
-        case 'ok':
-          settleCall();
-          if (call.custom) call.resolve(tokenSet(x, 'ok'));
-          else json(200, presetBody(tokenSet(x, 'ok')));
-          return;
-        case 'body':
-          settleCall();
-          if (call.custom) call.resolve(tokenSet(x, 'body'));
-          else json(200, tokenSet(x, 'body'));
-          return;
-        case 'http': {
-          if (call.custom) bail('an http answer needs the refresh endpoint, not the app\'s function');
-          onlyKeys(x, ['status', 'retryAfter'], 'http');
-          settleCall();
-          const h = { ...headers };
-          if (x.retryAfter !== undefined) h['retry-after'] = x.retryAfter;
-          if (x.status >= 300 && x.status < 400) h.location = 'https://elsewhere.example/token';
-          call.resolve(response(x.status, JSON.stringify({ error: `scripted ${x.status}` }), h, call.url));
-          return;
-        }
-        case 'oauth': {
-          // An OAuth 2 error answer (RFC 6749 §5.2): JSON {error, error_description} with its status.
-          if (call.custom) bail('an oauth answer needs the refresh endpoint, not the app\'s function');
-          onlyKeys(x, ['status', 'error', 'error_description'], 'oauth');
-          settleCall();
-          const body = { error: x.error };
-          if (x.error_description !== undefined) body.error_description = x.error_description;
-          json(x.status, body);
-          return;
-        }
-        case 'fnError':
-          if (!call.custom) bail('fnError answers the app\'s own refresh function (options.refresh: "custom")');
-          settleCall();
-          call.reject(Object.assign(new Error('the app\'s refresh failed'), x.sessionExpired === true ? { sessionExpired: true } : {}));
-          return;
-        default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
-      }
-    }
-
-    // --- the refresher ----------------------------------------------------------------------
-    /** Options::from_js: the table's options, sessionStorage under this scenario's key (the
-     *  held refresh token is read from its record), no crossTab. */
-    function options() {
-      onlyKeys(o, ['origins', 'refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'endpoint', 'refresh'], 'options');
-      const out = { storage: 'sessionStorage', storageKey, crossTab: false };
-      if (custom) { /* Options::refresh: customRefresh, given to the Face */ }
-      else if (o.refresh !== undefined) bail('options.refresh must be "custom" (the app\'s own refresh function)');
-      else out.endpoint = endpoint;
-      for (const k of ['refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses']) {
-        if (o[k] !== undefined) out[k] = o[k];
-      }
-      if (o.origins !== undefined) out.origins = Array.isArray(o.origins) ? o.origins.map(mapOrigin) : o.origins;
-      return out;
-    }
-    const heldRefreshToken = () => {
-      let rec = null;
-      try { rec = JSON.parse(sessionStorage.getItem(storageKey) ?? 'null'); } catch { /* none */ }
-      return rec && typeof rec.accessToken === 'string' ? tname(rec.refreshToken ?? null) : null;
-    };
-
-    /** Every event of `Refresher::on`, as the Face hands it: {name, code, reason, status, retryIn}. */
-    function onEvent(d) {
-      S.activity++;
-      switch (d.name) {
-        case 'refresh': S.events.push('refresh'); break;
-        case 'refresh-error':
-          S.events.push(`refresh-error ${d.code}`);
-          S.retryDelays.push(d.retryIn);
-          if (d.code === 'refused-origin') S.refused++;
-          break;
-        case 'session-expired': S.events.push(`session-expired ${d.reason}`); break;
-        case 'logout': S.events.push('logout'); break;
-        case 'forbidden': S.events.push(`forbidden ${d.status}`); break;
-        case 'schedule': break;
-        default: S.events.push(`unknown event ${d.name}`);
-      }
-    }
-
-    // --- steps -------------------------------------------------------------------------------
-    async function caller(kind, v) {
-      const ids = Array.isArray(v) ? v : [isObj(v) ? v.id : bail(`${kind}: [ids] or {id}`)];
-      for (const id of ids) {
-        ensure(id);
-        let p;
-        try { p = kind === 'getToken' ? r.getAccessToken() : r.refresh(); } catch (e) { p = Promise.reject(e); }
-        p.then((t) => note(id, `token ${tname(t)}`), (e) => note(id, failText(e)));
-        await settle();
-      }
-    }
-    async function request(v) {
-      onlyKeys(v, ['id', 'origin', 'ownCredentials', 'skipAuthRefresh', 'refreshTraffic', 'count'], 'request');
-      if (typeof v.id !== 'string') bail('request.id');
-      const ids = v.count === undefined ? [v.id] : Array.from({ length: v.count }, (_, i) => `${v.id}${i + 1}`);
-      for (const id of ids) {
-        ensure(id);
-        let url;
-        if (v.refreshTraffic) url = new URL(endpoint?.url ?? bail('refreshTraffic needs the refresh endpoint'), document.baseURI).href;
-        else if (v.origin === null) url = `data:text/plain,${encodeURIComponent(id)}`;
-        else url = `${mapOrigin(v.origin ?? PAGE)}/api/${encodeURIComponent(id)}`;
-        const ctl = new AbortController();
-        const entry = { ctl, cancelled: false };
-        S.reqs.set(id, entry);
-        const headers = { 'x-conformance': id };
-        if (v.ownCredentials) headers.authorization = 'Basic YXBwOm93bg==';
-        let p;
-        try { p = r.fetch(id, new Request(url, { headers, signal: ctl.signal }), v.skipAuthRefresh === true); } catch (e) { p = Promise.reject(e); }
-        p.then(() => note(id, 'return'), (e) => {
-          if (entry.cancelled) { S.activity++; return; } // forgotten (its future dropped)
-          note(id, failText(e));
-        });
-        await settle();
-      }
-    }
-    async function respond(v) {
-      onlyKeys(v, ['id', 'status', 'redirectedTo', 'date'], 'respond');
-      const targets = v.id.endsWith('*') ? [...S.reqs.keys()].filter((n) => n.startsWith(v.id.slice(0, -1))) : [v.id];
-      if (targets.length === 0) bail(`respond: no request ${v.id}`);
-      for (const id of targets) {
-        if (!S.reqs.has(id)) bail(`respond: no request ${JSON.stringify(id)}`);
-        const call = S.inAir.get(id);
-        if (!call) bail(`respond: ${id} is not in the air (the face has not sent it)`);
-        S.inAir.delete(id);
-        const headers = { 'content-type': 'application/json' };
-        if (v.date !== undefined) headers.date = v.date;
-        S.activity++;
-        call.resolve(response(v.status, '{}', headers, v.redirectedTo ?? call.url, v.redirectedTo !== undefined));
-        await settle();
-      }
-    }
-
-    async function step(st) {
-      if (!isObj(st)) bail('a step must be an object');
-      const STEPS = ['setTokens', 'request', 'respond', 'getToken', 'refresh', 'cancel', 'refreshAnswer', 'server', 'date', 'baseHref',
-        'advance', 'sleep', 'wallJump', 'visible', 'online', 'logout', 'dispose', 'random', 'accessDenied', 'expect'];
-      const key = STEPS.find((k) => k in st);
-      if (!key) { onlyKeys(st, ['note'], 'a step'); return; }
-      const v = st[key];
-      switch (key) {
-        case 'setTokens': {
-          onlyKeys(st, ['setTokens', 'refused', 'note'], 'setTokens step');
-          onlyKeys(v, ['accessToken', 'refreshToken', 'expiresIn', 'expiresAt', 'expiresAtIn'], 'setTokens');
-          const t = tokenSet(v, 'setTokens');
-          let err = null;
-          try { r.setTokens(t); } catch (e) { err = e; }
-          const refused = st.refused === true;
-          if ((err !== null) !== refused) {
-            bail(`setTokens was ${err ? `refused (${err.name} ${err.code}: ${err.message})` : 'taken'} but the table says refused: ${refused}`);
-          }
-          await settle();
-          break;
-        }
-        case 'request': onlyKeys(st, ['request', 'note'], 'request step'); await request(v); break;
-        case 'respond': onlyKeys(st, ['respond', 'note'], 'respond step'); await respond(v); break;
-        case 'getToken':
-        case 'refresh': onlyKeys(st, [key, 'note'], 'caller step'); await caller(key, v); break;
-        case 'cancel': {
-          // A Rust caller cancels by dropping the future (Face.cancel); the request's own
-          // signal is aborted too, as the npm runner does.
-          const entry = S.reqs.get(v) ?? bail('cancel: unknown id');
-          entry.cancelled = true;
-          entry.ctl.abort();
-          r.cancel(v);
-          await settle();
-          break;
-        }
-        case 'refreshAnswer': {
-          onlyKeys(st, ['refreshAnswer', 'late', 'date', 'note'], 'refreshAnswer step');
-          const last = S.calls[S.calls.length - 1];
-          let call;
-          if (st.late === true) {
-            if (!last) bail('refreshAnswer: no refresh call was ever made');
-            if (last.state === 'flight') bail('refreshAnswer late: the last call is still in flight (not late)');
-            call = last;
-          } else {
-            if (!last || last.state !== 'flight') bail('refreshAnswer: no refresh call in flight');
-            call = last;
-          }
-          answer(call, v, st.date ?? null);
-          await settle();
-          break;
-        }
-        case 'server': {
-          S.server = v;
-          const last = S.calls[S.calls.length - 1];
-          if (v !== null && last?.state === 'flight') answer(last, v, null);
-          await settle();
-          break;
-        }
-        case 'date': {
-          onlyKeys(v, ['origin', 'value'], 'date');
-          S.dateValue = v.value;
-          const url = `${mapOrigin(v.origin ?? PAGE)}/api/date`;
-          const p = r.fetch('#date', new Request(url, { headers: { 'x-conformance': '#date' } }), false);
-          p.then(() => { S.activity++; }, () => { S.activity++; });
-          await settle();
-          break;
-        }
-        case 'baseHref': {
-          base?.remove();
-          base = document.createElement('base');
-          base.href = v;
-          document.head.prepend(base);
-          break;
-        }
-        case 'advance': await vc.advance(v, afterFire); await settle(); break;
-        case 'sleep': vc.move(v, v); break; // no timer runs while asleep; they fire on waking (below)
-        case 'wallJump':
-          vc.move(0, v);
-          document.dispatchEvent(new Event('visibilitychange'));
-          await settle();
-          break;
-        case 'visible': document.dispatchEvent(new Event('visibilitychange')); await settle(); break;
-        case 'online': window.dispatchEvent(new Event('online')); await settle(); break;
-        case 'logout': r.logout(); await settle(); break;
-        case 'dispose': r.dispose(); await settle(); break;
-        case 'random': S.random = v; break;
-        case 'accessDenied': {
+  return {
+    scenario({ S, custom, tname, note, failText, scriptedFetch, customRefresh, onEvent }) {
+      const storageKey = `freshtoken-web-conformance-${++serial}`;
+      return {
+        /** Options::from_js: sessionStorage under this scenario's key, no crossTab. */
+        options: () => ({ storage: 'sessionStorage', storageKey, crossTab: false }),
+        create(options) {
+          current = scriptedFetch;
+          // Options::refresh: customRefresh; every event of Refresher::on to onEvent.
+          return new Face(options, custom ? customRefresh : undefined, onEvent);
+        },
+        discard(made) {
+          made.dispose();
+          made.free();
+        },
+        state: (r) => r.state(),
+        token: (r) => r.currentToken() ?? null,
+        nextRefreshAt: (r) => r.nextRefreshAt() ?? null,
+        expiresAt: (r) => r.expiresAt() ?? null,
+        now: (r) => r.now(),
+        stored: () => sessionStorage.getItem(storageKey),
+        fetch: (r, id, url, { headers, signal, skipAuthRefresh }) =>
+          r.fetch(id, new Request(url, signal ? { headers, signal } : { headers }), skipAuthRefresh === true),
+        // A Rust caller cancels by dropping the future (Face.cancel): whatever it rejects with.
+        forgets: () => true,
+        cancel: (r, id) => r.cancel(id),
+        accessDenied(r, v) {
           // No PubNub adapter in the Rust face: the app asks core().token_after_rejection(used)
           // for the token to give its client; 'return' when the session ended meanwhile.
-          onlyKeys(v, ['id', 'token'], 'accessDenied');
-          ensure(v.id);
           const used = [...S.names].find(([, n]) => n === v.token)?.[0] ?? v.token;
           r.tokenAfterRejection(used).then((t) => note(v.id, `replay ${tname(t)}`),
             (e) => note(v.id, e?.name === 'SessionError' ? 'return' : failText(e)));
-          await settle();
-          break;
-        }
-        case 'expect': expect(v); break;
-        default: bail(`unknown step ${key}`);
-      }
-      // What a face's timer of 0 ms does before the next step.
-      await vc.runDue(afterFire);
-      await settle();
-    }
-
-    function expect(x) {
-      onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
-        'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs'], 'expect');
-      const errors = [];
-      const check = (what, got, want, tol = 1e-3) => {
-        if (!same(got, want, tol)) errors.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+        },
+        close(r) {
+          try { r?.dispose(); } catch { /* already */ }
+          try { r?.free(); } catch { /* in use */ }
+          current = null;
+          sessionStorage.removeItem(storageKey);
+        },
       };
-      // expires_at / next_refresh_at are on the session clock: relative to its now.
-      const rel = (at) => (at == null ? null : at - r.now());
-      const callJson = (c) => ({ accessToken: c.access, refreshToken: c.refresh });
-      const last = S.calls[S.calls.length - 1];
-      for (const [k, want] of Object.entries(x)) {
-        switch (k) {
-          case 'state': check(k, r.state(), want); break;
-          case 'token': check(k, tname(r.currentToken() ?? null), want); break;
-          case 'refreshToken': check(k, heldRefreshToken(), want); break;
-          case 'refreshCalls': check(k, S.calls.length, want); break;
-          case 'refusedCalls': check(k, S.refused, want); break;
-          case 'inFlight': check(k, last?.state === 'flight', want); break;
-          case 'lastCall': check(k, last ? callJson(last) : null, want); break;
-          case 'calls': check(k, S.calls.map(callJson), want); break;
-          case 'aborts': check(k, S.aborts, want); break;
-          case 'revoked': check(k, S.revoked, want); break;
-          case 'events': check(k, S.events, want); break;
-          case 'count':
-            for (const [name, n] of Object.entries(want)) {
-              check(`count of ${name}`, S.events.filter((e) => e.split(' ')[0] === name || e === name).length, n);
-            }
-            break;
-          case 'retryDelays': check(k, S.retryDelays, want, 1); break;
-          case 'nextRefreshInMs': check(k, rel(r.nextRefreshAt() ?? null), want, 1); break;
-          case 'expiresInMs': check(k, rel(r.expiresAt() ?? null), want, 1); break;
-          case 'timerInMs': check(k, vc.nextAt() === null ? null : vc.nextAt() - vc.mono, want, 1); break;
-          case 'outcomes':
-            for (const [name, w] of Object.entries(want)) {
-              if (name.endsWith('*')) {
-                const matching = [...S.history].filter(([n]) => n.startsWith(name.slice(0, -1)));
-                if (matching.length === 0) errors.push(`outcomes of ${name}: no such requests`);
-                for (const [n, h] of matching) check(`outcome of ${n}`, h, w);
-              } else {
-                if (!S.history.has(name)) bail(`outcomes: no request or caller ${JSON.stringify(name)}`);
-                check(`outcome of ${name}`, S.history.get(name), w);
-              }
-            }
-            break;
-          default: bail(`expect: ${k}`);
-        }
-      }
-      if (errors.length) throw new Bad(errors.join('; '));
-    }
-
-    // --- one scenario --------------------------------------------------------------------------
-    vc.clear();
-    vc.set(0, WALL0);
-    vc.fires = 0; // the storm guard counts this scenario's timers
-    const errors0 = vc.errors.length;
-    Math.random = () => S.random;
-    const onError = (e) => S.errors.push(String(e.error?.stack ?? e.message));
-    window.addEventListener('error', onError);
-    try {
-      onlyKeys(sc, ['name', 'rows', 'steps', 'options', 'page', 'random', 'needs', 'known_gap', 'divergence', 'optionsRefused'], 'scenario');
-      if (sc.page !== undefined && sc.page !== PAGE) bail(`page ${sc.page}: this runner's page is ${PAGE} (the local server)`);
-      current = scriptedFetch;
-      const make = () => new Face(options(), custom ? customRefresh : undefined, onEvent);
-      if (sc.optionsRefused !== undefined) {
-        let made;
-        try {
-          made = make();
-        } catch (e) {
-          if (String(e?.message).includes(sc.optionsRefused)) return { ok: true };
-          return { ok: false, error: `refused with ${JSON.stringify(e?.message)}; the table says the message contains ${JSON.stringify(sc.optionsRefused)}` };
-        }
-        made.dispose();
-        made.free();
-        return { ok: false, error: `the options were taken; the table says refused with ${JSON.stringify(sc.optionsRefused)}` };
-      }
-      try {
-        r = make();
-      } catch (e) {
-        return { ok: false, error: `the options were refused: ${e?.message}` };
-      }
-      await settle();
-      const steps = sc.steps ?? [];
-      for (let i = 0; i < steps.length; i++) {
-        try {
-          await step(steps[i]);
-        } catch (e) {
-          const why = e instanceof Bad ? e.message : `the runner or the package threw: ${e?.stack ?? e}`;
-          return { ok: false, error: `step ${i} ${JSON.stringify(steps[i])}: ${why}` };
-        }
-        const thrown = [...S.errors, ...vc.errors.slice(errors0)];
-        if (thrown.length) return { ok: false, error: `step ${i} ${JSON.stringify(steps[i])}: uncaught in the page: ${thrown.join(' | ')}` };
-      }
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, error: e instanceof Bad ? e.message : `the runner threw: ${e?.stack ?? e}` };
-    } finally {
-      try { r?.dispose(); } catch { /* already */ }
-      try { r?.free(); } catch { /* in use */ }
-      current = null;
-      sessionStorage.removeItem(storageKey);
-      base?.remove();
-      window.removeEventListener('error', onError);
-      Math.random = realRandom;
-      vc.clear();
-    }
-  }
-  window.__player = { run };
+    },
+  };
 }
 
-// --- the node side -----------------------------------------------------------------------------
-
-let srv;
-let browser;
-let page = null;
-let started;
-const results = { passed: [], failed: [], skipped: [], gapsFailing: [], gapsPassing: [] };
-
-async function openPage() {
-  const context = await browser.browser.newContext();
-  await context.addInitScript({ content: CLOCK });
-  const p = await context.newPage();
-  p.on('pageerror', (err) => process.stderr.write(`[page error] ${err?.stack ?? err}\n`));
-  p.on('console', (msg) => { if (msg.type() === 'error') process.stderr.write(`[page console.error] ${msg.text()}\n`); });
-  await p.goto(`${srv.url}/index.html`);
-  for (let i = 0; ; i++) {
-    const s = await p.evaluate(() => (window.ready === true ? 'ready' : window.initError ?? null));
-    if (s === 'ready') break;
-    if (s) throw new Error(`the page failed to load the conformance wasm: ${s}`);
-    if (i > 300) throw new Error('the page did not load the conformance wasm within 15 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await p.evaluate(installPlayer);
-  return p;
-}
-
-before(async () => {
+playTable({
+  label: 'web',
+  gapsName: 'WEB_KNOWN_GAPS',
+  gaps: WEB_KNOWN_GAPS,
+  who: 'the Rust face',
   // Builds examples/conformance when its dist/ is older than its inputs (minutes from clean).
-  execFileSync('bash', ['scripts/web-conformance.sh'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
-  srv = await startAuthServer(DIST);
-  browser = await launchBrowser();
-  page = await openPage();
-  started = Date.now();
-}, { timeout: 900_000 });
-
-after(async () => {
-  const ms = Date.now() - (started ?? Date.now());
-  const ran = results.passed.length + results.failed.length + results.gapsFailing.length + results.gapsPassing.length;
-  let report = `\nweb conformance (${TABLE_PATH}): ${TABLE.scenarios.length} scenarios, ${ran} ran (${results.passed.length} passed, `
-    + `${results.failed.length} failed, ${results.gapsFailing.length} web known gaps reported, ${results.gapsPassing.length} listed gaps now passing), `
-    + `${results.skipped.length} skipped, in ${(ms / 1000).toFixed(1)} s\n`;
-  for (const [title, list] of [
-    ['skipped', results.skipped],
-    ['web known gaps (WEB_KNOWN_GAPS: the Rust face fails the table; not counted as failures)', results.gapsFailing],
-    ['listed gaps that now PASS: remove them from WEB_KNOWN_GAPS', results.gapsPassing],
-    ['FAILED', results.failed],
-  ]) {
-    if (list.length) report += `  ${title}:\n${list.map((s) => `    - ${s}\n`).join('')}`;
-  }
-  process.stderr.write(report);
-  await browser?.close();
-  await srv?.close();
+  prepare: () => execFileSync('bash', ['scripts/web-conformance.sh'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] }),
+  start: () => startAuthServer(DIST),
+  setupTimeoutMs: 900_000,
+  pagePath: '/index.html',
+  loads: 'the conformance wasm',
+  consoleErrors: true,
+  // A wasm panic poisons the module: a clean page after one.
+  restartAfter: /the page failed|the runner threw|uncaught in the page/,
+  inPage: webFace,
 });
-
-const needsOf = (sc) => (typeof sc.needs === 'string' ? [sc.needs] : Array.isArray(sc.needs) ? sc.needs : []);
-
-test('conformance (web): every name in WEB_KNOWN_GAPS is a scenario of the table', () => {
-  const names = new Set(TABLE.scenarios.map((s) => s.name));
-  assert.deepEqual(Object.keys(WEB_KNOWN_GAPS).filter((n) => !names.has(n)), [], 'stale entries in WEB_KNOWN_GAPS');
-});
-
-for (const sc of TABLE.scenarios) {
-  const missing = needsOf(sc).filter((n) => !SUPPORTED.includes(n));
-  const skip = missing.length
-    ? missing.map((n) => `needs ${n}: ${WHY_NOT[n] ?? TABLE.needs?.[n] ?? 'not supported by this runner'}`).join('; ')
-    : false;
-  if (skip) results.skipped.push(`${sc.name} (${skip})`);
-  test(`conformance (web): ${sc.name}`, { skip, timeout: 30_000 }, async (t) => {
-    if (skip) return;
-    let out;
-    try {
-      out = await page.evaluate((s) => window.__player.run(s), sc);
-    } catch (e) {
-      out = { ok: false, error: `the page failed: ${e?.message ?? e}` };
-    }
-    if (!out.ok && /the page failed|the runner threw|uncaught in the page/.test(out.error)) {
-      // Start the next scenario on a clean page (a wasm panic poisons the module).
-      await page.context().close().catch(() => {});
-      page = await openPage();
-    }
-    const gap = WEB_KNOWN_GAPS[sc.name];
-    if (gap === undefined) {
-      if (out.ok) results.passed.push(sc.name);
-      else results.failed.push(`${sc.name}\n      ${out.error}`);
-      assert.ok(out.ok, out.error);
-    } else if (out.ok) {
-      results.gapsPassing.push(`${sc.name}\n      (listed: ${gap})`);
-      assert.fail(`listed in WEB_KNOWN_GAPS but now passes: remove it from the list (${gap})`);
-    } else {
-      results.gapsFailing.push(`${sc.name}\n      gap: ${gap}\n      fails: ${out.error}`);
-      t.diagnostic(`web known gap: ${gap} | fails: ${out.error}`);
-    }
-  });
-}
