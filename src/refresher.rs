@@ -596,6 +596,27 @@ impl Refresher {
         self.with_engine(|e, now| e.set_tokens(tokens, restored, now, wall))
     }
 
+    /// [`Refresher::try_set_tokens`] for tokens received earlier, at wall time `received`
+    /// (a record from storage or another tab, web face `crossTab`): their schedule counts
+    /// from then.
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn try_set_tokens_received(&self, tokens: Grant, restored: bool, received: f64) -> Result<(), BadClaim> {
+        let wall = self.wall();
+        let received = received.min(wall);
+        self.with_engine(|e, now| e.set_tokens_received(tokens, restored, now - (wall - received), received, now))
+    }
+
+    /// The refresh call in flight waits for something that bounds its own wait (`waiting`:
+    /// the cross-tab lock, another tab's record), or really begins now: the engine's
+    /// `refresh_waits` (refreshTimeoutMs counts from the call itself).
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn refresh_waits(&self, waiting: bool) {
+        let ticket = self.inner.flight.borrow().as_ref().map(|(t, _)| *t);
+        if let Some(ticket) = ticket {
+            self.with_engine(|e, now| e.refresh_waits(ticket, waiting, now));
+        }
+    }
+
     /// The `Date` header of an answer from `origin`: the server's clock, noted only for this
     /// refresher's own origins and only when it is an HTTP-date (restored tokens are read on it).
     pub fn note_date(&self, origin: &str, date: &str) {

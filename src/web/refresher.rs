@@ -5,12 +5,10 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use std::future::Future;
-use std::pin::Pin;
 
 use super::options::{Options, Preset, StorageKind, TokenSet};
-use super::storage::Store;
-use super::tabs::{Heard, Record, Tabs};
+use super::storage::{next_epoch, Line, Record, Saved, Store};
+use super::tabs::{Call, Heard, Tabs};
 use super::timer::Timer;
 use super::transport::Outcome;
 use super::wake::Wake;
@@ -21,7 +19,8 @@ use crate::schedule::DEFAULT_LIFETIME_MS;
 use crate::session::{Failure, State};
 
 pub(crate) struct Shared {
-    store: Option<Rc<Store>>,
+    /// The session line: epoch, generation, the record's fields, storage (SPEC behaviour 3).
+    line: Rc<Line>,
     /// The other tabs (crossTab); the refresh call reads the same slot.
     tabs: Rc<RefCell<Option<Rc<Tabs>>>>,
     /// Set while taking what another tab announced, so it is not announced back.
@@ -35,6 +34,8 @@ pub(crate) struct Shared {
     disposed: Cell<bool>,
     /// The refresh endpoint's URL as given (a request to it is the refresh's own traffic).
     pub(crate) endpoint_url: Option<String>,
+    /// The core, for the refresh call's lock wait (`refresh_waits`); emptied by `dispose`.
+    core_slot: Rc<RefCell<Option<Core>>>,
 }
 
 /// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
@@ -106,8 +107,6 @@ fn config(options: &Options) -> Result<Config, Error> {
     Ok(config)
 }
 
-type Call = Rc<dyn Fn(RefreshContext) -> Pin<Box<dyn Future<Output = Outcome>>>>;
-
 /// The refresh call: the app's own function, or the endpoint's preset. `why` is where the
 /// engine's reason for aborting the call in flight is left for the call to hand its signal.
 fn refresh_call(options: &Options, why: Rc<Cell<Option<Abort>>>) -> Result<Call, Error> {
@@ -148,21 +147,40 @@ impl Refresher {
         let call = refresh_call(&options, why.clone())?;
         let key = options.storage_key.as_deref().unwrap_or("freshtoken");
         let store = Store::open(options.storage, key).map(Rc::new);
+        let line = Rc::new(Line::new(store.clone()));
+        // As js/tabs.js: the lock is waited for at most refreshTimeoutMs + 5 s, then stolen.
+        let lock_wait_ms = engine_config.refresh_timeout_ms + 5_000.0;
         // The tabs are joined once the refresher exists (they tell it what they hear); the
         // refresh call finds them here.
         let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
-        let tabs_for_call = tabs_slot.clone();
+        let core_slot: Rc<RefCell<Option<Core>>> = Rc::default();
+        let (tabs_for_call, line_for_call, core_for_call) = (tabs_slot.clone(), line.clone(), core_slot.clone());
         let core = Core::with_call(engine_config, session_clock(), move |ctx| {
-            let answer = call(ctx);
             let tabs = tabs_for_call.borrow().clone();
+            let (call, line, core) = (call.clone(), line_for_call.clone(), core_for_call.clone());
             async move {
                 let out = match tabs {
-                    Some(tabs) => tabs.exclusive(answer).await,
-                    None => answer.await,
+                    Some(tabs) => {
+                        let waits: Rc<dyn Fn(bool)> = Rc::new(move |waiting| {
+                            let core = core.borrow().clone();
+                            if let Some(core) = core {
+                                core.refresh_waits(waiting);
+                            }
+                        });
+                        tabs.exclusive(ctx, call, waits).await
+                    }
+                    None => {
+                        let out = call(ctx).await;
+                        if let Ok((tokens, _)) = &out.result {
+                            line.set_saved(Saved { expires_at: tokens.expires_at, expires_in: tokens.expires_in, received_at: js_sys::Date::now() });
+                        }
+                        out
+                    }
                 };
                 Landing { result: Some(out.result.map(|(tokens, problems)| (tokens.into(), problems))), date: out.date }
             }
         });
+        *core_slot.borrow_mut() = Some(core.clone());
         // The browser's wall clock and Math.random; the abort reason for the call's signal;
         // where the refresh call goes now (a relative URL moves with <base href>).
         let endpoint_url = options.refresh.is_none().then(|| options.endpoint.as_ref().map(|e| e.url.clone())).flatten();
@@ -173,7 +191,7 @@ impl Refresher {
             refresh_origin: endpoint_url.clone().map(|url| Box::new(move || origins::origin_of(&url)) as Box<dyn Fn() -> Option<String>>),
         });
         let shared = Rc::new(Shared {
-            store: store.clone(),
+            line: line.clone(),
             tabs: tabs_slot,
             quiet: Cell::new(false),
             timer: Rc::default(),
@@ -181,12 +199,13 @@ impl Refresher {
             wake: RefCell::new(None),
             disposed: Cell::new(false),
             endpoint_url,
+            core_slot,
         });
         let refresher = Refresher { core, shared };
-        if let (true, Some(store)) = (cross_tab, store) {
+        if cross_tab && store.is_some() {
             let weak = Rc::downgrade(&refresher.shared);
             let core = refresher.core.clone();
-            let tabs = Tabs::join(key, store, move |heard| {
+            let tabs = Tabs::join(key, line, lock_wait_ms, move |heard| {
                 if let Some(shared) = weak.upgrade() {
                     Refresher { core: core.clone(), shared }.hear(heard);
                 }
@@ -208,22 +227,20 @@ impl Refresher {
         } else {
             refresher.restore();
         }
+        // A tab opened later asks the others for the session (js/tabs.js `hello`).
+        if let Some(tabs) = refresher.tabs() {
+            tabs.hello();
+        }
         Ok(refresher)
     }
 
-    /// Takes the session found in storage, if any.
+    /// Takes the session found in storage, if any (a logout marker: its epoch).
     fn restore(&self) {
-        let Some(store) = &self.shared.store else { return };
-        let tokens = match self.tabs() {
-            Some(tabs) => store.load::<Record>().map(|rec| {
-                tabs.adopt(&rec);
-                rec.tokens()
-            }),
-            None => store.load::<TokenSet>(),
-        };
-        if let Some(tokens) = tokens {
-            self.core.restore_tokens(tokens.into());
-            self.shared.timer.restart(&self.core);
+        let Some(rec) = self.shared.line.store.as_ref().and_then(|s| s.load()) else { return };
+        if rec.is_out() {
+            self.shared.line.set_epoch(rec.epoch());
+        } else {
+            self.adopt(&rec, false);
         }
     }
 
@@ -231,21 +248,107 @@ impl Refresher {
         self.shared.tabs.borrow().clone()
     }
 
-    /// What another tab announced (its epoch already checked): taken quietly, not echoed.
+    /// The session as stored and shared between tabs (`_record`), or `None` without a token.
+    fn record(&self) -> Option<Record> {
+        let held = self.core.held()?;
+        Some(self.shared.line.record(held.access_token, held.refresh_token))
+    }
+
+    /// Stores the session held (`_sync`): after every change of the tokens.
+    fn sync(&self) {
+        if let Some(rec) = self.record() {
+            self.shared.line.persist(&rec);
+        }
+    }
+
+    /// A session record from storage or another tab (`_adopt`): taken only when newer than
+    /// the session held (SPEC behaviour 3). Says whether it was taken.
+    fn adopt(&self, rec: &Record, from_other_tab: bool) -> bool {
+        let line = &self.shared.line;
+        if rec.is_out() || self.shared.disposed.get() {
+            return false;
+        }
+        let Some(tokens) = rec.tokens() else { return false };
+        let (epoch, gen) = (rec.epoch(), rec.gen());
+        if epoch < line.epoch() || (epoch == line.epoch() && gen <= line.gen() && self.core.current_token().is_some()) {
+            return false;
+        }
+        let now = js_sys::Date::now();
+        let received = rec.received_at.map_or(now, |t| t.min(now));
+        let was = line.snapshot();
+        line.set_epoch(epoch);
+        line.set_gen(gen);
+        line.set_saved(Saved { expires_at: tokens.expires_at, expires_in: tokens.expires_in, received_at: received });
+        // Restored (read on the server's clock) only when the record does not say when its
+        // tokens were received; every record written by either face does.
+        if self.core.try_set_tokens_received(tokens.into(), rec.received_at.is_none(), received).is_err() {
+            line.restore(was);
+            return false; // a record with a malformed token: not adopted
+        }
+        if let Some(tabs) = self.tabs() {
+            tabs.took(rec);
+        }
+        self.shared.timer.restart(&self.core);
+        if from_other_tab {
+            self.core.emit(&Event::Refreshed { expires_at: self.core.expires_at() });
+        }
+        true
+    }
+
+    /// What another tab said (`js/tabs.js` `receive`): checked against this tab's epoch,
+    /// taken quietly (not told back).
     fn hear(&self, heard: Heard) {
-        self.shared.quiet.set(true);
+        if self.shared.disposed.get() {
+            return;
+        }
+        let line = &self.shared.line;
         match heard {
             Heard::Tokens(rec) => {
-                self.core.restore_tokens(rec.tokens().into());
-                self.shared.timer.restart(&self.core);
-                self.core.emit(&Event::Refreshed { expires_at: self.core.expires_at() });
+                // `!(rec.epoch >= epoch)`: a late answer from a session this tab has left is
+                // dropped, and storage (which the late writer may have just overwritten) is
+                // put back to this tab's newer epoch.
+                if !(rec.epoch.is_some_and(|e| e >= line.epoch())) {
+                    line.persist(&self.record().unwrap_or_else(|| Record::out(line.epoch())));
+                    return;
+                }
+                self.adopt(&rec, true);
             }
-            Heard::Logout => {
-                self.shared.timer.stop();
-                self.core.logout();
+            Heard::Hello => {
+                if let (Some(tabs), Some(rec)) = (self.tabs(), self.record()) {
+                    tabs.announce(&rec);
+                }
             }
-            Heard::Expired => self.core.expire("refresh-rejected"),
+            Heard::Logout(epoch) => self.logout_at(epoch, false),
+            Heard::Expired { reason, epoch } if epoch == line.epoch() => {
+                let reason = match reason.as_str() {
+                    "refresh-rejected" => "refresh-rejected",
+                    "no-refresh-token" => "no-refresh-token",
+                    "client-rejected" => "client-rejected",
+                    _ => "request-rejected",
+                };
+                self.shared.quiet.set(true);
+                self.core.expire(reason);
+                self.shared.quiet.set(false);
+            }
+            Heard::Expired { .. } => {}
         }
+    }
+
+    /// Logs out as epoch `epoch` (`_logout`): storage keeps only `{out: true, epoch}`; `here`
+    /// tells the other tabs.
+    fn logout_at(&self, epoch: f64, here: bool) {
+        let line = &self.shared.line;
+        if self.shared.disposed.get() || epoch < line.epoch() {
+            return;
+        }
+        line.set_epoch(epoch);
+        line.persist(&Record::out(epoch));
+        if let (true, Some(tabs)) = (here, self.tabs()) {
+            tabs.logout(epoch);
+        }
+        self.shared.timer.stop();
+        self.shared.quiet.set(!here);
+        self.core.logout();
         self.shared.quiet.set(false);
     }
 
@@ -255,28 +358,24 @@ impl Refresher {
         let core = self.core.clone();
         let id = self.core.on_event(move |event| {
             let Some(shared) = weak.upgrade() else { return };
-            let tabs = shared.tabs.borrow().clone();
-            let quiet = shared.quiet.get();
+            let me = Refresher { core: core.clone(), shared };
             match event {
-                // With tabs, the result was stored and announced under the lock. A failure
-                // may have brought a rotated refresh token: stored too.
-                Event::Refreshed { .. } | Event::RefreshFailed { .. } if tabs.is_none() => save(&shared, &core),
-                Event::SessionExpired { .. } | Event::LoggedOut => {
-                    match (&tabs, quiet, event) {
-                        (Some(tabs), false, Event::LoggedOut) => tabs.logout(),
-                        (Some(tabs), false, _) => tabs.expired(),
-                        _ => {}
+                // The session ended here or in another tab (`_sessionEnded`): the marker
+                // stored; told to the other tabs unless they told this one.
+                Event::SessionExpired { reason } => {
+                    let epoch = me.shared.line.epoch();
+                    me.shared.line.persist(&Record::out(epoch));
+                    if let (false, Some(tabs)) = (me.shared.quiet.get(), me.tabs()) {
+                        tabs.expired(reason, epoch);
                     }
-                    if let Some(store) = shared.store.as_ref().filter(|_| !quiet) {
-                        store.clear();
-                    }
-                    if let (Event::SessionExpired { .. }, Some(url)) = (event, &login_url) {
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.location().assign(url);
-                        }
+                    if let (Some(url), Some(w)) = (&login_url, web_sys::window()) {
+                        let _ = w.location().assign(url);
                     }
                 }
-                _ => {}
+                // Logout stored its marker itself (`logout_at`).
+                Event::LoggedOut => {}
+                // New tokens, a refresh, or a failure that brought a rotated refresh token.
+                _ => me.sync(),
             }
         });
         self.shared.follower.set(Some(id));
@@ -300,12 +399,19 @@ impl Refresher {
             return Ok(()); // a disposed refresher takes no session, and starts nothing
         }
         let restored = tokens.expires_in.is_none();
-        self.core
-            .try_set_tokens(tokens.clone().into(), restored)
-            .map_err(|_| Error::Tokens("an empty token, or a JWT whose expiry claim is malformed".into()))?;
-        match self.tabs() {
-            Some(tabs) => tabs.new_session(&tokens),
-            None => save(&self.shared, &self.core),
+        // A new session epoch (set first: the record stored on the way carries it).
+        let line = &self.shared.line;
+        let was = line.snapshot();
+        let epoch = next_epoch(line.epoch().max(line.gen()));
+        line.set_epoch(epoch);
+        line.set_gen(epoch);
+        line.set_saved(Saved { expires_at: tokens.expires_at, expires_in: tokens.expires_in, received_at: js_sys::Date::now() });
+        if self.core.try_set_tokens(tokens.into(), restored).is_err() {
+            line.restore(was);
+            return Err(Error::Tokens("an empty token, or a JWT whose expiry claim is malformed".into()));
+        }
+        if let (Some(tabs), Some(rec)) = (self.tabs(), self.record()) {
+            tabs.announce(&rec);
         }
         self.shared.timer.restart(&self.core);
         Ok(())
@@ -334,8 +440,8 @@ impl Refresher {
 
     /// Ends the session (callers waiting on a refresh get `logged-out`) and stops the timer.
     pub fn logout(&self) {
-        self.shared.timer.stop();
-        self.core.logout();
+        let line = &self.shared.line;
+        self.logout_at(next_epoch(line.epoch().max(line.gen())), true);
     }
 
     /// Stops the timer and leaves the other tabs; the session is kept in storage for the
@@ -353,6 +459,7 @@ impl Refresher {
         if let Some(tabs) = self.shared.tabs.borrow_mut().take() {
             tabs.close();
         }
+        self.shared.core_slot.borrow_mut().take();
     }
 
     /// Listens to the session's events; dropping the [`Subscription`] unsubscribes.
@@ -391,12 +498,6 @@ impl Refresher {
     /// The pure core underneath, for what the web face does not wrap.
     pub fn core(&self) -> &Core {
         &self.core
-    }
-}
-
-fn save(shared: &Shared, core: &Core) {
-    if let (Some(store), Some(held)) = (&shared.store, core.held()) {
-        store.save(&TokenSet { access_token: held.access_token, refresh_token: held.refresh_token, expires_at: held.expires_at_ms, expires_in: None });
     }
 }
 

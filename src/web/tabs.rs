@@ -1,31 +1,83 @@
 //! `crossTab` (SPEC behaviour 3): one refresh call per `storageKey` across the tabs of a
-//! browser, its result reaching every tab, and logout / expiry reaching them too.
+//! browser, its result reaching every tab, and logout / expiry reaching them too. This is the
+//! npm package's protocol (`js/tabs.js` with the records and epochs of `js/refresher.js`),
+//! spoken exactly, so that an npm tab and a Rust tab sharing a `storageKey` coordinate as
+//! two npm tabs do. The npm face is the reference; this is what it does:
 //!
-//! - The refresh call runs under the Web Lock `freshtoken:<key>`. Inside it, a tab asks the
-//!   lock manager (not localStorage, whose writes can reach other tabs late) whether another
-//!   tab has already refreshed this session: each refresh result's generation is published as
-//!   a held shared lock `freshtoken:<key>:gen:<n>`. If one is newer than the generation this
-//!   tab started from, it waits for that record (a broadcast, or storage) and takes it instead
-//!   of spending the refresh token again (rotating refresh tokens are single use).
-//! - Every result is stored and broadcast (BroadcastChannel `freshtoken:<key>`) before the
-//!   lock is released, with its session epoch; anything from an older epoch is dropped, so a
-//!   logout stays a logout and user 2 never gets user 1's session.
+//! **Names.** With `key` the `storageKey`: the Web Lock `freshtoken:<key>` (one refresh call
+//! at a time), the BroadcastChannel `freshtoken:<key>`, and the generation markers, shared
+//! locks `freshtoken:<key>:gen:<N>`.
+//!
+//! **Epochs and generations.** Every tab keeps a session epoch and a refresh generation
+//! (both 0 at first). `setTokens` (a login) takes epoch `E = max(max(epoch, gen) + 1,
+//! Date.now())` and generation `E`; `logout()` takes a new epoch the same way. A refresh
+//! made under the lock takes generation `max(max(latestMarker, gen) + 1, Date.now())`.
+//!
+//! **The record** (storage, and broadcasts): `{accessToken, refreshToken, expiresAt,
+//! expiresIn, receivedAt, epoch, gen}` (`expiresAt` ms since epoch, `expiresIn` seconds after
+//! `receivedAt`, `receivedAt` wall-clock ms; absent values left out), or after a logout or an
+//! ended session the marker `{out: true, epoch}`. A tab writes the record whenever its
+//! tokens change (login, refresh, a record adopted), the marker at logout / session end, and
+//! never over a stored record whose `epoch` is greater than the one it writes (see
+//! [`super::storage`]). A stored record is read when it has a non-empty `accessToken` or is
+//! a marker.
+//!
+//! **Messages** on the channel:
+//! - `{type: 'tokens', rec}`: a login or a refresh result (sent by the tab that made it, after
+//!   storing it), or the answer to a `hello`. A receiver whose epoch is greater than
+//!   `rec.epoch` (or `rec.epoch` not a number) drops it and writes its own record (or its
+//!   marker) back to storage, which the late sender may just have overwritten. Otherwise it
+//!   adopts `rec` unless it is a marker, has no access token, or is of the receiver's epoch
+//!   with a generation not above the receiver's while the receiver holds a token. Adopting
+//!   takes the epoch, generation and tokens (scheduled from `receivedAt`), supersedes a
+//!   refresh in flight (its callers get these tokens), stores the record, and tells the app
+//!   (`refresh`, from another tab).
+//! - `{type: 'hello'}`: sent by a tab when it starts (after reading storage); every tab
+//!   holding a token answers with `{type: 'tokens', rec}`, so `storage: 'memory'` works too.
+//! - `{type: 'logout', epoch}`: a receiver whose epoch is not greater takes that epoch,
+//!   writes the marker and logs out (without telling the tabs again).
+//! - `{type: 'expired', reason, epoch}`: a receiver of exactly that epoch ends its session
+//!   with `reason` (told once, written as the marker, not told back).
+//!
+//! **A refresh call** (the engine decided it): the tab notes the epoch `E` and generation
+//! `G0` it starts from and asks for the lock, waiting at most `lockWaitMs =
+//! refreshTimeoutMs + 5000` (meanwhile the engine's `refreshTimeoutMs` does not run); past
+//! that it takes the lock with `steal: true` (a frozen holder). Holding the lock, it gives up
+//! if the epoch changed or the call was dropped; it asks the lock manager (not storage, whose
+//! writes can reach other tabs late) for the highest held marker `L`. If `max(L, gen) > G0`
+//! another tab refreshed meanwhile: it waits up to `lockWaitMs` for the record of epoch `E`
+//! with a generation of at least `max(L, gen)` (a broadcast, or storage, polled every 25 ms)
+//! and takes it instead of spending the refresh token again (rotating refresh tokens are
+//! single use). Otherwise (or when that record never comes) it makes the call, with the
+//! tokens of a newer generation if it adopted one meanwhile. With the answer, if the epoch
+//! is still `E`, it takes generation `N = max(max(L, gen) + 1, Date.now())`, stores the
+//! record `{…, epoch: E, gen: N}` (the answer's refresh token, else the one held), broadcasts
+//! it, and holds the marker `freshtoken:<key>:gen:<N>` in shared mode (releasing its older
+//! one) before it lets the lock go; an answer whose epoch has been left is dropped
+//! unpublished. A closed or crashed tab's locks are released by the browser.
+//!
+//! Differences from the npm face, none of them on the wire: a Rust tab that finds the
+//! logout marker in storage at start takes its epoch (an npm tab stays at epoch 0 until it
+//! hears of a newer one), so a late broadcast of the ended session is dropped there too.
 //!
 //! The lock manager is bound directly (`navigator.locks`), as gloo binds its globals:
 //! web-sys has it only behind `web_sys_unstable_apis`.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
 
 use gloo_timers::future::TimeoutFuture;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::{BroadcastChannel, MessageEvent};
+use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
-use super::options::TokenSet;
-use super::storage::Store;
+use super::storage::{next_epoch, Line, Record, Saved};
 use super::transport::Outcome;
+use crate::refresher::RefreshContext;
 
 #[wasm_bindgen]
 extern "C" {
@@ -35,33 +87,16 @@ extern "C" {
     fn lock_query() -> Result<js_sys::Promise, JsValue>;
 }
 
-/// A call that could not be made under the lock (the lock manager refused it).
+/// A call that could not be made under the lock (the lock manager refused it), or one whose
+/// session was left meanwhile (the engine has dropped it already).
 fn refused() -> Outcome {
     Outcome::failed("network")
 }
-/// How long a tab waits for the record of a generation another tab announced.
-const RECORD_WAIT_MS: u32 = 3_000;
 
-/// A session's tokens as stored and broadcast: its epoch and generation beside them.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Record {
-    pub(crate) access_token: String,
-    #[serde(default)]
-    pub(crate) refresh_token: Option<String>,
-    #[serde(default)]
-    pub(crate) expires_at: Option<f64>,
-    pub(crate) epoch: f64,
-    pub(crate) gen: u32,
-}
+const MARKER: &str = ":gen:";
 
-impl Record {
-    pub(crate) fn tokens(&self) -> TokenSet {
-        TokenSet { access_token: self.access_token.clone(), refresh_token: self.refresh_token.clone(), expires_at: self.expires_at, expires_in: None }
-    }
-}
-
-/// A broadcast: `{type: "tokens", rec}`, `{type: "logout", epoch}`, `{type: "expired", epoch}`.
+/// A message on the channel, as `js/tabs.js` sends it: `{type: 'tokens', rec}`,
+/// `{type: 'hello'}`, `{type: 'logout', epoch}`, `{type: 'expired', reason, epoch}`.
 /// A flat struct rather than a tagged enum: serde's internally tagged enums buffer every
 /// field (measured: the Leptos example app is 10.9 KB gzip smaller this way).
 #[derive(Serialize, Deserialize)]
@@ -70,104 +105,137 @@ struct Wire {
     kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rec: Option<Record>,
-    #[serde(default)]
-    epoch: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    epoch: Option<f64>,
 }
 
-enum Message {
-    Tokens { rec: Record },
-    Logout { epoch: f64 },
-    Expired { epoch: f64 },
+/// What a tab hears from the others (checked against this tab's session by the refresher).
+pub(crate) enum Heard {
+    /// A record: a login or refresh in another tab, or an answer to `hello`.
+    Tokens(Record),
+    /// A tab started and asks for the session.
+    Hello,
+    /// Another tab logged out, starting `epoch`.
+    Logout(f64),
+    /// The session of `epoch` ended in another tab (-1: no epoch given).
+    Expired { reason: String, epoch: f64 },
 }
 
-impl Message {
-    fn to_wire(&self) -> Wire {
-        match self {
-            Message::Tokens { rec } => Wire { kind: "tokens".into(), epoch: rec.epoch, rec: Some(rec.clone()) },
-            Message::Logout { epoch } => Wire { kind: "logout".into(), rec: None, epoch: *epoch },
-            Message::Expired { epoch } => Wire { kind: "expired".into(), rec: None, epoch: *epoch },
-        }
-    }
-
-    fn from_wire(w: Wire) -> Option<Message> {
-        match (w.kind.as_str(), w.rec) {
-            ("tokens", Some(rec)) => Some(Message::Tokens { rec }),
-            ("logout", _) => Some(Message::Logout { epoch: w.epoch }),
-            ("expired", _) => Some(Message::Expired { epoch: w.epoch }),
+impl Heard {
+    fn from_wire(w: Wire) -> Option<Heard> {
+        let epoch = w.epoch.unwrap_or(-1.0);
+        match w.kind.as_str() {
+            "tokens" => w.rec.map(Heard::Tokens),
+            "hello" => Some(Heard::Hello),
+            "logout" => Some(Heard::Logout(epoch)),
+            "expired" => Some(Heard::Expired { reason: w.reason.unwrap_or_default(), epoch }),
             _ => None,
         }
     }
 }
 
-/// What a tab learns from the others.
-pub(crate) enum Heard {
-    /// A newer record of this session, or a new session (login in another tab).
-    Tokens(Record),
-    /// Another tab logged out.
-    Logout,
-    /// The session expired in another tab.
-    Expired,
-}
+/// The refresh call, as the refresher makes it (the preset's, or the app's own).
+pub(crate) type Call = Rc<dyn Fn(RefreshContext) -> Pin<Box<dyn Future<Output = Outcome>>>>;
 
 /// This tab's end of the cross-tab session.
 pub(crate) struct Tabs {
     lock: String,
+    lock_wait_ms: f64,
     channel: BroadcastChannel,
-    store: Rc<Store>,
-    epoch: Cell<f64>,
-    gen: Cell<u32>,
-    /// The last record heard or published.
+    line: Rc<Line>,
+    /// The last record this tab adopted or published (what `awaitRecord` finds "in this tab").
     last: RefCell<Option<Record>>,
     release_marker: RefCell<Option<js_sys::Function>>,
+    closed: Cell<bool>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
 }
 
+/// Set when the refresh call's future is dropped (the engine superseded, aborted or
+/// disposed it): the lock request still queued is withdrawn, and a lock granted later does
+/// nothing.
+struct Dropped {
+    flag: Rc<Flag>,
+    ctl: AbortController,
+}
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.flag.set();
+        self.ctl.abort();
+    }
+}
+
+/// The dropped switch, with the waker of the call it stops.
+#[derive(Default)]
+struct Flag {
+    on: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Flag {
+    fn get(&self) -> bool {
+        self.on.get()
+    }
+    fn set(&self) {
+        self.on.set(true);
+        if let Some(w) = self.waker.borrow_mut().take() {
+            w.wake();
+        }
+    }
+}
+
+/// The refresh call, dropped (its fetch aborted with the engine's reason, as the npm face
+/// aborts its signal) as soon as the engine drops this tab's flight: `None` then.
+struct Unless<'a> {
+    flag: &'a Flag,
+    call: Pin<Box<dyn Future<Output = Outcome>>>,
+}
+
+impl Future for Unless<'_> {
+    type Output = Option<Outcome>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
+        if self.flag.get() {
+            return Poll::Ready(None);
+        }
+        *self.flag.waker.borrow_mut() = Some(cx.waker().clone());
+        self.call.as_mut().poll(cx).map(Some)
+    }
+}
+
 impl Tabs {
-    /// Joins the tabs sharing `key`; `heard` is told what they announce (epochs checked).
-    pub(crate) fn join(key: &str, store: Rc<Store>, heard: impl Fn(Heard) + 'static) -> Option<Rc<Tabs>> {
+    /// Joins the tabs sharing `key`; `heard` is told every message they send.
+    pub(crate) fn join(key: &str, line: Rc<Line>, lock_wait_ms: f64, heard: impl Fn(Heard) + 'static) -> Option<Rc<Tabs>> {
         let lock = format!("freshtoken:{key}");
         let channel = BroadcastChannel::new(&lock).ok()?;
         Some(Rc::new_cyclic(|me: &Weak<Tabs>| {
             let me = me.clone();
             let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                let wire = serde_wasm_bindgen::from_value::<Wire>(e.data()).ok();
-                let (Some(tabs), Some(msg)) = (me.upgrade(), wire.and_then(Message::from_wire)) else { return };
-                if let Some(h) = tabs.receive(msg) {
-                    heard(h);
+                let msg = serde_wasm_bindgen::from_value::<Wire>(e.data()).ok().and_then(Heard::from_wire);
+                if let (Some(tabs), Some(msg)) = (me.upgrade(), msg) {
+                    if !tabs.closed.get() {
+                        heard(msg);
+                    }
                 }
             });
             channel.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
             Tabs {
                 lock,
+                lock_wait_ms,
                 channel,
-                store,
-                epoch: Cell::new(0.0),
-                gen: Cell::new(0),
+                line,
                 last: RefCell::new(None),
                 release_marker: RefCell::new(None),
+                closed: Cell::new(false),
                 _onmessage: onmessage,
             }
         }))
     }
 
-    /// Checks a message's epoch against this tab's.
-    fn receive(&self, msg: Message) -> Option<Heard> {
-        match msg {
-            Message::Tokens { rec } if rec.epoch > self.epoch.get() || (rec.epoch == self.epoch.get() && rec.gen > self.gen.get()) => {
-                self.adopt(&rec);
-                Some(Heard::Tokens(rec))
-            }
-            Message::Logout { epoch } if epoch >= self.epoch.get() => {
-                self.epoch.set(epoch);
-                Some(Heard::Logout)
-            }
-            Message::Expired { epoch } if epoch == self.epoch.get() => Some(Heard::Expired),
-            _ => None,
-        }
-    }
-
     /// Leaves the other tabs: the channel closed, this tab's generation marker released.
     pub(crate) fn close(&self) {
+        self.closed.set(true);
         self.channel.set_onmessage(None);
         self.channel.close();
         if let Some(release) = self.release_marker.borrow_mut().take() {
@@ -175,73 +243,64 @@ impl Tabs {
         }
     }
 
-    fn post(&self, msg: &Message) {
-        if let Ok(value) = serde_wasm_bindgen::to_value(&msg.to_wire()) {
+    fn post(&self, wire: &Wire) {
+        if self.closed.get() {
+            return;
+        }
+        if let Ok(value) = serde_wasm_bindgen::to_value(wire) {
             let _ = self.channel.post_message(&value);
         }
     }
 
-    /// Adopts a record found in storage at start-up (its epoch and generation).
-    pub(crate) fn adopt(&self, rec: &Record) {
-        self.epoch.set(rec.epoch);
-        self.gen.set(rec.gen);
+    /// This tab took `rec` (adopted it, or made it): what a refresh waiting for it finds.
+    pub(crate) fn took(&self, rec: &Record) {
         *self.last.borrow_mut() = Some(rec.clone());
     }
 
-    /// A new session in this tab (login): a new epoch, stored and announced.
-    pub(crate) fn new_session(&self, tokens: &TokenSet) {
-        self.epoch.set(js_sys::Date::now().max(self.epoch.get() + 1.0));
-        self.gen.set(0);
-        self.publish(tokens);
+    /// Asks the other tabs for their session.
+    pub(crate) fn hello(&self) {
+        self.post(&Wire { kind: "hello".into(), rec: None, reason: None, epoch: None });
     }
 
-    /// This tab logged out: a new epoch, announced; the stored session removed.
-    pub(crate) fn logout(&self) {
-        self.epoch.set(js_sys::Date::now().max(self.epoch.get() + 1.0));
-        self.store.clear();
-        self.post(&Message::Logout { epoch: self.epoch.get() });
+    /// Tells the other tabs about a record this tab made (login, refresh), or answers `hello`.
+    pub(crate) fn announce(&self, rec: &Record) {
+        self.took(rec);
+        self.post(&Wire { kind: "tokens".into(), rec: Some(rec.clone()), reason: None, epoch: None });
     }
 
-    /// The session expired in this tab.
-    pub(crate) fn expired(&self) {
-        self.store.clear();
-        self.post(&Message::Expired { epoch: self.epoch.get() });
+    /// This tab logged out, starting `epoch`.
+    pub(crate) fn logout(&self, epoch: f64) {
+        self.post(&Wire { kind: "logout".into(), rec: None, reason: None, epoch: Some(epoch) });
     }
 
-    fn publish(&self, tokens: &TokenSet) {
-        let rec = Record {
-            access_token: tokens.access_token.clone(),
-            refresh_token: tokens.refresh_token.clone(),
-            expires_at: tokens.expires_at.or_else(|| tokens.expires_in.map(|s| js_sys::Date::now() + s * 1000.0)),
-            epoch: self.epoch.get(),
-            gen: self.gen.get(),
-        };
-        self.store.save(&rec);
-        *self.last.borrow_mut() = Some(rec.clone());
-        self.post(&Message::Tokens { rec });
+    /// The session of `epoch` ended in this tab.
+    pub(crate) fn expired(&self, reason: &str, epoch: f64) {
+        self.post(&Wire { kind: "expired".into(), rec: None, reason: Some(reason.into()), epoch: Some(epoch) });
     }
 
-    /// The highest generation any tab has published, per the lock manager.
-    async fn latest_gen(&self) -> u32 {
-        let Ok(promise) = lock_query() else { return 0 };
-        let Ok(snapshot) = JsFuture::from(promise).await else { return 0 };
+    /// The highest generation any tab has published, per the lock manager (0 without one).
+    async fn latest_gen(&self) -> f64 {
+        let Ok(promise) = lock_query() else { return 0.0 };
+        let Ok(snapshot) = JsFuture::from(promise).await else { return 0.0 };
         let held = js_sys::Reflect::get(&snapshot, &"held".into()).unwrap_or_default();
-        let prefix = format!("{}:gen:", self.lock);
+        if !held.is_object() {
+            return 0.0;
+        }
+        let prefix = format!("{}{MARKER}", self.lock);
         js_sys::Array::from(&held)
             .iter()
             .filter_map(|l| js_sys::Reflect::get(&l, &"name".into()).ok()?.as_string())
-            .filter_map(|name| name.strip_prefix(&prefix)?.parse::<u32>().ok())
-            .max()
-            .unwrap_or(0)
+            .filter_map(|name| name.strip_prefix(&prefix)?.parse::<f64>().ok().filter(|g| g.is_finite()))
+            .fold(0.0, f64::max)
     }
 
     /// Holds the shared marker lock of generation `gen` (so every tab's lock query sees
     /// it), then drops this tab's older marker.
-    async fn mark(&self, gen: u32) {
+    async fn mark(&self, gen: f64) {
         let previous = self.release_marker.borrow_mut().take();
         let slot: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
         let keep = slot.clone();
-        let name = format!("{}:gen:{gen}", self.lock);
+        let name = format!("{}{MARKER}{gen}", self.lock);
         let granted = js_sys::Promise::new(&mut |granted: js_sys::Function, _| {
             let (on_grant, keep) = (granted.clone(), keep.clone());
             let callback = Closure::once_into_js(move |_lock: JsValue| {
@@ -250,79 +309,164 @@ impl Tabs {
             });
             let options = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&options, &"mode".into(), &"shared".into());
-            if lock_request(&name, &options, callback.unchecked_ref()).is_err() {
-                let _ = granted.call0(&JsValue::NULL);
+            match lock_request(&name, &options, callback.unchecked_ref()) {
+                Ok(p) => {
+                    // Refused (no lock manager): go on without the marker, as js/tabs.js.
+                    let on_fail = granted.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if JsFuture::from(p).await.is_err() {
+                            let _ = on_fail.call0(&JsValue::NULL);
+                        }
+                    });
+                }
+                Err(_) => {
+                    let _ = granted.call0(&JsValue::NULL);
+                }
             }
         });
         let _ = JsFuture::from(granted).await;
-        *self.release_marker.borrow_mut() = slot.borrow_mut().take();
+        let release = slot.borrow_mut().take();
+        if self.closed.get() {
+            // Closed meanwhile: nothing else would let go of it.
+            if let Some(r) = release {
+                let _ = r.call0(&JsValue::NULL);
+            }
+        } else {
+            *self.release_marker.borrow_mut() = release;
+        }
         if let Some(release) = previous {
             let _ = release.call0(&JsValue::NULL);
         }
     }
 
-    /// The record of `epoch` with a generation of at least `gen`, from a broadcast or from
-    /// storage (whichever has it first), within [`RECORD_WAIT_MS`].
-    async fn await_record(&self, epoch: f64, gen: u32) -> Option<Record> {
-        let fits = |r: &Record| r.epoch == epoch && r.gen >= gen;
-        for _ in 0..RECORD_WAIT_MS / 25 {
-            let heard = self.last.borrow().clone().filter(fits);
-            if let Some(rec) = heard.or_else(|| self.store.load::<Record>().filter(fits)) {
-                return Some(rec);
+    /// The record of `epoch` with a generation of at least `gen`, taken by this tab or found
+    /// in storage, within `lockWaitMs`; `None` once the epoch is left.
+    async fn await_record(&self, epoch: f64, gen: f64, dropped: &Flag) -> Option<Record> {
+        let fits = |r: &Record| r.access_token.is_some() && r.epoch == Some(epoch) && r.gen() >= gen;
+        let end = js_sys::Date::now() + self.lock_wait_ms;
+        loop {
+            let here = if self.line.epoch() == epoch && self.line.gen() >= gen { self.last.borrow().clone().filter(fits) } else { None };
+            let found = here.or_else(|| self.line.store.as_ref().and_then(|s| s.load()).filter(fits));
+            if found.is_some() {
+                return found;
             }
-            if self.epoch.get() != epoch {
+            if self.line.epoch() != epoch || dropped.get() || self.closed.get() || js_sys::Date::now() >= end {
                 return None;
             }
             TimeoutFuture::new(25).await;
         }
-        None
     }
 
-    /// Runs `call` (the refresh) under the cross-tab lock, unless another tab already
-    /// refreshed this session, whose tokens are taken instead. The result is stored and
-    /// announced before the lock is released, unless the session changed meanwhile.
-    pub(crate) async fn exclusive<F>(self: Rc<Self>, call: F) -> Outcome
-    where
-        F: std::future::Future<Output = Outcome> + 'static,
-    {
+    /// Runs `call(ctx)` (the refresh) under the cross-tab lock, unless another tab already
+    /// produced a newer generation of this session, whose tokens are taken instead. The result
+    /// is stored and announced before the lock is released, unless the session's epoch changed
+    /// meanwhile. `waits(true)` tells the engine the call waits for the lock (its own timeout
+    /// stops), `waits(false)` that the call itself begins.
+    pub(crate) async fn exclusive(self: Rc<Self>, ctx: RefreshContext, call: Call, waits: Rc<dyn Fn(bool)>) -> Outcome {
+        let (epoch, start_gen) = (self.line.epoch(), self.line.gen());
+        let Ok(ctl) = AbortController::new() else { return refused() };
+        let guard = Dropped { flag: Rc::default(), ctl: ctl.clone() };
+        let dropped = guard.flag.clone();
+        waits(true);
         let result: Rc<RefCell<Option<Outcome>>> = Rc::default();
-        let (tabs, out) = (self.clone(), result.clone());
-        let (epoch, start_gen) = (self.epoch.get(), self.gen.get());
-        let work = Closure::once_into_js(move |_lock: JsValue| {
-            future_to_promise(async move {
-                *out.borrow_mut() = Some(tabs.locked(epoch, start_gen, call).await);
-                Ok(JsValue::UNDEFINED)
+        let run = {
+            let (tabs, ctx, call, waits, result, dropped) = (self.clone(), ctx, call, waits, result.clone(), dropped.clone());
+            move || {
+                let (tabs, ctx, call, waits, result, dropped) = (tabs.clone(), ctx.clone(), call.clone(), waits.clone(), result.clone(), dropped.clone());
+                Closure::once_into_js(move |_lock: JsValue| {
+                    future_to_promise(async move {
+                        let out = tabs.locked(epoch, start_gen, ctx, call, waits, &dropped).await;
+                        *result.borrow_mut() = Some(out);
+                        Ok(JsValue::UNDEFINED)
+                    })
+                })
+            }
+        };
+        // The bounded wait: past lockWaitMs the request is withdrawn, and the lock stolen.
+        let expired = Rc::new(Cell::new(false));
+        let timer = {
+            let (ctl, expired) = (ctl.clone(), expired.clone());
+            gloo_timers::callback::Timeout::new(self.lock_wait_ms.min(2_147_483_647.0) as u32, move || {
+                expired.set(true);
+                ctl.abort();
             })
-        });
-        let Ok(promise) = lock_request(&self.lock, &js_sys::Object::new(), work.unchecked_ref()) else { return refused() };
-        if JsFuture::from(promise).await.is_err() {
-            return refused();
+        };
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"signal".into(), &ctl.signal());
+        let Ok(promise) = lock_request(&self.lock, &options, run().unchecked_ref()) else { return refused() };
+        let granted = JsFuture::from(promise).await;
+        drop(timer);
+        if granted.is_err() {
+            if !expired.get() || dropped.get() || self.line.epoch() != epoch {
+                return refused();
+            }
+            // The holder did not let go in time (a frozen tab): take the lock from it.
+            let steal = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&steal, &"steal".into(), &JsValue::TRUE);
+            let Ok(promise) = lock_request(&self.lock, &steal, run().unchecked_ref()) else { return refused() };
+            if JsFuture::from(promise).await.is_err() {
+                return refused();
+            }
         }
+        drop(guard);
         let outcome = result.borrow_mut().take();
         outcome.unwrap_or_else(refused)
     }
 
-    async fn locked<F>(&self, epoch: f64, start_gen: u32, call: F) -> Outcome
-    where
-        F: std::future::Future<Output = Outcome>,
-    {
-        if self.epoch.get() != epoch {
-            return refused(); // superseded: the core drops this answer anyway
+    /// The refresh, holding the lock (`js/tabs.js` `run`).
+    async fn locked(&self, epoch: f64, start_gen: f64, ctx: RefreshContext, call: Call, waits: Rc<dyn Fn(bool)>, dropped: &Flag) -> Outcome {
+        let left = || dropped.get() || self.closed.get() || self.line.epoch() != epoch;
+        if left() {
+            return refused(); // superseded: the engine has dropped this call already
         }
-        let known = self.latest_gen().await.max(self.gen.get());
+        let latest = self.latest_gen().await;
+        let known = latest.max(self.line.gen());
         if known > start_gen {
-            if let Some(rec) = self.await_record(epoch, known).await {
-                return Outcome { result: Ok((rec.tokens(), None)), date: None };
+            // Another tab refreshed since this one decided to: take its result.
+            if let Some(rec) = self.await_record(epoch, known, dropped).await {
+                if let Some(tokens) = rec.tokens() {
+                    if !left() {
+                        self.line.set_gen(rec.gen());
+                        self.line.set_saved(Saved { expires_at: rec.expires_at, expires_in: rec.expires_in, received_at: rec.received_at.unwrap_or_else(js_sys::Date::now) });
+                        self.took(&rec);
+                    }
+                    return Outcome { result: Ok((tokens, None)), date: None };
+                }
             }
         }
-        let out = call.await;
-        let Ok((tokens, _)) = &out.result else { return out };
-        if self.epoch.get() != epoch {
+        if left() {
             return refused();
         }
-        self.gen.set(known + 1);
-        self.publish(tokens);
-        self.mark(known + 1).await;
+        // The tokens this refresh started with, unless this tab adopted a newer generation of
+        // the same session while it waited: another tab rotated them.
+        let ctx = match self.last.borrow().as_ref().filter(|_| self.line.gen() > start_gen).and_then(|r| r.tokens()) {
+            Some(t) => RefreshContext { access_token: Some(t.access_token), refresh_token: t.refresh_token },
+            None => ctx,
+        };
+        let held_refresh = ctx.refresh_token.clone();
+        waits(false);
+        let Some(out) = (Unless { flag: dropped, call: call(ctx) }).await else { return refused() };
+        let Ok((tokens, _)) = &out.result else { return out };
+        if left() {
+            return refused();
+        }
+        let gen = next_epoch(latest.max(self.line.gen()));
+        let received_at = js_sys::Date::now();
+        let rec = Record {
+            out: None,
+            access_token: Some(tokens.access_token.clone()),
+            refresh_token: tokens.refresh_token.clone().or(held_refresh),
+            expires_at: tokens.expires_at,
+            expires_in: tokens.expires_in,
+            received_at: Some(received_at),
+            epoch: Some(epoch),
+            gen: Some(gen),
+        };
+        self.line.set_gen(gen);
+        self.line.set_saved(Saved { expires_at: tokens.expires_at, expires_in: tokens.expires_in, received_at });
+        self.line.persist(&rec);
+        self.announce(&rec);
+        self.mark(gen).await;
         out
     }
 }

@@ -1,0 +1,324 @@
+// One protocol (issue 19): an npm tab and a Rust tab sharing a storageKey coordinate as two
+// npm tabs do. Two pages of one Chromium browser context (so they share localStorage,
+// BroadcastChannel and Web Locks), on one origin: one with the npm package (js/ + pkg/, the
+// test page of tests/support/server.mjs), one with the Rust face (examples/conformance's
+// `Face`, a thin JS handle over freshtoken::web::Refresher, served under /app/), both with
+// crossTab on, storage 'localStorage' and the same storageKey, against the real auth server
+// of tests/support/server.mjs (rotating refresh tokens: a refresh token spent twice is
+// refused, so two tabs refreshing one session would end it).
+//
+// Each page wraps its window.fetch (both faces call it at send time) to log its own refresh
+// calls and their answers: which tab called, and which tokens descend from which login.
+//
+//   node --test --test-concurrency=1 tests/rust-apps/mixed-tabs.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { startServer } from '../support/server.mjs';
+import { launchBrowser } from '../support/browser.mjs';
+
+const REPO = new URL('../..', import.meta.url).pathname;
+const DIST = new URL('../../examples/conformance/dist', import.meta.url).pathname;
+const KEY = 'mixed-session';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let browser;
+
+before(async () => {
+  // The Rust face (skipped when dist/ is newer than its inputs) and the npm package's wasm.
+  execFileSync('bash', ['scripts/web-conformance.sh'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (!existsSync(`${REPO}/pkg/freshtoken_bg.wasm`)) {
+    execFileSync('bash', ['scripts/build.sh'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); });
+
+/** Logs this page's refresh calls (request body, answer) by wrapping window.fetch. */
+function spyRefresh() {
+  window.refreshLog = [];
+  const real = window.fetch.bind(window);
+  window.fetch = async (input, init) => {
+    const url = typeof input === 'string' ? input : input.url;
+    if (!url.includes('/auth/refresh')) return real(input, init);
+    const entry = { t: Date.now(), sent: null, answer: null };
+    window.refreshLog.push(entry);
+    try {
+      const body = typeof input === 'string' ? init?.body : await input.clone().text();
+      entry.sent = JSON.parse(body).refreshToken ?? null;
+    } catch { /* no JSON body */ }
+    const res = await real(input, init);
+    try { entry.answer = await res.clone().json(); } catch { /* not JSON */ }
+    return res;
+  };
+}
+
+/**
+ * Opens the two tabs in one new context and makes a refresher in each: the npm one
+ * (`ft.createRefresher`) and the Rust one (`new face.Face(...)`), both behind one small
+ * interface `window.T` (setTokens, refresh, logout, echo, token, state, events).
+ */
+async function openPair(srv, { npm: npmOpts = {}, rust: rustOpts = {} } = {}) {
+  const context = await browser.browser.newContext();
+  const npm = await context.newPage();
+  const rust = await context.newPage();
+  for (const [who, page] of [['npm', npm], ['rust', rust]]) {
+    page.on('pageerror', (e) => process.stderr.write(`[${who} tab error] ${e}\n`));
+    await page.goto(who === 'npm' ? `${srv.url}/test.html` : `${srv.url}/app/`);
+    await page.waitForFunction(() => window.ready === true || typeof window.initError === 'string', null, { timeout: 15000 });
+    const initError = await page.evaluate(() => window.initError);
+    if (initError) throw new Error(`${who} tab: ${initError}`);
+    await page.evaluate(spyRefresh);
+  }
+  const pair = {
+    npm, rust, context,
+    async start(who, extra = {}) {
+      const page = who === 'npm' ? npm : rust;
+      const o = { ...(who === 'npm' ? npmOpts : rustOpts), ...extra };
+      await page.evaluate(async ({ who, base, key, o }) => {
+        const options = {
+          endpoint: { url: `${base}/auth/refresh` }, origins: [base],
+          crossTab: true, storage: 'localStorage', storageKey: key, ...o,
+        };
+        window.events = [];
+        const log = (name, d) => window.events.push({ name, reason: d?.reason ?? null, t: Date.now() });
+        let n = 0;
+        if (who === 'npm') {
+          const r = await ft.createRefresher(options);
+          for (const e of ['refresh', 'refresh-error', 'session-expired', 'logout']) r.on(e, (d) => log(e, d));
+          window.T = {
+            setTokens: (t) => r.setTokens(t),
+            refresh: () => r.refresh(),
+            logout: () => { r.logout(); },
+            echo: async () => (await r.fetch(`${base}/api/echo`)).status,
+            token: () => r.accessToken,
+            state: () => r.state,
+            dispose: () => r.dispose(),
+          };
+        } else {
+          const r = new face.Face(options, undefined, (e) => log(e.name, e));
+          window.T = {
+            setTokens: (t) => r.setTokens(t),
+            refresh: () => r.refresh(),
+            logout: () => r.logout(),
+            echo: async () => (await r.fetch(String(++n), new Request(`${base}/api/echo`), false)).status,
+            token: () => r.currentToken() ?? null,
+            state: () => r.state(),
+            dispose: () => r.dispose(),
+          };
+        }
+      }, { who, base: srv.url, key: KEY, o });
+    },
+    async both() { await pair.start('npm'); await pair.start('rust'); },
+    page: (who) => (who === 'npm' ? npm : rust),
+    other: (who) => (who === 'npm' ? 'rust' : 'npm'),
+    snap: (who) => pair.page(who).evaluate(() => ({
+      state: T.state(),
+      token: T.token(),
+      count: Object.fromEntries(['refresh', 'refresh-error', 'session-expired', 'logout'].map((e) => [e, events.filter((x) => x.name === e).length])),
+      expired: events.filter((x) => x.name === 'session-expired').map((x) => x.reason),
+      calls: refreshLog.length,
+      log: refreshLog,
+    })),
+    stored: () => npm.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? 'null'), KEY),
+    close: () => context.close(),
+  };
+  return pair;
+}
+
+/** Polls `pred` (async) every 50 ms until true or `ms` passed; returns whether it held. */
+async function until(pred, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await pred()) return true;
+    if (Date.now() > end) return false;
+    await sleep(50);
+  }
+}
+
+for (const first of ['npm', 'rust']) {
+  const second = first === 'npm' ? 'rust' : 'npm';
+  test(`a due token is refreshed by one call between an npm and a Rust tab, the ${first} tab first; both tabs then hold the new token`, { timeout: 60_000 }, async () => {
+    // Refreshed tokens live 30 s (no second refresh during the test); the login's 4 s.
+    const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+    // The first tab refreshes at half the lifetime, the second at 90%: while the first
+    // tab's call is still held by the server (2.5 s), the second's token is due too.
+    const pair = await openPair(srv, { [first]: { refreshAt: 0.5 }, [second]: { refreshAt: 0.9 } });
+    try {
+      await pair.both();
+      const login = srv.issueTokens({ lifetime: 4 });
+      srv.setRefreshOutcomes([{ delay: 2500 }]);
+      await pair.page(second).evaluate((t) => T.setTokens(t), login);
+      assert.ok(await until(async () => (await pair.snap(first)).token === login.accessToken, 3000), 'the login reached the first tab');
+      const done = await until(async () => {
+        const [a, b] = [await pair.snap(first), await pair.snap(second)];
+        return a.token && b.token && a.token !== login.accessToken && b.token === a.token;
+      }, 10_000);
+      await sleep(1000); // nothing more comes
+      const [a, b] = [await pair.snap(first), await pair.snap(second)];
+      assert.ok(done, `both tabs hold a new token: ${first} ${a.state}, ${second} ${b.state}`);
+      assert.equal(srv.state.refreshCalls, 1, 'one refresh call between the two tabs');
+      assert.equal(a.calls, 1, `the ${first} tab made it`);
+      assert.equal(b.calls, 0, `the ${second} tab made none`);
+      assert.equal(a.token, b.token, 'both tabs hold the same token');
+      assert.equal(a.token, a.log[0].answer.accessToken, 'the token of that call');
+      assert.ok(srv.accepts(a.token), 'a token the server takes');
+      for (const s of [a, b]) {
+        assert.equal(s.state, 'fresh');
+        assert.equal(s.count['session-expired'], 0);
+        assert.equal(s.count['refresh-error'], 0);
+      }
+      assert.equal(await pair.page(second).evaluate(() => T.echo()), 200, `the ${second} tab's request with the shared token`);
+      const stored = await pair.stored();
+      assert.equal(stored.accessToken, a.token, 'storage holds the new record');
+      assert.equal(typeof stored.epoch, 'number');
+      assert.ok(stored.gen > stored.epoch, 'a generation above the epoch');
+    } finally {
+      await pair.close();
+      await srv.close();
+    }
+  });
+}
+
+for (const who of ['npm', 'rust']) {
+  test(`a session stored by the ${who} tab is taken by a ${who === 'npm' ? 'Rust' : 'npm'} tab started later, without a refresh`, { timeout: 30_000 }, async () => {
+    const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+    const pair = await openPair(srv);
+    try {
+      const later = pair.other(who);
+      await pair.start(who);
+      const login = srv.issueTokens();
+      await pair.page(who).evaluate((t) => T.setTokens(t), login);
+      await pair.start(later);
+      const s = await pair.snap(later);
+      assert.equal(s.token, login.accessToken, 'the later tab holds the session');
+      assert.equal(s.state, 'fresh');
+      assert.equal(await pair.page(later).evaluate(() => T.echo()), 200);
+      assert.equal(srv.state.refreshCalls, 0);
+    } finally {
+      await pair.close();
+      await srv.close();
+    }
+  });
+}
+
+for (const who of ['npm', 'rust']) {
+  const other = who === 'npm' ? 'rust' : 'npm';
+  test(`logout in the ${who} tab logs out the ${other} tab`, { timeout: 30_000 }, async () => {
+    const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+    const pair = await openPair(srv);
+    try {
+      await pair.both();
+      await pair.page(other).evaluate((t) => T.setTokens(t), srv.issueTokens());
+      assert.ok(await until(async () => (await pair.snap(who)).state === 'fresh', 3000), `the ${who} tab took the session`);
+      await pair.page(who).evaluate(() => T.logout());
+      const out = await until(async () => (await pair.snap(other)).state === 'logged-out', 3000);
+      await sleep(300);
+      const [a, b] = [await pair.snap(who), await pair.snap(other)];
+      assert.ok(out, `the ${other} tab is logged out: ${b.state}`);
+      for (const s of [a, b]) {
+        assert.equal(s.state, 'logged-out');
+        assert.equal(s.token, null);
+        assert.equal(s.count.logout, 1, 'told once');
+      }
+      const stored = await pair.stored();
+      assert.equal(stored.out, true, 'storage holds the logout marker');
+      assert.equal(stored.accessToken, undefined, 'no token on disk');
+      assert.equal(srv.state.refreshCalls, 0);
+    } finally {
+      await pair.close();
+      await srv.close();
+    }
+  });
+}
+
+for (const who of ['npm', 'rust']) {
+  const other = who === 'npm' ? 'rust' : 'npm';
+  test(`a refresh rejected in the ${who} tab ends the session in the ${other} tab too, told once in each`, { timeout: 30_000 }, async () => {
+    const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+    const pair = await openPair(srv);
+    try {
+      await pair.both();
+      await pair.page(other).evaluate((t) => T.setTokens(t), srv.issueTokens());
+      assert.ok(await until(async () => (await pair.snap(who)).state === 'fresh', 3000), `the ${who} tab took the session`);
+      srv.revokeRefreshTokens();
+      await pair.page(who).evaluate(() => T.refresh().catch(() => {}));
+      const ended = await until(async () => (await pair.snap(other)).state === 'expired', 3000);
+      await sleep(500);
+      const [a, b] = [await pair.snap(who), await pair.snap(other)];
+      assert.ok(ended, `the ${other} tab's session ended: ${b.state}`);
+      for (const s of [a, b]) {
+        assert.equal(s.state, 'expired');
+        assert.equal(s.token, null);
+        assert.deepEqual(s.expired, ['refresh-rejected'], 'session-expired told once, refresh-rejected');
+      }
+      assert.equal(srv.state.refreshCalls, 1, 'one refresh attempt');
+      assert.equal(a.calls, 1, `made by the ${who} tab`);
+      const stored = await pair.stored();
+      assert.equal(stored.out, true, 'storage holds the marker');
+      assert.equal(stored.accessToken, undefined);
+    } finally {
+      await pair.close();
+      await srv.close();
+    }
+  });
+}
+
+for (const who of ['npm', 'rust']) {
+  const other = who === 'npm' ? 'rust' : 'npm';
+  test(`setTokens(user 2) in the ${who} tab while the ${other} tab refreshes user 1: the ${other} tab never sends user 1's token nor spends user 1's refresh token afterwards`, { timeout: 40_000 }, async () => {
+    const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+    const pair = await openPair(srv);
+    try {
+      await pair.both();
+      const user1 = srv.issueTokens();
+      await pair.page(who).evaluate((t) => T.setTokens(t), user1);
+      assert.ok(await until(async () => (await pair.snap(other)).token === user1.accessToken, 3000), `the ${other} tab took user 1`);
+      // The other tab's refresh of user 1, answered late (1.5 s).
+      srv.setRefreshOutcomes([{ delay: 1500 }]);
+      pair.page(other).evaluate(() => { window.late = T.refresh().then(() => 'ok', (e) => e?.code ?? 'error'); }).catch(() => {});
+      assert.ok(await until(() => srv.state.refreshCalls === 1, 3000), 'user 1 refresh under way');
+      const user2 = srv.issueTokens();
+      const t2 = Date.now();
+      await pair.page(who).evaluate((t) => T.setTokens(t), user2);
+      await sleep(2500); // the late answer arrived meanwhile
+      // The other tab keeps working: requests, a forced refresh, requests.
+      const page = pair.page(other);
+      const statuses = [];
+      statuses.push(await page.evaluate(() => T.echo()));
+      await page.evaluate(() => T.refresh());
+      statuses.push(await page.evaluate(() => T.echo()));
+      statuses.push(await pair.page(who).evaluate(() => T.echo()));
+      await sleep(300);
+
+      // User 2's tokens: the login's and every answer to a refresh that spent one of them.
+      const logs = [...(await pair.snap('npm')).log, ...(await pair.snap('rust')).log].sort((x, y) => x.t - y.t);
+      const access2 = new Set([user2.accessToken]);
+      const refresh2 = new Set([user2.refreshToken]);
+      for (const l of logs) {
+        if (refresh2.has(l.sent) && l.answer?.accessToken) {
+          access2.add(l.answer.accessToken);
+          if (l.answer.refreshToken) refresh2.add(l.answer.refreshToken);
+        }
+      }
+      const after = srv.requests.filter((r) => r.time > t2);
+      const spent = after.filter((r) => r.path === '/auth/refresh').map((r) => JSON.parse(r.body).refreshToken);
+      const sent = after.filter((r) => r.path === '/api/echo').map((r) => (r.headers.authorization ?? '').replace(/^Bearer /, ''));
+      assert.ok(spent.length >= 1, 'a refresh was made after user 2 logged in');
+      for (const rt of spent) assert.ok(refresh2.has(rt), "no refresh spent user 1's refresh token after user 2 logged in");
+      assert.equal(sent.length, 3);
+      for (const at of sent) assert.ok(access2.has(at), "no request carried user 1's token after user 2 logged in");
+      assert.deepEqual(statuses, [200, 200, 200]);
+      const [a, b] = [await pair.snap(who), await pair.snap(other)];
+      assert.ok(access2.has(b.token), `the ${other} tab holds user 2's session`);
+      assert.equal(a.token, b.token, 'both tabs hold the same token');
+      for (const s of [a, b]) assert.equal(s.count['session-expired'], 0);
+      const stored = await pair.stored();
+      assert.ok(access2.has(stored.accessToken), "storage holds user 2's session");
+      assert.notEqual(await page.evaluate(() => window.late), undefined);
+    } finally {
+      await pair.close();
+      await srv.close();
+    }
+  });
+}
