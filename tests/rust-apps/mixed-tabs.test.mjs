@@ -322,3 +322,27 @@ for (const who of ['npm', 'rust']) {
     }
   });
 }
+
+test('a lock held by a frozen npm tab is taken over by the Rust tab after refreshTimeoutMs + 5 s, and the npm tab gets the result', { timeout: 60_000 }, async () => {
+  const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+  const pair = await openPair(srv, { rust: { refreshTimeoutMs: 1000 } });
+  try {
+    await pair.both();
+    await pair.page('npm').evaluate((t) => T.setTokens(t), srv.issueTokens());
+    assert.ok(await until(async () => (await pair.snap('rust')).state === 'fresh', 3000), 'the Rust tab took the session');
+    // The npm page grabs the session's lock and never lets go, like a tab frozen mid-refresh.
+    await pair.page('npm').evaluate((k) => { navigator.locks.request(`freshtoken:${k}`, () => new Promise(() => {})).catch(() => {}); }, KEY);
+    const took = await pair.page('rust').evaluate(async () => {
+      const t = Date.now();
+      await T.refresh();
+      return { ms: Date.now() - t, state: T.state(), token: T.token() };
+    });
+    assert.equal(took.state, 'fresh');
+    assert.ok(took.ms >= 5500 && took.ms < 15000, `waited the bound (refreshTimeoutMs + 5 s, not the refresh timeout), then stole the lock: ${took.ms} ms`);
+    assert.equal(srv.state.refreshCalls, 1);
+    assert.ok(await until(async () => (await pair.snap('npm')).token === took.token, 3000), 'the npm tab took the result');
+  } finally {
+    await pair.close();
+    await srv.close();
+  }
+});
