@@ -301,21 +301,32 @@ export class Refresher {
     if (!this._disposed) this._call(() => coreInput(this._core, what, id, status, flags, now()));
   }
 
-  /** A promise of what the engine decides for a new caller or request: `start(id)` tells it. */
+  /**
+   * What the engine decides for a new caller or request (`start(id)` tells it): the value
+   * itself when it decided at once (the common case: no promise made), else a promise of it.
+   */
   _expect(start, signal, id = ++this._ids) {
     if (this._disposed) return Promise.reject(disposedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
+    let now_ = null;
+    const slot = { resolve: (v) => { now_ = { v }; }, reject: (e) => { now_ = { e }; } };
+    this._pending.set(id, slot);
+    start(id);
+    if (now_) {
+      this._pending.delete(id);
+      return now_.e ? Promise.reject(now_.e) : now_.v;
+    }
     return new Promise((resolve, reject) => {
       const done = () => { this._pending.delete(id); signal?.removeEventListener('abort', onAbort); };
       const onAbort = () => { done(); this._input(4, id); reject(signal.reason); };
-      this._pending.set(id, { resolve: (v) => { done(); resolve(v); }, reject: (e) => { done(); reject(e); } });
+      slot.resolve = (v) => { done(); resolve(v); };
+      slot.reject = (e) => { done(); reject(e); };
       signal?.addEventListener('abort', onAbort, { once: true });
-      start(id);
     });
   }
 
-  /** `getAccessToken()` (3) or `refresh()` (2). */
-  _ask(what) {
+  /** `getAccessToken()` (3) or `refresh()` (2): always a promise. */
+  async _ask(what) {
     return this._expect((id) => this._input(what, id));
   }
 
@@ -325,7 +336,12 @@ export class Refresher {
    * `{ id, token, replay }`: send it with `token`, or untouched when null.
    */
   _request(origin, flags, signal) {
-    return this._expect((id) => this._call(() => coreRequest(this._core, id, ...writeTokens([origin]), flags, now())), signal);
+    return this._expect((id) => {
+      // The origin of the last request is kept in the wasm: the same one is not sent again (-2).
+      const len = origin !== null && origin === this._origin ? -2 : writeTokens([origin])[0];
+      this._origin = origin;
+      this._call(() => coreRequest(this._core, id, len, flags, now()));
+    }, signal);
   }
 
   /**
@@ -333,7 +349,7 @@ export class Refresher {
    * redirect). Resolves with null (hand it back) or `{ token }` to replay with.
    */
   _answered(id, status, byOrigin, signal) {
-    if (this._disposed) return Promise.resolve(null);
+    if (this._disposed) return null;
     return this._expect(() => this._input(8, id, status, byOrigin ? 1 : 0), signal, id);
   }
 

@@ -16,6 +16,8 @@ pub(crate) struct Core {
     /// `Core::figures` writes here; `Core::poll` writes an output's numbers into `out`.
     figures: [f64; 6],
     out: [f64; 4],
+    /// The last request's facts (its origin kept for the next one).
+    req: Request,
 }
 
 /// An optional number as it crosses the boundary: NaN (what JS's `+undefined` gives) when absent.
@@ -78,7 +80,7 @@ impl Core {
             revoke,
             oauth,
         };
-        Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4] })
+        Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4], req: Request::default() })
     }
 
     pub(crate) fn engine(&mut self) -> &mut Engine {
@@ -106,10 +108,16 @@ impl Core {
         self.engine.refresh_failed(ticket, failure, now, random);
     }
 
-    /// Request `id` is about to go to `origin` (none: no http(s) origin).
-    pub(crate) fn request(&mut self, id: u64, origin: Option<String>, flags: u32, now: f64) {
-        let req = Request { origin, own_credentials: flags & 1 != 0, refresh_traffic: flags & 2 != 0, skip_replay: flags & 4 != 0 };
-        self.engine.request(id, &req, now);
+    /// Request `id` is about to go to `origin` (none: no http(s) origin; `None`: the same
+    /// origin as the last request's).
+    pub(crate) fn request(&mut self, id: u64, origin: Option<Option<String>>, flags: u32, now: f64) {
+        if let Some(origin) = origin {
+            self.req.origin = origin;
+        }
+        self.req.own_credentials = flags & 1 != 0;
+        self.req.refresh_traffic = flags & 2 != 0;
+        self.req.skip_replay = flags & 4 != 0;
+        self.engine.request(id, &self.req, now);
     }
 
     /// The next output: its kind (0 when none is left), its numbers in `out`.

@@ -127,10 +127,11 @@ pub fn core_status(status: u16) -> u32 {
 }
 
 /// `Engine::request`: request `id` goes to the origin in the token buffer (`origin_len`
-/// bytes; negative: none); `flags` 1 own credentials, 2 refresh traffic, 4 skipAuthRefresh.
+/// bytes; -1: none; -2: the same as this engine's last request); `flags` 1 own credentials, 2 refresh traffic, 4 skipAuthRefresh.
 #[wasm_bindgen(js_name = coreRequest)]
 pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64) {
-    let (_, origin) = take_tokens(0, origin_len);
+    // -2: the origin of this engine's last request again (nothing was written).
+    let origin = if origin_len == -2 { None } else { Some(take_tokens(0, origin_len).1) };
     with(handle, |c| c.request(id as u64, origin, flags, now));
 }
 
