@@ -10,12 +10,25 @@
 #   nuxt4       Nuxt 4: nuxt build, the Nitro node server, SSR + hydration in Chromium (nuxt4.test.mjs)
 #   workers     a dedicated worker and a module service worker with crossTab (workers.test.mjs)
 # PACKAGING_APPS="node20 vitest" runs only those apps (and their test files).
+# `scripts/packaging.sh prepare` only packs, installs and builds; `scripts/packaging.sh test`
+# only runs the test files on what prepare left (scripts/test.sh runs prepare in the
+# background while other stages run); no argument does both.
 # Each app's own dependencies come from its committed lock, installed once and skipped when the
 # lock has not changed since (a stamp in node_modules/); the tarball is installed every run.
 # Run scripts/setup.sh and scripts/build.sh first (scripts/test.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+step=${1:-all}
+case $step in
+  all|prepare|test) ;;
+  *) echo "usage: scripts/packaging.sh [prepare|test]" >&2; exit 2 ;;
+esac
+all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev webpack-dev next16 nuxt4 workers"
+apps=${PACKAGING_APPS:-$all_apps}
+
+# ---- prepare: pack, install, build
+if [ "$step" != test ]; then
 if [ ! -f pkg/freshtoken_bg.wasm ]; then
   echo "packaging: pkg/ is not built; run scripts/build.sh" >&2
   exit 1
@@ -27,8 +40,6 @@ tarball=$(npm pack --silent --pack-destination "$out" 2>/dev/null | tail -1)
 tarball=$(cd "$out" && pwd)/$tarball
 echo "packaging: npm pack -> $tarball ($(wc -c < "$tarball") bytes, $(tar tzf "$tarball" | wc -l) files)"
 
-all_apps="vite-react vite-vue webpack5 plain-html node20 vitest vite7-dev vite8-dev webpack-dev next16 nuxt4 workers"
-apps=${PACKAGING_APPS:-$all_apps}
 for app in $apps; do
   started=$SECONDS
   dir=tests/packaging/$app
@@ -56,6 +67,10 @@ for app in $apps; do
   esac
   echo "packaging: ready $app ($((SECONDS - started)) s)"
 done
+fi
+[ "$step" = prepare ] && exit 0
+
+# ---- test
 
 # The test files of the apps asked for.
 files=()
