@@ -22,7 +22,7 @@ const DEFAULTS = {
   refreshTimeoutMs: 15000,
   fetch: undefined,
 };
-const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params', 'clientId', 'scope', 'resource', 'revocationUrl'];
+const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params', 'clientId', 'scope', 'resource', 'revokeUrl'];
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
@@ -104,7 +104,7 @@ export function normalizeOptions(o) {
       }
     }
     // OAuth 2 client settings (RFC 6749, RFC 8707, RFC 7009): the oauth2 preset's only.
-    for (const k of ['clientId', 'scope', 'resource', 'revocationUrl']) {
+    for (const k of ['clientId', 'scope', 'resource', 'revokeUrl']) {
       if (e[k] === undefined) continue;
       if (preset !== 'oauth2') throw optionsError(`endpoint.${k} is an OAuth 2 setting: it needs preset: 'oauth2'`);
       const ok = k === 'resource' ? text(e[k]) || (Array.isArray(e[k]) && e[k].length > 0 && e[k].every(text)) : text(e[k]);

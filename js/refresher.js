@@ -30,7 +30,7 @@ const wallOrNull = (v) => (Number.isNaN(v) ? null : toWall(v));
 // 1 the access token, 2 nothing (the app's own function, or a cookie).
 const NEEDS = { json: 0, 'sanic-jwt': 0, oauth2: 0, 'bearer-put': 1 };
 // The reasons a session ends, as coreInput(1) numbers them.
-const REASONS = ['request-rejected', 'refresh-rejected', 'no-refresh-token'];
+const REASONS = ['request-rejected', 'refresh-rejected', 'no-refresh-token', 'client-rejected'];
 
 /**
  * A new session epoch, above every one known (SPEC behaviour 3). Time-based, so a login
@@ -102,7 +102,7 @@ export class Refresher {
     const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), ...origins ?? []];
     const ep = opts.endpoint;
     // Bits 0-1 what the refresh call needs; 4 the preset reads OAuth errors; 8 revoke on logout.
-    const needs = (ep && ep.credentials !== 'include' ? NEEDS[ep.preset] : 2) | (ep?.preset === 'oauth2' ? 4 : 0) | (ep?.revocationUrl ? 8 : 0);
+    const needs = (ep && ep.credentials !== 'include' ? NEEDS[ep.preset] : 2) | (ep?.preset === 'oauth2' ? 4 : 0) | (ep?.revokeUrl ? 8 : 0);
     const core = coreNew(writeTokens([text.join('\n')])[0], origins !== undefined, origins?.length ?? 0, opts.refreshAt,
       opts.defaultLifetimeMs, opts.refreshTimeoutMs, needs);
     if (typeof core !== 'number') throw makeError('OptionsError', 'bad-option', String(core));
@@ -112,6 +112,9 @@ export class Refresher {
     this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
 
     const saved = opts.tokens ? null : this._store?.load();
+    // A logout marker in storage: this tab starts at its epoch, so a late record of the
+    // session it ended (a broadcast from another tab) is not adopted.
+    if (saved?.out === true && typeof saved.epoch === 'number') this._epoch = saved.epoch;
     try {
       if (opts.tokens) this.setTokens(opts.tokens);
       else if (saved) this._adopt(saved, false);
@@ -242,7 +245,7 @@ export class Refresher {
 
   /**
    * Clears tokens and timers, aborts a refresh in flight (in every tab, with `crossTab`), at
-   * once. With `endpoint.revocationUrl` the refresh token is also revoked at the provider
+   * once. With `endpoint.revokeUrl` the refresh token is also revoked at the provider
    * (RFC 7009), best effort: the promise resolves when that is done or given up (never rejects).
    * @returns {Promise<void>}
    */

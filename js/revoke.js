@@ -1,5 +1,5 @@
 // Token revocation on logout (RFC 7009). The engine decides when and which token (a logout
-// in this tab, with `endpoint.revocationUrl` set, of a session that held a refresh token:
+// in this tab, with `endpoint.revokeUrl` set, of a session that held a refresh token:
 // once, never again from the other tabs the logout reaches); this sends it, best effort,
 // bounded by refreshTimeoutMs, and only where the refresh token itself may go.
 import { inRefresh } from './request.js';
@@ -16,10 +16,10 @@ import { oauthForm } from './transport.js';
  */
 export async function revoke(opts, token, allowed, getFetch) {
   const ep = opts.endpoint;
-  const url = requestURL(ep.revocationUrl);
+  const url = requestURL(ep.revokeUrl);
   const origin = url && url.origin !== 'null' ? url.origin : null;
   if (!origin || !allowed(origin)) {
-    console.warn(`freshtoken: endpoint.revocationUrl resolves to ${origin || 'no http(s) URL'}, where the refresh token may not go; not revoked`);
+    console.warn(`freshtoken: endpoint.revokeUrl resolves to ${origin || 'no http(s) URL'}, where the refresh token may not go; not revoked`);
     return;
   }
   const ctl = new AbortController();

@@ -186,8 +186,8 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
     }
     if let Some(ep) = m.get("endpoint") {
         let ep = obj(ep, "endpoint")?;
-        only_keys(ep, &["url", "preset", "credentials", "clientId", "revocationUrl"], "endpoint")?;
-        cfg.revoke = ep.get("revocationUrl").is_some();
+        only_keys(ep, &["url", "preset", "credentials", "clientId", "revokeUrl"], "endpoint")?;
+        cfg.revoke = ep.get("revokeUrl").is_some();
         cfg.oauth = ep.get("preset").and_then(Value::as_str) == Some("oauth2");
         if let Some(url) = ep.get("url") {
             cfg.endpoint_url = Some(url.as_str().ok_or("endpoint.url must be a string")?.to_owned());

@@ -98,7 +98,7 @@ export interface EndpointOptions {
    * `oauth2`: the provider's revocation endpoint (RFC 7009). `logout()` then revokes the
    * refresh token there, best effort, bounded by `refreshTimeoutMs`, once across tabs.
    */
-  revocationUrl?: string;
+  revokeUrl?: string;
 }
 
 interface RefresherOptionsBase {
@@ -230,7 +230,7 @@ export declare class Refresher {
   on<E extends keyof RefresherEvents>(event: E, listener: (detail: RefresherEvents[E]) => void): () => void;
   /**
    * Clears tokens, storage and timers at once (in every tab with `crossTab`). With
-   * `endpoint.revocationUrl` it also revokes the refresh token at the provider; the promise
+   * `endpoint.revokeUrl` it also revokes the refresh token at the provider; the promise
    * resolves when that is done or given up (it never rejects).
    */
   logout(): Promise<void>;

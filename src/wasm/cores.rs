@@ -149,7 +149,7 @@ pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now:
         let id = id as u64;
         match what {
             0 => e.logout_here(id == 0, now),
-            1 => e.expire(REASONS[(id as usize).min(2)], now),
+            1 => e.expire(REASONS[(id as usize).min(3)], now),
             2 => e.refresh(id, now),
             3 => e.get_token(id, now),
             4 => e.cancel(id, now),
@@ -212,7 +212,7 @@ pub fn core_token(handle: u32, refresh: bool) -> JsValue {
 }
 
 /// The reasons a session ends, as `coreInput(1)` numbers them.
-const REASONS: [&str; 3] = ["request-rejected", "refresh-rejected", "no-refresh-token"];
+const REASONS: [&str; 4] = ["request-rejected", "refresh-rejected", "no-refresh-token", "client-rejected"];
 
 /// The figures of an ended session: logged out, nothing planned.
 static ENDED: [f64; 6] = [4.0, f64::NAN, f64::NAN, f64::NAN, f64::NAN, 0.0];

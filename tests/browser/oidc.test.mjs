@@ -308,10 +308,10 @@ test('d: a wrong clientId ends the session with reason client-rejected and the p
   for (const s of secrets(provider)) assert.ok(!out.err.message.includes(s), 'no token in the error message');
 });
 
-test('e: logout() with revocationUrl logs out at once and revokes the refresh token at the provider: introspection says inactive afterwards', T, async () => {
+test('e: logout() with revokeUrl logs out at once and revokes the refresh token at the provider: introspection says inactive afterwards', T, async () => {
   const ctx = await loggedIn();
   const { page, provider, login } = ctx;
-  await create(ctx, { endpoint: { revocationUrl: provider.endpoints.revocation } });
+  await create(ctx, { endpoint: { revokeUrl: provider.endpoints.revocation } });
   assert.equal((await provider.introspect(login.refresh_token)).active, true, 'active before the logout');
   const out = await page.evaluate(async () => {
     const t0 = performance.now();
@@ -332,11 +332,11 @@ test('e: logout() with revocationUrl logs out at once and revokes the refresh to
   assert.deepEqual(await provider.introspect(login.refresh_token), { active: false });
 });
 
-test('e: logout() with revocationUrl and the provider unreachable (closed) logs out locally at once, and its promise resolves within the bound (refreshTimeoutMs)', T, async () => {
+test('e: logout() with revokeUrl and the provider unreachable (closed) logs out locally at once, and its promise resolves within the bound (refreshTimeoutMs)', T, async () => {
   const ctx = await loggedIn();
   const { page, provider } = ctx;
   const bound = 2000;
-  await create(ctx, { endpoint: { revocationUrl: provider.endpoints.revocation }, extra: { refreshTimeoutMs: bound } });
+  await create(ctx, { endpoint: { revokeUrl: provider.endpoints.revocation }, extra: { refreshTimeoutMs: bound } });
   await provider.close();
   const out = await page.evaluate(async () => {
     const t0 = performance.now();

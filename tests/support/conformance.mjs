@@ -303,7 +303,7 @@ async function installPlayer(makeFace) {
         return Promise.resolve(response(200, '{}', { date: S.dateValue }, url));
       }
       if (mark) return requestCall(mark, url, headers, signal);
-      if (endpoint?.revocationUrl && url === new URL(endpoint.revocationUrl, document.baseURI).href) {
+      if (endpoint?.revokeUrl && url === new URL(endpoint.revokeUrl, document.baseURI).href) {
         // A revocation call (RFC 7009): recorded, answered 200.
         S.activity++;
         S.revoked.push(tname(new URLSearchParams(String(init?.body ?? '')).get('token')));

@@ -37,7 +37,7 @@ export async function main(): Promise<void> {
     tokens: login,
     endpoint: {
       url: 'https://id.example.com/token', preset: 'oauth2', clientId: 'spa', scope: 'openid offline_access',
-      resource: ['https://api.example.com'], revocationUrl: 'https://id.example.com/token/revocation',
+      resource: ['https://api.example.com'], revokeUrl: 'https://id.example.com/token/revocation',
     },
     origins: ['https://api.example.com'],
   });
