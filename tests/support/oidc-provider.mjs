@@ -7,6 +7,11 @@
 //   await provider.revokeGrantOf(refreshToken);   // the user revokes the app's grant
 //   await provider.close();
 //
+//   const provider = await startProvider({ appOrigin, dpop: { requireNonce: false } });
+//   provider.dpop.requireNonce = true;             // DPoP nonces required from now on
+//   (the DPoP client `dpop-app` and its settings: see startProvider; the DPoP resource API is
+//   tests/support/oidc-dpop.mjs, the DPoP login oidcLoginDpop in oidc-login.mjs)
+//
 //   const api = await startResourceApi({ provider, appOrigin });
 //   api.url + '/data'; api.requests (each { token, ok, reason, t }); await api.close();
 //
@@ -24,8 +29,9 @@
 //     resource RESOURCE, scope api:read, living `accessTtl` seconds;
 //   - revocation and introspection endpoints; devInteractions (the built-in login and consent
 //     pages: any login name, any password) which the tests fill in with playwright.
-// Every call to the token and revocation endpoints is recorded with its form fields and the
-// provider's answer (tokenCalls, revocationCalls), and every grant error with the provider's
+// Every call to the token and revocation endpoints is recorded with its form fields, its DPoP
+// proof (dpop) and the provider's answer (tokenCalls, revocationCalls; dpopNonce: the answer's
+// DPoP-Nonce), and every grant error with the provider's
 // internal detail (grantErrors).
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +42,8 @@ import { generateKeyPair, exportJWK, createLocalJWKSet, jwtVerify } from 'jose';
 /** The API's resource indicator (RFC 8707): the audience of every access token. */
 export const RESOURCE = 'https://api.freshtoken.test/';
 export const CLIENT_ID = 'app';
+/** The DPoP client (RFC 9449), present when startProvider is given `dpop`. */
+export const DPOP_CLIENT_ID = 'dpop-app';
 export const SCOPE = 'openid offline_access api:read';
 
 let keysPromise;
@@ -76,15 +84,47 @@ function closer(server) {
  * @param {string} opts.appOrigin  the test page's origin: redirect URI and the one CORS origin
  * @param {number} [opts.accessTtl=4]  access-token lifetime, seconds
  * @param {number} [opts.refreshTtl=3600]  refresh-token lifetime, seconds
+ * @param {boolean|{requireNonce?: boolean}} [opts.dpop]  adds the public client `dpop-app`
+ *   (dpop_bound_access_tokens: true), DPoP nonces (features.dPoP.nonceSecret) and a
+ *   requireNonce hook reading the handle's `dpop.requireNonce` (mutable; false unless given):
+ *   see the DPoP note below
  */
-export async function startProvider({ appOrigin, accessTtl = 4, refreshTtl = 3600 } = {}) {
+export async function startProvider({ appOrigin, accessTtl = 4, refreshTtl = 3600, dpop } = {}) {
   if (!appOrigin) throw new Error('startProvider: appOrigin is required');
   const introspectorSecret = randomBytes(24).toString('base64url');
   const server = createServer();
   const issuer = await listen(server);
 
+  // DPoP (RFC 9449; oidc-provider 9: features.dPoP, on by default). With `dpop`:
+  //   - client `dpop-app`: public (PKCE), dpop_bound_access_tokens: true, so its code
+  //     exchange and every refresh must carry a DPoP proof ('DPoP proof JWT not provided'
+  //     otherwise); its access tokens carry cnf.jkt and token_type DPoP, and its refresh
+  //     tokens are bound to the same jkt (a refresh with another key: invalid_grant, detail
+  //     'failed jkt verification');
+  //   - features.dPoP.nonceSecret (32 random bytes): the provider issues DPoP-Nonce values
+  //     (HKDF of the secret and the minute, valid +-2 minutes) on token answers (and exposes
+  //     the header to CORS callers); requireNonce(ctx) returns `handle.dpop.requireNonce`,
+  //     and when true a proof without a valid nonce gets 400
+  //     {"error":"use_dpop_nonce","error_description":"nonce is required in the DPoP proof"}
+  //     with a DPoP-Nonce header;
+  //   - allowReplay false (the default): a proof's jti is single-use;
+  //   - rotateRefreshToken: always for `dpop-app` (oidc-provider's default does not rotate a
+  //     sender-constrained public client's refresh token), the default for the others.
+  const dpopState = dpop ? { clientId: DPOP_CLIENT_ID, requireNonce: !!(typeof dpop === 'object' && dpop.requireNonce) } : null;
+  const dpopClients = dpop ? [{
+    client_id: DPOP_CLIENT_ID,
+    token_endpoint_auth_method: 'none',
+    application_type: 'web',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [`${appOrigin}/test.html`],
+    dpop_bound_access_tokens: true,
+  }] : [];
+  const corsClients = new Set([CLIENT_ID, ...dpopClients.map((c) => c.client_id)]);
+
   const configuration = {
     clients: [
+      ...dpopClients,
       {
         client_id: CLIENT_ID,
         token_endpoint_auth_method: 'none',
@@ -108,7 +148,7 @@ export async function startProvider({ appOrigin, accessTtl = 4, refreshTtl = 360
     claims: { openid: ['sub'], email: ['email'] },
     pkce: { required: () => true },
     findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
-    clientBasedCORS: (ctx, origin, client) => client.clientId === CLIENT_ID && origin === appOrigin,
+    clientBasedCORS: (ctx, origin, client) => corsClients.has(client.clientId) && origin === appOrigin,
     ttl: {
       AccessToken: accessTtl,
       AuthorizationCode: 60,
@@ -118,7 +158,25 @@ export async function startProvider({ appOrigin, accessTtl = 4, refreshTtl = 360
       Session: 3600,
       Interaction: 600,
     },
+    ...(dpop ? {
+      rotateRefreshToken: (ctx) => {
+        const { RefreshToken: rt, Client: client } = ctx.oidc.entities;
+        if (client.clientId === DPOP_CLIENT_ID) return true;
+        // oidc-provider 9.13.3's default, for the other clients.
+        if (rt.totalLifetime() >= 365.25 * 24 * 60 * 60) return false;
+        if (client.clientAuthMethod === 'none' && !rt.isSenderConstrained()) return true;
+        return rt.ttlPercentagePassed() >= 70;
+      },
+    } : {}),
     features: {
+      ...(dpop ? {
+        dPoP: {
+          enabled: true,
+          nonceSecret: randomBytes(32),
+          requireNonce: () => dpopState.requireNonce,
+          allowReplay: false,
+        },
+      } : {}),
       devInteractions: { enabled: true },
       revocation: { enabled: true },
       introspection: { enabled: true },
@@ -148,7 +206,11 @@ export async function startProvider({ appOrigin, accessTtl = 4, refreshTtl = 360
     const route = ctx.oidc?.route;
     if (route !== 'token' && route !== 'revocation') return;
     if (ctx.method !== 'POST') return;
-    const entry = { t, done: Date.now(), params: { ...(ctx.oidc.body ?? {}) }, status: ctx.status, origin: ctx.get('origin') || null };
+    const entry = {
+      t, done: Date.now(), params: { ...(ctx.oidc.body ?? {}) }, status: ctx.status, origin: ctx.get('origin') || null,
+      // DPoP: the proof the call carried, and the nonce the answer gave (null: none).
+      dpop: ctx.get('dpop') || null, dpopNonce: ctx.response.get('dpop-nonce') || null,
+    };
     if (route === 'token') tokenCalls.push({ ...entry, body: ctx.body && typeof ctx.body === 'object' ? { ...ctx.body } : ctx.body });
     else revocationCalls.push(entry);
   });
@@ -181,6 +243,8 @@ export async function startProvider({ appOrigin, accessTtl = 4, refreshTtl = 360
     grantErrors,
     grantsRevoked,
     serverErrors,
+    /** With `dpop`: { clientId, requireNonce } (set requireNonce to require nonces from now on). */
+    dpop: dpopState,
     /** The refresh_token grant calls only. */
     refreshCalls: () => tokenCalls.filter((c) => c.params.grant_type === 'refresh_token'),
     /** What the provider answers its introspection endpoint about `token` (RFC 7662). */
