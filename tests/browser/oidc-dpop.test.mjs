@@ -11,7 +11,8 @@
 //
 // The provider's DPoP settings: features.dPoP { enabled: true, nonceSecret: 32 random
 // bytes, requireNonce: () => provider.dpop.requireNonce, allowReplay: false }. Its answers
-// (observed):
+// (observed, from the page and from node; htm and key-binding texts as lib/helpers/validate_dpop.js
+// raises them):
 //   - a proof without a nonce while nonces are required: 400
 //     {"error":"use_dpop_nonce","error_description":"nonce is required in the DPoP proof"}
 //     with a DPoP-Nonce header (exposed to CORS);
