@@ -42,15 +42,15 @@ export function attachAxios(refresher, instance) {
   }
   const requestId = instance.interceptors.request.use(async (config) => {
     // The replay of a request: sent with the token the engine gave for it.
+    const url = typeof instance.getUri === 'function' ? instance.getUri(config) : config.url;
+    const target = requestURL(url ?? '');
     const again = replays.get(config[RETRIED]);
     if (again) {
       replays.delete(config[RETRIED]);
-      setHeader(config, 'Authorization', `Bearer ${again.token}`);
+      await authorize(config, again.token, target);
       sentWith.set(config, again);
       return config;
     }
-    const url = typeof instance.getUri === 'function' ? instance.getUri(config) : config.url;
-    const target = requestURL(url ?? '');
     const origin = target && target.origin !== 'null' ? target.origin : null;
     const own = header(config, 'Authorization');
     const flags = (own != null && !BEARER.test(String(own)) ? 1 : 0)
@@ -58,11 +58,18 @@ export function attachAxios(refresher, instance) {
       | (config.skipAuthRefresh === true ? 4 : 0);
     const go = await refresher._request(origin, flags, config.signal);
     if (go.token !== null) {
-      setHeader(config, 'Authorization', `Bearer ${go.token}`);
+      await authorize(config, go.token, target);
       sentWith.set(config, { id: go.id, token: go.token, origin });
     }
     return config;
   });
+
+  // The token, with its DPoP proof (RFC 9449) when the refresher binds its tokens to a key.
+  const authorize = async (config, token, target) => {
+    if (!refresher._dpop) return setHeader(config, 'Authorization', `Bearer ${token}`);
+    setHeader(config, 'DPoP', await refresher._proof(config.method ?? 'GET', target.href, token));
+    setHeader(config, 'Authorization', `DPoP ${token}`);
+  };
 
   // A 401/403 arrives as an error by default, or as a response when the app's
   // validateStatus accepts it: the engine decides either way. `give` hands the original

@@ -23,6 +23,10 @@ export async function createRefresher(options) {
     ?? import('./tabs.js').then((m) => m.joinTabs, (err) => {
       throw makeError('FreshtokenError', 'tabs-load-failed', `crossTab: ${err?.message ?? err}; where import() is disallowed, import 'freshtoken/tabs'`);
     });
-  [opts.joinTabs] = await Promise.all([joinTabs, init()]);
+  // DPoP's key and signature code is a separate chunk too, loaded only for `dpop: true`.
+  const dpop = opts.dpop ? import('./dpop.js').catch((err) => {
+    throw makeError('FreshtokenError', 'dpop-load-failed', `dpop: ${err?.message ?? err}`);
+  }) : null;
+  [opts.joinTabs, opts.dpopModule] = await Promise.all([joinTabs, dpop, init()]);
   return new Refresher(opts);
 }

@@ -21,6 +21,7 @@ const DEFAULTS = {
   defaultLifetimeMs: 24 * 60 * 60 * 1000,
   refreshTimeoutMs: 15000,
   fetch: undefined,
+  dpop: false,
 };
 const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params', 'clientId', 'scope', 'resource', 'revokeUrl'];
 
@@ -51,6 +52,7 @@ const RULES = {
   loginUrl: [text, 'a non-empty string'],
   onSessionExpired: [isFunction, 'a function'],
   fetch: [isFunction, 'a function'],
+  dpop: [(v) => typeof v === 'boolean', 'true or false'],
   defaultLifetimeMs: [finite, 'a finite number greater than 0'],
   refreshTimeoutMs: [finite, 'a number greater than 0 and at most 2147483647 (about 24.8 days)'],
 };

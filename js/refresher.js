@@ -9,7 +9,7 @@
 import {
   bindings, memory,
   coreNew, coreFree, coreSetTokens, coreAnswered, coreFailed, coreRequest, coreInput,
-  coreDate, coreRefreshTo, coreRetryAfter, coreStatus, corePoll, coreText, coreOut, coreFigures, coreToken,
+  coreDate, coreRefreshTo, coreRetryAfter, coreStatus, coreDpopProof, coreDpopNonce, coreDpopRetry, corePoll, coreText, coreOut, coreFigures, coreToken,
 } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
@@ -61,7 +61,8 @@ function sessionError(code) {
 
 /** What an error looks like in an event: the same class, no cause chain, nothing that could hold a token. */
 function publicError(err) {
-  return makeError(err.name, err.code, err.message, err.status === undefined ? undefined : { status: err.status });
+  const { status, oauthError, oauthErrorDescription } = err;
+  return makeError(err.name, err.code, err.message, JSON.parse(JSON.stringify({ status, oauthError, oauthErrorDescription })));
 }
 
 /** Where a session record received at wall time `receivedAt` sits on the session clock. */
@@ -87,11 +88,20 @@ export class Refresher {
     this._timer = null;
     this._timerAt = null;
     this._quiet = false;        // an input from another tab: not told back to the tabs
+    // DPoP (RFC 9449): the key is kept by js/dpop.js; what a proof says is the engine's.
+    // `opts.dpopModule` is js/dpop.js, loaded by createRefresher only for `dpop: true`.
+    if (opts.dpop && !opts.dpopModule) throw makeError('OptionsError', 'bad-option', 'dpop: true needs createRefresher() (it loads the DPoP code)');
+    this._dpop = opts.dpop ? opts.dpopModule.dpopKey(opts.storageKey) : null;
     this._transport = makeTransport(opts, () => this._baseFetch(), {
       allowsRefresh: (origin) => coreRefreshTo(this._core, ...writeTokens([origin])),
       noteDate: (origin, res) => this._date(origin, res),
       retryAfter: (value) => (value == null ? undefined : num(coreRetryAfter(...writeTokens([String(value)]), Date.now()))),
       statusClass: coreStatus,
+      ...this._dpop && {
+        proof: (method, url) => this._proof(method, url),
+        nonce: (origin, res) => this._nonce(origin, res),
+        dpopRetry: (status, www, oauthError) => this._dpopRetry(status, www, oauthError),
+      },
     });
     this._store = openStorage(opts.storage, opts.storageKey);
     if (opts.endpoint) {
@@ -250,9 +260,10 @@ export class Refresher {
    * @returns {Promise<void>}
    */
   logout() {
-    this._revoking = null;
+    this._revoking = this._dropping = null;
     if (!this._disposed) this._logout(nextEpoch(Math.max(this._epoch, this._gen)), true);
-    return this._revoking ?? Promise.resolve();
+    // Resolves once the revocation is done or given up and the DPoP key is deleted.
+    return Promise.all([this._revoking, this._dropping]).then(() => {});
   }
 
   _logout(epoch, tellTabs) {
@@ -261,6 +272,44 @@ export class Refresher {
     this._persist({ out: true, epoch });
     if (tellTabs) this._tabs?.logout(epoch);
     this._input(0, tellTabs ? 0 : 1);
+  }
+
+  /**
+   * A DPoP proof (RFC 9449) for a call the app makes itself with this refresher's key: the
+   * code exchange at login, so the session's tokens are bound to the key freshtoken then
+   * uses. `nonce`: the one the server just asked for (`use_dpop_nonce`).
+   * @returns {Promise<string>}
+   */
+  async dpopProof(method, url, { nonce } = {}) {
+    this._alive();
+    if (!this._dpop) throw makeError('OptionsError', 'bad-option', 'dpopProof() needs the option dpop: true');
+    return this._proof(method, url, null, nonce);
+  }
+
+  /** A proof for `method` `url` (with `ath` for `token`), signed with the session's key. */
+  async _proof(method, url, token = null, nonce = null) {
+    const k = await this._dpop.load();
+    const hash = token ? await this._opts.dpopModule.ath(token) : '';
+    const u = requestURL(url);
+    if (!u) throw makeError('OptionsError', 'bad-option', 'a DPoP proof needs an http(s) URL');
+    // fetch upper-cases these six methods, and sends any other as given.
+    const m = String(method ?? 'GET');
+    const htm = /^(delete|get|head|options|post|put)$/i.test(m) ? m.toUpperCase() : m;
+    const text = [htm, u.href, u.origin === 'null' ? '' : u.origin, k.jwk, crypto.randomUUID(), hash, nonce ?? ''].join('\n');
+    this._alive();
+    const [header, claims] = String(coreDpopProof(this._core, writeTokens([text])[0], Date.now())).split('\n');
+    return this._dpop.sign(k, header, claims);
+  }
+
+  /** An answer's `DPoP-Nonce`, kept by the engine for the next proof to its origin. */
+  _nonce(origin, res) {
+    const n = this._dpop && origin && res.headers?.get('dpop-nonce');
+    if (n && !this._disposed) coreDpopNonce(this._core, ...writeTokens([origin, n]));
+  }
+
+  /** Whether an answer asks for the one nonce retry (the engine's rule). */
+  _dpopRetry(status, www, oauthError) {
+    return !!this._dpop && coreDpopRetry(status, ...writeTokens([www ?? null, oauthError ?? null]));
   }
 
   /** The last refresh answer's other fields (id_token, scope, token_type, ...), or null. */
@@ -407,7 +456,7 @@ export class Refresher {
           break;
         }
         case 9: this._sessionEnded(text); break;
-        case 10: this._sync(); this._events.emit('logout', {}); break;
+        case 10: this._sync(); this._dropping = this._dpop?.drop(); this._events.emit('logout', {}); break;
         case 11: {
           this._sync();
           const refreshed = this._refreshed;
@@ -422,7 +471,12 @@ export class Refresher {
         }
         case 12: this._events.emit('forbidden', { status: n0 }); break;
         case 13: this._aim(Number.isNaN(n0) ? null : n0); break;
-        case 14: this._revoking = revoke(this._opts, text, (origin) => coreRefreshTo(this._core, ...writeTokens([origin])), () => this._baseFetch()); break;
+        case 14: {
+          // The proof is made now, before the logout that follows deletes the key.
+          const proof = this._dpop ? this._proof('POST', this._opts.endpoint.revokeUrl).catch(() => null) : null;
+          this._revoking = revoke(this._opts, text, (origin) => coreRefreshTo(this._core, ...writeTokens([origin])), () => this._baseFetch(), proof);
+          break;
+        }
         default:
       }
     }

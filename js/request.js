@@ -70,22 +70,27 @@ function headersOf(input, init) {
 }
 
 /**
- * Two sends' worth of the same request. Bodies that can be read only once (a Request's
- * body, a ReadableStream) are teed before the first send; the others are reusable as is.
+ * `n` sends' worth of the same request (the first, the 401 replay, and with DPoP one nonce
+ * retry). Bodies that can be read only once (a Request's body, a ReadableStream) are cloned
+ * or teed before the first send; the others are reusable as is.
  */
-function replayable(input, init) {
-  let second = input;
-  let secondInit = init;
+function replayable(input, init, n) {
   // `init.body` undefined or null leaves the Request's own body in use (fetch spec).
-  if (typeof Request !== 'undefined' && input instanceof Request && input.body !== null && (init == null || init.body == null)) {
-    second = input.clone();
+  const request = typeof Request !== 'undefined' && input instanceof Request && input.body !== null && (init == null || init.body == null);
+  let stream = init && typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream ? init.body : null;
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    let body = init;
+    if (stream && i < n - 1) {
+      const [a, b] = stream.tee();
+      body = { ...init, body: a };
+      stream = b;
+    } else if (stream) {
+      body = { ...init, body: stream };
+    }
+    out.push([request && i > 0 ? input.clone() : input, body]);
   }
-  if (init && typeof ReadableStream !== 'undefined' && init.body instanceof ReadableStream) {
-    const [a, b] = init.body.tee();
-    init = { ...init, body: a };
-    secondInit = { ...init, body: b };
-  }
-  return { first: [input, init], second: [second, secondInit] };
+  return out;
 }
 
 // A request freshtoken already handles passes every other freshtoken layer untouched
@@ -97,8 +102,10 @@ const ours = new WeakSet();
 const replayed = new WeakSet();
 let sending = 0;
 
-function send(fetchFn, [input, init], headers, token) {
-  headers.set('authorization', `Bearer ${token}`);
+function send(fetchFn, [input, init], headers, token, proof) {
+  // With DPoP (RFC 9449) the token goes with its scheme and the request's proof.
+  headers.set('authorization', `${proof ? 'DPoP' : 'Bearer'} ${token}`);
+  if (proof) headers.set('dpop', proof);
   ours.add(headers);
   sending++;
   try {
@@ -145,12 +152,31 @@ export async function authorizedFetch(r, fetchFn, input, init) {
     if (answeredBy(res, origin)) r._date(origin, res);
     return res;
   }
-  const sends = replayable(input, init);
-  const res = await sent(r, go.id, send(fetchFn, sends.first, headers, go.token));
-  const by = answeredBy(res, origin);
-  if (by) r._date(origin, res);
+  const sends = replayable(input, init, r._dpop ? 3 : 2);
+  // With DPoP: a proof per send; a resource server's `use_dpop_nonce` answer costs one
+  // more send with its nonce (the engine's rule), neither a replay nor a session end.
+  const method = (init && init.method) || (input instanceof Request ? input.method : 'GET');
+  let nonceRetry = !!r._dpop;
+  const attempt = async (token) => {
+    for (;;) {
+      const proof = r._dpop ? await sent(r, go.id, r._proof(method, url.href, token)) : null;
+      const res = await sent(r, go.id, send(fetchFn, sends.shift(), headers, token, proof));
+      const by = answeredBy(res, origin);
+      if (by) r._date(origin, res);
+      if (by) r._nonce(origin, res);
+      const nonceAsked = by && r._dpopRetry(res.status, res.headers.get('www-authenticate'));
+      if (nonceAsked && nonceRetry) {
+        nonceRetry = false;
+        res.body?.cancel().catch(() => {});
+        continue;
+      }
+      // Asked for a nonce again after its one retry: handed back as it is (no refresh, no replay).
+      return [res, by, nonceAsked];
+    }
+  };
+  const [res, by, nonceAsked] = await attempt(go.token);
   // An inner layer (a fetch adapter under an interceptor) replayed it already: once is all.
-  if (wasReplayed(res)) {
+  if (nonceAsked || wasReplayed(res)) {
     r._forget(go.id);
     return res;
   }
@@ -163,10 +189,9 @@ export async function authorizedFetch(r, fetchFn, input, init) {
   }
   if (next === null) return res;
   res.body?.cancel().catch(() => {});
-  const again = await sent(r, go.id, send(fetchFn, sends.second, headers, next.token));
-  const byAgain = answeredBy(again, origin);
-  if (byAgain) r._date(origin, again);
-  await r._answered(go.id, again.status, byAgain);
+  const [again, byAgain, nonceAgain] = await attempt(next.token);
+  if (nonceAgain) r._forget(go.id);
+  else await r._answered(go.id, again.status, byAgain);
   replayed.add(again);
   if (typeof input === 'object' && input !== null) replayed.add(input);
   return again;

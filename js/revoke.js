@@ -13,8 +13,9 @@ import { oauthForm } from './transport.js';
  * @param {string} token the refresh token to revoke
  * @param {(origin: string) => boolean} allowed the engine's answer: may the refresh token go there
  * @param {() => typeof fetch} getFetch the fetch underneath every freshtoken interceptor
+ * @param {Promise<string|null>|null} [proof] a DPoP proof for the call (made before the key is deleted)
  */
-export async function revoke(opts, token, allowed, getFetch) {
+export async function revoke(opts, token, allowed, getFetch, proof = null) {
   const ep = opts.endpoint;
   const url = requestURL(ep.revokeUrl);
   const origin = url && url.origin !== 'null' ? url.origin : null;
@@ -24,10 +25,11 @@ export async function revoke(opts, token, allowed, getFetch) {
   }
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), opts.refreshTimeoutMs);
+  const dpop = await proof;
   try {
     const res = await inRefresh(() => getFetch().call(globalThis, url.href, {
       method: 'POST',
-      headers: { ...ep.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...ep.headers, 'content-type': 'application/x-www-form-urlencoded', ...dpop && { dpop } },
       body: oauthForm({ clientId: ep.clientId }, {}, { token, token_type_hint: 'refresh_token' }),
       credentials: ep.credentials,
       signal: ctl.signal,

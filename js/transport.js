@@ -140,7 +140,8 @@ function untilAborted(work, outer) {
 /**
  * Builds the refresh call for the options: `(ctx, signal) => Promise<TokenSet>`,
  * throwing RefreshError (transient, or `rejected: true`). `engine` answers what the call
- * may not decide itself: `allowsRefresh(origin)`, `noteDate(origin, res)`, `retryAfter(value)`, `statusClass(status)`.
+ * may not decide itself: `allowsRefresh(origin)`, `noteDate(origin, res)`, `retryAfter(value)`, `statusClass(status)`,
+ * and with DPoP `proof(method, url)`, `nonce(origin, res)`, `dpopRetry(status, www, oauthError)`.
  */
 export function makeTransport(opts, getFetch, engine) {
   if (opts.refresh) {
@@ -179,34 +180,48 @@ export function makeTransport(opts, getFetch, engine) {
     const { body, ...hdrs } = preset.request(ctx, ep.params ?? {}, ep);
     const headers = { ...ep.headers };
     for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) headers[k] = v;
-    let res;
-    try {
-      res = await untilAborted(
-        // redirect 'manual': a 307/308 would resend the refresh token to wherever it points.
-        (signal) => inRefresh(() => getFetch().call(globalThis, url.href, { method, headers, body, credentials: ep.credentials, signal, redirect: 'manual' })),
-        outer);
-    } catch (err) {
-      if (err && err.name === 'RefreshError') throw err;
-      // A fetch that timed out (its own signal, AbortSignal.timeout) is a timeout, not a network error.
-      throw refreshError(err?.name === 'TimeoutError' ? 'timeout' : 'network', 'the refresh request could not reach the server', { cause: err });
+    // With DPoP (RFC 9449) every call carries a proof; a `use_dpop_nonce` answer costs
+    // exactly one more call with the server's nonce (the engine says when), nothing else.
+    for (let nonceRetry = !!engine.proof; ;) {
+      if (engine.proof) headers.dpop = await engine.proof('POST', url.href);
+      let res;
+      try {
+        res = await untilAborted(
+          // redirect 'manual': a 307/308 would resend the refresh token to wherever it points.
+          (signal) => inRefresh(() => getFetch().call(globalThis, url.href, { method, headers, body, credentials: ep.credentials, signal, redirect: 'manual' })),
+          outer);
+      } catch (err) {
+        if (err && err.name === 'RefreshError') throw err;
+        // A fetch that timed out (its own signal, AbortSignal.timeout) is a timeout, not a network error.
+        throw refreshError(err?.name === 'TimeoutError' ? 'timeout' : 'network', 'the refresh request could not reach the server', { cause: err });
+      }
+      const status = res.status;
+      engine.noteDate(origin, res);
+      engine.nonce?.(origin, res);
+      // How the status is taken is the engine's (src/engine/refresh_status.rs): 0 read it,
+      // 1 the session is over, 2 a redirect (never followed), 3 transient.
+      const kind = engine.statusClass(res.type === 'opaqueredirect' ? 0 : status);
+      if (kind === 2) {
+        throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
+      }
+      if (kind === 1 || kind === 3) {
+        // An OAuth 2 error answer says why (the engine reads `error`); other presets' bodies are not read.
+        const why = ep.preset === 'oauth2' ? await oauthError(res) : (res.body?.cancel().catch(() => {}), {});
+        if (nonceRetry && engine.dpopRetry(status, null, why.oauthError)) {
+          nonceRetry = false;
+          continue;
+        }
+        const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
+        if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
+        throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {
+          status, retryAfterMs: engine.retryAfter(res.headers.get('retry-after')), ...why,
+        });
+      }
+      return read(res, status);
     }
-    const status = res.status;
-    engine.noteDate(origin, res);
-    // How the status is taken is the engine's (src/engine/refresh_status.rs): 0 read it,
-    // 1 the session is over, 2 a redirect (never followed), 3 transient.
-    const kind = engine.statusClass(res.type === 'opaqueredirect' ? 0 : status);
-    if (kind === 2) {
-      throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
-    }
-    if (kind === 1 || kind === 3) {
-      // An OAuth 2 error answer says why (the engine reads `error`); other presets' bodies are not read.
-      const why = ep.preset === 'oauth2' ? await oauthError(res) : (res.body?.cancel().catch(() => {}), {});
-      const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
-      if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
-      throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {
-        status, retryAfterMs: engine.retryAfter(res.headers.get('retry-after')), ...why,
-      });
-    }
+  };
+  /** A 2xx answer's tokens, as the preset reads them. */
+  const read = async (res, status) => {
     let data;
     try {
       data = JSON.parse(await res.text());
@@ -216,9 +231,9 @@ export function makeTransport(opts, getFetch, engine) {
     if (data === null || typeof data !== 'object') {
       throw refreshError('bad-response', 'the refresh response is not a JSON object', { status });
     }
-    const read = preset.read(data);
-    read.tokenResponse = others(data, preset.tokens ?? [preset.fields.slice(1, -1), 'refreshToken', 'refresh_token']);
-    return checkTokenSet(read, `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
+    const got = preset.read(data);
+    got.tokenResponse = others(data, preset.tokens ?? [preset.fields.slice(1, -1), 'refreshToken', 'refresh_token']);
+    return checkTokenSet(got, `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
   };
   return call;
 }

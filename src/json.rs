@@ -588,7 +588,6 @@ pub(crate) fn number_value(text: &[u8]) -> f64 {
 // not carry a UTF-8 encoder to every call site (about 0.25 KB of wasm, gzip).
 
 /// Appends `s` as a JSON string literal, quotes included.
-#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
@@ -605,7 +604,6 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends `n` in decimal.
-#[cfg(any(not(target_arch = "wasm32"), feature = "web"))]
 pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();

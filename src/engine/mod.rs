@@ -17,6 +17,7 @@
 //! option checks ([`Config::check`]).
 
 pub mod config;
+pub mod dpop;
 pub mod http_date;
 pub mod oauth_error;
 pub mod origins;
@@ -234,6 +235,8 @@ pub struct Engine {
     out: VecDeque<Output>,
     timer: Option<f64>,
     disposed: bool,
+    /// The DPoP nonces this refresher's servers gave.
+    nonces: dpop::Nonces,
 }
 
 impl Engine {
@@ -256,6 +259,7 @@ impl Engine {
             out: VecDeque::new(),
             timer: None,
             disposed: false,
+            nonces: dpop::Nonces::default(),
         })
     }
 
@@ -556,6 +560,26 @@ impl Engine {
         if self.origins.allows_refresh_to(origin) {
             self.clock.note(date, wall);
         }
+    }
+
+    /// A `DPoP-Nonce` header of an answer from `origin`: kept for the next proof to that
+    /// origin, for this refresher's own origins only.
+    pub fn note_dpop_nonce(&mut self, origin: &str, nonce: &str) {
+        if self.origins.allows_refresh_to(origin) {
+            self.nonces.note(origin, nonce);
+        }
+    }
+
+    /// A DPoP proof's header and claims (JSON texts) for `htm` `url` at `origin`, made with
+    /// the public key `jwk`: `iat` on the server's clock at local wall time `wall`, the
+    /// origin's last nonce (or `nonce`, when the face was just given one for a call of its
+    /// own), `ath` on resource requests.
+    #[allow(clippy::too_many_arguments)]
+    pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>, wall: f64) -> (String, String) {
+        let nonce = nonce.filter(|n| dpop::is_nonce(n)).or_else(|| self.nonces.get(origin));
+        let iat = (self.clock.now(wall) / 1000.0).floor().max(0.0) as u64;
+        let claims = dpop::Claims { htm, url, iat, jti, ath, nonce };
+        (dpop::header(jwk), dpop::payload(&claims))
     }
 
     /// The timer the engine asked for ([`Output::Timer`]) fired, or the page woke up

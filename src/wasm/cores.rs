@@ -179,6 +179,39 @@ pub fn core_refresh_to(handle: u32, origin_len: i32) -> bool {
     origin.is_some_and(|o| with(handle, |c| c.engine().allows_refresh_to(&o)) == Some(true))
 }
 
+/// `Engine::dpop_proof`: the texts in the token buffer (`len` bytes), one per line: the
+/// method, the URL, its origin, the public JWK, the jti, the `ath` and a nonce of the
+/// face's own (each line empty when none). Answers the header and the claims, one per line.
+#[wasm_bindgen(js_name = coreDpopProof)]
+pub fn core_dpop_proof(handle: u32, len: usize, wall: f64) -> JsValue {
+    let (text, _) = take_tokens(len, -1);
+    let mut l = text.split('\n');
+    let mut next = || l.next().unwrap_or("");
+    let (htm, url, origin, jwk, jti, ath, nonce) = (next(), next(), next(), next(), next(), next(), next());
+    with(handle, |c| {
+        let (h, p) = c.engine().dpop_proof(htm, url, origin, jwk, jti, (!ath.is_empty()).then_some(ath), (!nonce.is_empty()).then_some(nonce), wall);
+        JsValue::from_str(&(h + "\n" + &p))
+    })
+    .unwrap_or(JsValue::NULL)
+}
+
+/// `Engine::note_dpop_nonce`: an answer's `DPoP-Nonce` from an origin (both in the token buffer).
+#[wasm_bindgen(js_name = coreDpopNonce)]
+pub fn core_dpop_nonce(handle: u32, origin_len: usize, nonce_len: i32) {
+    let (origin, nonce) = take_tokens(origin_len, nonce_len);
+    if let Some(nonce) = nonce {
+        with(handle, |c| c.engine().note_dpop_nonce(&origin, &nonce));
+    }
+}
+
+/// `dpop::asks_for_nonce`: whether an answer `status` (with its `WWW-Authenticate` and its
+/// OAuth `error`, in the token buffer; negative lengths: none) asks for one nonce retry.
+#[wasm_bindgen(js_name = coreDpopRetry)]
+pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
+    let [www, oauth, _] = take_three(www_len, oauth_len, -1);
+    crate::engine::dpop::asks_for_nonce(status, www.as_deref(), oauth.as_deref())
+}
+
 /// `Core::poll`: the next output's kind (0: none left).
 #[wasm_bindgen(js_name = corePoll)]
 pub fn core_poll(handle: u32) -> u32 {
