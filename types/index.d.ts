@@ -134,6 +134,12 @@ interface RefresherOptionsBase {
   refreshTimeoutMs?: number;
   /** The fetch underneath. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * DPoP (RFC 9449): bind the tokens to a non-extractable ECDSA P-256 key kept in IndexedDB
+   * under `storageKey` (shared by crossTab tabs, deleted on logout); requests go with
+   * `Authorization: DPoP` and a proof. @default false
+   */
+  dpop?: boolean;
 }
 
 /** Options of `createRefresher`: give exactly one of `endpoint` and `refresh`. */
@@ -236,6 +242,12 @@ export declare class Refresher {
   logout(): Promise<void>;
   /** The last refresh answer's other fields (`id_token`, `scope`, `token_type`, ...), or null. */
   readonly tokenResponse: Record<string, unknown> | null;
+  /**
+   * With `dpop: true`: a DPoP proof (RFC 9449) signed with this refresher's key, for a call the
+   * app makes itself (the login's code exchange, so its tokens are bound to the same key);
+   * `nonce`: the one the server just asked for. @throws {OptionsError} without `dpop: true`
+   */
+  dpopProof(method: string, url: string, options?: { nonce?: string }): Promise<string>;
   /** Cancels every timer and listener and frees the wasm memory; the refresher is unusable after. */
   dispose(): void;
   readonly accessToken: string | null;
