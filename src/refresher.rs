@@ -211,6 +211,8 @@ pub(crate) struct Hooks {
     pub(crate) on_abort: Option<Box<dyn Fn(Abort)>>,
     /// The origin the refresh call would go to now (its URL resolved), if it has one.
     pub(crate) refresh_origin: Option<Box<dyn Fn() -> Option<String>>>,
+    /// Revokes a refresh token (RFC 7009), given whether an origin may receive it.
+    pub(crate) on_revoke: Option<Box<dyn Fn(String, &dyn Fn(&str) -> bool)>>,
 }
 type Outcome = Result<String, TokenError>;
 
@@ -447,8 +449,12 @@ impl Refresher {
                     self.emit(&event);
                 }
                 Output::Timer(_) => self.inner.wakers.wake_by_ref(),
-                // Never asked of this face: its Config sets no revocation endpoint.
-                Output::Revoke { .. } => {}
+                Output::Revoke { refresh_token } => {
+                    let allowed = |origin: &str| self.inner.engine.borrow().allows_refresh_to(origin);
+                    if let Some(revoke) = self.inner.hooks.borrow().on_revoke.as_ref() {
+                        revoke(refresh_token, &allowed);
+                    }
+                }
             }
         }
     }
@@ -641,6 +647,11 @@ impl Refresher {
     /// Ends the session; callers waiting on a refresh get [`TokenError::LoggedOut`].
     pub fn logout(&self) {
         self.with_engine(|e, now| e.logout(now));
+    }
+
+    /// [`Refresher::logout`] because another tab logged out (that tab revokes, not this one).
+    pub(crate) fn logout_heard(&self) {
+        self.with_engine(|e, now| e.logout_here(false, now));
     }
 
     /// Ends the session because the server will not take its tokens (`reason`, e.g.

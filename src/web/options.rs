@@ -92,6 +92,8 @@ pub struct Endpoint {
     pub scope: Option<String>,
     /// `oauth2`: `resource` form fields (RFC 8707), one per entry.
     pub resource: Vec<String>,
+    /// `oauth2`: the revocation endpoint (RFC 7009); `logout()` revokes the refresh token there.
+    pub revoke_url: Option<String>,
 }
 
 /// Which storage keeps the session across reloads.

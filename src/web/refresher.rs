@@ -99,8 +99,7 @@ fn config(options: &Options) -> Result<Config, Error> {
         endpoint_url: options.endpoint.as_ref().map(|e| e.url.clone()),
         refresh_timeout_ms: options.refresh_timeout_ms.unwrap_or(defaults.refresh_timeout_ms),
         needs,
-        // Revocation on logout is the npm face's only, for now (README, Rust section).
-        revoke: false,
+        revoke: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some()),
         oauth: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2),
     };
     config.check().map_err(|e| Error::Options(e.message()))?;
@@ -189,6 +188,7 @@ impl Refresher {
             random: Some(Box::new(js_sys::Math::random)),
             on_abort: Some(Box::new(move |reason| why.set(Some(reason)))),
             refresh_origin: endpoint_url.clone().map(|url| Box::new(move || origins::origin_of(&url)) as Box<dyn Fn() -> Option<String>>),
+            on_revoke: revoke_hook(&options),
         });
         let shared = Rc::new(Shared {
             line: line.clone(),
@@ -348,7 +348,11 @@ impl Refresher {
         }
         self.shared.timer.stop();
         self.shared.quiet.set(!here);
-        self.core.logout();
+        if here {
+            self.core.logout();
+        } else {
+            self.core.logout_heard();
+        }
         self.shared.quiet.set(false);
     }
 
@@ -525,3 +529,17 @@ impl Drop for Subscription {
 
 /// A [`Failure`] that may pass (network, 5xx): back off and retry.
 pub const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
+
+/// The revocation of a logout (RFC 7009), with `endpoint.revokeUrl`: best effort, bounded by
+/// `refreshTimeoutMs`, only where the refresh token may go (the engine says).
+fn revoke_hook(options: &Options) -> Option<Box<dyn Fn(String, &dyn Fn(&str) -> bool)>> {
+    let ep = options.endpoint.clone().filter(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some())?;
+    let timeout_ms = options.refresh_timeout_ms.unwrap_or(Config::default().refresh_timeout_ms);
+    Some(Box::new(move |token: String, allowed: &dyn Fn(&str) -> bool| {
+        let url = ep.revoke_url.clone().unwrap_or_default();
+        if !origins::origin_of(&url).is_some_and(|o| allowed(&o)) {
+            return; // it resolves where the refresh token may not go: not revoked
+        }
+        wasm_bindgen_futures::spawn_local(super::transport::revoke(ep.clone(), url, token, timeout_ms));
+    }))
+}

@@ -260,3 +260,31 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
     };
     Outcome { result, date }
 }
+
+/// Revokes `token` at `url` (RFC 7009: `token`, `token_type_hint=refresh_token`,
+/// `client_id`), best effort: aborted after `timeout_ms`, every failure ignored.
+pub(crate) async fn revoke(ep: Endpoint, url: String, token: String, timeout_ms: f64) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(form) = web_sys::UrlSearchParams::new() else { return };
+    form.set("token", &token);
+    form.set("token_type_hint", "refresh_token");
+    if let Some(c) = &ep.client_id {
+        form.set("client_id", c);
+    }
+    let Ok(headers) = Headers::new() else { return };
+    for (k, v) in &ep.headers {
+        let _ = headers.set(k, v);
+    }
+    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+    let Ok(ctl) = AbortController::new() else { return };
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from(form.to_string()));
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(Some(&ctl.signal()));
+    let Ok(req) = Request::new_with_str_and_init(&url, &init) else { return };
+    let abort = gloo_timers::callback::Timeout::new(timeout_ms.clamp(0.0, 2_147_483_647.0) as u32, move || ctl.abort());
+    let _ = JsFuture::from(window.fetch_with_request(&req)).await;
+    drop(abort);
+}

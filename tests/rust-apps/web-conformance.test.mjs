@@ -47,10 +47,6 @@ import { playTable } from '../support/conformance.mjs';
 
 /** Scenarios the Rust face does not meet today: name -> why (what it does instead). */
 export const WEB_KNOWN_GAPS = {
-  'logout() with a revocation endpoint revokes the refresh token held, once':
-    'the Rust face has no revokeUrl yet (web::Endpoint): its engine Config sets revoke: false, so logout() revokes nothing (README, Rust section)',
-  'logout() while a refresh is in flight revokes the refresh token held and aborts the call':
-    'the Rust face has no revokeUrl yet (web::Endpoint): logout() aborts the call but revokes nothing',
 };
 
 const REPO = new URL('../..', import.meta.url).pathname;

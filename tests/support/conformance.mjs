@@ -305,8 +305,13 @@ async function installPlayer(makeFace) {
       if (mark) return requestCall(mark, url, headers, signal);
       if (endpoint?.revokeUrl && url === new URL(endpoint.revokeUrl, document.baseURI).href) {
         // A revocation call (RFC 7009): recorded, answered 200.
+        // The body is read from the fetch call's init, or later from its Request (the web face).
         S.activity++;
-        S.revoked.push(tname(new URLSearchParams(String(init?.body ?? '')).get('token')));
+        const i = S.revoked.push(null) - 1;
+        Promise.resolve(req && init?.body === undefined ? req.text() : String(init?.body ?? '')).then((b) => {
+          S.revoked[i] = tname(new URLSearchParams(b).get('token'));
+          S.activity++;
+        });
         return Promise.resolve(response(200, '', {}, url));
       }
       const body = req && init?.body === undefined ? req.text() : init?.body;
