@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end suite: the demo server, Express + jsonwebtoken (seed 001), sanic-jwt (seed 002)
 # and the PubNub v3 / bearer-put flow (seed 000), each driven from headless Chromium, plus a
-# 30-second soak (25 refresh cycles of 1.5 s tokens) and a 30-second flaky-network run (2.5 s
+# 40-second soak (25 refresh cycles of 2 s tokens) and a 30-second flaky-network run (2.5 s
 # tokens, every refresh fault kind). Installs only what scripts/setup.sh does not: a Python virtualenv (.venv/)
 # with sanic + sanic-jwt, skipped when already there. Run scripts/setup.sh and
 # scripts/build.sh first (scripts/test.sh does).
