@@ -63,16 +63,16 @@ stage() {
 declare -A bg_pid=()
 start_bg() {
   local key=$1; shift
-  rm -f "$LOGS/$key.rc" "$LOGS/$key.secs" "$LOGS/$key.cpu"
+  rm -f "$LOGS/$key".{rc,secs,cpu,times}
   set -m
   (
     t0=$(date +%s)
     "$@" < /dev/null > "$LOGS/$key.log" 2>&1
     rc=$?
     # Wall time, then the CPU time (user + sys) of what it ran, from `times`.
-    cpu=$(times | awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } } END { printf "%d", s }')
+    times > "$LOGS/$key.times"   # a builtin in this shell: a pipe would run it in a fresh one
+    awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } } END { printf "%d\n", s }' "$LOGS/$key.times" > "$LOGS/$key.cpu"
     echo "$(( $(date +%s) - t0 ))" > "$LOGS/$key.secs"
-    echo "$cpu" > "$LOGS/$key.cpu"
     echo "$rc" > "$LOGS/$key.rc"
   ) &
   bg_pid[$key]=$!
