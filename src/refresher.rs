@@ -630,6 +630,30 @@ impl Refresher {
         self.with_engine(|e, _| e.note_date(origin, date, wall));
     }
 
+    /// A DPoP proof's header and claims (JSON texts) for `htm` `url` at `origin` with the
+    /// public key `jwk` (the engine's [`Engine::dpop_proof`]: `iat` on the server's clock, the
+    /// origin's last nonce or `nonce`, `ath` on resource requests). The face signs them.
+    /// Never drives the engine (a refresh call in flight asks for proofs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>) -> (String, String) {
+        let wall = self.wall();
+        self.inner.engine.borrow().dpop_proof(htm, url, origin, jwk, jti, ath, nonce, wall)
+    }
+
+    /// A `DPoP-Nonce` header of an answer from `origin`: kept by the engine for the next proof
+    /// to that origin (this refresher's own origins only). Never drives the engine.
+    pub fn note_dpop_nonce(&self, origin: &str, nonce: &str) {
+        if let Ok(mut e) = self.inner.engine.try_borrow_mut() {
+            e.note_dpop_nonce(origin, nonce);
+        }
+    }
+
+    /// Forgets request `id` (its send failed, or its answer is handed back without a word to
+    /// the engine: a second DPoP nonce demand): it waits for nothing any more.
+    pub fn forget(&self, id: RequestId) {
+        self.with_engine(|e, now| e.cancel(id, now));
+    }
+
     /// Disposes of the session's driver: every waiting caller fails with
     /// [`TokenError::Disposed`], the refresh in flight is aborted, no timer runs again, and
     /// new tokens are not taken.

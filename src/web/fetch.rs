@@ -8,6 +8,7 @@ use web_sys::{Request, Response};
 
 use super::origins::{answered_by, href_of, origin_of};
 use super::{Error, Refresher};
+use crate::engine::dpop::asks_for_nonce;
 use crate::refresher::Decision;
 
 /// Sends `request` with plain `fetch`: no token, no replay (a login call, another API).
@@ -21,12 +22,6 @@ pub async fn send(request: &Request) -> Result<Response, Error> {
 pub async fn text(res: &Response) -> Result<String, Error> {
     let value = JsFuture::from(res.text().map_err(Error::from_js)?).await.map_err(Error::from_js)?;
     Ok(value.as_string().unwrap_or_default())
-}
-
-fn authorized(request: &Request, token: &str) -> Result<Request, Error> {
-    let copy = request.clone().map_err(Error::from_js)?;
-    copy.headers().set("authorization", &format!("Bearer {token}")).map_err(Error::from_js)?;
-    Ok(copy)
 }
 
 /// Whether the request already carries an Authorization of its own (not a Bearer token).
@@ -57,6 +52,11 @@ impl Refresher {
     }
 
     /// [`Refresher::fetch`] with per-request options.
+    ///
+    /// With `dpop` the token goes as `Authorization: DPoP <token>` with a `DPoP` proof (one
+    /// per send, `ath` = SHA-256 of the token); a resource server's 401 with
+    /// `WWW-Authenticate: DPoP error="use_dpop_nonce"` costs one more send with its nonce
+    /// (neither the replay nor a session end), and a second demand is handed back as it is.
     pub async fn fetch_with(&self, request: &Request, options: FetchOptions) -> Result<Response, Error> {
         let origin = origin_of(&request.url());
         let req = crate::engine::Request {
@@ -73,21 +73,69 @@ impl Refresher {
             Decision::Untouched | Decision::Return => return send(request).await.inspect(|res| self.note_date(res, origin.as_deref())),
         };
         let origin = origin.unwrap_or_default();
-        let spare = request.clone().map_err(Error::from_js)?;
-        let res = send(&authorized(request, &token)?).await?;
-        self.note_date(&res, Some(&origin));
-        let next = match self.core.answered(id, res.status(), answered_by(&res.url(), &origin)).await? {
+        let mut nonce_retry = self.shared.dpop.is_some();
+        let (res, by, nonce_asked) = self.attempt(id, request, &token, &origin, &mut nonce_retry).await?;
+        if nonce_asked {
+            // Asked for a nonce again after its one retry: handed back as it is (no refresh, no replay).
+            self.core.forget(id);
+            return Ok(res);
+        }
+        let next = match self.core.answered(id, res.status(), by).await? {
             Decision::Send { token, .. } => token,
             Decision::Untouched | Decision::Return => return Ok(res),
         };
         if let Some(body) = res.body() {
             let _ = body.cancel();
         }
-        let again = send(&authorized(&spare, &next)?).await?;
-        self.note_date(&again, Some(&origin));
-        // The engine ends the session or tells `forbidden` as the rules say; the answer is the caller's.
-        let _ = self.core.answered(id, again.status(), answered_by(&again.url(), &origin)).await;
+        let (again, by_again, nonce_again) = self.attempt(id, request, &next, &origin, &mut nonce_retry).await?;
+        if nonce_again {
+            self.core.forget(id);
+        } else {
+            // The engine ends the session or tells `forbidden` as the rules say; the answer is the caller's.
+            let _ = self.core.answered(id, again.status(), by_again).await;
+        }
         Ok(again)
+    }
+
+    /// Sends a copy of `request` with `token` (and, with DPoP, a proof; a nonce demand while
+    /// `nonce_retry` holds is answered once more): the answer, whether `origin` gave it, and
+    /// whether it asks for a nonce still. A send that failed is forgotten by the engine.
+    async fn attempt(&self, id: crate::engine::RequestId, request: &Request, token: &str, origin: &str, nonce_retry: &mut bool) -> Result<(Response, bool, bool), Error> {
+        let out = self.attempt_inner(request, token, origin, nonce_retry).await;
+        if out.is_err() {
+            self.core.forget(id);
+        }
+        out
+    }
+
+    async fn attempt_inner(&self, request: &Request, token: &str, origin: &str, nonce_retry: &mut bool) -> Result<(Response, bool, bool), Error> {
+        let dpop = self.shared.dpop.clone();
+        loop {
+            let copy = request.clone().map_err(Error::from_js)?;
+            match &dpop {
+                Some(d) => {
+                    let proof = d.proof(&request.method(), &request.url(), Some(token), None, None).await?;
+                    copy.headers().set("authorization", &format!("DPoP {token}")).map_err(Error::from_js)?;
+                    copy.headers().set("dpop", &proof).map_err(Error::from_js)?;
+                }
+                None => copy.headers().set("authorization", &format!("Bearer {token}")).map_err(Error::from_js)?,
+            }
+            let res = send(&copy).await?;
+            self.note_date(&res, Some(origin));
+            let by = answered_by(&res.url(), origin);
+            let Some(d) = dpop.as_ref().filter(|_| by) else { return Ok((res, by, false)) };
+            d.note_nonce(origin, &res);
+            let www = res.headers().get("www-authenticate").ok().flatten();
+            let asked = asks_for_nonce(res.status(), www.as_deref(), None);
+            if asked && *nonce_retry {
+                *nonce_retry = false;
+                if let Some(body) = res.body() {
+                    let _ = body.cancel();
+                }
+                continue;
+            }
+            return Ok((res, by, asked));
+        }
     }
 
     /// Whether `url` is the refresh endpoint (both resolved as fetch resolves them now).

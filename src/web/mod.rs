@@ -18,6 +18,7 @@
 //! "Rust API" section shows their code.
 
 mod claims;
+mod dpop;
 mod error;
 mod fetch;
 mod options;

@@ -142,6 +142,12 @@ pub struct Options {
     pub default_lifetime_ms: Option<f64>,
     /// Abort a built-in refresh call after this long; default 15 s.
     pub refresh_timeout_ms: Option<f64>,
+    /// DPoP (RFC 9449): tokens bound to a key kept in IndexedDB under `storageKey` (shared
+    /// with an npm tab of the same key); every request with the token goes as
+    /// `Authorization: DPoP` with a proof, the refresh call and the revocation carry one, and a
+    /// `use_dpop_nonce` answer costs one retry. Sign the login's code exchange with
+    /// [`super::Refresher::dpop_proof`]. Default off.
+    pub dpop: bool,
     #[serde(skip)]
     pub(crate) refresh: Option<CustomRefresh>,
 }

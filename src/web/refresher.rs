@@ -5,12 +5,14 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use wasm_bindgen::JsValue;
 
 use super::options::{Options, Preset, StorageKind, TokenSet};
 use super::storage::{next_epoch, Line, Record, Saved, Store};
 use super::tabs::{Call, Heard, Tabs};
 use super::timer::Timer;
-use super::transport::Outcome;
+use super::dpop::Dpop;
+use super::transport::{Extras, Outcome};
 use super::wake::Wake;
 use super::{origins, transport, Error};
 use crate::engine::{Abort, Config, Needs, RefreshFailure};
@@ -36,6 +38,13 @@ pub(crate) struct Shared {
     pub(crate) endpoint_url: Option<String>,
     /// The core, for the refresh call's lock wait (`refresh_waits`); emptied by `dispose`.
     core_slot: Rc<RefCell<Option<Core>>>,
+    /// DPoP (`dpop: true`): the key, kept in IndexedDB under the storageKey.
+    pub(crate) dpop: Option<Rc<Dpop>>,
+    /// The refresh call's answer's other fields, written by the call (`None` first) and
+    /// taken as [`Refresher::token_response`] when its refresh lands.
+    pending_response: Rc<RefCell<Option<JsValue>>>,
+    /// The last refresh answer's other fields (`tokenResponse`).
+    token_response: RefCell<Option<JsValue>>,
 }
 
 /// One session for a Rust wasm app, kept fresh on its own. Cloning gives another handle to
@@ -108,7 +117,7 @@ fn config(options: &Options) -> Result<Config, Error> {
 
 /// The refresh call: the app's own function, or the endpoint's preset. `why` is where the
 /// engine's reason for aborting the call in flight is left for the call to hand its signal.
-fn refresh_call(options: &Options, why: Rc<Cell<Option<Abort>>>) -> Result<Call, Error> {
+fn refresh_call(options: &Options, why: Rc<Cell<Option<Abort>>>, extras: Extras) -> Result<Call, Error> {
     if let Some(custom) = options.refresh.clone() {
         return Ok(Rc::new(move |ctx: RefreshContext| {
             let answer = custom(ctx);
@@ -127,8 +136,8 @@ fn refresh_call(options: &Options, why: Rc<Cell<Option<Abort>>>) -> Result<Call,
     };
     let endpoint = Rc::new(endpoint);
     Ok(Rc::new(move |ctx: RefreshContext| {
-        let (endpoint, why) = (endpoint.clone(), why.clone());
-        Box::pin(async move { transport::call(&endpoint, ctx, why).await })
+        let (endpoint, why, extras) = (endpoint.clone(), why.clone(), extras.clone());
+        Box::pin(async move { transport::call(&endpoint, ctx, why, extras).await })
     }))
 }
 
@@ -143,8 +152,12 @@ impl Refresher {
             return Err(Error::Options("crossTab shares the session through storage: set storage to localStorage".into()));
         }
         let why: Rc<Cell<Option<Abort>>> = Rc::default();
-        let call = refresh_call(&options, why.clone())?;
         let key = options.storage_key.as_deref().unwrap_or("freshtoken");
+        let core_slot: Rc<RefCell<Option<Core>>> = Rc::default();
+        let dpop = options.dpop.then(|| Rc::new(Dpop::new(key, core_slot.clone())));
+        let pending_response: Rc<RefCell<Option<JsValue>>> = Rc::default();
+        let extras = Extras { dpop: dpop.clone(), token_response: pending_response.clone() };
+        let call = refresh_call(&options, why.clone(), extras)?;
         let store = Store::open(options.storage, key).map(Rc::new);
         let line = Rc::new(Line::new(store.clone()));
         // As js/tabs.js: the lock is waited for at most refreshTimeoutMs + 5 s, then stolen.
@@ -152,11 +165,13 @@ impl Refresher {
         // The tabs are joined once the refresher exists (they tell it what they hear); the
         // refresh call finds them here.
         let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
-        let core_slot: Rc<RefCell<Option<Core>>> = Rc::default();
         let (tabs_for_call, line_for_call, core_for_call) = (tabs_slot.clone(), line.clone(), core_slot.clone());
+        let pending_for_call = pending_response.clone();
         let core = Core::with_call(engine_config, session_clock(), move |ctx| {
             let tabs = tabs_for_call.borrow().clone();
             let (call, line, core) = (call.clone(), line_for_call.clone(), core_for_call.clone());
+            // What this call's answer says besides the tokens, or nothing (another tab's record).
+            pending_for_call.borrow_mut().take();
             async move {
                 let out = match tabs {
                     Some(tabs) => {
@@ -188,7 +203,7 @@ impl Refresher {
             random: Some(Box::new(js_sys::Math::random)),
             on_abort: Some(Box::new(move |reason| why.set(Some(reason)))),
             refresh_origin: endpoint_url.clone().map(|url| Box::new(move || origins::origin_of(&url)) as Box<dyn Fn() -> Option<String>>),
-            on_revoke: revoke_hook(&options),
+            on_revoke: revoke_hook(&options, dpop.clone()),
         });
         let shared = Rc::new(Shared {
             line: line.clone(),
@@ -200,6 +215,9 @@ impl Refresher {
             disposed: Cell::new(false),
             endpoint_url,
             core_slot,
+            dpop,
+            pending_response,
+            token_response: RefCell::new(None),
         });
         let refresher = Refresher { core, shared };
         if cross_tab && store.is_some() {
@@ -290,6 +308,8 @@ impl Refresher {
         }
         self.shared.timer.restart(&self.core);
         if from_other_tab {
+            // Another tab's answer: its other fields are that tab's (none here).
+            self.shared.pending_response.borrow_mut().take();
             self.core.emit(&Event::Refreshed { expires_at: self.core.expires_at() });
         }
         true
@@ -376,8 +396,19 @@ impl Refresher {
                         let _ = w.location().assign(url);
                     }
                 }
-                // Logout stored its marker itself (`logout_at`).
-                Event::LoggedOut => {}
+                // Logout stored its marker itself (`logout_at`); the DPoP key is deleted (here
+                // and in the tabs that heard: the next proof makes a new one).
+                Event::LoggedOut => {
+                    if let Some(d) = &me.shared.dpop {
+                        d.drop_key();
+                    }
+                }
+                // A refresh landed: its answer's other fields are the tokenResponse now.
+                Event::Refreshed { .. } => {
+                    let taken = me.shared.pending_response.borrow_mut().take();
+                    *me.shared.token_response.borrow_mut() = taken;
+                    me.sync();
+                }
                 // New tokens, a refresh, or a failure that brought a rotated refresh token.
                 _ => me.sync(),
             }
@@ -499,6 +530,34 @@ impl Refresher {
         self.core.now()
     }
 
+    /// A DPoP proof (RFC 9449) for a call the app makes itself with this refresher's key:
+    /// the login's code exchange, so that the session's tokens are bound to the key the
+    /// refresher then uses. `nonce`: the one the server just asked for (`use_dpop_nonce`);
+    /// without it, the origin's last `DPoP-Nonce` this refresher saw. Needs `dpop: true`.
+    pub async fn dpop_proof(&self, method: &str, url: &str, nonce: Option<&str>) -> Result<String, Error> {
+        if self.shared.disposed.get() {
+            return Err(Error::Token(crate::refresher::TokenError::Disposed));
+        }
+        let Some(d) = self.shared.dpop.clone() else {
+            return Err(Error::Options("dpop_proof() needs the option dpop: true".into()));
+        };
+        d.proof(method, url, None, nonce, None).await
+    }
+
+    /// The last refresh answer's fields other than the tokens (`id_token`, `scope`,
+    /// `token_type`, `expires_in`, any extension), as the npm face's `tokenResponse`: a plain
+    /// JS object (a copy: changing it changes nothing here), read with `js_sys::Reflect` or
+    /// `serde_wasm_bindgen::from_value`. `None` before the first refresh, after a custom
+    /// `refresh` (it returns only tokens), after a refresh that came from another tab, and
+    /// once disposed. Updated before the [`Event::Refreshed`] listeners run.
+    pub fn token_response(&self) -> Option<JsValue> {
+        if self.shared.disposed.get() {
+            return None;
+        }
+        let held = self.shared.token_response.borrow().clone()?;
+        js_sys::JSON::stringify(&held).ok().and_then(|t| js_sys::JSON::parse(&String::from(t)).ok())
+    }
+
     /// The pure core underneath, for what the web face does not wrap.
     pub fn core(&self) -> &Core {
         &self.core
@@ -532,7 +591,7 @@ pub const TRANSIENT: Failure = Failure::Transient { retry_after_ms: None };
 
 /// The revocation of a logout (RFC 7009), with `endpoint.revokeUrl`: best effort, bounded by
 /// `refreshTimeoutMs`, only where the refresh token may go (the engine says).
-fn revoke_hook(options: &Options) -> Option<Box<dyn Fn(String, &dyn Fn(&str) -> bool)>> {
+fn revoke_hook(options: &Options, dpop: Option<Rc<Dpop>>) -> Option<Box<dyn Fn(String, &dyn Fn(&str) -> bool)>> {
     let ep = options.endpoint.clone().filter(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some())?;
     let timeout_ms = options.refresh_timeout_ms.unwrap_or(Config::default().refresh_timeout_ms);
     Some(Box::new(move |token: String, allowed: &dyn Fn(&str) -> bool| {
@@ -540,6 +599,15 @@ fn revoke_hook(options: &Options) -> Option<Box<dyn Fn(String, &dyn Fn(&str) -> 
         if !origins::origin_of(&url).is_some_and(|o| allowed(&o)) {
             return; // it resolves where the refresh token may not go: not revoked
         }
-        wasm_bindgen_futures::spawn_local(super::transport::revoke(ep.clone(), url, token, timeout_ms));
+        // With DPoP the key is taken now, before the logout that follows deletes it.
+        let proof_key = dpop.as_ref().map(|d| (d.clone(), d.held()));
+        let ep = ep.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let proof = match proof_key {
+                Some((d, Some(key))) => d.proof("POST", &url, None, None, Some(key)).await.ok(),
+                _ => None,
+            };
+            super::transport::revoke(ep, url, token, timeout_ms, proof).await;
+        });
     }))
 }

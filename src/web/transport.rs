@@ -3,7 +3,7 @@
 //! followed, and the abort the engine asks for (superseded, disposed, or its `timeout`:
 //! the deadline is the engine's rule, not this call's).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -11,10 +11,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, RequestRedirect, Response};
 
+use super::dpop::Dpop;
 use super::options::{Endpoint, Preset};
 use super::origins::origin_of;
 use super::TokenSet;
 use crate::engine::refresh_status::{refresh_status, RefreshStatus};
+use crate::engine::dpop::asks_for_nonce;
 use crate::engine::{http_date, Abort, RefreshFailure};
 use crate::refresher::RefreshContext;
 
@@ -220,50 +222,111 @@ fn error_name(e: &JsValue) -> Option<String> {
     js_sys::Reflect::get(e, &"name".into()).ok()?.as_string()
 }
 
+/// The answer's fields other than the tokens (id_token, scope, token_type, expires_in, ...),
+/// as the npm face's `tokenResponse`: a new plain object.
+fn others(preset: Preset, body: &JsValue) -> Option<JsValue> {
+    if !body.is_object() || js_sys::Array::is_array(body) {
+        return None;
+    }
+    let [access_key, refresh_key, ..] = preset.fields();
+    let out = js_sys::Object::new();
+    let obj: &js_sys::Object = body.unchecked_ref();
+    for k in js_sys::Object::keys(obj).iter() {
+        let name = k.as_string().unwrap_or_default();
+        if Some(name.as_str()) == access_key || Some(name.as_str()) == refresh_key || name == "refreshToken" || name == "refresh_token" {
+            continue;
+        }
+        let _ = js_sys::Reflect::set(&out, &k, &js_sys::Reflect::get(body, &k).unwrap_or(JsValue::UNDEFINED));
+    }
+    Some(out.into())
+}
+
+/// What a refresh call needs besides the endpoint: the DPoP key (with `dpop`) and where the
+/// answer's other fields go (`tokenResponse`).
+#[derive(Clone, Default)]
+pub(crate) struct Extras {
+    pub(crate) dpop: Option<Rc<Dpop>>,
+    pub(crate) token_response: Rc<RefCell<Option<JsValue>>>,
+}
+
 /// One refresh call against `ep`. Dropped before its answer, it aborts the fetch with the
-/// reason the engine gave (`why`).
-pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option<Abort>>>) -> Outcome {
+/// reason the engine gave (`why`). With DPoP every call carries a proof, and a
+/// `use_dpop_nonce` answer costs exactly one more call with the server's nonce (the engine
+/// says when: [`asks_for_nonce`]), nothing else.
+pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option<Abort>>>, extras: Extras) -> Outcome {
     let Some(window) = web_sys::window() else { return Outcome::failed("network") };
     let Ok(ctl) = AbortController::new() else { return Outcome::failed("network") };
-    let Ok(req) = request(ep, &ctx, &ctl.signal()) else { return Outcome::failed("network") };
     why.set(None);
+    let signal = ctl.signal();
     let mut guard = AbortOnDrop { ctl, why, done: false };
-    let answer = JsFuture::from(window.fetch_with_request(&req)).await;
-    guard.done = true;
-    let res: Response = match answer {
-        Ok(res) => res.unchecked_into(),
-        // A TimeoutError (an AbortSignal.timeout of the app's fetch, say) is a timeout;
-        // anything else (TypeError: offline, DNS, CORS) is the network.
-        Err(e) => return Outcome::failed(if error_name(&e).as_deref() == Some("TimeoutError") { "timeout" } else { "network" }),
-    };
-    let date = res.headers().get("date").ok().flatten().and_then(|d| Some((origin_of(&ep.url)?, d)));
-    let status = res.status();
-    let fail = |code: &str| RefreshFailure { code: code.into(), status: Some(status), ..Default::default() };
-    let class = refresh_status(status);
-    // The oauth2 preset's error answers say why (the engine reads `error`).
-    let oauth_error = match class {
-        RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset == Preset::Oauth2 => oauth_error(&res).await,
-        _ => None,
-    };
-    let result = match class {
-        RefreshStatus::Rejected => Err(RefreshFailure { rejected: true, oauth_error, ..fail("rejected") }),
-        RefreshStatus::Redirect => Err(fail("bad-response")),
-        RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), oauth_error, ..fail("http") }),
-        // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
-        RefreshStatus::Ok => match res.json() {
-            Ok(p) => match JsFuture::from(p).await {
-                Ok(body) => ep.preset.read(&body),
-                Err(_) => ep.preset.read(&JsValue::UNDEFINED),
-            },
-            Err(_) => ep.preset.read(&JsValue::UNDEFINED),
-        },
-    };
-    Outcome { result, date }
+    let origin = origin_of(&ep.url);
+    let method = ep.method.clone().unwrap_or_else(|| ep.preset.method().to_owned());
+    let mut nonce_retry = extras.dpop.is_some();
+    loop {
+        let Ok(req) = request(ep, &ctx, &signal) else {
+            guard.done = true;
+            return Outcome::failed("network");
+        };
+        if let Some(d) = &extras.dpop {
+            match d.proof(&method, &ep.url, None, None, None).await {
+                Ok(proof) => {
+                    let _ = req.headers().set("dpop", &proof);
+                }
+                Err(_) => {
+                    guard.done = true;
+                    return Outcome::failed("failed");
+                }
+            }
+        }
+        guard.done = false;
+        let answer = JsFuture::from(window.fetch_with_request(&req)).await;
+        guard.done = true;
+        let res: Response = match answer {
+            Ok(res) => res.unchecked_into(),
+            // A TimeoutError (an AbortSignal.timeout of the app's fetch, say) is a timeout;
+            // anything else (TypeError: offline, DNS, CORS) is the network.
+            Err(e) => return Outcome::failed(if error_name(&e).as_deref() == Some("TimeoutError") { "timeout" } else { "network" }),
+        };
+        let date = res.headers().get("date").ok().flatten().and_then(|d| Some((origin.clone()?, d)));
+        if let (Some(d), Some(o)) = (&extras.dpop, &origin) {
+            d.note_nonce(o, &res);
+        }
+        let status = res.status();
+        let fail = |code: &str| RefreshFailure { code: code.into(), status: Some(status), ..Default::default() };
+        let class = refresh_status(status);
+        // The oauth2 preset's error answers say why (the engine reads `error`).
+        let oauth_error = match class {
+            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset == Preset::Oauth2 => oauth_error(&res).await,
+            _ => None,
+        };
+        if nonce_retry && asks_for_nonce(status, None, oauth_error.as_deref()) {
+            nonce_retry = false;
+            continue;
+        }
+        let result = match class {
+            RefreshStatus::Rejected => Err(RefreshFailure { rejected: true, oauth_error, ..fail("rejected") }),
+            RefreshStatus::Redirect => Err(fail("bad-response")),
+            RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), oauth_error, ..fail("http") }),
+            // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
+            RefreshStatus::Ok => {
+                let body = match res.json() {
+                    Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED),
+                    Err(_) => JsValue::UNDEFINED,
+                };
+                let read = ep.preset.read(&body);
+                if read.is_ok() {
+                    *extras.token_response.borrow_mut() = others(ep.preset, &body);
+                }
+                read
+            }
+        };
+        return Outcome { result, date };
+    }
 }
 
 /// Revokes `token` at `url` (RFC 7009: `token`, `token_type_hint=refresh_token`,
 /// `client_id`), best effort: aborted after `timeout_ms`, every failure ignored.
-pub(crate) async fn revoke(ep: Endpoint, url: String, token: String, timeout_ms: f64) {
+pub(crate) async fn revoke(ep: Endpoint, url: String, token: String, timeout_ms: f64, proof: Option<String>) {
     let Some(window) = web_sys::window() else { return };
     let Ok(form) = web_sys::UrlSearchParams::new() else { return };
     form.set("token", &token);
@@ -276,6 +339,9 @@ pub(crate) async fn revoke(ep: Endpoint, url: String, token: String, timeout_ms:
         let _ = headers.set(k, v);
     }
     let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+    if let Some(p) = &proof {
+        let _ = headers.set("dpop", p);
+    }
     let Ok(ctl) = AbortController::new() else { return };
     let init = RequestInit::new();
     init.set_method("POST");

@@ -28,7 +28,7 @@ import { CLIENT_ID, DPOP_CLIENT_ID, SCOPE } from './oidc-provider.mjs';
  * sessionStorage), goes through devInteractions' login and consent pages and comes back on
  * /test.html?code&state with freshtoken loaded. Returns the tab; the code is still in the URL.
  */
-async function authorize(browser, app, provider, { user, clientId }) {
+export async function authorize(browser, app, provider, { user, clientId }) {
   const redirectUri = `${app.url}/test.html`;
   const tab = await browser.open(redirectUri);
   const { page } = tab;

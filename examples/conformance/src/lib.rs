@@ -231,4 +231,18 @@ impl Face {
     pub fn now(&self) -> f64 {
         self.r.now()
     }
+
+    /// `dpop_proof(method, url, nonce).await` (options `dpop: true`): a proof for the app's
+    /// own call, e.g. the login's code exchange (tests/rust-apps/oidc-dpop-web.test.mjs).
+    #[wasm_bindgen(js_name = dpopProof)]
+    pub fn dpop_proof(&self, method: String, url: String, nonce: Option<String>) -> Promise {
+        let r = self.r.clone();
+        future_to_promise(async move { r.dpop_proof(&method, &url, nonce.as_deref()).await.map(JsValue::from).map_err(|e| error_js(&e)) })
+    }
+
+    /// `token_response()`: the last refresh answer's other fields, or null.
+    #[wasm_bindgen(js_name = tokenResponse)]
+    pub fn token_response(&self) -> JsValue {
+        self.r.token_response().unwrap_or(JsValue::NULL)
+    }
 }
