@@ -5,11 +5,12 @@
 // what happens (a call of the public API, a request about to go, an answer, the refresh
 // call's outcome, a timer, `online`) into engine inputs, then carries out the engine's
 // outputs in order (`_drain`): start or abort the refresh call, settle a caller, emit an
-// event, aim the timer. Cross-tab records and epochs are still kept here (js/tabs.js).
+// event, aim the timer. With js/tabs.js it also carries the cross-tab protocol's I/O (the
+// records, epochs and messages); its decisions are the engine's too (`_rule`).
 import {
   bindings, memory,
   coreNew, coreFree, coreSetTokens, coreAnswered, coreFailed, coreRequest, coreInput,
-  coreDate, coreRefreshTo, coreRetryAfter, coreStatus, coreDpopProof, coreDpopNonce, coreDpopRetry, corePoll, coreText, coreOut, coreFigures, coreToken,
+  coreDate, coreRefreshTo, coreRetryAfter, coreStatus, coreDpopProof, coreDpopNonce, coreDpopRetry, coreEpochs, corePoll, coreText, coreOut, coreFigures, coreToken,
 } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
@@ -32,11 +33,9 @@ const NEEDS = { json: 0, 'sanic-jwt': 0, oauth2: 0, 'bearer-put': 1 };
 // The reasons a session ends, as coreInput(1) numbers them.
 const REASONS = ['request-rejected', 'refresh-rejected', 'no-refresh-token', 'client-rejected'];
 
-/**
- * A new session epoch, above every one known (SPEC behaviour 3). Time-based, so a login
- * in a tab that has seen nothing yet still outranks an older session of another tab.
- */
-const nextEpoch = (known) => Math.max(known + 1, Date.now());
+// The cross-tab protocol's decisions are the engine's (src/engine/tabs.rs): coreEpochs(what,
+// epoch, gen, a, b, c), numbers NaN when absent. A record's number, or NaN.
+const n = (v) => (typeof v === 'number' ? v : NaN);
 
 /**
  * Why a token was refused: decodeToken's own error (a malformed expiry claim, or a
@@ -164,7 +163,7 @@ export class Refresher {
     // checks their expiry against the server's clock (as best known).
     const given = typeof tokens.receivedAt === 'number';
     const wall = given ? Math.min(tokens.receivedAt, Date.now()) : Date.now();
-    this._take(tokens, wall, nextEpoch(Math.max(this._epoch, this._gen)), undefined, !given);
+    this._take(tokens, wall, this._rule(0, Date.now()), undefined, !given);
     this._tabs?.announce(this._record());
   }
 
@@ -186,10 +185,10 @@ export class Refresher {
 
   // A session record from storage or another tab (SPEC behaviour 3: only a newer one).
   _adopt(rec, fromOtherTab) {
-    if (rec.out === true || typeof rec.accessToken !== 'string') return false;
+    const facts = (rec.out === true ? 1 : 0) | (typeof rec.accessToken === 'string' ? 2 : 0) | (this._access !== null ? 4 : 0);
+    if (!this._rule(1, facts, n(rec.epoch), n(rec.gen))) return false;
     const epoch = typeof rec.epoch === 'number' ? rec.epoch : 0;
     const gen = typeof rec.gen === 'number' ? rec.gen : epoch;
-    if (epoch < this._epoch || (epoch === this._epoch && gen <= this._gen && this._access !== null)) return false;
     try {
       checkTokens(rec, 'record');
       this._take(rec, typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
@@ -261,13 +260,13 @@ export class Refresher {
    */
   logout() {
     this._revoking = this._dropping = null;
-    if (!this._disposed) this._logout(nextEpoch(Math.max(this._epoch, this._gen)), true);
+    if (!this._disposed) this._logout(this._rule(0, Date.now()), true);
     // Resolves once the revocation is done or given up and the DPoP key is deleted.
     return Promise.all([this._revoking, this._dropping]).then(() => {});
   }
 
   _logout(epoch, tellTabs) {
-    if (this._disposed || epoch < this._epoch) return;
+    if (this._disposed || !this._rule(3, NaN, epoch)) return;
     this._epoch = epoch;
     this._persist({ out: true, epoch });
     if (tellTabs) this._tabs?.logout(epoch);
@@ -591,7 +590,9 @@ export class Refresher {
   // tabs.js imports nothing, so that a bundler keeps it in its own chunk instead of moving
   // what it shares with the main entry into a third one (which cost 0.36 KB of gzip).
   /** A new epoch or generation above `known` (tabs.js). */
-  _nextEpoch(known) { return nextEpoch(known); }
+  _nextEpoch(known) { return coreEpochs(0, known, known, Date.now(), NaN, NaN); }
+  /** A decision of the cross-tab protocol for this tab (see coreEpochs; tabs.js too). */
+  _rule(what, a = NaN, b = NaN, c = NaN) { return coreEpochs(what, this._epoch, this._gen, a, b, c); }
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
 
@@ -636,7 +637,7 @@ export class Refresher {
   _persist(rec) {
     if (!this._store) return;
     const cur = this._store.load();
-    if (cur && typeof cur.epoch === 'number' && cur.epoch > rec.epoch) return;
+    if (cur && !coreEpochs(5, 0, 0, n(cur.epoch), rec.epoch, NaN)) return;
     this._store.save(rec);
   }
 

@@ -47,7 +47,7 @@ export class TabSync {
     if (!msg || typeof msg !== 'object') return;
     const epoch = typeof msg.epoch === 'number' ? msg.epoch : -1;
     if (msg.type === 'tokens' && msg.rec && typeof msg.rec === 'object') {
-      if (!(msg.rec.epoch >= r._epoch)) {
+      if (r._rule(2, NaN, typeof msg.rec.epoch === 'number' ? msg.rec.epoch : NaN)) {
         // A late answer from a session this tab has left: dropped, and storage (which the
         // late writer may have just overwritten) is put back to this tab's newer epoch.
         r._persist(r._record() ?? { out: true, epoch: r._epoch });
@@ -59,7 +59,7 @@ export class TabSync {
       if (rec) this.channel.postMessage({ type: 'tokens', rec });
     } else if (msg.type === 'logout') {
       r._logout(epoch, false);
-    } else if (msg.type === 'expired' && epoch === r._epoch) {
+    } else if (msg.type === 'expired' && r._rule(4, NaN, epoch)) {
       r._endSession(msg.reason, false);
     }
   }
@@ -156,7 +156,7 @@ export class TabSync {
       clearTimeout(timer);
       check();
       const latest = await this.latestGen();
-      if (Math.max(latest, r._gen) > startGen) {
+      if (r._rule(6, latest, startGen)) {
         // Another tab refreshed since this one decided to: take its result.
         const rec = await this.awaitRecord(epoch, Math.max(latest, r._gen), this.lockWaitMs);
         if (rec) return { ...rec, adopted: true };

@@ -12,7 +12,7 @@ import { makeError } from './errors.js';
 // after `bindings()` said the module is loaded.
 export {
   coreNew, coreFree, coreSetTokens, coreAnswered, coreFailed, coreRequest, coreInput, coreDate, coreRefreshTo, coreRetryAfter,
-  coreStatus, corePoll, coreText, coreOut, coreFigures, coreToken, coreDpopProof, coreDpopNonce, coreDpopRetry,
+  coreStatus, corePoll, coreText, coreOut, coreFigures, coreToken, coreDpopProof, coreDpopNonce, coreDpopRetry, coreEpochs,
 } from '../pkg/freshtoken.js';
 
 let ready = null;

@@ -267,8 +267,8 @@ export declare class Refresher {
 export declare class FreshtokenError extends Error {
   constructor(code: string, message: string, props?: Record<string, unknown>);
   name: 'FreshtokenError' | 'OptionsError' | 'TokenDecodeError' | 'RefreshError' | 'SessionError';
-  /** Its own: 'not-initialized' | 'disposed' | 'no-provider' | 'wasm-load-failed' | 'tabs-load-failed'; a subclass's otherwise. */
-  code: 'not-initialized' | 'disposed' | 'no-provider' | 'wasm-load-failed' | 'tabs-load-failed' | (string & {});
+  /** Its own: 'not-initialized' | 'disposed' | 'no-provider' | 'wasm-load-failed' | 'tabs-load-failed' | 'dpop-load-failed'; a subclass's otherwise. */
+  code: 'not-initialized' | 'disposed' | 'no-provider' | 'wasm-load-failed' | 'tabs-load-failed' | 'dpop-load-failed' | (string & {});
 }
 /** A wrong option (unknown name, wrong type, out of range). */
 export declare class OptionsError extends FreshtokenError {

@@ -23,6 +23,7 @@ pub mod oauth_error;
 pub mod origins;
 pub mod refresh_status;
 pub mod server_clock;
+pub mod tabs;
 mod waiters;
 
 use std::collections::VecDeque;

@@ -212,6 +212,29 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
     crate::engine::dpop::asks_for_nonce(status, www.as_deref(), oauth.as_deref())
 }
 
+/// The cross-tab protocol's decisions (`engine::tabs`) for a tab at `epoch`/`gen`; NaN for an
+/// absent number. `what`: 0 the next epoch at wall time `a`; 1 whether a record is adopted
+/// (`a` bits: 1 a logout marker, 2 it has a token, 4 this tab holds one; `b` its epoch, `c` its
+/// generation); 2 whether a broadcast of epoch `b` is of a session left; 3 whether a logout of
+/// epoch `b` is taken; 4 whether a session end of epoch `b` is; 5 whether a record of epoch `b`
+/// may be written over storage's of epoch `a`; 6 whether another tab refreshed (the lock's
+/// latest marker `a`, the generation started from `b`). Answers the epoch, or 1/0.
+#[wasm_bindgen(js_name = coreEpochs)]
+pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
+    use crate::engine::tabs::{may_store, refreshed_elsewhere, Epochs};
+    let me = Epochs { epoch, gen };
+    let yes = match what {
+        0 => return me.next(a),
+        1 => me.adopts(a as u32 & 1 != 0, a as u32 & 2 != 0, given(b), given(c), a as u32 & 4 != 0),
+        2 => me.is_left(given(b)),
+        3 => me.takes_logout(b),
+        4 => me.takes_end(given(b)),
+        5 => may_store(given(a), b),
+        _ => refreshed_elsewhere(a, gen, b),
+    };
+    f64::from(u8::from(yes))
+}
+
 /// `Core::poll`: the next output's kind (0: none left).
 #[wasm_bindgen(js_name = corePoll)]
 pub fn core_poll(handle: u32) -> u32 {

@@ -1,0 +1,103 @@
+//! The cross-tab protocol's decisions (SPEC behaviour 3), for both faces: which session
+//! epoch a login or logout takes, which record a tab adopts, which messages it takes, when
+//! storage may be written, and whether another tab already refreshed. The faces do the I/O
+//! (Web Locks, BroadcastChannel, storage) and keep the numbers; every comparison is here.
+//!
+//! A session *epoch* is taken at each login and logout, above every one known:
+//! `max(known + 1, Date.now())`, so a login in a tab that has seen nothing yet still
+//! outranks an older session of another tab. A refresh result carries a *generation* taken
+//! the same way. Anything of an older epoch is dropped: a logout stays a logout, and user 2
+//! never gets user 1's session.
+
+/// A tab's place in the protocol: its session epoch and the latest generation it holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Epochs {
+    /// The session epoch (a login or logout).
+    pub epoch: f64,
+    /// The refresh generation within it.
+    pub gen: f64,
+}
+
+impl Epochs {
+    /// The epoch (or generation) a new login, logout or refresh result takes at wall time `wall`.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::engine::tabs::Epochs;
+    /// assert_eq!(Epochs { epoch: 5.0, gen: 9.0 }.next(3.0), 10.0);
+    /// assert_eq!(Epochs::default().next(1_796_601_600_000.0), 1_796_601_600_000.0);
+    /// ```
+    pub fn next(&self, wall: f64) -> f64 {
+        (self.epoch.max(self.gen) + 1.0).max(wall)
+    }
+
+    /// Whether a session record (from storage or another tab) is adopted: not a logout
+    /// marker, with a token, of this epoch or a later one, and newer than what this tab
+    /// holds (`holding`: it has a token). A record without an epoch counts as epoch 0, one
+    /// without a generation as its epoch.
+    pub fn adopts(&self, marker: bool, has_token: bool, epoch: Option<f64>, gen: Option<f64>, holding: bool) -> bool {
+        if marker || !has_token {
+            return false;
+        }
+        let epoch = epoch.unwrap_or(0.0);
+        let gen = gen.unwrap_or(epoch);
+        !(epoch < self.epoch || (epoch == self.epoch && gen <= self.gen && holding))
+    }
+
+    /// Whether a broadcast record is of a session this tab has left (then it is dropped and
+    /// storage, which its late writer may just have overwritten, is put back).
+    pub fn is_left(&self, epoch: Option<f64>) -> bool {
+        !epoch.is_some_and(|e| e >= self.epoch)
+    }
+
+    /// Whether another tab's logout of `epoch` is taken here.
+    pub fn takes_logout(&self, epoch: f64) -> bool {
+        epoch >= self.epoch
+    }
+
+    /// Whether another tab's session end of `epoch` is taken here (only this very session's).
+    pub fn takes_end(&self, epoch: Option<f64>) -> bool {
+        epoch == Some(self.epoch)
+    }
+}
+
+/// Whether a record of `epoch` may be written over what storage holds (`stored`): never
+/// over a later login or logout.
+pub fn may_store(stored: Option<f64>, epoch: f64) -> bool {
+    !stored.is_some_and(|s| s > epoch)
+}
+
+/// Whether another tab refreshed since this tab decided to (under the lock): the latest
+/// generation the lock manager's markers show, or this tab holds, is above the one it
+/// started from. Then it waits for that record instead of spending the refresh token again.
+pub fn refreshed_elsewhere(latest_marker: f64, gen: f64, start_gen: f64) -> bool {
+    latest_marker.max(gen) > start_gen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_of_older_epochs_or_generations_are_not_adopted() {
+        let me = Epochs { epoch: 10.0, gen: 12.0 };
+        assert!(!me.adopts(false, true, Some(9.0), Some(99.0), true), "an older epoch");
+        assert!(!me.adopts(false, true, Some(10.0), Some(12.0), true), "the same generation");
+        assert!(me.adopts(false, true, Some(10.0), Some(12.0), false), "the same generation, this tab holding nothing");
+        assert!(me.adopts(false, true, Some(10.0), Some(13.0), true), "a newer generation");
+        assert!(me.adopts(false, true, Some(11.0), None, true), "a newer epoch");
+        assert!(!me.adopts(true, true, Some(11.0), None, true), "a logout marker");
+        assert!(!me.adopts(false, false, Some(11.0), None, true), "no token");
+        assert!(!me.adopts(false, true, None, None, false), "no epoch is epoch 0");
+    }
+
+    #[test]
+    fn messages_and_storage_follow_the_epoch() {
+        let me = Epochs { epoch: 10.0, gen: 10.0 };
+        assert!(me.is_left(Some(9.0)) && me.is_left(None) && !me.is_left(Some(10.0)));
+        assert!(me.takes_logout(10.0) && me.takes_logout(11.0) && !me.takes_logout(9.0));
+        assert!(me.takes_end(Some(10.0)) && !me.takes_end(Some(11.0)) && !me.takes_end(None));
+        assert!(may_store(None, 5.0) && may_store(Some(5.0), 5.0) && !may_store(Some(6.0), 5.0));
+        assert!(refreshed_elsewhere(13.0, 12.0, 12.0) && !refreshed_elsewhere(0.0, 12.0, 12.0) && refreshed_elsewhere(0.0, 13.0, 12.0));
+    }
+}
