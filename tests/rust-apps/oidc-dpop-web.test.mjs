@@ -192,7 +192,7 @@ test('token_response() gives the last refresh answer\'s fields other than the to
   assert.deepEqual(tr, rest, 'every other field');
 });
 
-test('a required nonce costs one retry at the token endpoint (400 use_dpop_nonce) and one at the API (401 use_dpop_nonce), and no logout', T, async () => {
+test('a required nonce costs one retry at the token endpoint (400 use_dpop_nonce) and one at the API (401 use_dpop_nonce), and no logout; a second demand is handed back', T, async () => {
   const { page, api, provider } = await loggedIn({ accessTtl: 30 });
   provider.dpop.requireNonce = true;
   api.requireNonce = true;
@@ -221,7 +221,7 @@ test('a required nonce costs one retry at the token endpoint (400 use_dpop_nonce
   assert.equal(await page.evaluate(() => r.state()), 'fresh');
 });
 
-test('a reload keeps the key: the session restored from storage is signed by the same key and its requests pass', T, async () => {
+test('a reload keeps the key (in IndexedDB as the npm face stores it): the session restored from storage is signed by the same key and its requests pass', T, async () => {
   const { page, api, provider, login, options } = await loggedIn({ accessTtl: 30, storageKey: 'dpop-web-reload' });
   const jkt = cnfJkt(login.access_token);
   await page.reload();
@@ -235,6 +235,20 @@ test('a reload keeps the key: the session restored from storage is signed by the
   assert.ok(stored.found, 'the key is in IndexedDB under the storageKey');
   assert.deepEqual(stored.keys.map((k) => [k.type, k.extractable, k.algorithm.name, k.algorithm.namedCurve]), [['private', false, 'ECDSA', 'P-256']],
     'a non-extractable ECDSA P-256 private key, as the npm face stores it');
+  // The entry's shape is js/dpop.js's: { privateKey, jwk } with jwk the JSON text of {crv, kty, x, y}.
+  const jwk = await page.evaluate((key) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('freshtoken');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const req = open.result.transaction('dpop', 'readonly').objectStore('dpop').get(key);
+      req.onsuccess = () => { open.result.close(); resolve({ fields: Object.keys(req.result).sort(), jwk: req.result.jwk }); };
+      req.onerror = () => reject(req.error);
+    };
+  }), options.storageKey);
+  assert.deepEqual(jwk.fields, ['jwk', 'privateKey']);
+  assert.equal(typeof jwk.jwk, 'string');
+  assert.deepEqual(Object.keys(JSON.parse(jwk.jwk)), ['crv', 'kty', 'x', 'y']);
+  assert.deepEqual(JSON.parse(jwk.jwk), readProof(api.requests.at(-1).proof).header.jwk, 'the stored jwk is the proofs\' jwk');
 });
 
 test('logout deletes the key from IndexedDB (the revocation carrying a proof of it), and the next proof uses a new key', T, async () => {
