@@ -7,6 +7,9 @@
 // URI). The login is the app's: code + PKCE (tests/support/oidc-login.mjs `authorize`), the
 // code exchanged by the page with `DPoP: await face.dpopProof('POST', token_endpoint)` (once
 // more with the provider's nonce on 400 use_dpop_nonce), then `setTokens`.
+// The last two tests open a second tab in the login's browser context (crossTab, storage
+// 'localStorage', one storageKey): a second Rust page, or a Rust page (/app/ of
+// tests/support/server.mjs) beside the npm page that logged in (oidcLoginDpop).
 //
 //   nice -n 10 node --test --test-concurrency=1 tests/rust-apps/oidc-dpop-web.test.mjs
 import { test, before, after, afterEach } from 'node:test';
@@ -18,8 +21,9 @@ import { join, extname } from 'node:path';
 import { jwtVerify, EmbeddedJWK } from 'jose';
 import { launchBrowser } from '../support/browser.mjs';
 import { startProvider, DPOP_CLIENT_ID } from '../support/oidc-provider.mjs';
-import { authorize } from '../support/oidc-login.mjs';
-import { startDpopResourceApi, readProof, jktOf, cnfJkt, ath, readDpopEntry } from '../support/oidc-dpop.mjs';
+import { authorize, oidcLoginDpop } from '../support/oidc-login.mjs';
+import { startDpopResourceApi, readProof, jktOf, cnfJkt, ath, readDpopEntry, openSiblingTab } from '../support/oidc-dpop.mjs';
+import { startServer } from '../support/server.mjs';
 
 const T = { timeout: 60_000 };
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -86,14 +90,14 @@ function makeFace(page, provider, options) {
  * the Rust face: `r` made first (dpop: true, the API's origin allowed, sessionStorage under
  * `storageKey`), the code exchanged with `r.dpopProof`, then `r.setTokens`.
  */
-async function loggedIn({ accessTtl = 4, storageKey = 'dpop-web', revoke = false } = {}) {
+async function loggedIn({ accessTtl = 4, storageKey = 'dpop-web', revoke = false, extra = {} } = {}) {
   const app = await startPageServer();
   cleanup.push(() => app.close());
   const provider = await startProvider({ appOrigin: app.url, accessTtl, dpop: { requireNonce: false } });
   cleanup.push(() => provider.close());
   const api = await startDpopResourceApi({ provider, appOrigin: app.url });
   cleanup.push(() => api.close());
-  const options = { origins: [api.url], storage: 'sessionStorage', crossTab: false, storageKey };
+  const options = { origins: [api.url], storage: 'sessionStorage', crossTab: false, storageKey, ...extra };
   if (revoke) options.endpoint = { revokeUrl: provider.endpoints.revocation };
   const { tab, page, redirectUri } = await authorize(browser, app, provider, { user: 'user-1', clientId: DPOP_CLIENT_ID });
   cleanup.push(() => tab.close(), () => page.evaluate(() => window.r?.dispose()));
@@ -269,4 +273,125 @@ test('logout deletes the key from IndexedDB (the revocation carrying a proof of 
   const proof = await page.evaluate((url) => r.dpopProof('POST', url), provider.endpoints.token);
   assert.notEqual(await jktOf(proof), jkt, 'the next proof is signed by a new key');
   assert.deepEqual((await ends(page)).map((e) => e.name), ['logout']);
+});
+
+// ------------------------------------------------------------------------------------------
+// Two crossTab tabs of one browser context (shared localStorage, IndexedDB, Web Locks,
+// BroadcastChannel), same storageKey, storage 'localStorage', crossTab true, dpop true.
+// Access tokens live TABS_TTL s, so the scheduled refresh (at 80%) comes after both tabs have
+// sent a request on the login's token, and the next one (80% after the rotation) after the
+// checks on the rotated token.
+
+const TABS_TTL = 6;
+const TABS_REFRESH_POINT = 0.8 * TABS_TTL * 1000;
+
+/** A Rust tab (window.r a Face): its token and r.fetch. */
+const rustTab = (name, page) => ({
+  name, page,
+  token: () => page.evaluate(() => r.currentToken() ?? null),
+  fetch: (url) => pageFetch(page, url),
+  ends: () => page.evaluate(() => events.filter((e) => e.name === 'session-expired' || e.name === 'logout').map((e) => e.name)),
+});
+/** An npm tab (window.r an ft.createRefresher refresher, events by installRecorder's listen). */
+const npmTab = (name, page) => ({
+  name, page,
+  token: () => page.evaluate(() => r.accessToken ?? null),
+  fetch: (url) => page.evaluate(async (url) => { const res = await r.fetch(url); return { status: res.status, body: await res.text() }; }, url),
+  ends: () => page.evaluate(() => events.filter((e) => e.e === 'session-expired' || e.e === 'logout').map((e) => e.e)),
+});
+
+/** Polls `pred` (async) every 50 ms until true or `ms` passed; returns whether it held. */
+async function until(pred, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await pred()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * The shared-key and shared-rotation checks on two tabs holding the session of `login`:
+ * both tabs' proofs carry the same jwk (the login token's cnf.jkt at the API); the refresh due
+ * at 80% is one token-endpoint call between them (no refresh-token reuse at the provider);
+ * both tabs then send its token, signed by the same key.
+ */
+async function assertSharedKeyAndRotation({ tabs, provider, api, login }) {
+  const jkt = cnfJkt(login.access_token);
+  for (const t of tabs) {
+    assert.ok(await until(async () => (await t.token()) === login.access_token, 3000), `the ${t.name} tab holds the login's session`);
+  }
+  assert.equal(provider.refreshCalls().length, 0, 'no refresh yet');
+
+  // 1. One key: both tabs' proofs carry the same jwk, whose thumbprint is the token's cnf.jkt.
+  const jwks = [];
+  for (const t of tabs) {
+    const res = await t.fetch(`${api.url}/data`);
+    const q = api.requests.at(-1);
+    assert.equal(res.status, 200, `the ${t.name} tab: the API refused: ${q?.reason}`);
+    assert.equal(q.token, login.access_token, `the ${t.name} tab sent the login's token`);
+    assert.equal(q.jkt, jkt, `the ${t.name} tab signs with the key of cnf.jkt`);
+    jwks.push(q.header.jwk);
+  }
+  assert.deepEqual(jwks[1], jwks[0], 'one jwk across the two tabs');
+
+  // 2. One rotation: the refresh due at 80% (both tabs schedule it), one call between them.
+  const rotated = await until(async () => {
+    const [a, b] = await Promise.all(tabs.map((t) => t.token()));
+    return a && a !== login.access_token && a === b;
+  }, TABS_REFRESH_POINT + 4000);
+  await new Promise((r) => setTimeout(r, 500)); // a second tab's call would come about now
+  const calls = provider.refreshCalls();
+  const describe = () => JSON.stringify(calls.map((c) => ({ t: c.t, status: c.status, error: c.body?.error ?? null, rt: c.params.refresh_token === login.refresh_token ? 'login' : 'other' })))
+    + `; grant errors ${JSON.stringify(provider.grantErrors)}`;
+  assert.ok(rotated, `both tabs hold one new token; refresh calls ${describe()}`);
+  const [first] = calls;
+  assert.equal(first.status, 200, `the provider refused the refresh: ${describe()}`);
+  assert.equal(first.params.refresh_token, login.refresh_token, 'the refresh spent the login\'s refresh token');
+  assert.equal(await jktOf(first.dpop), jkt, 'the refresh is signed by the shared key');
+  assert.equal(cnfJkt(first.body.access_token), jkt, 'the new token is bound to the shared key');
+  assert.deepEqual(calls.filter((c) => c.t < first.done + TABS_REFRESH_POINT - 300).map((c) => c.status), [200],
+    `one token-endpoint call between the two tabs: ${describe()}`);
+  assert.deepEqual(provider.grantErrors, [], 'the provider saw no reuse of a rotated refresh token (nor any other grant error)');
+  assert.deepEqual(provider.grantsRevoked, [], 'no grant revoked');
+
+  // 3. Both tabs send the new token, with proofs of the same key.
+  for (const t of tabs) {
+    assert.equal(await t.token(), first.body.access_token, `the ${t.name} tab holds the rotated token`);
+    const res = await t.fetch(`${api.url}/data`);
+    const q = api.requests.at(-1);
+    assert.equal(res.status, 200, `the ${t.name} tab after the rotation: the API refused: ${q?.reason}`);
+    assert.equal(q.token, first.body.access_token, `the ${t.name} tab sent the rotated token`);
+    assert.deepEqual(q.header.jwk, jwks[0], `the ${t.name} tab still signs with the shared jwk`);
+  }
+  assert.equal(provider.refreshCalls().length, 1, 'still one refresh call');
+  for (const t of tabs) assert.deepEqual(await t.ends(), [], `no session end in the ${t.name} tab`);
+}
+
+test('two crossTab Rust tabs share one key and one rotation: both tabs\' proofs carry the same jwk (same jkt at the API), the due refresh is one token-endpoint call between them (no refresh-token reuse at the provider), and both tabs then send the new token', T, async () => {
+  const { page, tab, app, api, provider, login, options } = await loggedIn({
+    accessTtl: TABS_TTL, storageKey: 'dpop-web-tabs', extra: { storage: 'localStorage', crossTab: true },
+  });
+  const tab2 = await openSiblingTab(tab, `${app.url}/test.html`);
+  cleanup.push(() => tab2.close(), () => tab2.page.evaluate(() => window.r?.dispose()));
+  await makeFace(tab2.page, provider, options);
+  await assertSharedKeyAndRotation({ tabs: [rustTab('first Rust', page), rustTab('second Rust', tab2.page)], provider, api, login });
+});
+
+test('an npm tab and a Rust tab (crossTab) share one key and one rotation: both tabs\' proofs carry the same jwk (same jkt at the API), the due refresh is one token-endpoint call between them (no refresh-token reuse at the provider), and both tabs then send the new token', T, async () => {
+  // The npm test page at /test.html (the redirect URI: the npm face logs in), the Rust face at /app/.
+  const app = await startServer({ appDir: DIST });
+  cleanup.push(() => app.close());
+  const provider = await startProvider({ appOrigin: app.url, accessTtl: TABS_TTL, dpop: { requireNonce: false } });
+  cleanup.push(() => provider.close());
+  const api = await startDpopResourceApi({ provider, appOrigin: app.url });
+  cleanup.push(() => api.close());
+  const options = { origins: [api.url], storage: 'localStorage', crossTab: true, storageKey: 'dpop-mixed-tabs' };
+  const { tab, page, login } = await oidcLoginDpop(browser, app, provider, { options });
+  cleanup.push(() => tab.close(), () => page.evaluate(() => window.r?.dispose()));
+  assert.ok(cnfJkt(login.access_token), 'the code exchange gave a DPoP-bound access token (cnf.jkt)');
+  const tab2 = await openSiblingTab(tab, `${app.url}/app/`);
+  cleanup.push(() => tab2.close(), () => tab2.page.evaluate(() => window.r?.dispose()));
+  await makeFace(tab2.page, provider, options);
+  await assertSharedKeyAndRotation({ tabs: [npmTab('npm', page), rustTab('Rust', tab2.page)], provider, api, login });
 });
