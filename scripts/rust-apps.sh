@@ -34,3 +34,8 @@ for app in $apps; do
   gz=$(gzip -9 -c "$out" | wc -c)
   echo "rust-apps: $app wasm $raw bytes, $gz bytes gzip -9 ($out)"
 done
+
+# The conformance app of the `web` feature (examples/conformance: the table's third runner and
+# the Rust face's DPoP and mixed-tab tests drive it); built here too so that `npm test` builds
+# it in the background with the example apps (its tests' before hook then finds it fresh).
+bash scripts/web-conformance.sh
