@@ -412,7 +412,11 @@ export class Refresher {
   /** A response's `Date` header, for the engine's server clock (it keeps its own origins' only). */
   _date(origin, res) {
     const d = origin && res.headers?.get('date');
-    if (d && !this._disposed) coreDate(this._core, ...writeTokens([origin, d]), Date.now());
+    // The same Date from the same origin again (a server's clock ticks once a second) tells nothing new.
+    if (!d || this._disposed || (d === this._dateSeen && origin === this._dateFrom)) return;
+    this._dateSeen = d;
+    this._dateFrom = origin;
+    coreDate(this._core, ...writeTokens([origin, d]), Date.now());
   }
 
   /** The session is over because another tab said so. */
