@@ -281,6 +281,11 @@ impl Refresher {
 
     /// A session record from storage or another tab (`_adopt`): taken only when newer than
     /// the session held (SPEC behaviour 3). Says whether it was taken.
+    /// This tab's place in the cross-tab protocol, for the engine's decisions (`engine::tabs`).
+    fn epochs(&self) -> crate::engine::tabs::Epochs {
+        crate::engine::tabs::Epochs { epoch: self.shared.line.epoch(), gen: self.shared.line.gen() }
+    }
+
     fn adopt(&self, rec: &Record, from_other_tab: bool) -> bool {
         let line = &self.shared.line;
         if rec.is_out() || self.shared.disposed.get() {
@@ -288,7 +293,7 @@ impl Refresher {
         }
         let Some(tokens) = rec.tokens() else { return false };
         let (epoch, gen) = (rec.epoch(), rec.gen());
-        if epoch < line.epoch() || (epoch == line.epoch() && gen <= line.gen() && self.core.current_token().is_some()) {
+        if !self.epochs().adopts(false, true, rec.epoch, rec.gen, self.core.current_token().is_some()) {
             return false;
         }
         let now = js_sys::Date::now();
@@ -327,7 +332,7 @@ impl Refresher {
                 // `!(rec.epoch >= epoch)`: a late answer from a session this tab has left is
                 // dropped, and storage (which the late writer may have just overwritten) is
                 // put back to this tab's newer epoch.
-                if !(rec.epoch.is_some_and(|e| e >= line.epoch())) {
+                if self.epochs().is_left(rec.epoch) {
                     line.persist(&self.record().unwrap_or_else(|| Record::out(line.epoch())));
                     return;
                 }
@@ -339,7 +344,7 @@ impl Refresher {
                 }
             }
             Heard::Logout(epoch) => self.logout_at(epoch, false),
-            Heard::Expired { reason, epoch } if epoch == line.epoch() => {
+            Heard::Expired { reason, epoch } if self.epochs().takes_end(Some(epoch)) => {
                 let reason = match reason.as_str() {
                     "refresh-rejected" => "refresh-rejected",
                     "no-refresh-token" => "no-refresh-token",
@@ -358,7 +363,7 @@ impl Refresher {
     /// tells the other tabs.
     fn logout_at(&self, epoch: f64, here: bool) {
         let line = &self.shared.line;
-        if self.shared.disposed.get() || epoch < line.epoch() {
+        if self.shared.disposed.get() || !self.epochs().takes_logout(epoch) {
             return;
         }
         line.set_epoch(epoch);

@@ -8,6 +8,7 @@
 //! session leaves, `{out: true, epoch}`, never a token. A write never replaces a record of a
 //! newer epoch (a later login or logout in another tab): see [`Store::persist`].
 
+use crate::engine::tabs::{may_store, Epochs};
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -76,7 +77,7 @@ impl Record {
 /// `max(known + 1, Date.now())`, as `nextEpoch` in `js/refresher.js`. Time-based, so a login
 /// in a tab that has seen nothing yet still outranks an older session of another tab.
 pub(crate) fn next_epoch(known: f64) -> f64 {
-    (known + 1.0).max(js_sys::Date::now())
+    Epochs { epoch: known, gen: known }.next(js_sys::Date::now())
 }
 
 /// What a session's record says of its tokens besides the tokens (set when they are taken).
@@ -186,10 +187,8 @@ impl Store {
 
     /// [`Store::save`] unless storage holds a record of a newer epoch.
     pub(crate) fn persist(&self, rec: &Record) {
-        if let Some(cur) = self.load().and_then(|c| c.epoch) {
-            if cur > rec.epoch() {
-                return;
-            }
+        if !may_store(self.load().and_then(|c| c.epoch), rec.epoch()) {
+            return;
         }
         self.save(rec);
     }

@@ -421,7 +421,7 @@ impl Tabs {
         }
         let latest = self.latest_gen().await;
         let known = latest.max(self.line.gen());
-        if known > start_gen {
+        if crate::engine::tabs::refreshed_elsewhere(latest, self.line.gen(), start_gen) {
             // Another tab refreshed since this one decided to: take its result.
             if let Some(rec) = self.await_record(epoch, known, dropped).await {
                 if let Some(tokens) = rec.tokens() {
