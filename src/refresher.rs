@@ -61,9 +61,18 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::engine::{self, Abort, Config, Engine, ErrorClass, Failed, Needs, Output, RefreshFailure, RequestId};
+use crate::engine::{self, Abort, Config, Engine, ErrorClass, Failed, Needs, Output, RefreshFailure, Refused, RequestId};
 use crate::schedule::{next_wake, Policy, Wake as Step};
 use crate::session::{BadClaim, Failure, Grant, State};
+
+/// This API's answer to the engine's refusal: a disposed refresher's `set_tokens` is a no-op
+/// here (the web face says `disposed` itself); malformed tokens are [`BadClaim`].
+fn refused(r: Refused) -> Result<(), BadClaim> {
+    match r {
+        Refused::Disposed => Ok(()),
+        Refused::BadClaim => Err(BadClaim),
+    }
+}
 
 pub use crate::schedule::MAX_STEP_MS;
 
@@ -599,7 +608,7 @@ impl Refresher {
     /// are refused and change nothing.
     pub fn try_set_tokens(&self, tokens: Grant, restored: bool) -> Result<(), BadClaim> {
         let wall = self.wall();
-        self.with_engine(|e, now| e.set_tokens(tokens, restored, now, wall))
+        self.with_engine(|e, now| e.set_tokens(tokens, restored, now, wall)).or_else(refused)
     }
 
     /// [`Refresher::try_set_tokens`] for tokens received earlier, at wall time `received`
@@ -609,7 +618,7 @@ impl Refresher {
     pub(crate) fn try_set_tokens_received(&self, tokens: Grant, restored: bool, received: f64) -> Result<(), BadClaim> {
         let wall = self.wall();
         let received = received.min(wall);
-        self.with_engine(|e, now| e.set_tokens_received(tokens, restored, now - (wall - received), received, now))
+        self.with_engine(|e, now| e.set_tokens_received(tokens, restored, now - (wall - received), received, now)).or_else(refused)
     }
 
     /// The refresh call in flight waits for something that bounds its own wait (`waiting`:

@@ -37,6 +37,16 @@ use crate::schedule::Policy;
 use crate::session::{BadClaim, Failure, FailureOutcome, Grant, Landed, Session, State};
 use crate::token;
 
+/// Why [`Engine::set_tokens`] refused tokens (nothing changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// An empty token, or an access token whose expiry claim is malformed (or a JWT-shaped
+    /// token the decoder refuses).
+    BadClaim,
+    /// The refresher was disposed: it takes no session and starts nothing.
+    Disposed,
+}
+
 /// Names a request or caller for as long as the engine knows it; chosen by the face.
 pub type RequestId = u64;
 
@@ -323,22 +333,24 @@ impl Engine {
     /// have waited since they were issued (no `expiresIn` from a fresh answer): an expiry
     /// already past by the server's clock makes them due at once. A refresh in flight for
     /// the previous session is aborted; its callers get the new token.
-    pub fn set_tokens(&mut self, grant: Grant, restored: bool, now: f64, wall: f64) -> Result<(), BadClaim> {
+    pub fn set_tokens(&mut self, grant: Grant, restored: bool, now: f64, wall: f64) -> Result<(), Refused> {
         self.set_tokens_received(grant, restored, now, wall, now)
     }
 
     /// [`Engine::set_tokens`] for tokens received earlier than `now`: at `received` on the
     /// session clock, `wall` on the wall clock (a record from storage or another tab). Their
     /// schedule counts from then; what waits is decided at `now`.
-    pub fn set_tokens_received(&mut self, grant: Grant, restored: bool, received: f64, wall: f64, now: f64) -> Result<(), BadClaim> {
+    pub fn set_tokens_received(&mut self, grant: Grant, restored: bool, received: f64, wall: f64, now: f64) -> Result<(), Refused> {
         if self.disposed {
-            return Ok(()); // a disposed refresher takes no session
+            // A disposed refresher takes no session: said, not swallowed (a login that
+            // lands after the component went away must not look as if it was kept).
+            return Err(Refused::Disposed);
         }
         if grant.access_token.is_empty() || grant.refresh_token.as_deref() == Some("") {
-            return Err(BadClaim);
+            return Err(Refused::BadClaim);
         }
         let server = restored.then(|| self.clock.now(wall));
-        self.session.set_tokens_at(grant, received, wall, server)?;
+        self.session.set_tokens_at(grant, received, wall, server).map_err(|BadClaim| Refused::BadClaim)?;
         self.drop_flight(Abort::Superseded);
         self.out.push_back(Output::Event(Event::Schedule));
         self.pump(now);

@@ -200,8 +200,8 @@ fn the_server_clock_comes_only_from_own_origins_and_valid_dates() {
 #[test]
 fn empty_tokens_are_refused() {
     let mut e = engine();
-    assert_eq!(e.set_tokens(grant("", "r1", 60.0), false, T0, T0), Err(BadClaim));
-    assert_eq!(e.set_tokens(grant("a1", "", 60.0), false, T0, T0), Err(BadClaim));
+    assert_eq!(e.set_tokens(grant("", "r1", 60.0), false, T0, T0), Err(Refused::BadClaim));
+    assert_eq!(e.set_tokens(grant("a1", "", 60.0), false, T0, T0), Err(Refused::BadClaim));
     assert_eq!(e.state(), State::Idle);
 }
 

@@ -433,10 +433,13 @@ impl Refresher {
     }
 
     /// [`Refresher::set_tokens`] that says whether the tokens were taken
-    /// ([`Error::Tokens`] when refused; the session held is untouched).
+    /// ([`Error::Tokens`] when refused, the session held untouched; `disposed`, code
+    /// `"disposed"`, after [`Refresher::dispose`]).
     pub fn try_set_tokens(&self, tokens: TokenSet) -> Result<(), Error> {
         if self.shared.disposed.get() {
-            return Ok(()); // a disposed refresher takes no session, and starts nothing
+            // A disposed refresher takes no session and starts nothing, and says so (the
+            // engine's `Refused::Disposed`).
+            return Err(Error::Token(crate::refresher::TokenError::Disposed));
         }
         let restored = tokens.expires_in.is_none();
         // A new session epoch (set first: the record stored on the way carries it).

@@ -33,8 +33,6 @@ import { playTable } from '../support/conformance.mjs';
 
 /** Scenarios the npm face does not meet today: name -> why (what the npm face does instead). */
 export const NPM_KNOWN_GAPS = {
-  'setTokens after dispose() starts nothing: no session, no timer, no refresh':
-    'setTokens() after dispose() throws FreshtokenError disposed (js/refresher.js _alive) instead of being taken and ignored; nothing starts either way',
   // PubNub: js/pubnub.js refreshes for refresher.accessToken, the token held now, not the one denied.
   'PubNub access denied for a token already replaced: the current token at once, no refresh':
     'attachPubNub cannot tell which token a denial was for: a denial arriving after the client was given a2 starts a second refresh (for a2), and the client gets a token only when that lands',
