@@ -4,8 +4,8 @@
 //! without its zone, a day that does not exist, or a weekday that does not match the date.
 //! Used for the server clock (`Date`) and `Retry-After`.
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+const DAYS: &[u8; 21] = b"SunMonTueWedThuFriSat";
 const LONG_DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
@@ -27,41 +27,49 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// `n` ASCII digits as a number.
-fn digits(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // At most 18 digits: no overflow.
-    (s.len() <= 18).then(|| s.bytes().fold(0i64, |n, b| n * 10 + i64::from(b - b'0')))
+/// The `len` bytes of `b` at `at`, all ASCII digits (1 to 18 of them: no overflow), as a number.
+fn num(b: &[u8], at: usize, len: usize) -> Option<i64> {
+    let s = b.get(at..at + len).filter(|s| (1..=18).contains(&s.len()))?;
+    s.iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
 }
 
-/// `HH:MM:SS` as seconds into the day.
-fn time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+/// The 3-byte name at `at` in a list of 3-byte names (`MONTHS`, `DAYS`): its index.
+fn name3(list: &[u8], b: &[u8], at: usize) -> Option<i64> {
+    let name = b.get(at..at + 3)?;
+    list.chunks(3).position(|x| x == name).map(|i| i as i64)
+}
+
+/// `HH:MM:SS` at `at`, as seconds into the day.
+fn time(b: &[u8], at: usize) -> Option<i64> {
+    if b.get(at + 2) != Some(&b':') || b.get(at + 5) != Some(&b':') {
         return None;
     }
-    let (h, m, sec) = (digits(&s[0..2])?, digits(&s[3..5])?, digits(&s[6..8])?);
+    let (h, m, sec) = (num(b, at, 2)?, num(b, at + 3, 2)?, num(b, at + 6, 2)?);
     (h < 24 && m < 60 && sec <= 60).then_some(h * 3600 + m * 60 + sec)
 }
 
-/// The instant, checked: the day exists and falls on `weekday` (0 = Sunday).
-fn instant(y: i64, month: &str, d: i64, secs: i64, weekday: usize) -> Option<f64> {
-    let m = MONTHS.iter().position(|&x| x == month)? as i64 + 1;
+/// Whether `b` has `c` at each of `at`.
+fn at_each(b: &[u8], c: u8, at: &[usize]) -> bool {
+    at.iter().all(|&i| b.get(i) == Some(&c))
+}
+
+/// The instant, checked: month `m0` (0 = January), the day exists and falls on `weekday`
+/// (0 = Sunday).
+fn instant(y: i64, m0: i64, d: i64, secs: i64, weekday: i64) -> Option<f64> {
+    let m = m0 + 1;
     if d < 1 || d > days_in_month(y, m) {
         return None;
     }
     let days = days_from_civil(y, m, d);
     // 1970-01-01 was a Thursday.
-    if (days + 4).rem_euclid(7) as usize != weekday {
-        return None;
-    }
-    Some((days * 86_400 + secs) as f64 * 1000.0)
+    ((days + 4).rem_euclid(7) == weekday).then(|| (days * 86_400 + secs) as f64 * 1000.0)
 }
 
 /// An HTTP-date as ms since epoch, or `None`. `this_year` places an RFC 850 two-digit
 /// year: one more than 50 years ahead of it is in the previous century.
+///
+/// Each form has fixed positions after its weekday, so each is checked byte by byte (every
+/// form is ASCII: a byte test never splits a character).
 ///
 /// # Example
 /// ```
@@ -75,50 +83,36 @@ fn instant(y: i64, month: &str, d: i64, secs: i64, weekday: usize) -> Option<f64
 /// }
 /// ```
 pub fn parse(value: &str, this_year: i64) -> Option<f64> {
-    let s = value.trim_ascii();
-    // Every form is ASCII; anything else is refused before a byte offset could split a character.
-    if !s.is_ascii() {
-        return None;
-    }
-    if let Some(rest) = s.strip_suffix(" GMT") {
-        if let Some(comma) = rest.as_bytes().windows(2).position(|w| w == b", ") {
-            let (day, rest) = (&rest[..comma], &rest[comma + 2..]);
-            let parts: Vec<&str> = rest.split(' ').collect();
-            if let [date, clock] = parts[..] {
-                // RFC 850: `06-Nov-94`
-                let weekday = LONG_DAYS.iter().position(|&x| x == day)?;
-                let mut p = date.split('-');
-                let (d, m, yy) = (p.next()?, p.next()?, p.next()?);
-                if p.next().is_some() || d.len() != 2 || yy.len() != 2 {
-                    return None;
-                }
-                let mut y = 2000 + digits(yy)?;
-                if y > this_year + 50 {
-                    y -= 100;
-                }
-                return instant(y, m, digits(d)?, time(clock)?, weekday);
-            }
-            // IMF-fixdate: `06 Nov 1994 08:49:37`
-            let weekday = DAYS.iter().position(|&x| x == day)?;
-            let [d, m, y, clock] = parts[..] else { return None };
-            if d.len() != 2 || y.len() != 4 {
+    let s = value.as_bytes().trim_ascii();
+    if let Some(comma) = s.iter().position(|&c| c == b',') {
+        let (day, t) = (&s[..comma], &s[comma..]);
+        if !t.ends_with(b" GMT") {
+            return None;
+        }
+        if t.len() == 26 && day.len() == 3 {
+            // IMF-fixdate: `, 06 Nov 1994 08:49:37 GMT`
+            if !at_each(t, b' ', &[1, 4, 8, 13]) {
                 return None;
             }
-            return instant(digits(y)?, m, digits(d)?, time(clock)?, weekday);
+            return instant(num(t, 9, 4)?, name3(MONTHS, t, 5)?, num(t, 2, 2)?, time(t, 14)?, name3(DAYS, day, 0)?);
+        }
+        if t.len() == 24 && at_each(t, b'-', &[4, 8]) && at_each(t, b' ', &[1, 11]) {
+            // RFC 850: `, 06-Nov-94 08:49:37 GMT`
+            let weekday = LONG_DAYS.iter().position(|x| x.as_bytes() == day)? as i64;
+            let mut y = 2000 + num(t, 9, 2)?;
+            if y > this_year + 50 {
+                y -= 100;
+            }
+            return instant(y, name3(MONTHS, t, 5)?, num(t, 2, 2)?, time(t, 12)?, weekday);
         }
         return None;
     }
     // asctime: `Sun Nov  6 08:49:37 1994` (a one-digit day is padded with a space)
-    let b = s.as_bytes();
-    if b.len() != 24 || b[3] != b' ' || b[7] != b' ' || b[10] != b' ' || b[19] != b' ' {
+    if s.len() != 24 || !at_each(s, b' ', &[3, 7, 10, 19]) {
         return None;
     }
-    let weekday = DAYS.iter().position(|&x| x == &s[0..3])?;
-    let d = digits(s[8..10].trim_start_matches(' '))?;
-    if s.as_bytes()[8] == b' ' && d > 9 {
-        return None;
-    }
-    instant(digits(&s[20..24])?, &s[4..7], d, time(&s[11..19])?, weekday)
+    let d = if s[8] == b' ' { num(s, 9, 1)? } else { num(s, 8, 2)? };
+    instant(num(s, 20, 4)?, name3(MONTHS, s, 4)?, d, time(s, 11)?, name3(DAYS, s, 0)?)
 }
 
 /// The (UTC) year of an instant (ms since epoch), for the RFC 850 two-digit-year rule.
@@ -138,7 +132,7 @@ pub fn year_of(wall: f64) -> i64 {
 /// ```
 pub fn retry_after_ms(value: &str, wall: f64, this_year: i64) -> Option<f64> {
     let s = value.trim_ascii();
-    if let Some(secs) = digits(s) {
+    if let Some(secs) = num(s.as_bytes(), 0, s.len()) {
         return Some(secs as f64 * 1000.0);
     }
     parse(s, this_year).map(|at| (at - wall).max(0.0))
