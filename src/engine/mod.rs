@@ -446,12 +446,12 @@ impl Engine {
             return self.out.push_back(Output::Return { id });
         };
         let sent = self.in_air.swap_remove(i);
-        let retry = self.cfg.retry_statuses.contains(&status);
+        let retry = self.cfg.retry_statuses.iter().any(|&s| s == status);
         if sent.replay {
             // After the replay: a refusal of the current token ends the session (end-session
             // statuses) or is "forbidden"; an older token's refusal says nothing of a newer session.
             if answered_by_origin && retry && self.session.access_token() == Some(sent.token.as_str()) {
-                if self.cfg.end_session_statuses.contains(&status) {
+                if self.cfg.end_session_statuses.iter().any(|&s| s == status) {
                     self.expire("request-rejected", now);
                 } else {
                     self.out.push_back(Output::Event(Event::Forbidden { status }));

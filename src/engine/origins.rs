@@ -43,11 +43,14 @@ fn split_origin(url: &str) -> Option<(String, &str)> {
     };
     let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    if authority.is_empty() || authority.contains('@') {
+    // Byte tests, not str searchers (each costs the wasm its own search code); the bytes
+    // sought are ASCII, so a cut never splits a character.
+    let has = |s: &str, c: u8| s.bytes().any(|b| b == c);
+    if authority.is_empty() || has(authority, b'@') {
         return None;
     }
-    let (host, port) = match authority.rfind(':') {
-        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
+        Some(i) if !has(&authority[i..], b']') => (&authority[..i], Some(&authority[i + 1..])),
         _ => (authority, None),
     };
     let host_ok = if let Some(v6) = host.strip_prefix('[') {

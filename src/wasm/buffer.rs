@@ -63,3 +63,19 @@ pub(crate) fn take_three(a: i32, b: i32, c: i32) -> [Option<String>; 3] {
 fn text(bytes: Vec<u8>) -> String {
     json::utf8_string(bytes).unwrap_or_default()
 }
+
+/// `text` cut at each `sep` (an ASCII byte, so a cut never splits a character), as
+/// `str::split` would: a byte search here instead of the char searcher's code in the wasm.
+pub(crate) fn cut(text: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    core::iter::from_fn(move || {
+        let s = rest?;
+        match s.bytes().position(|b| b == sep) {
+            Some(i) => {
+                rest = s.get(i + 1..);
+                s.get(..i)
+            }
+            None => rest.take(),
+        }
+    })
+}

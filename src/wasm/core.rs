@@ -31,7 +31,7 @@ fn grant(access: String, refresh: Option<String>, expires_at: f64, expires_in: f
 
 fn statuses(line: &str) -> Vec<u16> {
     // A status that is no u16 becomes 0, which the engine refuses by name.
-    line.split(' ').filter(|s| !s.is_empty()).map(|s| {
+    super::buffer::cut(line, b' ').filter(|s| !s.is_empty()).map(|s| {
         let ok = s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
         let n = if ok { s.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) } else { 0 };
         u16::try_from(n).unwrap_or(0)
@@ -49,7 +49,7 @@ impl Core {
     /// gave: an entry holding a line break is refused, never read as two.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(text: &str, origins: bool, origins_count: usize, refresh_at: f64, default_lifetime_ms: f64, refresh_timeout_ms: f64, needs: u32) -> Result<Core, ConfigError> {
-        let mut lines = text.split('\n');
+        let mut lines = super::buffer::cut(text, b'\n');
         let page_origin = lines.next().and_then(some);
         let endpoint_url = lines.next().and_then(some);
         let retry_statuses = statuses(lines.next().unwrap_or(""));

@@ -185,7 +185,7 @@ pub fn core_refresh_to(handle: u32, origin_len: i32) -> bool {
 #[wasm_bindgen(js_name = coreDpopProof)]
 pub fn core_dpop_proof(handle: u32, len: usize, wall: f64) -> JsValue {
     let (text, _) = take_tokens(len, -1);
-    let mut l = text.split('\n');
+    let mut l = super::buffer::cut(&text, b'\n');
     let mut next = || l.next().unwrap_or("");
     let (htm, url, origin, jwk, jti, ath, nonce) = (next(), next(), next(), next(), next(), next(), next());
     with(handle, |c| {
