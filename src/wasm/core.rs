@@ -30,12 +30,21 @@ fn grant(access: String, refresh: Option<String>, expires_at: f64, expires_in: f
 }
 
 fn statuses(line: &str) -> Vec<u16> {
-    // A status that is no u16 becomes 0, which the engine refuses by name.
-    super::buffer::cut(line, b' ').filter(|s| !s.is_empty()).map(|s| {
-        let ok = s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit());
-        let n = if ok { s.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0')) } else { 0 };
-        u16::try_from(n).unwrap_or(0)
-    }).collect()
+    // Space-separated decimal statuses; one that is no u16 becomes 0, which the engine
+    // refuses by name. One pass over the bytes (a trailing space ends the last).
+    let mut out = Vec::new();
+    let (mut n, mut len, mut bad) = (0u32, 0, false);
+    for b in line.bytes().chain([b' ']) {
+        if b != b' ' {
+            len += 1;
+            bad |= !b.is_ascii_digit() || len > 5;
+            n = n.wrapping_mul(10).wrapping_add(u32::from(b.wrapping_sub(b'0')));
+        } else if len > 0 {
+            out.push(if bad { 0 } else { u16::try_from(n).unwrap_or(0) });
+            (n, len, bad) = (0, 0, false);
+        }
+    }
+    out
 }
 
 fn some(line: &str) -> Option<String> {
