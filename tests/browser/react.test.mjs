@@ -2,82 +2,28 @@
 // (pages/react-app.js) is bundled by esbuild with React's development build, so <StrictMode>
 // really double-invokes effects, and served same-origin under /app/ beside /auth/refresh.
 // Listener counts are read from the refresher's own emitter (refresher._events.listeners).
-import { test, before, after, beforeEach, afterEach } from 'node:test';
+import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, copyFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { startServer } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
-import { EVENTS } from '../../js/events.js';
+import { frameworkApp, pageHelpers, LOADING, NONE, hookCounts as hooks } from '../support/framework-app.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, '..', '..');
 const T = { timeout: 30_000 };
-// Each hook listens to every event the refresher emits (js/events.js EVENTS): the token, the
-// state and the last refresh error (refresh-error) can all change.
-const HOOK_EVENTS = EVENTS;
-const NONE = Object.fromEntries(EVENTS.map((e) => [e, 0]));
-/** The listener counts `n` mounted useAccessToken hooks should leave. */
-const hooks = (n) => ({ ...NONE, ...Object.fromEntries(HOOK_EVENTS.map((e) => [e, n])) });
-
-let dir;
-let browser;
-let srv;
-let tab;
-let page;
-
-before(async () => {
-  const wasm = join(REPO, 'pkg', 'freshtoken_bg.wasm');
-  assert.ok(existsSync(wasm), 'pkg/freshtoken_bg.wasm is missing: run bash scripts/build.sh');
-  dir = mkdtempSync(join(tmpdir(), 'freshtoken-react-'));
-  await build({
-    entryPoints: [join(HERE, 'pages', 'react-app.js')],
-    bundle: true,
-    format: 'esm',
-    outdir: dir,
-    define: { 'process.env.NODE_ENV': '"development"' },
-    logLevel: 'warning',
-  });
-  // esbuild leaves new URL('freshtoken_bg.wasm', import.meta.url) alone: put the wasm beside the bundle.
-  copyFileSync(wasm, join(dir, 'freshtoken_bg.wasm'));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>react</title>'
-    + '<link rel="icon" href="data:,"><div id="root"></div><script type="module" src="react-app.js"></script>');
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  srv = await startServer({ lifetime: 3, appDir: dir });
-  tab = await browser.open(`${srv.url}/app/`);
-  page = tab.page;
-});
-afterEach(async () => {
-  await page?.evaluate(() => {
+const app = frameworkApp('react', {
+  cleanup: () => {
     window.unmount();
     window.unmountSession();
     for (const r of [window.refresher, window.other]) r?.dispose();
-  }).catch(() => {});
-  await tab?.close();
-  await srv?.close();
-  srv = tab = page = undefined;
+  },
 });
+let srv;
+let tab;
+let page;
+beforeEach(() => { ({ srv, tab, page } = app); });
+const { accessToken, waitShown, mountSession, sessionRenders, waitSession } = pageHelpers(app);
 
-/** A refresher in the page (window[name]) holding `tokens`; returns its access token. */
 const makeRefresher = (tokens, name = 'refresher') =>
   page.evaluate(([base, t, n]) => window.makeRefresher(base, t, n), [srv.url, tokens, name]);
 const listenerCount = (name = 'refresher') => page.evaluate((n) => window.listenerCount(window[n]), name);
-const accessToken = () => page.evaluate(() => window.refresher.accessToken);
 const shown = () => page.evaluate(() => window.shown());
-/** Waits until exactly the components `ids` are mounted and each shows `text`. */
-const waitShown = (ids, text) => page.waitForFunction(([ids, text]) => {
-  const s = window.shown();
-  return s.length === ids.length && s.every((x, i) => x.id === ids[i] && x.text === text);
-}, [ids, text], { timeout: 10_000 });
 /** Waits until the components' plain effects have run `setups` times (the hook's subscribe runs before them). */
 const waitEffects = (setups) => page.waitForFunction((n) => window.effects.setups >= n, setups, { timeout: 10_000 });
 
@@ -248,11 +194,6 @@ test('a refresh the server rejects ends the session: the hook renders null', T, 
 
 // --- the new forms: useFreshtoken() with a provider given options or a promise; SSR hydration ---
 
-const mountSession = (form, tokens, extra = {}) =>
-  page.evaluate(([o]) => window.mountSession(o), [{ form, base: srv.url, tokens, ...extra }]);
-const sessionRenders = () => page.evaluate(() => window.sessionRenders);
-const waitSession = (pred, arg) => page.waitForFunction(pred, arg, { timeout: 10_000 });
-const LOADING = { id: 's', state: 'loading', isLoading: true, token: null, hasRefresher: false, error: null };
 
 test('options form (StrictMode): loading first, then the refresher the provider created; a scheduled refresh re-renders; fetch sends the token; unmount disposes it', T, async () => {
   const login = srv.issueTokens(); // 3 s: refreshed at ~2.4 s

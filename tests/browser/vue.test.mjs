@@ -2,85 +2,32 @@
 // (pages/vue-app.js) is bundled by esbuild with Vue's esm-bundler runtime build and served
 // same-origin under /app/ beside /auth/refresh. The token is read from the DOM; listener
 // counts from the refresher's own emitter (refresher._events.listeners).
-import { test, before, after, beforeEach, afterEach } from 'node:test';
+import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, copyFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { startServer } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
-import { EVENTS } from '../../js/events.js';
+import { frameworkApp, pageHelpers, LOADING, NONE, hookCounts as hooks } from '../support/framework-app.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, '..', '..');
 const T = { timeout: 30_000 };
-// Each hook listens to every event the refresher emits (js/events.js EVENTS): the token, the
-// state and the last refresh error (refresh-error) can all change.
-const HOOK_EVENTS = EVENTS;
-const NONE = Object.fromEntries(EVENTS.map((e) => [e, 0]));
-/** The listener counts `n` live useAccessToken() refs should leave. */
-const hooks = (n) => ({ ...NONE, ...Object.fromEntries(HOOK_EVENTS.map((e) => [e, n])) });
-
-let dir;
-let browser;
-let srv;
-let tab;
-let page;
-
-before(async () => {
-  const wasm = join(REPO, 'pkg', 'freshtoken_bg.wasm');
-  assert.ok(existsSync(wasm), 'pkg/freshtoken_bg.wasm is missing: run bash scripts/build.sh');
-  dir = mkdtempSync(join(tmpdir(), 'freshtoken-vue-'));
-  await build({
-    entryPoints: [join(HERE, 'pages', 'vue-app.js')],
-    bundle: true,
-    format: 'esm',
-    outdir: dir,
-    define: {
-      'process.env.NODE_ENV': '"development"',
-      __VUE_OPTIONS_API__: 'true',
-      __VUE_PROD_DEVTOOLS__: 'false',
-      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
-    },
-    logLevel: 'warning',
-  });
-  // esbuild leaves new URL('freshtoken_bg.wasm', import.meta.url) alone: put the wasm beside the bundle.
-  copyFileSync(wasm, join(dir, 'freshtoken_bg.wasm'));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><title>vue</title>'
-    + '<link rel="icon" href="data:,"><div id="root"></div><script type="module" src="vue-app.js"></script>');
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(async () => {
-  srv = await startServer({ lifetime: 3, appDir: dir });
-  tab = await browser.open(`${srv.url}/app/`);
-  page = tab.page;
-});
-afterEach(async () => {
-  await page?.evaluate(() => {
+const app = frameworkApp('vue', {
+  define: {
+    __VUE_OPTIONS_API__: 'true',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+  },
+  cleanup: () => {
     window.unmountApp();
     window.unmountSession();
     window.stopScope();
     window.refresher?.dispose();
-  }).catch(() => {});
-  await tab?.close();
-  await srv?.close();
-  srv = tab = page = undefined;
+  },
 });
+let srv;
+let tab;
+let page;
+beforeEach(() => { ({ srv, tab, page } = app); });
+const { accessToken, waitShown, mountSession, sessionRenders, waitSession } = pageHelpers(app);
 
 const makeRefresher = (tokens) => page.evaluate(([base, t]) => window.makeRefresher(base, t), [srv.url, tokens]);
 const listenerCount = () => page.evaluate(() => window.listenerCount());
-const accessToken = () => page.evaluate(() => window.refresher.accessToken);
-/** Waits until exactly the components `ids` are in the DOM and each shows `text`. */
-const waitShown = (ids, text) => page.waitForFunction(([ids, text]) => {
-  const s = window.shown();
-  return s.length === ids.length && s.every((x, i) => x.id === ids[i] && x.text === text);
-}, [ids, text], { timeout: 10_000 });
 
 test('the ref shows the token in the DOM and updates after a scheduled refresh over HTTP', T, async () => {
   const first = await makeRefresher(srv.issueTokens()); // a 3 s JWT: refreshed at ~2.4 s
@@ -202,11 +149,6 @@ test('a refresh the server rejects ends the session: the ref becomes null', T, a
 
 // --- the new forms: useFreshtoken() with the plugin given options or a promise; SSR hydration ---
 
-const mountSession = (form, tokens, extra = {}) =>
-  page.evaluate(([o]) => window.mountSession(o), [{ form, base: srv.url, tokens, ...extra }]);
-const sessionRenders = () => page.evaluate(() => window.sessionRenders);
-const waitSession = (pred, arg) => page.waitForFunction(pred, arg, { timeout: 10_000 });
-const LOADING = { id: 's', state: 'loading', isLoading: true, token: null, hasRefresher: false, error: null };
 
 test('options form: loading first, then the refresher the plugin created after mount; a scheduled refresh updates the refs; fetch sends the token; app.unmount() disposes it', T, async () => {
   const login = srv.issueTokens(); // 3 s: refreshed at ~2.4 s
