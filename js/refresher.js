@@ -404,6 +404,15 @@ export class Refresher {
     return this._expect(() => this._input(8, id, status, byOrigin ? 1 : 0), signal, id);
   }
 
+  /**
+   * The answer to request `id` asks for a DPoP nonce (the engine's rule said so): resolves
+   * with `{ token }` for its one nonce retry, or null (hand the answer back).
+   */
+  _nonceDemanded(id) {
+    if (this._disposed) return null;
+    return this._expect(() => this._input(10, id), undefined, id);
+  }
+
   /** Request `id` is over for freshtoken (its send failed, or another layer replayed it). */
   _forget(id) {
     this._input(4, id);

@@ -152,49 +152,44 @@ export async function authorizedFetch(r, fetchFn, input, init) {
     if (answeredBy(res, origin)) r._date(origin, res);
     return res;
   }
+  // With DPoP: a proof per send, and one send more for a resource server's nonce demand
+  // (which the engine grants once per request: neither a replay nor a session end).
   const sends = replayable(input, init, r._dpop ? 3 : 2);
-  // With DPoP: a proof per send; a resource server's `use_dpop_nonce` answer costs one
-  // more send with its nonce (the engine's rule), neither a replay nor a session end.
   const method = (init && init.method) || (input instanceof Request ? input.method : 'GET');
-  let nonceRetry = !!r._dpop;
-  const attempt = async (token) => {
-    for (;;) {
-      const proof = r._dpop ? await sent(r, go.id, r._proof(method, url.href, token)) : null;
-      const res = await sent(r, go.id, send(fetchFn, sends.shift(), headers, token, proof));
-      const by = answeredBy(res, origin);
-      if (by) r._date(origin, res);
-      if (by) r._nonce(origin, res);
-      const nonceAsked = by && r._dpopRetry(res.status, res.headers.get('www-authenticate'));
-      if (nonceAsked && nonceRetry) {
-        nonceRetry = false;
-        res.body?.cancel().catch(() => {});
-        continue;
-      }
-      // Asked for a nonce again after its one retry: handed back as it is (no refresh, no replay).
-      return [res, by, nonceAsked];
+  let token = go.token;
+  let replay = false;
+  for (;;) {
+    const proof = r._dpop ? await sent(r, go.id, r._proof(method, url.href, token)) : null;
+    const res = await sent(r, go.id, send(fetchFn, sends.shift(), headers, token, proof));
+    const by = answeredBy(res, origin);
+    if (by) {
+      r._date(origin, res);
+      r._nonce(origin, res);
     }
-  };
-  const [res, by, nonceAsked] = await attempt(go.token);
-  // An inner layer (a fetch adapter under an interceptor) replayed it already: once is all.
-  if (nonceAsked || wasReplayed(res)) {
-    r._forget(go.id);
-    return res;
-  }
-  let next;
-  try {
-    next = await r._answered(go.id, res.status, by, signal);
-  } catch (err) {
+    // An inner layer (a fetch adapter under an interceptor) replayed it already: once is all.
+    if (!replay && wasReplayed(res)) {
+      r._forget(go.id);
+      return res;
+    }
+    const nonceAsked = by && r._dpopRetry(res.status, res.headers.get('www-authenticate'));
+    let next;
+    try {
+      next = await (nonceAsked ? r._nonceDemanded(go.id) : r._answered(go.id, res.status, by, replay ? undefined : signal));
+    } catch (err) {
+      res.body?.cancel().catch(() => {});
+      throw err; // the refresh failed transiently: a clear error, the session is kept
+    }
+    if (next === null) {
+      if (replay) {
+        replayed.add(res);
+        if (typeof input === 'object' && input !== null) replayed.add(input);
+      }
+      return res;
+    }
     res.body?.cancel().catch(() => {});
-    throw err; // the refresh failed transiently: a clear error, the session is kept
+    token = next.token;
+    replay ||= next.replay;
   }
-  if (next === null) return res;
-  res.body?.cancel().catch(() => {});
-  const [again, byAgain, nonceAgain] = await attempt(next.token);
-  if (nonceAgain) r._forget(go.id);
-  else await r._answered(go.id, again.status, byAgain);
-  replayed.add(again);
-  if (typeof input === 'object' && input !== null) replayed.add(input);
-  return again;
 }
 
 /** The answer of a request the engine holds as `id`; a send that failed is forgotten there. */

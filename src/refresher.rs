@@ -596,6 +596,17 @@ impl Refresher {
         }
     }
 
+    /// The answer to request `id` asks for a DPoP nonce (`engine::dpop::asks_for_nonce`): the
+    /// engine's decision, [`Decision::Send`] for the request's one nonce retry (same token,
+    /// a new proof) or [`Decision::Return`] (hand the answer back).
+    pub async fn nonce_demanded(&self, id: RequestId) -> Result<Decision, TokenError> {
+        self.with_engine(|e, _| e.nonce_demanded(id));
+        match self.settled(id).await {
+            Settlement::Decided(d) => Ok(d),
+            Settlement::Failed(e) => Err(e),
+        }
+    }
+
     /// Takes new tokens (after login). A refresh in flight is superseded: its callers get
     /// these tokens. Tokens the engine refuses (empty, or a JWT whose expiry claim is
     /// malformed) change nothing.

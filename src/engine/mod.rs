@@ -225,6 +225,8 @@ struct InAir {
     line: u32,
     replay: bool,
     skip: bool,
+    /// Its one DPoP nonce retry is spent (it lasts the whole request, its replay included).
+    nonce_spent: bool,
 }
 
 /// One refresher's session and every rule around it.
@@ -421,7 +423,7 @@ impl Engine {
     /// with, refreshing (shared) only while `used` is still the session's. Answered with
     /// [`Output::Send`] (`replay: true`), or [`Output::Return`] when its session ended.
     pub fn token_after_rejection(&mut self, id: RequestId, used: String, now: f64) {
-        self.wait(id, Kind::Replay { used }, self.line, now);
+        self.wait(id, Kind::Replay { used, nonce_spent: false }, self.line, now);
     }
 
     /// Request `id` is about to be sent: the engine answers with [`Output::Send`] (at once,
@@ -462,7 +464,26 @@ impl Engine {
         if !retry || !answered_by_origin || sent.skip {
             return self.out.push_back(Output::Return { id });
         }
-        self.wait(id, Kind::Replay { used: sent.token }, sent.line, now);
+        self.wait(id, Kind::Replay { used: sent.token, nonce_spent: sent.nonce_spent }, sent.line, now);
+    }
+
+    /// The answer to request `id` (sent with a DPoP-bound token) asks for a nonce
+    /// ([`dpop::asks_for_nonce`], from the origin the token went to, its `DPoP-Nonce` noted
+    /// with [`Engine::note_dpop_nonce`]). RFC 9449 §9: the request's one nonce retry,
+    /// [`Output::Send`] again with the same token (its new proof carries the nonce), which is
+    /// neither the replay nor a refresh; once that is spent (for the request, its replay
+    /// included), [`Output::Return`]: the answer is handed back as it is, the session kept.
+    pub fn nonce_demanded(&mut self, id: RequestId) {
+        let Some(i) = self.in_air.iter().position(|a| a.id == id) else {
+            return self.out.push_back(Output::Return { id });
+        };
+        if self.in_air[i].nonce_spent {
+            self.in_air.swap_remove(i);
+            return self.out.push_back(Output::Return { id });
+        }
+        let a = &mut self.in_air[i];
+        a.nonce_spent = true;
+        self.out.push_back(Output::Send { id, token: Some(a.token.clone()), replay: a.replay });
     }
 
     /// The refresh call `ticket` waits for something outside it that bounds its own wait (a
@@ -734,7 +755,8 @@ impl Engine {
                         let w = self.waiters.remove(i);
                         if let Output::Send { token: Some(token), replay, .. } = &out {
                             let skip = matches!(w.kind, Kind::Send { skip: true });
-                            self.in_air.push(InAir { id: w.id, token: token.clone(), line: w.line, replay: *replay, skip });
+                            let nonce_spent = matches!(w.kind, Kind::Replay { nonce_spent: true, .. });
+                            self.in_air.push(InAir { id: w.id, token: token.clone(), line: w.line, replay: *replay, skip, nonce_spent });
                         }
                         self.out.push_back(out);
                     }
@@ -776,7 +798,7 @@ impl Engine {
         }
         let token = self.session.access_token().map(str::to_owned);
         let good = match &kind {
-            Kind::Replay { used } => token.as_deref().is_some_and(|t| t != used),
+            Kind::Replay { used, .. } => token.as_deref().is_some_and(|t| t != used),
             _ => self.session.is_usable(now),
         };
         let ready = self.flight.is_none() && !self.session.needs_refresh(now);

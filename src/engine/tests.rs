@@ -217,3 +217,48 @@ fn dispose_settles_every_waiter_and_aborts_the_flight() {
     assert!(out.contains(&Output::AbortRefresh { ticket, reason: Abort::Disposed }));
     assert_eq!(out.iter().filter(|o| matches!(o, Output::Fail { error: Failed { code, .. }, .. } if code == "disposed")).count(), 2);
 }
+
+#[test]
+fn a_dpop_nonce_demand_gets_one_more_send_per_request_never_a_refresh_or_a_second() {
+    let mut e = engine();
+    e.set_tokens(grant("a1", "r1", 60.0), false, T0, T0).unwrap();
+    drain(&mut e);
+    // The first send asks for a nonce: the same token again, not the replay.
+    e.request(1, &api(), T0);
+    assert_eq!(drain(&mut e), vec![send(1, "a1", false)]);
+    e.nonce_demanded(1);
+    assert_eq!(drain(&mut e), vec![send(1, "a1", false)]);
+    // Asked again: handed back as it is; no refresh started, the session kept.
+    e.nonce_demanded(1);
+    assert_eq!(drain(&mut e), vec![Output::Return { id: 1 }]);
+    assert_eq!(e.state(), State::Fresh);
+
+    // Spent before the replay: the replay's own demand is handed back too.
+    e.request(2, &api(), T0);
+    drain(&mut e);
+    e.nonce_demanded(2);
+    assert_eq!(drain(&mut e), vec![send(2, "a1", false)]);
+    e.response(2, 401, true, T0);
+    let out = drain(&mut e);
+    let ticket = out_ticket(&out);
+    e.refresh_answered(ticket, grant("a2", "r2", 60.0), None, T0 + 10.0, T0 + 10.0, 0.5);
+    assert!(drain(&mut e).contains(&send(2, "a2", true)));
+    e.nonce_demanded(2);
+    assert_eq!(drain(&mut e), vec![Output::Return { id: 2 }]);
+
+    // Not spent before the replay: the replay may still take it, once.
+    let later = T0 + 5_000.0; // past the one-second floor under attempts
+    e.request(3, &api(), later);
+    drain(&mut e);
+    e.response(3, 401, true, later);
+    let ticket = out_ticket(&drain(&mut e));
+    e.refresh_answered(ticket, grant("a3", "r3", 60.0), None, later + 10.0, later + 10.0, 0.5);
+    assert!(drain(&mut e).contains(&send(3, "a3", true)));
+    e.nonce_demanded(3);
+    assert_eq!(drain(&mut e), vec![send(3, "a3", true)]);
+    e.nonce_demanded(3);
+    assert_eq!(drain(&mut e), vec![Output::Return { id: 3 }]);
+    // A request the engine does not hold (forgotten, or never sent with a token): handed back.
+    e.nonce_demanded(99);
+    assert_eq!(drain(&mut e), vec![Output::Return { id: 99 }]);
+}

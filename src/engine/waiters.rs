@@ -12,8 +12,9 @@ pub(super) enum Kind {
     /// A request's first send: a token not past its refresh point (`skip`: it opted out of
     /// the replay).
     Send { skip: bool },
-    /// A request refused with `used`: a token other than that one, to replay it once with.
-    Replay { used: String },
+    /// A request refused with `used`: a token other than that one, to replay it once with
+    /// (`nonce_spent`: its one DPoP nonce retry was spent before).
+    Replay { used: String, nonce_spent: bool },
     /// `getAccessToken()`: a token not past its refresh point.
     Token,
     /// `refresh()`: the outcome of the flight in progress.

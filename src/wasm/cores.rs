@@ -141,7 +141,8 @@ pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64)
 /// 2 `refresh()` by caller `id`, 3 `getAccessToken()` by caller `id`, 4 caller `id` gave
 /// up, 5 the timer fired, 6 back online, 7 dispose, 8 the answer to request `id` came,
 /// `status`, `flags` 1 when from the origin the token went to; 9 the refresh call `id`
-/// waits for the tabs' lock (`status` 1) or begins now (0).
+/// waits for the tabs' lock (`status` 1) or begins now (0); 10 the answer to request `id`
+/// asks for a DPoP nonce.
 #[wasm_bindgen(js_name = coreInput)]
 pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now: f64) {
     with(handle, |c| {
@@ -157,6 +158,7 @@ pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now:
             6 => e.online(now),
             7 => e.dispose(),
             9 => e.refresh_waits(id as u32, status != 0, now),
+            10 => e.nonce_demanded(id),
             _ => e.response(id, status, flags & 1 != 0, now),
         }
     });

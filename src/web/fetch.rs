@@ -73,69 +73,55 @@ impl Refresher {
             Decision::Untouched | Decision::Return => return send(request).await.inspect(|res| self.note_date(res, origin.as_deref())),
         };
         let origin = origin.unwrap_or_default();
-        let mut nonce_retry = self.shared.dpop.is_some();
-        let (res, by, nonce_asked) = self.attempt(id, request, &token, &origin, &mut nonce_retry).await?;
-        if nonce_asked {
-            // Asked for a nonce again after its one retry: handed back as it is (no refresh, no replay).
-            self.core.forget(id);
-            return Ok(res);
+        let mut token = token;
+        loop {
+            let res = self.attempt(id, request, &token, &origin).await?;
+            let by = answered_by(&res.url(), &origin);
+            // With DPoP: a nonce demand from the origin is the engine's to grant (once per
+            // request, neither a replay nor a session end) or to hand back.
+            let nonce_asked = by && self.shared.dpop.as_ref().is_some_and(|d| {
+                d.note_nonce(&origin, &res);
+                let www = res.headers().get("www-authenticate").ok().flatten();
+                asks_for_nonce(res.status(), www.as_deref(), None)
+            });
+            let next = if nonce_asked { self.core.nonce_demanded(id).await } else { self.core.answered(id, res.status(), by).await };
+            match next? {
+                Decision::Send { token: next, .. } => {
+                    if let Some(body) = res.body() {
+                        let _ = body.cancel();
+                    }
+                    token = next;
+                }
+                // After the replay the engine has ended the session or told `forbidden` as the
+                // rules say; the answer is the caller's.
+                Decision::Untouched | Decision::Return => return Ok(res),
+            }
         }
-        let next = match self.core.answered(id, res.status(), by).await? {
-            Decision::Send { token, .. } => token,
-            Decision::Untouched | Decision::Return => return Ok(res),
-        };
-        if let Some(body) = res.body() {
-            let _ = body.cancel();
-        }
-        let (again, by_again, nonce_again) = self.attempt(id, request, &next, &origin, &mut nonce_retry).await?;
-        if nonce_again {
-            self.core.forget(id);
-        } else {
-            // The engine ends the session or tells `forbidden` as the rules say; the answer is the caller's.
-            let _ = self.core.answered(id, again.status(), by_again).await;
-        }
-        Ok(again)
     }
 
-    /// Sends a copy of `request` with `token` (and, with DPoP, a proof; a nonce demand while
-    /// `nonce_retry` holds is answered once more): the answer, whether `origin` gave it, and
-    /// whether it asks for a nonce still. A send that failed is forgotten by the engine.
-    async fn attempt(&self, id: crate::engine::RequestId, request: &Request, token: &str, origin: &str, nonce_retry: &mut bool) -> Result<(Response, bool, bool), Error> {
-        let out = self.attempt_inner(request, token, origin, nonce_retry).await;
+    /// Sends a copy of `request` with `token` (and, with DPoP, a proof). A send that failed
+    /// is forgotten by the engine.
+    async fn attempt(&self, id: crate::engine::RequestId, request: &Request, token: &str, origin: &str) -> Result<Response, Error> {
+        let out = self.attempt_inner(request, token, origin).await;
         if out.is_err() {
             self.core.forget(id);
         }
         out
     }
 
-    async fn attempt_inner(&self, request: &Request, token: &str, origin: &str, nonce_retry: &mut bool) -> Result<(Response, bool, bool), Error> {
-        let dpop = self.shared.dpop.clone();
-        loop {
-            let copy = request.clone().map_err(Error::from_js)?;
-            match &dpop {
-                Some(d) => {
-                    let proof = d.proof(&request.method(), &request.url(), Some(token), None, None).await?;
-                    copy.headers().set("authorization", &format!("DPoP {token}")).map_err(Error::from_js)?;
-                    copy.headers().set("dpop", &proof).map_err(Error::from_js)?;
-                }
-                None => copy.headers().set("authorization", &format!("Bearer {token}")).map_err(Error::from_js)?,
+    async fn attempt_inner(&self, request: &Request, token: &str, origin: &str) -> Result<Response, Error> {
+        let copy = request.clone().map_err(Error::from_js)?;
+        match &self.shared.dpop {
+            Some(d) => {
+                let proof = d.proof(&request.method(), &request.url(), Some(token), None, None).await?;
+                copy.headers().set("authorization", &format!("DPoP {token}")).map_err(Error::from_js)?;
+                copy.headers().set("dpop", &proof).map_err(Error::from_js)?;
             }
-            let res = send(&copy).await?;
-            self.note_date(&res, Some(origin));
-            let by = answered_by(&res.url(), origin);
-            let Some(d) = dpop.as_ref().filter(|_| by) else { return Ok((res, by, false)) };
-            d.note_nonce(origin, &res);
-            let www = res.headers().get("www-authenticate").ok().flatten();
-            let asked = asks_for_nonce(res.status(), www.as_deref(), None);
-            if asked && *nonce_retry {
-                *nonce_retry = false;
-                if let Some(body) = res.body() {
-                    let _ = body.cancel();
-                }
-                continue;
-            }
-            return Ok((res, by, asked));
+            None => copy.headers().set("authorization", &format!("Bearer {token}")).map_err(Error::from_js)?,
         }
+        let res = send(&copy).await?;
+        self.note_date(&res, Some(origin));
+        Ok(res)
     }
 
     /// Whether `url` is the refresh endpoint (both resolved as fetch resolves them now).
