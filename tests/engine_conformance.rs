@@ -36,7 +36,7 @@ use serde_json::{Map, Value};
 const TABLE: &str = include_str!("scenarios/engine.json");
 
 /// Capabilities this runner can play; a scenario that `needs` anything else is skipped.
-const SUPPORTED: &[&str] = &["tabs"];
+const SUPPORTED: &[&str] = &[];
 
 /// The virtual session clock (`performance.now()`) and wall clock (`Date.now()`) at the start
 /// of every scenario: Mon, 07 Dec 2026 00:00:00 GMT.
@@ -968,7 +968,8 @@ fn engine_conformance_table_every_scenario_of_tests_scenarios_engine_json_runs_o
 
     let ran = passed.len() + failed.len() + gaps_failing.len() + gaps_passing.len();
     let mut report = format!(
-        "\nengine conformance (tests/scenarios/engine.json): {} scenarios, {ran} ran ({} passed, {} failed, {} known gaps reported), {} skipped, in {:.0?}\n",
+        "\nengine conformance ({}): {} scenarios, {ran} ran ({} passed, {} failed, {} known gaps reported), {} skipped, in {:.0?}\n",
+        std::env::var("CONFORMANCE_TABLE").unwrap_or_else(|_| "tests/scenarios/engine.json".into()),
         scenarios.len(),
         passed.len() + gaps_passing.len(),
         failed.len(),
