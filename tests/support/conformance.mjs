@@ -52,8 +52,9 @@
 // that fires is settled the same way before the next, so the tabs' lock requests keep the
 // order of their timers. refreshCalls / lastCall / calls / inFlight count every tab's calls;
 // the rest is the step's tab's (the held refresh token: the record that tab last wrote).
-// Scenarios with `needs` this player lacks are skipped with the reason. A face's known gaps (name -> why) are scenarios it does not meet today: they run,
-// are reported, and do not fail; one that starts passing fails, so that the list stays honest.
+// Scenarios with `needs` this player lacks are skipped with the reason. A face's known gaps
+// (name -> why) are scenarios it does not meet today: they run, are reported, and do not fail;
+// one that starts passing fails, so that the list stays honest.
 // CONFORMANCE_TABLE=/tmp/x.json plays another table (e.g. to see a runner fail).
 //
 // The face adapter, node side: label ('npm' | 'web': test names, the report), gapsName and
