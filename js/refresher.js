@@ -608,6 +608,15 @@ export class Refresher {
   _rule(what, a = NaN, b = NaN, c = NaN) { return coreEpochs(what, this._epoch, this._gen, a, b, c); }
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
+  /** The retry point of a transient failure now, with its Retry-After (tabs.js). */
+  _retryPoint(retryAfterMs) { return coreEpochs(8, 0, 0, Date.now(), num(retryAfterMs) ?? NaN, NaN); }
+  /** Whether another tab's transient failure (from `gen`, retry point `until`) holds a refresh from `startGen` back (tabs.js). */
+  _failedElsewhere(gen, until, startGen) { return coreEpochs(7, gen, until, startGen, Date.now(), NaN) === 1; }
+  /** The transient failure another tab's refresh met, as this tab's refresh failure (tabs.js). */
+  _heldBack(f) {
+    return makeError('RefreshError', f.code, `another tab's refresh failed (${f.code}); this tab waits for that tab's retry`,
+      { rejected: false, status: f.status, retryAfterMs: Math.max(0, f.until - Date.now()) });
+  }
 
   // --- internals ------------------------------------------------------------------
 

@@ -12,6 +12,11 @@
 //   the next holder's `navigator.locks.query()` is sure to see that marker, and it then
 //   waits for record N (broadcast or storage) instead of spending a refresh token that
 //   was already rotated.
+// - A refresh that failed transiently is published the same way: before releasing the lock
+//   the tab holds `freshtoken:<key>:failed:<G>:<until>:<status>:<code>` (G the generation it
+//   refreshed from, `until` its retry point: the answer's Retry-After, at least a second).
+//   The next holder from generation G takes that failure instead of calling again before
+//   `until`: the session backs off in every tab (SPEC behaviour 2 and 4).
 // - A lock held too long (a frozen tab) is stolen after a bounded wait; a closed or
 //   crashed tab's locks are released by the browser.
 // - A tab opened later asks the others for the session ('hello'), so crossTab works with
@@ -21,6 +26,7 @@
 // it joins (see `_nextEpoch` in refresher.js).
 
 const MARKER = ':gen:';
+const FAILED = ':failed:';
 
 /** Whether this browser has what cross-tab sessions need. */
 export function tabsSupported() {
@@ -37,6 +43,7 @@ export class TabSync {
     this.lock = `freshtoken:${r._opts.storageKey}`;
     this.lockWaitMs = lockWaitMs;
     this.releaseMarker = null;
+    this.releaseFailed = null;
     this.waiters = new Set();
     this.channel = new BroadcastChannel(this.lock);
     this.channel.onmessage = (e) => { if (!r._disposed) this.receive(e.data); };
@@ -82,32 +89,53 @@ export class TabSync {
     this.channel.postMessage({ type: 'expired', reason, epoch });
   }
 
-  /** The highest generation any tab has published, per the lock manager. */
-  async latestGen() {
-    let max = 0;
+  /**
+   * What the tabs have published, per the lock manager: the highest generation (`gen`), and
+   * the transient failures held (`failed`: {gen, until, status, code}).
+   */
+  async markers() {
+    let gen = 0;
+    const failed = [];
     try {
       const { held = [] } = await navigator.locks.query();
       const prefix = this.lock + MARKER;
+      const failure = this.lock + FAILED;
       for (const l of held) {
-        if (typeof l.name === 'string' && l.name.startsWith(prefix)) {
-          max = Math.max(max, Number(l.name.slice(prefix.length)) || 0);
+        if (typeof l.name !== 'string') continue;
+        if (l.name.startsWith(prefix)) gen = Math.max(gen, Number(l.name.slice(prefix.length)) || 0);
+        else if (l.name.startsWith(failure)) {
+          const [g, until, status, ...code] = l.name.slice(failure.length).split(':');
+          failed.push({ gen: Number(g), until: Number(until), status: Number(status) || undefined, code: code.join(':') });
         }
       }
     } catch { /* no query: fall back to what this tab knows */ }
-    return max;
+    return { gen, failed };
   }
 
-  /** Hold the marker of generation `gen` (and drop this tab's older one). */
-  async mark(gen) {
-    const previous = this.releaseMarker;
+  /** Holds the shared lock `name` until `slot`'s next one (or close), dropping the previous. */
+  async hold(name, slot) {
+    const previous = this[slot];
     await new Promise((granted) => {
-      navigator.locks.request(`${this.lock}${MARKER}${gen}`, { mode: 'shared' }, () => {
+      navigator.locks.request(name, { mode: 'shared' }, () => {
         granted();
         // Disposed meanwhile: close() has run, so nothing else would let go of it.
-        return new Promise((release) => { this.releaseMarker = release; if (this.r._disposed) release(); });
+        return new Promise((release) => { this[slot] = release; if (this.r._disposed) release(); });
       }).catch(() => granted());
     });
     previous?.();
+  }
+
+  /** Hold the marker of generation `gen` (and drop this tab's older one, and its failure's). */
+  async mark(gen) {
+    await this.hold(`${this.lock}${MARKER}${gen}`, 'releaseMarker');
+    this.releaseFailed?.();
+    this.releaseFailed = null;
+  }
+
+  /** Hold the marker of a transient failure `err` of a refresh from generation `gen`. */
+  markFailed(gen, err) {
+    const until = this.r._retryPoint(err.retryAfterMs);
+    return this.hold(`${this.lock}${FAILED}${gen}:${until}:${err.status ?? 0}:${err.code}`, 'releaseFailed');
   }
 
   /** Record `gen` of epoch `epoch`, from a broadcast or from storage, within `ms`; null once the epoch is left. */
@@ -155,14 +183,28 @@ export class TabSync {
     const run = async () => {
       clearTimeout(timer);
       check();
-      const latest = await this.latestGen();
+      const { gen: latest, failed } = await this.markers();
       if (r._rule(6, latest, startGen)) {
         // Another tab refreshed since this one decided to: take its result.
         const rec = await this.awaitRecord(epoch, Math.max(latest, r._gen), this.lockWaitMs);
         if (rec) return { ...rec, adopted: true };
       }
       check();
-      const tokens = await refresh(r._gen > startGen);
+      // Another tab's refresh from this generation failed and its retry point is ahead: its
+      // failure is this tab's too (the engine backs off to that point), not a second call.
+      const held = failed.find((f) => r._failedElsewhere(f.gen, f.until, startGen));
+      if (held) throw r._heldBack(held);
+      let tokens;
+      try {
+        tokens = await refresh(r._gen > startGen);
+      } catch (err) {
+        // A transient failure is published before the lock is let go (a rejection ends the
+        // session, which the 'expired' message tells).
+        if (err?.name === 'RefreshError' && err.rejected === false && !signal.aborted && !r._disposed && r._epoch === epoch) {
+          await this.markFailed(startGen, err);
+        }
+        throw err;
+      }
       check();
       const gen = r._nextEpoch(Math.max(latest, r._gen));
       tokens.gen = gen;
@@ -203,6 +245,7 @@ export class TabSync {
 
   close() {
     this.releaseMarker?.();
+    this.releaseFailed?.();
     for (const w of this.waiters) w(null);
     this.channel.close();
   }

@@ -13,8 +13,12 @@
 //! the refresh call's origin (asked of `Engine::allows_refresh_to`), and `restored`
 //! (tokens given without `expiresIn`).
 //!
-//! Scenarios marked `needs` (a capability the engine lacks, e.g. the cross-tab protocol) are
-//! skipped with the reason printed; scenarios marked `known_gap` are run and reported apart
+//! The cross-tab scenarios (`crossTab`, steps in tabs A, B, C) run one engine per tab on the one
+//! virtual clock, with the protocol's I/O (the lock, the markers, the channel, storage with its
+//! lag) simulated as the faces carry it out and every decision `engine::tabs`'s: see
+//! `engine_conformance/tabs.rs`.
+//!
+//! Scenarios marked `needs` (a capability this runner lacks) are skipped with the reason printed; scenarios marked `known_gap` are run and reported apart
 //! without failing the test (one that starts passing is reported too: remove its mark).
 //! The format is documented in the file's `about`.
 
@@ -45,6 +49,10 @@ type Outcome<T> = Result<T, String>;
 macro_rules! bail {
     ($($t:tt)*) => { return Err(format!($($t)*)) };
 }
+
+/// The cross-tab scenarios: one `Run` per tab, the protocol's I/O simulated (tests/engine_conformance/tabs.rs).
+#[path = "engine_conformance/tabs.rs"]
+mod tabs;
 
 // --- a tiny base64url for the runner's JWTs ------------------------------------------------
 
@@ -104,6 +112,8 @@ struct Run {
     token_names: HashMap<String, String>,
     /// Refresh calls to answer once the outputs are drained (the face's fetch resolves later).
     pending_auto: Vec<u32>,
+    /// This tab's end of the cross-tab protocol (`crossTab` scenarios): see `tabs`.
+    tab: Option<tabs::TabIo>,
 }
 
 fn class_name(c: ErrorClass) -> &'static str {
@@ -162,7 +172,11 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
     let mut cfg = Config { page_origin: Some(page.to_owned()), endpoint_url: Some("/auth/refresh".into()), ..Config::default() };
     let Some(options) = options else { return Ok(cfg) };
     let m = obj(options, "options")?;
-    only_keys(m, &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh"], "options")?;
+    only_keys(
+        m,
+        &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh", "crossTab", "storage", "storageKey"],
+        "options",
+    )?;
     let statuses = |v: &Value, what: &str| -> Outcome<Vec<u16>> {
         v.as_array().ok_or(format!("{what} must be an array"))?.iter().map(|s| num(s, what).map(|n| n as u16)).collect()
     };
@@ -247,6 +261,7 @@ impl Run {
             server: None,
             token_names: HashMap::new(),
             pending_auto: Vec::new(),
+            tab: None,
         })
     }
 
@@ -310,6 +325,10 @@ impl Run {
 
     fn carry_out(&mut self, out: Output) -> Outcome<()> {
         match out {
+            Output::StartRefresh { ticket, access_token, refresh_token } if self.tab.is_some() => {
+                // crossTab: the call waits for the tabs' lock (see `tabs`).
+                tabs::start(self, ticket, access_token, refresh_token)?;
+            }
             Output::StartRefresh { ticket, access_token, refresh_token } => {
                 if let Some(prev) = self.flight {
                     bail!("a second refresh call (ticket {ticket}) while ticket {prev} is in flight: single flight broken");
@@ -333,6 +352,7 @@ impl Run {
                 let name = self.tname(&refresh_token);
                 self.revoked.push(name);
             }
+            Output::AbortRefresh { ticket, reason } if self.tab.is_some() => tabs::abort(self, ticket, reason)?,
             Output::AbortRefresh { ticket, reason } => {
                 self.aborts.push(match reason {
                     Abort::Superseded => "superseded".into(),
@@ -365,6 +385,14 @@ impl Run {
                 match event_text(&e) {
                     Some(t) => self.events.push(t),
                     None => self.schedules += 1,
+                }
+                if self.tab.is_some() {
+                    // What the face does with the tabs on the session's events.
+                    match e {
+                        Event::Schedule | Event::Logout => tabs::sync(self),
+                        Event::SessionExpired { reason } => tabs::ended(self, reason),
+                        _ => {}
+                    }
                 }
             }
             Output::Timer(at) => self.timer = at,
@@ -741,7 +769,10 @@ impl Run {
             "expect" => self.expect(obj(v, "expect")?)?,
             other => bail!("unknown step {other:?}"),
         }
-        // What a face's timer of 0 ms does before the next step.
+        // What a face's timer of 0 ms does before the next step (with tabs: every tab's, see `tabs`).
+        if self.tab.is_some() {
+            return Ok(());
+        }
         self.run_timers(self.now)
     }
 
@@ -844,6 +875,9 @@ fn run(scenario: &Value) -> Outcome<()> {
             Err(e) => Err(format!("refused with {:?}; the table says the message contains {want:?}", e.message())),
         };
     }
+    if s.get("options").and_then(|o| o.get("crossTab")) == Some(&Value::Bool(true)) {
+        return tabs::play(scenario);
+    }
     let mut r = Run::new(scenario)?;
     for (i, step) in s.get("steps").and_then(Value::as_array).ok_or("steps")?.iter().enumerate() {
         r.step(step).map_err(|e| format!("step {i} {step}: {e}"))?;
@@ -934,7 +968,8 @@ fn engine_conformance_table_every_scenario_of_tests_scenarios_engine_json_runs_o
 
     let ran = passed.len() + failed.len() + gaps_failing.len() + gaps_passing.len();
     let mut report = format!(
-        "\nengine conformance (tests/scenarios/engine.json): {} scenarios, {ran} ran ({} passed, {} failed, {} known gaps reported), {} skipped, in {:.0?}\n",
+        "\nengine conformance ({}): {} scenarios, {ran} ran ({} passed, {} failed, {} known gaps reported), {} skipped, in {:.0?}\n",
+        std::env::var("CONFORMANCE_TABLE").unwrap_or_else(|_| "tests/scenarios/engine.json".into()),
         scenarios.len(),
         passed.len() + gaps_passing.len(),
         failed.len(),

@@ -1,6 +1,7 @@
 //! The cross-tab protocol's decisions (SPEC behaviour 3), for both faces: which session
 //! epoch a login or logout takes, which record a tab adopts, which messages it takes, when
-//! storage may be written, and whether another tab already refreshed. The faces do the I/O
+//! storage may be written, whether another tab already refreshed, and whether another tab's
+//! transient failure holds this one back. The faces do the I/O
 //! (Web Locks, BroadcastChannel, storage) and keep the numbers; every comparison is here.
 //!
 //! A session *epoch* is taken at each login and logout, above every one known:
@@ -74,6 +75,29 @@ pub fn refreshed_elsewhere(latest_marker: f64, gen: f64, start_gen: f64) -> bool
     latest_marker.max(gen) > start_gen
 }
 
+/// The instant (wall clock) before which no tab attempts a refresh again from the generation
+/// whose refresh failed transiently at wall time `at`: the answer's `Retry-After`, and at
+/// least the one-second floor (one automatic attempt per second per session, SPEC 2). The
+/// tab that failed publishes it, with the failure, before it lets the lock go.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::tabs::retry_point;
+/// assert_eq!(retry_point(1_000.0, Some(30_000.0)), 31_000.0);
+/// assert_eq!(retry_point(1_000.0, None), 2_000.0);
+/// ```
+pub fn retry_point(at: f64, retry_after_ms: Option<f64>) -> f64 {
+    at + retry_after_ms.unwrap_or(0.0).max(1_000.0)
+}
+
+/// Whether a refresh from generation `start_gen`, about to be made under the lock at wall
+/// time `wall`, takes instead the transient failure another tab's refresh from that same
+/// generation met (published with its retry point `until`, see [`retry_point`]): the
+/// session backs off in every tab, so no second call is made before that tab's own retry.
+pub fn failed_elsewhere(failed_gen: f64, until: f64, start_gen: f64, wall: f64) -> bool {
+    failed_gen == start_gen && wall < until
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +123,16 @@ mod tests {
         assert!(me.takes_end(Some(10.0)) && !me.takes_end(Some(11.0)) && !me.takes_end(None));
         assert!(may_store(None, 5.0) && may_store(Some(5.0), 5.0) && !may_store(Some(6.0), 5.0));
         assert!(refreshed_elsewhere(13.0, 12.0, 12.0) && !refreshed_elsewhere(0.0, 12.0, 12.0) && refreshed_elsewhere(0.0, 13.0, 12.0));
+    }
+
+    #[test]
+    fn a_transient_failure_holds_every_tab_back_until_its_retry_point() {
+        let until = retry_point(100.0, Some(30_000.0));
+        assert!(failed_elsewhere(12.0, until, 12.0, 100.0), "the same generation, within its Retry-After");
+        assert!(failed_elsewhere(12.0, until, 12.0, 30_099.0));
+        assert!(!failed_elsewhere(12.0, until, 12.0, 30_100.0), "its retry point reached: the call is made");
+        assert!(!failed_elsewhere(12.0, until, 13.0, 100.0), "a failure from an older generation says nothing of this one");
+        assert!(failed_elsewhere(12.0, retry_point(100.0, None), 12.0, 1_099.0) && !failed_elsewhere(12.0, retry_point(100.0, None), 12.0, 1_100.0), "the floor");
+        assert_eq!(retry_point(0.0, Some(10.0)), 1_000.0, "a shorter Retry-After is held to the floor");
     }
 }

@@ -220,10 +220,13 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// generation); 2 whether a broadcast of epoch `b` is of a session left; 3 whether a logout of
 /// epoch `b` is taken; 4 whether a session end of epoch `b` is; 5 whether a record of epoch `b`
 /// may be written over storage's of epoch `a`; 6 whether another tab refreshed (the lock's
-/// latest marker `a`, the generation started from `b`). Answers the epoch, or 1/0.
+/// latest marker `a`, the generation started from `b`); 7 whether another tab's transient
+/// failure from generation `epoch` with retry point `gen` holds a refresh from generation `a`
+/// back at wall time `b`; 8 the retry point of a failure at wall time `a` with Retry-After `b`
+/// ms. Answers the epoch or retry point, or 1/0.
 #[wasm_bindgen(js_name = coreEpochs)]
 pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
-    use crate::engine::tabs::{may_store, refreshed_elsewhere, Epochs};
+    use crate::engine::tabs::{failed_elsewhere, may_store, refreshed_elsewhere, retry_point, Epochs};
     let me = Epochs { epoch, gen };
     let yes = match what {
         0 => return me.next(a),
@@ -232,6 +235,8 @@ pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f
         3 => me.takes_logout(b),
         4 => me.takes_end(given(b)),
         5 => may_store(given(a), b),
+        7 => failed_elsewhere(epoch, gen, a, b),
+        8 => return retry_point(a, given(b)),
         _ => refreshed_elsewhere(a, gen, b),
     };
     f64::from(u8::from(yes))

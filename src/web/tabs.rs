@@ -54,7 +54,13 @@
 //! record `{…, epoch: E, gen: N}` (the answer's refresh token, else the one held), broadcasts
 //! it, and holds the marker `freshtoken:<key>:gen:<N>` in shared mode (releasing its older
 //! one) before it lets the lock go; an answer whose epoch has been left is dropped
-//! unpublished. A closed or crashed tab's locks are released by the browser.
+//! unpublished. A transient failure is published the same way: before letting the lock go
+//! the tab holds `freshtoken:<key>:failed:<G0>:<until>:<status>:<code>` (`until` its retry
+//! point, [`crate::engine::tabs::retry_point`]: the answer's Retry-After, at least a second;
+//! status 0 when none), and releases it with its next marker. A holder of the lock that
+//! started from `G0` too and finds such a failure marker before `until` takes that failure
+//! (`retry_after_ms` up to `until`) instead of calling: the session backs off in every tab.
+//! A closed or crashed tab's locks are released by the browser.
 //!
 //! Differences from the npm face, none of them on the wire: a Rust tab that finds the
 //! logout marker in storage at start takes its epoch (an npm tab stays at epoch 0 until it
@@ -94,6 +100,15 @@ fn refused() -> Outcome {
 }
 
 const MARKER: &str = ":gen:";
+const FAILED: &str = ":failed:";
+
+/// A transient failure another tab published (its failure marker).
+struct Failed {
+    gen: f64,
+    until: f64,
+    status: Option<u16>,
+    code: String,
+}
 
 /// A message on the channel, as `js/tabs.js` sends it: `{type: 'tokens', rec}`,
 /// `{type: 'hello'}`, `{type: 'logout', epoch}`, `{type: 'expired', reason, epoch}`.
@@ -148,6 +163,7 @@ pub(crate) struct Tabs {
     /// The last record this tab adopted or published (what `awaitRecord` finds "in this tab").
     last: RefCell<Option<Record>>,
     release_marker: RefCell<Option<js_sys::Function>>,
+    release_failed: RefCell<Option<js_sys::Function>>,
     closed: Cell<bool>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -227,6 +243,7 @@ impl Tabs {
                 line,
                 last: RefCell::new(None),
                 release_marker: RefCell::new(None),
+                release_failed: RefCell::new(None),
                 closed: Cell::new(false),
                 _onmessage: onmessage,
             }
@@ -238,8 +255,10 @@ impl Tabs {
         self.closed.set(true);
         self.channel.set_onmessage(None);
         self.channel.close();
-        if let Some(release) = self.release_marker.borrow_mut().take() {
-            let _ = release.call0(&JsValue::NULL);
+        for slot in [&self.release_marker, &self.release_failed] {
+            if let Some(release) = slot.borrow_mut().take() {
+                let _ = release.call0(&JsValue::NULL);
+            }
         }
     }
 
@@ -278,29 +297,57 @@ impl Tabs {
         self.post(&Wire { kind: "expired".into(), rec: None, reason: Some(reason.into()), epoch: Some(epoch) });
     }
 
-    /// The highest generation any tab has published, per the lock manager (0 without one).
-    async fn latest_gen(&self) -> f64 {
-        let Ok(promise) = lock_query() else { return 0.0 };
-        let Ok(snapshot) = JsFuture::from(promise).await else { return 0.0 };
+    /// What the tabs have published, per the lock manager: the highest generation (0 without
+    /// one) and the transient failures held.
+    async fn markers(&self) -> (f64, Vec<Failed>) {
+        let Ok(promise) = lock_query() else { return (0.0, Vec::new()) };
+        let Ok(snapshot) = JsFuture::from(promise).await else { return (0.0, Vec::new()) };
         let held = js_sys::Reflect::get(&snapshot, &"held".into()).unwrap_or_default();
         if !held.is_object() {
-            return 0.0;
+            return (0.0, Vec::new());
         }
-        let prefix = format!("{}{MARKER}", self.lock);
-        js_sys::Array::from(&held)
+        let (prefix, failure) = (format!("{}{MARKER}", self.lock), format!("{}{FAILED}", self.lock));
+        let names: Vec<String> = js_sys::Array::from(&held).iter().filter_map(|l| js_sys::Reflect::get(&l, &"name".into()).ok()?.as_string()).collect();
+        let gen = names
             .iter()
-            .filter_map(|l| js_sys::Reflect::get(&l, &"name".into()).ok()?.as_string())
             .filter_map(|name| name.strip_prefix(&prefix)?.parse::<f64>().ok().filter(|g| g.is_finite()))
-            .fold(0.0, f64::max)
+            .fold(0.0, f64::max);
+        let failed = names
+            .iter()
+            .filter_map(|name| {
+                let mut parts = name.strip_prefix(&failure)?.splitn(4, ':');
+                let gen = parts.next()?.parse::<f64>().ok()?;
+                let until = parts.next()?.parse::<f64>().ok()?;
+                let status = parts.next()?.parse::<u16>().ok().filter(|s| *s != 0);
+                Some(Failed { gen, until, status, code: parts.next()?.to_owned() })
+            })
+            .collect();
+        (gen, failed)
     }
 
     /// Holds the shared marker lock of generation `gen` (so every tab's lock query sees
-    /// it), then drops this tab's older marker.
+    /// it), then drops this tab's older marker (and its failure marker).
     async fn mark(&self, gen: f64) {
-        let previous = self.release_marker.borrow_mut().take();
+        self.hold(format!("{}{MARKER}{gen}", self.lock), &self.release_marker).await;
+        if let Some(release) = self.release_failed.borrow_mut().take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+    }
+
+    /// Holds the marker of `failure`, a transient failure of a refresh from generation `gen`
+    /// (its retry point from now), then drops this tab's older failure marker.
+    async fn mark_failed(&self, gen: f64, failure: &crate::engine::RefreshFailure) {
+        let until = crate::engine::tabs::retry_point(js_sys::Date::now(), failure.retry_after_ms);
+        let name = format!("{}{FAILED}{gen}:{until}:{}:{}", self.lock, failure.status.unwrap_or(0), failure.code);
+        self.hold(name, &self.release_failed).await;
+    }
+
+    /// Holds the shared lock `name` (kept in `keep_in` until released), then lets go of what
+    /// `keep_in` held before.
+    async fn hold(&self, name: String, keep_in: &RefCell<Option<js_sys::Function>>) {
+        let previous = keep_in.borrow_mut().take();
         let slot: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
         let keep = slot.clone();
-        let name = format!("{}{MARKER}{gen}", self.lock);
         let granted = js_sys::Promise::new(&mut |granted: js_sys::Function, _| {
             let (on_grant, keep) = (granted.clone(), keep.clone());
             let callback = Closure::once_into_js(move |_lock: JsValue| {
@@ -332,7 +379,7 @@ impl Tabs {
                 let _ = r.call0(&JsValue::NULL);
             }
         } else {
-            *self.release_marker.borrow_mut() = release;
+            *keep_in.borrow_mut() = release;
         }
         if let Some(release) = previous {
             let _ = release.call0(&JsValue::NULL);
@@ -419,7 +466,7 @@ impl Tabs {
         if left() {
             return refused(); // superseded: the engine has dropped this call already
         }
-        let latest = self.latest_gen().await;
+        let (latest, failed) = self.markers().await;
         let known = latest.max(self.line.gen());
         if crate::engine::tabs::refreshed_elsewhere(latest, self.line.gen(), start_gen) {
             // Another tab refreshed since this one decided to: take its result.
@@ -437,6 +484,13 @@ impl Tabs {
         if left() {
             return refused();
         }
+        // Another tab's refresh from this generation failed and its retry point is ahead: its
+        // failure is this tab's too (the engine backs off to that point), not a second call.
+        let now = js_sys::Date::now();
+        if let Some(f) = failed.iter().find(|f| crate::engine::tabs::failed_elsewhere(f.gen, f.until, start_gen, now)) {
+            let failure = crate::engine::RefreshFailure { code: f.code.clone(), status: f.status, retry_after_ms: Some((f.until - now).max(0.0)), ..Default::default() };
+            return Outcome { result: Err(failure), date: None };
+        }
         // The tokens this refresh started with, unless this tab adopted a newer generation of
         // the same session while it waited: another tab rotated them.
         let ctx = match self.last.borrow().as_ref().filter(|_| self.line.gen() > start_gen).and_then(|r| r.tokens()) {
@@ -446,7 +500,17 @@ impl Tabs {
         let held_refresh = ctx.refresh_token.clone();
         waits(false);
         let Some(out) = (Unless { flag: dropped, call: call(ctx) }).await else { return refused() };
-        let Ok((tokens, _)) = &out.result else { return out };
+        let (tokens, _) = match &out.result {
+            Ok(t) => t,
+            Err(failure) => {
+                // A transient failure is published before the lock is let go (a rejection
+                // ends the session, which the `expired` message tells).
+                if !failure.rejected && !left() {
+                    self.mark_failed(start_gen, failure).await;
+                }
+                return out;
+            }
+        };
         if left() {
             return refused();
         }

@@ -15,6 +15,9 @@
 // - the scripted fetch is the `fetch` option; the token held (for a refresh call without a
 //   Bearer) is `refresher.accessToken`; the refresh token held is the session record the
 //   refresher writes to its `storage`, a StorageAdapter given by this runner (`crossTab: false`);
+//   a tab of a crossTab scenario (a frame that loaded the package, see the player) has
+//   storage 'localStorage' under its key and crossTab on, its held refresh token the record it
+//   last wrote there;
 // - events: refresher.on(...), `d.error.code` for refresh-error;
 // - a request is refresher.fetch(url, {headers, signal[, skipAuthRefresh]}); a cancelled one
 //   is forgotten when it rejects with its own signal's reason;
@@ -40,20 +43,24 @@ export const NPM_KNOWN_GAPS = {
 
 /** The npm face in the page (self-contained: serialised into it); see tests/support/conformance.mjs. */
 async function npmFace() {
-  const ft = window.ft;
   const { attachPubNub } = await import('/js/pubnub.js');
   return {
-    scenario({ sc, S, custom, tname, note, scriptedFetch, customRefresh, onEvent }) {
+    scenario({ sc, S, custom, tname, note, scriptedFetch, customRefresh, onEvent, win, tab }) {
+      // This page's package, or (a tab of a crossTab scenario) the package its frame loaded.
+      const ft = win.ft;
       let stored = null;        // what the refresher wrote to its storage
       const pubnub = new Map(); // accessDenied id -> its PubNub client
       const detach = [];
       return {
         options() {
-          const out = {
-            fetch: scriptedFetch,
-            storage: { getItem: () => stored, setItem: (_, v) => { stored = v; }, removeItem: () => { stored = null; } },
-            crossTab: false,
-          };
+          const out = tab
+            // A tab: the frame's localStorage (the player's view of it) under the tab's key.
+            ? { fetch: scriptedFetch, storage: 'localStorage', storageKey: tab.storageKey, crossTab: true }
+            : {
+              fetch: scriptedFetch,
+              storage: { getItem: () => stored, setItem: (_, v) => { stored = v; }, removeItem: () => { stored = null; } },
+              crossTab: false,
+            };
           if (custom) out.refresh = customRefresh;
           return out;
         },
@@ -96,7 +103,7 @@ async function npmFace() {
         nextRefreshAt: (r) => r.nextRefreshAt,
         expiresAt: (r) => r.expiresAt,
         now: () => Date.now(),
-        stored: () => stored,
+        stored: () => (tab ? tab.stored() : stored),
         fetch(r, id, url, { headers, signal, skipAuthRefresh }) {
           const init = signal ? { headers, signal } : { headers };
           if (skipAuthRefresh) init.skipAuthRefresh = true;

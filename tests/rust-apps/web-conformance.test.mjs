@@ -22,7 +22,9 @@
 //   Bearer, the token held is current_token(); the custom refresh function is called with
 //   {accessToken, refreshToken} and has no signal (the face drops its future);
 // - refreshToken (the refresh token held): the record the face writes to sessionStorage under
-//   this scenario's storageKey (crossTab off);
+//   this scenario's storageKey (crossTab off); a tab of a crossTab scenario (a frame that loaded
+//   the conformance wasm, see the player, its own window.fetch scripted) has localStorage under
+//   its key and crossTab on, its held refresh token the record it last wrote there;
 // - events: the Face hands every event of `Refresher::on` as {name, code, reason, status, retryIn};
 // - the Rust face's typed errors in the table's terms (the Face maps them, nothing else):
 //   TokenError::NoSession / Expired / LoggedOut = SessionError no-session / session-expired /
@@ -54,19 +56,22 @@ const DIST = new URL('../../examples/conformance/dist', import.meta.url).pathnam
 
 /** The Rust face in the page (self-contained: serialised into it); see tests/support/conformance.mjs. */
 async function webFace() {
-  const { Face } = window.face;
-  // The Rust face calls window.fetch (web-sys): the scenario in play answers it.
+  // The Rust face calls window.fetch (web-sys): the scenario in play answers it (in a tab's
+  // frame, that frame's window.fetch).
   let current = null;
   window.fetch = (input, init) => (current ? current(input, init) : Promise.reject(new TypeError('no scenario in play')));
   let serial = 0;
   return {
-    scenario({ S, custom, tname, note, failText, scriptedFetch, customRefresh, onEvent }) {
-      const storageKey = `freshtoken-web-conformance-${++serial}`;
+    scenario({ S, custom, tname, note, failText, scriptedFetch, customRefresh, onEvent, win, tab }) {
+      // This page's wasm, or (a tab of a crossTab scenario) the wasm its frame loaded.
+      const { Face } = win.face;
+      const storageKey = tab ? tab.storageKey : `freshtoken-web-conformance-${++serial}`;
       return {
-        /** Options::from_js: sessionStorage under this scenario's key, no crossTab. */
-        options: () => ({ storage: 'sessionStorage', storageKey, crossTab: false }),
+        /** Options::from_js: sessionStorage under this scenario's key, no crossTab; a tab: localStorage, crossTab. */
+        options: () => (tab ? { storage: 'localStorage', storageKey, crossTab: true } : { storage: 'sessionStorage', storageKey, crossTab: false }),
         create(options) {
-          current = scriptedFetch;
+          if (tab) win.fetch = scriptedFetch;
+          else current = scriptedFetch;
           // Options::refresh: customRefresh; every event of Refresher::on to onEvent.
           return new Face(options, custom ? customRefresh : undefined, onEvent);
         },
@@ -79,7 +84,7 @@ async function webFace() {
         nextRefreshAt: (r) => r.nextRefreshAt() ?? null,
         expiresAt: (r) => r.expiresAt() ?? null,
         now: (r) => r.now(),
-        stored: () => sessionStorage.getItem(storageKey),
+        stored: () => (tab ? tab.stored() : sessionStorage.getItem(storageKey)),
         fetch: (r, id, url, { headers, signal, skipAuthRefresh }) =>
           r.fetch(id, new Request(url, signal ? { headers, signal } : { headers }), skipAuthRefresh === true),
         // A Rust caller cancels by dropping the future (Face.cancel): whatever it rejects with.
@@ -95,8 +100,10 @@ async function webFace() {
         close(r) {
           try { r?.dispose(); } catch { /* already */ }
           try { r?.free(); } catch { /* in use */ }
-          current = null;
-          sessionStorage.removeItem(storageKey);
+          if (!tab) {
+            current = null;
+            sessionStorage.removeItem(storageKey);
+          }
         },
       };
     },

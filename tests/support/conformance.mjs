@@ -42,9 +42,19 @@
 //   set, or rejects ({fnError}).
 // The table's page origin (https://app.example) is the local server's origin here.
 //
-// Scenarios with `needs` this player cannot play in one page (tabs) are skipped with the
-// reason. A face's known gaps (name -> why) are scenarios it does not meet today: they run,
-// are reported, and do not fail; one that starts passing fails, so that the list stays honest.
+// Cross-tab scenarios (crossTab: true, steps in tabs A, B, C): each tab is a same-origin
+// iframe of the page that loads the face from pagePath, on the page's virtual clock (the init
+// script installs it there), one refresher per frame; the protocol between them is the
+// browser's own (Web Locks, BroadcastChannel; removing a frame closes a tab, and the browser lets
+// go of its locks). Each frame's localStorage is a view of one log in which another tab's write
+// shows `storageLag` ms late. A step ends once nothing of the protocol is on its way (every
+// message delivered, the lock manager's snapshot matching the frames' requests), and a timer
+// that fires is settled the same way before the next, so the tabs' lock requests keep the
+// order of their timers. refreshCalls / lastCall / calls / inFlight count every tab's calls;
+// the rest is the step's tab's (the held refresh token: the record that tab last wrote).
+// Scenarios with `needs` this player lacks are skipped with the reason. A face's known gaps
+// (name -> why) are scenarios it does not meet today: they run, are reported, and do not fail;
+// one that starts passing fails, so that the list stays honest.
 // CONFORMANCE_TABLE=/tmp/x.json plays another table (e.g. to see a runner fail).
 //
 // The face adapter, node side: label ('npm' | 'web': test names, the report), gapsName and
@@ -57,7 +67,10 @@
 // The face adapter, in the page: `inPage` is a self-contained async function (serialised into
 // the page) run once when the page is ready; it returns { scenario(P) }, P being the player's
 // side of one scenario: { sc, S, custom, tname, note, failText, scriptedFetch, customRefresh,
-// onEvent }. scenario(P) returns the face's side of it:
+// onEvent, win, tab }: `win` the window the refresher lives in (this page's, or a tab's frame:
+// the face loaded there), `tab` null, or for a tab of a crossTab scenario { name, storageKey,
+// stored() } (options: localStorage under that key, crossTab on). scenario(P) returns the face's
+// side of it:
 //   options()            the face's own options (fetch, storage, crossTab, the app's refresh);
 //                        the player adds endpoint, refreshAt, ..., origins from the table
 //   create(options)      the refresher handle, or a Promise of it (it may throw / reject); the
@@ -83,15 +96,13 @@ const TABLE = JSON.parse(readFileSync(TABLE_PATH, 'utf8'));
 const CLOCK = readFileSync(new URL('../browser/pages/virtual-clock.js', import.meta.url), 'utf8');
 /** Capabilities this player plays; a scenario that needs anything else is skipped. */
 const SUPPORTED = [];
-const WHY_NOT = {
-  tabs: 'this runner plays one refresher in one page; the cross-tab scenarios need several tabs (locks, broadcasts, storage lag)',
-};
+const WHY_NOT = {};
 
 // --- the player, run inside the page ---------------------------------------------------------
 
 /** Installs `window.__player` in the page, on the face `makeFace` (the adapter's `inPage`)
  *  makes there (both self-contained: serialised into the page). */
-async function installPlayer(makeFace) {
+async function installPlayer(makeFace, pagePath) {
   const PAGE = 'https://app.example';
   const HERE = location.origin;
   const WALL0 = 1796601600000;
@@ -99,6 +110,7 @@ async function installPlayer(makeFace) {
   const vc = window.__vclock;
   const face = await makeFace();
   const realRandom = Math.random;
+  const realSleep = (ms) => new Promise((r) => vc.real.setTimeout.call(window, r, ms));
 
   // One real task (MessageChannel): a Response body is read in a task, not a microtask.
   const channel = new MessageChannel();
@@ -120,6 +132,122 @@ async function installPlayer(makeFace) {
   };
   const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+  // --- tabs: same-origin frames of this page, each a tab of a cross-tab scenario -----------------
+  // Each frame loads the face as the page does (pagePath) and runs on this page's clock (the
+  // init script installs it there). The protocol is the browser's own: one Web Lock manager,
+  // BroadcastChannel between the frames, a frame removed as a tab closes (the browser lets go
+  // of its locks and channels). Two things are added around it:
+  // - the player waits until nothing of the protocol is on its way (`protocolQuiet`): every
+  //   message posted has reached the channels it was sent to, and the lock manager's snapshot
+  //   matches the requests the frames made (none granted but not yet told, none let go but
+  //   still held), so a step ends with the tabs settled, whatever the IPC's timing;
+  // - each frame's `localStorage` is a view of one shared log in which another tab's write
+  //   appears `storageLag` ms (virtual) after it was made, a tab's own at once: the lag of
+  //   tabs in separate processes that SPEC behaviour 3 warns of (no lag: plain shared storage).
+  const Q = { on: false, channels: new Set(), locks: new Set(), writes: [], lag: 0 };
+  function instrument(win, tabName) {
+    const Orig = win.BroadcastChannel;
+    class Channel extends Orig {
+      constructor(name) {
+        super(name);
+        Object.assign(this, { qWin: win, qName: String(name), qPending: 0, qOpen: true });
+        Q.channels.add(this);
+        this.addEventListener('message', () => { if (this.qPending > 0) this.qPending--; });
+      }
+      postMessage(m) {
+        const out = super.postMessage(m);
+        for (const c of Q.channels) if (c !== this && c.qOpen && c.qName === this.qName) c.qPending++;
+        return out;
+      }
+      close() {
+        this.qOpen = false;
+        this.qPending = 0;
+        Q.channels.delete(this);
+        return super.close();
+      }
+    }
+    win.BroadcastChannel = Channel;
+    const locks = win.navigator.locks;
+    const request = locks.request.bind(locks);
+    locks.request = (name, a, b) => {
+      const [options, callback] = typeof a === 'function' ? [{}, a] : [a ?? {}, b];
+      const e = { name: String(name), state: 'waiting', win };
+      Q.locks.add(e);
+      if (options.steal) for (const x of Q.locks) if (x !== e && x.name === e.name && x.state === 'held') x.state = 'done';
+      const p = request(name, options, (lock) => {
+        if (e.state === 'waiting') e.state = 'held';
+        let out;
+        try { out = callback(lock); } catch (err) { e.state = 'done'; throw err; }
+        Promise.resolve(out).then(() => { e.state = 'done'; }, () => { e.state = 'done'; });
+        return out;
+      });
+      p.then(() => {}, () => { if (e.state === 'waiting') e.state = 'done'; });
+      return p;
+    };
+    const view = (key) => {
+      for (let i = Q.writes.length - 1; i >= 0; i--) {
+        const w = Q.writes[i];
+        if (w.key === key && (w.tab === tabName || w.at + Q.lag <= vc.mono)) return w.value;
+      }
+      return null;
+    };
+    const storage = {
+      getItem: (key) => view(String(key)),
+      setItem: (key, value) => { Q.writes.push({ key: String(key), value: String(value), tab: tabName, at: vc.mono }); },
+      removeItem: (key) => { Q.writes.push({ key: String(key), value: null, tab: tabName, at: vc.mono }); },
+      clear: () => {},
+      key: () => null,
+      get length() { return 0; },
+    };
+    Object.defineProperty(win, 'localStorage', { get: () => storage, configurable: true });
+  }
+  /** What tab `tabName` last wrote under `key` itself (the session it holds), or null. */
+  function ownWrite(tabName, key) {
+    for (let i = Q.writes.length - 1; i >= 0; i--) if (Q.writes[i].key === key && Q.writes[i].tab === tabName) return Q.writes[i].value;
+    return null;
+  }
+  /** Whether nothing of the cross-tab protocol is on its way (see above). */
+  async function protocolQuiet() {
+    for (const c of Q.channels) if (c.qPending > 0) return false;
+    let held = 0;
+    let waiting = 0;
+    for (const e of Q.locks) {
+      if (e.state === 'held') held++;
+      else if (e.state === 'waiting') waiting++;
+      else Q.locks.delete(e);
+    }
+    const snap = await navigator.locks.query();
+    return snap.held.length === held && snap.pending.length === waiting;
+  }
+  /** A frame (a tab) loading the face; `tabName` names it. */
+  async function openFrame(tabName) {
+    const f = document.createElement('iframe');
+    f.name = `tab-${tabName}`;
+    f.src = pagePath;
+    document.body.append(f);
+    for (let i = 0; ; i++) {
+      const w = f.contentWindow;
+      let s = null;
+      try { s = w?.ready === true ? 'ready' : w?.initError ?? null; } catch { /* navigating */ }
+      if (s === 'ready') break;
+      if (s) bail(`tab ${tabName} failed to load the face: ${s}`);
+      if (i > 3000) bail(`tab ${tabName} did not load the face within 30 s`);
+      await realSleep(10);
+    }
+    instrument(f.contentWindow, tabName);
+    return f;
+  }
+  /** A tab closes: the frame goes (the browser lets go of its locks and channels), its timers with it. */
+  function removeFrame(f) {
+    const win = f.contentWindow;
+    if (win) {
+      vc.clearFor(win);
+      for (const c of Q.channels) if (c.qWin === win) { c.qOpen = false; c.qPending = 0; Q.channels.delete(c); }
+      for (const e of Q.locks) if (e.win === win) e.state = 'done';
+    }
+    f.remove();
+  }
+
   /** JSON equality, numbers to within `tol`. */
   function same(got, want, tol) {
     if (typeof got === 'number' && typeof want === 'number') return Math.abs(got - want) <= tol;
@@ -131,14 +259,26 @@ async function installPlayer(makeFace) {
     return got === want;
   }
 
-  async function run(sc) {
+  /** What every tab of a scenario shares: the clocks' activity, the refresh endpoint, the JWTs built. */
+  const sharedOf = (sc) => ({
+    activity: 0,
+    random: typeof sc.random === 'number' ? sc.random : 0.5,
+    names: new Map(),     // token text -> name (runner-built JWTs)
+    calls: [],            // refresh calls (of every tab)
+    aborts: [],
+    revoked: [],          // refresh tokens (names) of revocation calls
+    server: null,         // the standing answer to every refresh call
+    errors: [],
+    dateValue: null,
+  });
+
+  /**
+   * One refresher of a scenario in window `win` (this page's, or a tab's frame; `tab`:
+   * {name, storageKey, stored()} for a tab of a cross-tab scenario, else null): its player
+   * state, its steps and expectations. `shared` (sharedOf) is every tab's.
+   */
+  function makeTab(sc, shared, win, tab) {
     const S = {
-      activity: 0,
-      random: typeof sc.random === 'number' ? sc.random : 0.5,
-      names: new Map(),     // token text -> name (runner-built JWTs)
-      calls: [],            // refresh calls
-      aborts: [],
-      revoked: [],          // refresh tokens (names) of revocation calls
       events: [],
       retryDelays: [],
       refused: 0,
@@ -146,10 +286,11 @@ async function installPlayer(makeFace) {
       sends: new Map(),     // request name -> fetch calls so far
       inAir: new Map(),     // request name -> its fetch call waiting for `respond`
       reqs: new Map(),      // request name -> { ctl, cancelled }
-      server: null,         // the standing answer to every refresh call
-      errors: [],
-      dateValue: null,
     };
+    for (const k of Object.keys(shared)) {
+      Object.defineProperty(S, k, { get: () => shared[k], set: (v) => { shared[k] = v; }, enumerable: true });
+    }
+    const document = win.document;
     let r = null;
     let base = null;
     let sf = null;          // the face's side of this scenario (face.scenario)
@@ -170,13 +311,19 @@ async function installPlayer(makeFace) {
 
     // Settles what the last action set off: microtasks, and real tasks (a Response body is
     // read in one) until nothing observable changes for two rounds.
+    // With tabs, also until nothing of the protocol is on its way (protocolQuiet).
     async function settle() {
       let quiet = 0;
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < (Q.on ? 5000 : 500); i++) {
         const before = S.activity;
         await spin(SPIN);
         await task();
         await spin(SPIN);
+        if (Q.on && !(await protocolQuiet())) {
+          quiet = 0;
+          await realSleep(1);
+          continue;
+        }
         if (S.activity === before) { if (++quiet >= 2) return; } else quiet = 0;
       }
       bail('the page never settles (a loop?)');
@@ -185,6 +332,9 @@ async function installPlayer(makeFace) {
     // which microtasks are enough; anything observable gets the full settle.
     async function afterFire() {
       if (vc.fires > 300000) bail('over 300,000 timers fired: a timer storm');
+      // With tabs a timer may set off the protocol (a lock request): settled before the next
+      // timer fires, so the tabs' lock requests keep the order of their timers.
+      if (Q.on) return settle();
       const before = S.activity;
       await spin(SPIN);
       if (S.activity !== before) await settle();
@@ -270,7 +420,7 @@ async function installPlayer(makeFace) {
       if (url !== want) bail(`a fetch to ${url}, neither a request of the scenario nor the refresh endpoint (${want})`);
       const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
       const held = bearer ? bearer[1] : (r ? sf.token(r) : null) ?? null;
-      if (!(body instanceof Promise)) return newCall(held, refreshIn(body), signal, { url, method }).promise;
+      if (typeof body?.then !== 'function') return newCall(held, refreshIn(body), signal, { url, method }).promise;
       const call = newCall(held, null, signal, { url, method });
       call.bodyRead = body.then((text) => {
         call.refresh = tname(refreshIn(text));
@@ -293,7 +443,7 @@ async function installPlayer(makeFace) {
       });
     }
     function scriptedFetch(input, init) {
-      const req = typeof Request !== 'undefined' && input instanceof Request ? input : null;
+      const req = typeof Request !== 'undefined' && (input instanceof Request || input instanceof win.Request) ? input : null;
       const url = req ? req.url : String(input);
       const headers = new Headers(init?.headers ?? req?.headers ?? undefined);
       const signal = init?.signal ?? req?.signal ?? null;
@@ -385,7 +535,11 @@ async function installPlayer(makeFace) {
 
     // --- the refresher ----------------------------------------------------------------------
     function options() {
-      onlyKeys(o, ['origins', 'refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'endpoint', 'refresh'], 'options');
+      onlyKeys(o, ['origins', 'refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'endpoint', 'refresh',
+        'crossTab', 'storage', 'storageKey'], 'options');
+      // crossTab, storage, storageKey: a tab's (the face's options() take them from P.tab).
+      if ((o.crossTab === true) !== !!tab) bail('crossTab: true is played with tabs (frames), and only it');
+      if (tab && o.storage !== 'localStorage') bail('crossTab is played with storage: "localStorage"');
       const out = sf.options(); // 'custom': the face's options() hands customRefresh over its way
       if (!custom) {
         if (o.refresh !== undefined) bail('options.refresh must be "custom" (the app\'s own refresh function)');
@@ -552,11 +706,11 @@ async function installPlayer(makeFace) {
         case 'sleep': vc.move(v, v); break; // no timer runs while asleep; they fire on waking (below)
         case 'wallJump':
           vc.move(0, v);
-          document.dispatchEvent(new Event('visibilitychange'));
+          document.dispatchEvent(new win.Event('visibilitychange'));
           await settle();
           break;
-        case 'visible': document.dispatchEvent(new Event('visibilitychange')); await settle(); break;
-        case 'online': window.dispatchEvent(new Event('online')); await settle(); break;
+        case 'visible': document.dispatchEvent(new win.Event('visibilitychange')); await settle(); break;
+        case 'online': win.dispatchEvent(new win.Event('online')); await settle(); break;
         case 'logout': r.logout(); await settle(); break;
         case 'dispose': r.dispose(); await settle(); break;
         case 'random': S.random = v; break;
@@ -625,62 +779,147 @@ async function installPlayer(makeFace) {
       if (errors.length) throw new Bad(errors.join('; '));
     }
 
-    // --- one scenario --------------------------------------------------------------------------
-    sf = face.scenario({ sc, S, custom, tname, note, failText, scriptedFetch, customRefresh, onEvent });
+    // --- this refresher ------------------------------------------------------------------------
+    sf = face.scenario({ sc, S, custom, tname, note, failText, scriptedFetch, customRefresh, onEvent, win, tab });
     /** The refresher the face makes of the scenario's options (awaited only if a Promise). */
     const create = () => sf.create(options());
+    return {
+      S,
+      step,
+      settle,
+      /** optionsRefused: whether the face refuses the options as the table says (an error, or null). */
+      async refused() {
+        let made;
+        try {
+          const m = create();
+          made = typeof m?.then === 'function' ? await m : m;
+        } catch (e) {
+          if (String(e?.message).includes(sc.optionsRefused)) return null;
+          return `refused with ${JSON.stringify(e?.message)}; the table says the message contains ${JSON.stringify(sc.optionsRefused)}`;
+        }
+        sf.discard(made);
+        return `the options were taken; the table says refused with ${JSON.stringify(sc.optionsRefused)}`;
+      },
+      /** Makes the refresher (an error if the face refused the options, or null). */
+      async start() {
+        try {
+          const m = create();
+          r = typeof m?.then === 'function' ? await m : m;
+        } catch (e) {
+          return `the options were refused: ${e?.message}`;
+        }
+        sf.attach?.(r);
+        await settle();
+        return null;
+      },
+      close() {
+        sf.close(r);
+        base?.remove();
+      },
+    };
+  }
+
+  /** Plays scenario `sc`: one refresher in this page, or (crossTab) tabs A, B, C in frames. */
+  async function run(sc) {
+    const shared = sharedOf(sc);
+    const tabbed = sc.options?.crossTab === true;
+    const tabs = new Map();   // name -> { t (makeTab), frame }
     vc.clear();
     vc.set(0, WALL0);
     vc.fires = 0; // the storm guard counts this scenario's timers
     const errors0 = vc.errors.length;
-    Math.random = () => S.random;
-    const onError = (e) => S.errors.push(String(e.error?.stack ?? e.message));
+    const onError = (e) => shared.errors.push(String(e.error?.stack ?? e.message));
+    const random = () => shared.random;
+    Math.random = random;
     window.addEventListener('error', onError);
+    const serial = ++runs;
+    /** Tab `name` opens a refresher (on `key`, made this scenario's own). */
+    const open = async (name, key) => {
+      if (tabs.has(name)) bail(`tab ${name} is open already`);
+      const frame = await openFrame(name);
+      const win = frame.contentWindow;
+      win.Math.random = random;
+      win.addEventListener('error', onError);
+      const storageKey = `${key ?? 'freshtoken'}-${serial}`;
+      const t = makeTab(sc, shared, win, { name, storageKey, stored: () => ownWrite(name, storageKey) });
+      tabs.set(name, { t, frame });
+      return t.start();
+    };
     try {
       onlyKeys(sc, ['name', 'rows', 'steps', 'options', 'page', 'random', 'needs', 'known_gap', 'divergence', 'optionsRefused'], 'scenario');
       if (sc.page !== undefined && sc.page !== PAGE) bail(`page ${sc.page}: this runner's page is ${PAGE} (the local server)`);
       if (sc.optionsRefused !== undefined) {
-        let made;
-        try {
-          const m = create();
-          made = m instanceof Promise ? await m : m;
-        } catch (e) {
-          if (String(e?.message).includes(sc.optionsRefused)) return { ok: true };
-          return { ok: false, error: `refused with ${JSON.stringify(e?.message)}; the table says the message contains ${JSON.stringify(sc.optionsRefused)}` };
-        }
-        sf.discard(made);
-        return { ok: false, error: `the options were taken; the table says refused with ${JSON.stringify(sc.optionsRefused)}` };
+        const t = makeTab(sc, shared, window, null);
+        tabs.set('A', { t, frame: null });
+        const err = await t.refused();
+        return err ? { ok: false, error: err } : { ok: true };
       }
-      try {
-        const m = create();
-        r = m instanceof Promise ? await m : m;
-      } catch (e) {
-        return { ok: false, error: `the options were refused: ${e?.message}` };
+      let err;
+      if (tabbed) {
+        Object.assign(Q, { on: true, writes: [], lag: 0 });
+        err = await open('A', sc.options.storageKey);
+      } else {
+        const t = makeTab(sc, shared, window, null);
+        tabs.set('A', { t, frame: null });
+        err = await t.start();
       }
-      sf.attach?.(r);
-      await settle();
+      if (err) return { ok: false, error: err };
       const steps = sc.steps ?? [];
       for (let i = 0; i < steps.length; i++) {
         try {
-          await step(steps[i]);
+          let st = steps[i];
+          let name = 'A';
+          if (tabbed && isObj(st)) {
+            ({ tab: name = 'A', ...st } = st);
+            if (!['A', 'B', 'C'].includes(name)) bail(`tab must be A, B or C, not ${JSON.stringify(name)}`);
+          } else if (isObj(st) && ('tab' in st || 'open' in st || 'close' in st || 'storageLag' in st)) {
+            bail('tab, open, close and storageLag are steps of a crossTab scenario');
+          }
+          if (tabbed && 'storageLag' in st) {
+            onlyKeys(st, ['storageLag', 'note'], 'storageLag step');
+            Q.lag = st.storageLag;
+          } else if (tabbed && 'open' in st) {
+            onlyKeys(st, ['open', 'storageKey', 'note'], 'open step');
+            const e = await open(name, st.storageKey ?? sc.options.storageKey);
+            if (e) bail(`tab ${name}: ${e}`);
+          } else if (tabbed && 'close' in st) {
+            onlyKeys(st, ['close', 'note'], 'close step');
+            const entry = tabs.get(name) ?? bail(`tab ${name} is not open`);
+            tabs.delete(name);
+            removeFrame(entry.frame);
+            await entry.t.settle();
+          } else {
+            // A step of the clock or of the refresh endpoint, or an expectation of every tab's
+            // calls, is played by any open tab when its own (A by default) is closed.
+            const everyTab = ['advance', 'refreshAnswer', 'server'].some((k) => k in st)
+              || (isObj(st.expect) && Object.keys(st.expect).every((k) => ['refreshCalls', 'lastCall', 'calls', 'inFlight'].includes(k)));
+            const entry = tabs.get(name) ?? (everyTab ? tabs.values().next().value : undefined) ?? bail(`tab ${name} is not open`);
+            await entry.t.step(st);
+          }
         } catch (e) {
           const why = e instanceof Bad ? e.message : `the runner or the package threw: ${e?.stack ?? e}`;
           return { ok: false, error: `step ${i} ${JSON.stringify(steps[i])}: ${why}` };
         }
-        const thrown = [...S.errors, ...vc.errors.slice(errors0)];
+        const thrown = [...shared.errors, ...vc.errors.slice(errors0)];
         if (thrown.length) return { ok: false, error: `step ${i} ${JSON.stringify(steps[i])}: uncaught in the page: ${thrown.join(' | ')}` };
       }
       return { ok: true };
     } catch (e) {
       return { ok: false, error: e instanceof Bad ? e.message : `the runner threw: ${e?.stack ?? e}` };
     } finally {
-      sf.close(r);
-      base?.remove();
+      for (const { t, frame } of tabs.values()) {
+        try { t.close(); } catch { /* a tab's face already gone */ }
+        if (frame) removeFrame(frame);
+      }
+      Object.assign(Q, { on: false, writes: [], lag: 0 });
+      Q.channels.clear();
+      Q.locks.clear();
       window.removeEventListener('error', onError);
       Math.random = realRandom;
       vc.clear();
     }
   }
+  let runs = 0;
   window.__player = { run };
 }
 
@@ -711,7 +950,7 @@ export function playTable(face) {
       if (i > 300) throw new Error(`the page did not load ${face.loads} within 15 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    await p.evaluate(`(${installPlayer})(${face.inPage})`);
+    await p.evaluate(`(${installPlayer})(${face.inPage}, ${JSON.stringify(face.pagePath)})`);
     return p;
   }
 

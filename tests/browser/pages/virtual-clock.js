@@ -20,8 +20,20 @@
 //   fires                 how many timers fired so far
 //   errors                exceptions thrown by timer callbacks (reported to the page too)
 //   real                  the real setTimeout, clearTimeout, Date, performance.now
+//   install(win)          puts a same-origin frame on this clock (its performance.now, Date,
+//                         timers are this clock's); a frame's init script does it itself
+//   clearFor(win)         forgets every timer a frame queued (the frame is gone: a tab closed)
+//
+// In a same-origin iframe (a tab of a cross-tab scenario) the clock is the top page's: the
+// init script runs there too and installs the frame on the top page's clock.
 (() => {
   if (globalThis.__vclock) return;
+  try {
+    if (window.top !== window && window.top.__vclock) {
+      window.top.__vclock.install(window);
+      return;
+    }
+  } catch { /* another origin's frame: a clock of its own */ }
   const RealDate = Date;
   const realPerfNow = performance.now.bind(performance);
   const real = { setTimeout, clearTimeout, setInterval, clearInterval, Date: RealDate, now: realPerfNow };
@@ -38,16 +50,19 @@
 
   // `Date` as a function (no `new`) gives the time as text; `new Date()` the virtual now;
   // anything with arguments is the real Date. Instances are real Dates (instanceof holds).
-  function VirtualDate(...args) {
-    if (!new.target) return new RealDate(wall).toString();
-    return args.length === 0 ? new RealDate(wall) : new RealDate(...args);
-  }
-  VirtualDate.prototype = RealDate.prototype;
-  VirtualDate.now = function now() { return wall; };
-  VirtualDate.parse = RealDate.parse;
-  VirtualDate.UTC = RealDate.UTC;
-  Object.defineProperty(VirtualDate, 'name', { value: 'Date' });
-  globalThis.Date = VirtualDate;
+  const virtualDate = (Real) => {
+    function VirtualDate(...args) {
+      if (!new.target) return new Real(wall).toString();
+      return args.length === 0 ? new Real(wall) : new Real(...args);
+    }
+    VirtualDate.prototype = Real.prototype;
+    VirtualDate.now = function now() { return wall; };
+    VirtualDate.parse = Real.parse;
+    VirtualDate.UTC = Real.UTC;
+    Object.defineProperty(VirtualDate, 'name', { value: 'Date' });
+    return VirtualDate;
+  };
+  globalThis.Date = virtualDate(RealDate);
 
   // --- timers -----------------------------------------------------------------------------
   // The delay is converted as WebIDL converts a `long` (ToInt32: a delay above 2^31-1 wraps
@@ -56,17 +71,21 @@
     const ms = Number(timeout) | 0;
     return ms < 0 ? 0 : ms;
   };
-  function add(handler, timeout, args, repeat) {
+  function add(handler, timeout, args, repeat, owner = null) {
     if (typeof handler !== 'function') throw new TypeError('the virtual clock takes function handlers only');
     const id = ++seq;
     const ms = delayOf(timeout);
-    timers.set(id, { id, at: mono + ms, order: id, fn: handler, args, every: repeat ? Math.max(1, ms) : null });
+    timers.set(id, { id, at: mono + ms, order: id, fn: handler, args, every: repeat ? Math.max(1, ms) : null, owner });
     return id;
   }
-  globalThis.setTimeout = function setTimeout(handler, timeout, ...args) { return add(handler, timeout, args, false); };
-  globalThis.setInterval = function setInterval(handler, timeout, ...args) { return add(handler, timeout, args, true); };
-  globalThis.clearTimeout = function clearTimeout(id) { timers.delete(Number(id)); };
-  globalThis.clearInterval = function clearInterval(id) { timers.delete(Number(id)); };
+  /** `win`'s timer functions on this clock (its timers owned by it). */
+  function timerFunctions(win, owner) {
+    win.setTimeout = function setTimeout(handler, timeout, ...args) { return add(handler, timeout, args, false, owner); };
+    win.setInterval = function setInterval(handler, timeout, ...args) { return add(handler, timeout, args, true, owner); };
+    win.clearTimeout = function clearTimeout(id) { timers.delete(Number(id)); };
+    win.clearInterval = function clearInterval(id) { timers.delete(Number(id)); };
+  }
+  timerFunctions(globalThis, null);
 
   const earliest = () => {
     let best = null;
@@ -112,6 +131,15 @@
       }
       wall += target - mono;
       mono = target;
+    },
+    install(win) {
+      Object.defineProperty(win.performance, 'now', { value: function now() { return mono; }, configurable: true, writable: true });
+      win.Date = virtualDate(win.Date);
+      timerFunctions(win, win);
+      Object.defineProperty(win, '__vclock', { value: api });
+    },
+    clearFor(win) {
+      for (const [id, t] of timers) if (t.owner === win) timers.delete(id);
     },
     async runDue(afterFire = async () => {}) {
       for (;;) {
