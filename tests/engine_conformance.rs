@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use freshtoken::engine::dpop::asks_for_nonce;
 use freshtoken::engine::http_date::retry_after_ms;
 use freshtoken::engine::origins::origin_of_absolute;
 use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Needs, Output, RefreshFailure, Request, RequestId};
@@ -80,6 +81,11 @@ struct Call {
 
 struct Run {
     engine: Engine,
+    /// `dpop: true`: an answer's nonce demand is the engine's to grant (the face's tokens
+    /// go as `DPoP`; the proofs themselves are the browser runners' to check).
+    dpop: bool,
+    /// Requests whose last answer asked for a nonce: their next send is noted `nonce <token>`.
+    nonce_asked: std::collections::HashSet<RequestId>,
     now: f64,
     wall: f64,
     random: f64,
@@ -174,7 +180,7 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
     let m = obj(options, "options")?;
     only_keys(
         m,
-        &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh", "crossTab", "storage", "storageKey"],
+        &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh", "crossTab", "storage", "storageKey", "dpop"],
         "options",
     )?;
     let statuses = |v: &Value, what: &str| -> Outcome<Vec<u16>> {
@@ -236,8 +242,11 @@ impl Run {
         let cfg = config(scenario.get("options"), &page)?;
         let endpoint_url = cfg.endpoint_url.clone();
         let engine = Engine::new(cfg).map_err(|e| format!("the options were refused: {}", e.message()))?;
+        let dpop = scenario.get("options").and_then(|o| o.get("dpop")) == Some(&Value::Bool(true));
         Ok(Run {
             engine,
+            dpop,
+            nonce_asked: Default::default(),
             now: NOW0,
             wall: WALL0,
             random: scenario.get("random").and_then(Value::as_f64).unwrap_or(0.5),
@@ -362,6 +371,10 @@ impl Run {
                 if self.flight == Some(ticket) {
                     self.flight = None;
                 }
+            }
+            Output::Send { id, token: Some(t), .. } if self.nonce_asked.remove(&id) => {
+                let what = format!("nonce {}", self.tname(&t));
+                self.note(id, what);
             }
             Output::Send { id, token, replay } => {
                 let what = match (&token, replay) {
@@ -652,7 +665,10 @@ impl Run {
             "respond" => {
                 only_keys(m, &["respond", "note"], "respond step")?;
                 let r = obj(v, "respond")?;
-                only_keys(r, &["id", "status", "redirectedTo", "date"], "respond")?;
+                only_keys(r, &["id", "status", "redirectedTo", "date", "dpopNonce"], "respond")?;
+                // `dpopNonce`: the answer says `WWW-Authenticate: DPoP error="use_dpop_nonce"`
+                // and carries that `DPoP-Nonce`.
+                let nonce = opt_str(r.get("dpopNonce"));
                 let name = opt_str(r.get("id")).ok_or("respond.id")?;
                 let status = num(r.get("status").ok_or("respond.status")?, "respond.status")? as u16;
                 let targets: Vec<String> = match name.strip_suffix('*') {
@@ -666,7 +682,17 @@ impl Run {
                     if let (Some(date), Some(from)) = (opt_str(r.get("date")), &answered_from) {
                         self.engine.note_date(from, &date, self.wall);
                     }
-                    self.engine.response(id, status, answered_from == sent_to, self.now);
+                    let by_origin = answered_from == sent_to;
+                    let www = nonce.as_ref().map(|_| "DPoP error=\"use_dpop_nonce\"");
+                    if let (true, true, Some(n), Some(from)) = (self.dpop, by_origin, &nonce, &answered_from) {
+                        self.engine.note_dpop_nonce(from, n);
+                    }
+                    if self.dpop && by_origin && asks_for_nonce(status, www, None) {
+                        self.nonce_asked.insert(id);
+                        self.engine.nonce_demanded(id);
+                    } else {
+                        self.engine.response(id, status, by_origin, self.now);
+                    }
                     self.drain()?;
                 }
             }

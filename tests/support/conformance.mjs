@@ -118,6 +118,22 @@ async function installPlayer(makeFace, pagePath) {
   channel.port1.onmessage = () => waiting.shift()?.();
   const task = () => new Promise((r) => { waiting.push(r); channel.port2.postMessage(0); });
   const spin = async (n) => { for (let i = 0; i < n; i++) await null; };
+  // DPoP signs in WebCrypto, off the page's event loop: a step settles only once no
+  // signature or digest the faces asked for is still on its way (counted per window).
+  const cryptoOps = (win) => {
+    if (win.__ftCrypto) return win.__ftCrypto;
+    const ops = { pending: 0 };
+    const proto = win.SubtleCrypto.prototype;
+    for (const m of ['sign', 'digest']) {
+      const real = proto[m];
+      proto[m] = function counted(...args) {
+        ops.pending++;
+        return real.apply(this, args).finally(() => { ops.pending--; });
+      };
+    }
+    win.__ftCrypto = ops;
+    return ops;
+  };
 
   class Bad extends Error {}
   const bail = (m) => { throw new Bad(m); };
@@ -298,6 +314,9 @@ async function installPlayer(makeFace, pagePath) {
     const custom = o.refresh === 'custom';
     const endpoint = custom ? null : { url: '/auth/refresh', ...(o.endpoint ?? {}) };
     const preset = endpoint?.preset ?? 'json';
+    // RFC 9449: the face's tokens go as `Authorization: DPoP` with a `DPoP` proof.
+    const dpop = o.dpop === true;
+    const nonceWanted = new Map(); // request name -> the nonce its next send's proof must carry
 
     const tname = (t) => (t == null ? null : S.names.get(t) ?? t);
     const note = (id, what) => { S.activity++; S.history.get(id).push(what); };
@@ -319,6 +338,11 @@ async function installPlayer(makeFace, pagePath) {
         await spin(SPIN);
         await task();
         await spin(SPIN);
+        if (dpop && cryptoOps(win).pending > 0) {
+          quiet = 0;
+          await realSleep(1);
+          continue;
+        }
         if (Q.on && !(await protocolQuiet())) {
           quiet = 0;
           await realSleep(1);
@@ -431,8 +455,26 @@ async function installPlayer(makeFace, pagePath) {
     function requestCall(id, url, headers, signal) {
       const n = S.sends.get(id) ?? 0;
       S.sends.set(id, n + 1);
-      const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
-      note(id, `${n === 0 ? 'send' : 'replay'} ${bearer ? tname(bearer[1]) : '-'}`);
+      const auth = /^(Bearer|DPoP) (.+)$/.exec(headers.get('authorization') ?? '');
+      const sent = auth ? tname(auth[2]) : '-';
+      if (auth && (auth[1] === 'DPoP') !== dpop) bail(`${id} was sent with ${auth[1]}, not ${dpop ? 'DPoP' : 'Bearer'}`);
+      if (dpop && auth) {
+        // Its proof: a JWS whose claims name this request and, after a nonce demand, carry that nonce.
+        const proof = headers.get('dpop') ?? bail(`${id} was sent with a DPoP token and no DPoP proof`);
+        const claims = JSON.parse(atob(proof.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+        if (claims.htu !== url.replace(/[?#].*$/, '')) bail(`${id}'s proof names htu ${claims.htu}, not ${url}`);
+        const want = nonceWanted.get(id);
+        nonceWanted.delete(id);
+        if (want !== undefined) {
+          if (claims.nonce !== want) bail(`${id} was sent again after a nonce demand with the nonce ${claims.nonce}, not ${want}`);
+          note(id, `nonce ${sent}`);
+          return inAirCall(id, url, signal);
+        }
+      }
+      note(id, `${n === 0 ? 'send' : 'replay'} ${sent}`);
+      return inAirCall(id, url, signal);
+    }
+    function inAirCall(id, url, signal) {
       return new Promise((resolve, reject) => {
         const pending = { resolve, reject, url };
         S.inAir.set(id, pending);
@@ -536,7 +578,7 @@ async function installPlayer(makeFace, pagePath) {
     // --- the refresher ----------------------------------------------------------------------
     function options() {
       onlyKeys(o, ['origins', 'refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'endpoint', 'refresh',
-        'crossTab', 'storage', 'storageKey'], 'options');
+        'crossTab', 'storage', 'storageKey', 'dpop'], 'options');
       // crossTab, storage, storageKey: a tab's (the face's options() take them from P.tab).
       if ((o.crossTab === true) !== !!tab) bail('crossTab: true is played with tabs (frames), and only it');
       if (tab && o.storage !== 'localStorage') bail('crossTab is played with storage: "localStorage"');
@@ -545,7 +587,7 @@ async function installPlayer(makeFace, pagePath) {
         if (o.refresh !== undefined) bail('options.refresh must be "custom" (the app\'s own refresh function)');
         out.endpoint = endpoint;
       }
-      for (const k of ['refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses']) {
+      for (const k of ['refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'dpop']) {
         if (o[k] !== undefined) out[k] = o[k];
       }
       if (o.origins !== undefined) out.origins = Array.isArray(o.origins) ? o.origins.map(mapOrigin) : o.origins;
@@ -614,7 +656,7 @@ async function installPlayer(makeFace, pagePath) {
       }
     }
     async function respond(v) {
-      onlyKeys(v, ['id', 'status', 'redirectedTo', 'date'], 'respond');
+      onlyKeys(v, ['id', 'status', 'redirectedTo', 'date', 'dpopNonce'], 'respond');
       const targets = v.id.endsWith('*') ? [...S.reqs.keys()].filter((n) => n.startsWith(v.id.slice(0, -1))) : [v.id];
       if (targets.length === 0) bail(`respond: no request ${v.id}`);
       for (const id of targets) {
@@ -624,6 +666,11 @@ async function installPlayer(makeFace, pagePath) {
         S.inAir.delete(id);
         const headers = { 'content-type': 'application/json' };
         if (v.date !== undefined) headers.date = v.date;
+        if (v.dpopNonce !== undefined) {
+          headers['www-authenticate'] = 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"';
+          headers['dpop-nonce'] = v.dpopNonce;
+          nonceWanted.set(id, v.dpopNonce);
+        }
         S.activity++;
         call.resolve(response(v.status, '{}', headers, v.redirectedTo ?? call.url, v.redirectedTo !== undefined));
         await settle();
@@ -807,6 +854,12 @@ async function installPlayer(makeFace, pagePath) {
           r = typeof m?.then === 'function' ? await m : m;
         } catch (e) {
           return `the options were refused: ${e?.message}`;
+        }
+        // DPoP: the key is loaded (or made, in IndexedDB) before the first step, so a step
+        // waits for signatures only (cryptoOps), not for the key store.
+        if (dpop) {
+          cryptoOps(win);
+          await r.dpopProof('GET', win.location.href);
         }
         sf.attach?.(r);
         await settle();
