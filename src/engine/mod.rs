@@ -16,11 +16,13 @@
 //! call may go ([`origins`]), the server clock ([`server_clock`], [`http_date`]) and the
 //! option checks ([`Config::check`]).
 
+pub mod answer;
 pub mod config;
 pub mod dpop;
 pub mod http_date;
 pub mod oauth_error;
 pub mod origins;
+pub mod preset;
 pub mod refresh_status;
 pub mod server_clock;
 pub mod tabs;
