@@ -254,52 +254,11 @@ pub(crate) enum Value<'a> {
 pub(crate) fn each<'a>(text: &'a str, f: &mut dyn FnMut(&str, Value<'a>)) -> Result<bool, Error> {
     let mut p = Parser { s: text.as_bytes(), i: 0 };
     p.ws();
-    let (object, close) = match p.peek() {
-        Some(b'{') => (true, b'}'),
-        Some(b'[') => (false, b']'),
-        _ => return Err(Error::NotObject),
-    };
-    p.i += 1;
-    p.ws();
-    if !p.eat(close) {
-        loop {
-            p.ws();
-            let mut key = Vec::new();
-            if object {
-                if p.peek() != Some(b'"') {
-                    return Err(p.unexpected());
-                }
-                p.string(Some(&mut key))?;
-                p.ws();
-                if !p.eat(b':') {
-                    return Err(p.unexpected());
-                }
-                p.ws();
-            }
-            let start = p.i;
-            let value = if p.peek() == Some(b'"') {
-                let mut out = Vec::new();
-                p.string(Some(&mut out))?;
-                Value::Str(utf8_string(out).unwrap_or_default())
-            } else {
-                let number = p.value(1)?.is_some();
-                let t = text.get(start..p.i).unwrap_or_default();
-                match t {
-                    "null" => Value::Null,
-                    _ if number => Value::Num(number_value(t.as_bytes()), t),
-                    _ => Value::Other(t),
-                }
-            };
-            f(utf8_str(&key).unwrap_or_default(), value);
-            p.ws();
-            match p.next() {
-                Some(b',') => {}
-                Some(c) if c == close => break,
-                Some(_) => return Err(Error::Unexpected),
-                None => return Err(Error::End),
-            }
-        }
+    let object = p.peek() == Some(b'{');
+    if !object && p.peek() != Some(b'[') {
+        return Err(Error::NotObject);
     }
+    p.container(1, Some(f))?;
     p.ws();
     if p.i < p.s.len() {
         return Err(Error::Trailing);
@@ -312,7 +271,7 @@ struct Parser<'a> {
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -350,8 +309,7 @@ impl Parser<'_> {
     /// span of the value when it is a number.
     fn value(&mut self, depth: u32) -> Result<Option<(usize, usize)>, Error> {
         match self.peek() {
-            Some(b'{') => self.object(depth + 1)?,
-            Some(b'[') => self.array(depth + 1)?,
+            Some(b'{' | b'[') => self.container(depth + 1, None)?,
             Some(b'"') => self.string(None)?,
             Some(b't') => self.literal(b"true")?,
             Some(b'f') => self.literal(b"false")?,
@@ -366,59 +324,67 @@ impl Parser<'_> {
         Ok(None)
     }
 
-    /// Reads an object starting at `{`.
-    fn object(&mut self, depth: u32) -> Result<(), Error> {
+    /// Reads an object or an array starting at its bracket, handing each member to `visit`
+    /// when given (its key unescaped, `""` in an array; see [`each`]).
+    fn container(&mut self, depth: u32, mut visit: Option<&mut dyn FnMut(&str, Value<'a>)>) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::TooDeep);
         }
+        let object = self.peek() == Some(b'{');
+        let close = if object { b'}' } else { b']' };
         self.i += 1;
         self.ws();
-        if self.eat(b'}') {
+        if self.eat(close) {
             return Ok(());
         }
         loop {
             self.ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.unexpected());
+            let mut key = Vec::new();
+            if object {
+                if self.peek() != Some(b'"') {
+                    return Err(self.unexpected());
+                }
+                self.string(visit.is_some().then_some(&mut key))?;
+                self.ws();
+                if !self.eat(b':') {
+                    return Err(self.unexpected());
+                }
+                self.ws();
             }
-            self.string(None)?;
-            self.ws();
-            if !self.eat(b':') {
-                return Err(self.unexpected());
+            match visit.as_deref_mut() {
+                None => {
+                    self.value(depth)?;
+                }
+                Some(f) => {
+                    let value = self.member(depth)?;
+                    f(utf8_str(&key).unwrap_or_default(), value);
+                }
             }
-            self.ws();
-            self.value(depth)?;
             self.ws();
             match self.next() {
                 Some(b',') => {}
-                Some(b'}') => return Ok(()),
+                Some(c) if c == close => return Ok(()),
                 Some(_) => return Err(Error::Unexpected),
                 None => return Err(Error::End),
             }
         }
     }
 
-    /// Reads an array starting at `[`.
-    fn array(&mut self, depth: u32) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::TooDeep);
+    /// Reads a member's value as [`each`] hands it over.
+    fn member(&mut self, depth: u32) -> Result<Value<'a>, Error> {
+        if self.peek() == Some(b'"') {
+            let mut out = Vec::new();
+            self.string(Some(&mut out))?;
+            return Ok(Value::Str(utf8_string(out).unwrap_or_default()));
         }
-        self.i += 1;
-        self.ws();
-        if self.eat(b']') {
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            self.value(depth)?;
-            self.ws();
-            match self.next() {
-                Some(b',') => {}
-                Some(b']') => return Ok(()),
-                Some(_) => return Err(Error::Unexpected),
-                None => return Err(Error::End),
-            }
-        }
+        let (s, start) = (self.s, self.i);
+        let number = self.value(depth)?.is_some();
+        let t = s.get(start..self.i).and_then(utf8_str).unwrap_or_default();
+        Ok(match t {
+            "null" => Value::Null,
+            _ if number => Value::Num(number_value(t.as_bytes()), t),
+            _ => Value::Other(t),
+        })
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
