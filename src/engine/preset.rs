@@ -186,22 +186,12 @@ pub fn revocation(token: &str, client_id: Option<&str>) -> Call {
     Call { method: "POST".into(), content_type: Some("application/x-www-form-urlencoded"), authorization: None, body: Some(urlencoded(&form)) }
 }
 
-/// `URLSearchParams.set`: the first field named `key` takes `value`, the others go; or it is appended.
+/// `URLSearchParams.set` on fields with distinct names (the app's `params` are an object):
+/// the field named `key` takes `value`, or it is appended.
 fn set<'a>(form: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a str) {
-    let mut seen = false;
-    form.retain_mut(|(k, v)| {
-        if *k != key {
-            return true;
-        }
-        let first = !seen;
-        seen = true;
-        if first {
-            *v = value;
-        }
-        first
-    });
-    if !seen {
-        form.push((key, value));
+    match form.iter_mut().find(|(k, _)| *k == key) {
+        Some(field) => field.1 = value,
+        None => form.push((key, value)),
     }
 }
 
