@@ -46,16 +46,13 @@ impl Source {
     }
 
     /// Where an answer came from, as messages name it.
-    fn place(self) -> String {
+    fn place(self) -> &'static str {
         match self {
-            Source::Function => "the refresh function's result".into(),
-            Source::Preset(p) => {
-                let mut s = String::from("the refresh response (preset '");
-                s.push_str(p.name());
-                s.push_str("', expected field `");
-                s.push_str(self.fields()[0].unwrap_or_default());
-                s + "`)"
-            }
+            Source::Function => "the refresh function's result",
+            Source::Preset(Preset::Json) => "the refresh response (preset 'json', expected field `accessToken`)",
+            Source::Preset(Preset::SanicJwt) => "the refresh response (preset 'sanic-jwt', expected field `access_token`)",
+            Source::Preset(Preset::BearerPut) => "the refresh response (preset 'bearer-put', expected field `token`)",
+            Source::Preset(Preset::Oauth2) => "the refresh response (preset 'oauth2', expected field `access_token`)",
         }
     }
 }
@@ -140,7 +137,7 @@ pub fn read(source: Source, text: &str) -> Result<Tokens<'_>, Unusable> {
     };
     let message = match source {
         Source::Function => "the refresh function did not give an object with the new tokens".into(),
-        Source::Preset(_) => source.place() + why,
+        Source::Preset(_) => String::from(source.place()) + why,
     };
     Err(Unusable { message, rotated_refresh_token: None })
 }
@@ -176,7 +173,7 @@ pub fn check<'a>(source: Source, fields: [Field<'a>; 4]) -> Result<Tokens<'a>, U
     };
     let access_token = match access {
         Field::Text(s) if !s.is_empty() => s,
-        _ => return Err(Unusable { message: source.place() + " has no access token string", rotated_refresh_token: refresh_token }),
+        _ => return Err(Unusable { message: String::from(source.place()) + " has no access token string", rotated_refresh_token: refresh_token }),
     };
     let mut number = |i: usize, f: Field<'a>| -> Option<(f64, &'a str)> {
         match f {
@@ -190,6 +187,6 @@ pub fn check<'a>(source: Source, fields: [Field<'a>; 4]) -> Result<Tokens<'a>, U
     };
     let expires_in = number(2, expires_in);
     let expires_at = number(3, expires_at);
-    let problems = (!problems.is_empty()).then(|| source.place() + &problems + "; the tokens were taken");
+    let problems = (!problems.is_empty()).then(|| String::from(source.place()) + &problems + "; the tokens were taken");
     Ok(Tokens { access_token, refresh_token, expires_in, expires_at, problems })
 }
