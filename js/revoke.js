@@ -27,7 +27,7 @@ export async function revoke(opts, token, allowed, getFetch, proof = null) {
   const timer = setTimeout(() => ctl.abort(), opts.refreshTimeoutMs);
   const dpop = await proof;
   // The RFC 7009 form is the engine's (src/engine/preset.rs `revocation`).
-  const { method, headers, body } = presetRule(7, JSON.stringify({ token, clientId: ep.clientId }));
+  const { method, headers, body } = presetRule(10, JSON.stringify({ token, clientId: ep.clientId }));
   try {
     const res = await inRefresh(() => getFetch().call(globalThis, url.href, {
       method,

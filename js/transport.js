@@ -16,7 +16,7 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
 /**
  * The presets' rules are the engine's (src/engine/preset.rs, answer.rs, oauth_error.rs;
  * src/wasm/preset.rs): `what` and a text in, JSON out. 0-3 a preset's answer, 4 the app's
- * function's result, 5 an OAuth error answer, 6 the refresh request, 7 the revocation request.
+ * function's result, 5 an OAuth error answer, 6-9 a preset's refresh request, 10 the revocation request.
  */
 export const presetRule = (what, text) => JSON.parse(presetRuleRaw(what, ...writeTokens([text])));
 
@@ -110,7 +110,7 @@ export function makeTransport(opts, getFetch, engine) {
       throw refreshError('refused-origin', `the refresh endpoint resolves to ${origin || 'no http(s) URL'}, not an allowed origin (a <base href> elsewhere?); it was not called`);
     }
     // What the preset sends is the engine's: the method, content-type, Bearer and body.
-    const { method, headers: own, body, readsErrors } = presetRule(6, JSON.stringify({ ...ep, preset, accessToken: ctx.accessToken, refreshToken: ctx.refreshToken }));
+    const { method, headers: own, body, readsErrors } = presetRule(6 + preset, JSON.stringify({ ...ep, accessToken: ctx.accessToken, refreshToken: ctx.refreshToken }));
     const headers = { ...ep.headers, ...own };
     // With DPoP (RFC 9449) every call carries a proof; a `use_dpop_nonce` answer costs
     // exactly one more call with the server's nonce (the engine says when), nothing else.

@@ -61,8 +61,8 @@ fn call(c: Call, reads_errors: bool) -> JsValue {
 /// `refresh` function's result (its JSON): `{accessToken, refreshToken?, expiresIn?,
 /// expiresAt?, problems?, tokens: [the fields never in tokenResponse]}`, or when unusable
 /// `{message, refreshToken?}`; 5 an OAuth error answer: `{oauthError?,
-/// oauthErrorDescription?}`; 6 the refresh request, from `{preset (0-3), accessToken,
-/// refreshToken, method, params: {..}, clientId, scope, resource: string | [..]}`; 7 the
+/// oauthErrorDescription?}`; 6-9 the refresh request of preset 0-3, from `{accessToken,
+/// refreshToken, method, params: {..}, clientId, scope, resource: string | [..]}`; 10 the
 /// revocation request, from `{token, clientId}`: `{method, headers, body?, readsErrors?}`.
 #[wasm_bindgen(js_name = presetRule)]
 pub fn preset_rule(what: u32, len: i32) -> JsValue {
@@ -105,38 +105,37 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
             done(out)
         }
         _ => {
-            let mut preset = Preset::Json;
-            let (mut access, mut refresh, mut token) = (None, None, String::new());
+            const KEYS: [&str; 6] = ["accessToken", "refreshToken", "method", "clientId", "scope", "token"];
+            let mut t: [Option<String>; 6] = Default::default();
             let mut client = Client::default();
-            let _ = json::each(&given, &mut |k, v| match (k, v) {
-                ("preset", Value::Num(n, _)) => preset = Preset::ALL.get(n as usize).copied().unwrap_or_default(),
-                ("accessToken", Value::Str(s)) => access = Some(s),
-                ("refreshToken", Value::Str(s)) => refresh = Some(s),
-                ("token", Value::Str(s)) => token = s,
-                ("method", Value::Str(s)) => client.method = Some(s),
-                ("clientId", Value::Str(s)) => client.client_id = Some(s),
-                ("scope", Value::Str(s)) => client.scope = Some(s),
-                ("resource", Value::Str(s)) => client.resource.push(s),
-                ("resource", Value::Other(list)) => {
-                    let _ = json::each(list, &mut |_, r| {
-                        if let Value::Str(r) = r {
-                            client.resource.push(r);
-                        }
-                    });
-                }
-                ("params", Value::Other(obj)) => {
-                    let _ = json::each(obj, &mut |k, v| {
-                        if let Value::Str(v) = v {
-                            client.params.push((k.to_owned(), v));
+            let _ = json::each(&given, &mut |k, v| match v {
+                Value::Str(s) => match KEYS.iter().position(|n| *n == k) {
+                    Some(i) => t[i] = Some(s),
+                    None if k == "resource" => client.resource.push(s),
+                    None => {}
+                },
+                // `resource` as an array, `params` an object: their strings.
+                Value::Other(list) if k == "resource" || k == "params" => {
+                    let params = k == "params";
+                    let _ = json::each(list, &mut |k, x| {
+                        if let Value::Str(x) = x {
+                            if params {
+                                client.params.push((k.to_owned(), x));
+                            } else {
+                                client.resource.push(x);
+                            }
                         }
                     });
                 }
                 _ => {}
             });
-            if what == 6 {
-                call(request(preset, access.as_deref(), refresh.as_deref(), &client), preset.reads_oauth_errors())
-            } else {
-                call(revocation(&token, client.client_id.as_deref()), false)
+            let [access, refresh, method, client_id, scope, token] = t;
+            client.method = method;
+            client.client_id = client_id;
+            client.scope = scope;
+            match Preset::ALL.get(what as usize - 6) {
+                Some(&preset) => call(request(preset, access.as_deref(), refresh.as_deref(), &client), preset.reads_oauth_errors()),
+                None => call(revocation(&token.unwrap_or_default(), client.client_id.as_deref()), false),
             }
         }
     }
