@@ -436,18 +436,10 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// Four hex digits (the prescan's reader): a bad one is a bad string, too few the end.
     fn hex4(&mut self) -> Result<u32, Error> {
-        let mut v = 0u32;
-        for _ in 0..4 {
-            let d = match self.next() {
-                Some(c @ b'0'..=b'9') => c - b'0',
-                Some(c @ b'a'..=b'f') => c - b'a' + 10,
-                Some(c @ b'A'..=b'F') => c - b'A' + 10,
-                Some(_) => return Err(Error::BadString),
-                None => return Err(Error::End),
-            };
-            v = (v << 4) | u32::from(d);
-        }
+        let v = hex4_at(self.s, self.i).ok_or(if self.s.len() < self.i + 4 { Error::End } else { Error::BadString })?;
+        self.i += 4;
         Ok(v)
     }
 
