@@ -16,7 +16,7 @@ import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
 import { checkTokens } from './options.js';
 import { Emitter } from './events.js';
-import { makeTransport } from './transport.js';
+import { makeTransport, PRESETS } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
 import { pageOrigin, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
@@ -27,9 +27,6 @@ import { revoke } from './revoke.js';
 const STATES = ['idle', 'fresh', 'refreshing', 'expired', 'logged-out'];
 const FETCHED = Symbol.for('freshtoken.interceptor');
 const wallOrNull = (v) => (Number.isNaN(v) ? null : toWall(v));
-// What the refresh call cannot do without (the engine's `Needs`): 0 the refresh token,
-// 1 the access token, 2 nothing (the app's own function, or a cookie).
-const NEEDS = { json: 0, 'sanic-jwt': 0, oauth2: 0, 'bearer-put': 1 };
 // The reasons a session ends, as coreInput(1) numbers them.
 const REASONS = ['request-rejected', 'refresh-rejected', 'no-refresh-token', 'client-rejected'];
 
@@ -110,8 +107,8 @@ export class Refresher {
     const origins = opts.origins;
     const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), ...origins ?? []];
     const ep = opts.endpoint;
-    // Bits 0-1 what the refresh call needs; 4 the preset reads OAuth errors; 8 revoke on logout.
-    const needs = (ep && ep.credentials !== 'include' ? NEEDS[ep.preset] : 2) | (ep?.preset === 'oauth2' ? 4 : 0) | (ep?.revokeUrl ? 8 : 0);
+    // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include'.
+    const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0);
     const core = coreNew(writeTokens([text.join('\n')])[0], origins !== undefined, origins?.length ?? 0, opts.refreshAt,
       opts.defaultLifetimeMs, opts.refreshTimeoutMs, needs);
     if (typeof core !== 'number') throw makeError('OptionsError', 'bad-option', String(core));

@@ -1,123 +1,56 @@
 // How a refresh reaches the server: the four built-in endpoint presets of SPEC
 // ("Server contracts"), or the app's own `refresh` function. The engine decides where the
-// call may go and what its status means; a failure is described here (code, status,
-// Retry-After, a rotated refresh token) for the engine to judge.
+// call may go, what it sends (method, headers, body), how its answer is read (which field
+// is a token, what is taken, what is a problem) and what its status means; this sends the
+// call, hands the engine the answer's text, and describes a failure (code, status,
+// Retry-After, a rotated refresh token, the OAuth error) for the engine to judge.
 import { makeError } from './errors.js';
 import { inRefresh } from './request.js';
 import { requestURL } from './origins.js';
+import { presetRule as presetRuleRaw } from './wasm.js';
+import { writeTokens } from './buffer.js';
 
-const json = (body) => ({ 'content-type': 'application/json' , body: JSON.stringify(body) });
+/** The presets as the engine numbers them (src/engine/preset.rs `Preset::ALL`). */
+export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
 
 /**
- * Each preset: the request it sends, and the fields it reads back.
- * `needs` names what a refresh cannot do without (unless cookies carry the session).
+ * The presets' rules are the engine's (src/engine/preset.rs, answer.rs, oauth_error.rs;
+ * src/wasm/preset.rs): `what` and a text in, JSON out. 0-3 a preset's answer, 4 the app's
+ * function's result, 5 an OAuth error answer, 6-9 a preset's refresh request, 10 the revocation request.
  */
-export const PRESETS = {
-  // seed 001, Express: POST {refreshToken} -> {accessToken, refreshToken?, expiresIn?}
-  json: {
-    method: 'POST',
-    needs: 'refreshToken',
-    request: ({ refreshToken }, params) => json(refreshToken == null ? { ...params } : { ...params, refreshToken }),
-    read: (b) => ({ accessToken: b.accessToken, refreshToken: b.refreshToken, expiresIn: b.expiresIn, expiresAt: b.expiresAt }),
-    fields: '`accessToken`',
-  },
-  // seed 002, sanic-jwt: Bearer <access, may be expired> + {refresh_token} -> {access_token}
-  'sanic-jwt': {
-    method: 'POST',
-    needs: 'refreshToken',
-    request: ({ accessToken, refreshToken }, params) => ({
-      ...json({ ...params, refresh_token: refreshToken }),
-      authorization: accessToken ? `Bearer ${accessToken}` : undefined,
-    }),
-    read: (b) => ({ accessToken: b.access_token, refreshToken: b.refresh_token }),
-    fields: '`access_token`',
-  },
-  // seed 000, Grape: PUT with Bearer <current token> -> {token}
-  'bearer-put': {
-    method: 'PUT',
-    needs: 'accessToken',
-    request: ({ accessToken }) => ({ authorization: accessToken ? `Bearer ${accessToken}` : undefined }),
-    read: (b) => ({ accessToken: b.token, expiresIn: b.expiresIn ?? b.expires_in }),
-    fields: '`token`',
-  },
-  // RFC 6749 §6: form grant_type=refresh_token (+ client_id, scope, resource) -> {access_token, refresh_token, expires_in}
-  oauth2: {
-    method: 'POST',
-    needs: 'refreshToken',
-    request: ({ refreshToken }, params, ep) => ({
-      'content-type': 'application/x-www-form-urlencoded',
-      body: oauthForm(ep, params, { grant_type: 'refresh_token', refresh_token: refreshToken ?? '' }),
-    }),
-    read: (b) => ({ accessToken: b.access_token, refreshToken: b.refresh_token, expiresIn: b.expires_in }),
-    fields: '`access_token`',
-    tokens: ['access_token', 'refresh_token'],
-  },
-};
-
-/** An OAuth 2 form: the app's `params`, the client's settings (`clientId`, `scope`, `resource`), then `fields`. */
-export function oauthForm(ep, params, fields) {
-  const form = new URLSearchParams(params);
-  if (ep.clientId) form.set('client_id', ep.clientId);
-  if (ep.scope) form.set('scope', ep.scope);
-  for (const r of [].concat(ep.resource ?? [])) form.append('resource', r);
-  for (const [k, v] of Object.entries(fields)) form.set(k, v);
-  return form.toString();
-}
-
-/** The answer's other fields (id_token, scope, token_type, ...): what a refresh returned besides the tokens. */
-function others(body, tokens) {
-  const out = {};
-  for (const k of Object.keys(body)) if (!tokens.includes(k)) out[k] = body[k];
-  return out;
-}
-
-/** An OAuth 2 error answer's `error` and `error_description` (RFC 6749 §5.2), as RefreshError fields. */
-async function oauthError(res) {
-  try {
-    const b = JSON.parse(await res.text());
-    const out = {};
-    if (typeof b?.error === 'string') out.oauthError = b.error;
-    if (typeof b?.error_description === 'string') out.oauthErrorDescription = b.error_description;
-    return out;
-  } catch {
-    return {};
-  }
-}
+export const presetRule = (what, text) => JSON.parse(presetRuleRaw(what, ...writeTokens([text])));
 
 /** A refresh failure. `rejected` true means the session is over. */
 export function refreshError(code, message, props) {
   return makeError('RefreshError', code, message, { rejected: false, ...props });
 }
 
-const isToken = (v) => typeof v === 'string' && v !== '';
+/**
+ * A token set as the engine read it (`t`), with `tokenResponse` (`given`, else the
+ * answer's other fields: id_token, scope, token_type, ..., without the fields the engine
+ * names as tokens). An unusable answer throws a transient bad-response that still carries
+ * a rotated refresh token (`refreshToken`), which the session then keeps.
+ */
+function taken({ tokens, message, ...t }, body, given) {
+  if (message) throw refreshError('bad-response', message, { refreshToken: t.refreshToken });
+  t.tokenResponse = given ?? Object.fromEntries(Object.entries(body).filter(([k]) => !tokens.includes(k)));
+  return t;
+}
 
 /**
- * Checks a refresh result, from a server body or a custom `refresh` function. Nothing that
- * arrived usable is lost: a badly typed optional field is dropped and named in `problems`;
- * without a usable access token it throws a transient RefreshError that still carries a
- * rotated refresh token (`refreshToken`), which the session then keeps.
+ * Checks the app's `refresh` function's result as the engine checks an answer: its own
+ * fields as JSON (JSON has no NaN, Infinity or BigInt: such a value travels as text, which
+ * the engine refuses as a number).
  */
-export function checkTokenSet(t, where) {
-  if (t === null || typeof t !== 'object') {
-    throw refreshError('bad-response', `${where} did not give an object with the new tokens`);
-  }
-  const out = { accessToken: t.accessToken, refreshToken: undefined, expiresIn: undefined, expiresAt: undefined };
-  const problems = [];
-  if (t.refreshToken != null) {
-    if (isToken(t.refreshToken)) out.refreshToken = t.refreshToken;
-    else problems.push('the refresh token is not a string');
-  }
-  if (!isToken(t.accessToken)) {
-    throw refreshError('bad-response', `${where} has no access token string`, { refreshToken: out.refreshToken });
-  }
-  for (const k of ['expiresIn', 'expiresAt']) {
-    if (t[k] == null) continue;
-    if (typeof t[k] === 'number' && Number.isFinite(t[k]) && t[k] >= 0) out[k] = t[k];
-    else problems.push(`${k} is not a non-negative number (ignored)`);
-  }
-  if (problems.length) out.problems = `${where}: ${problems.join('; ')}; the tokens were taken`;
-  out.tokenResponse = t.tokenResponse ?? others(t, ['accessToken', 'refreshToken']);
-  return out;
+function checkTokenSet(t) {
+  let text;
+  try {
+    text = JSON.stringify(t, function (k, v) {
+      if (this === t && !['accessToken', 'refreshToken', 'expiresIn', 'expiresAt'].includes(k)) return undefined;
+      return (typeof v === 'number' && !Number.isFinite(v)) || typeof v === 'bigint' ? String(v) : v;
+    });
+  } catch { /* a cycle: not a token set */ }
+  return taken(presetRule(4, text), t, t?.tokenResponse);
 }
 
 /**
@@ -160,14 +93,13 @@ export function makeTransport(opts, getFetch, engine) {
         }
         throw refreshError('failed', 'the refresh function failed', { cause: err });
       }
-      return checkTokenSet(out, 'the refresh function');
+      return checkTokenSet(out);
     };
     return call;
   }
 
   const ep = opts.endpoint;
   const preset = PRESETS[ep.preset];
-  const method = ep.method ?? preset.method;
   const call = async (ctx, outer) => {
     // Decided by the engine at every call, on where `endpoint.url` resolves now (a relative
     // one against the document's base, which an injected `<base href>` can move): the
@@ -177,9 +109,9 @@ export function makeTransport(opts, getFetch, engine) {
     if (!origin || !engine.allowsRefresh(origin)) {
       throw refreshError('refused-origin', `the refresh endpoint resolves to ${origin || 'no http(s) URL'}, not an allowed origin (a <base href> elsewhere?); it was not called`);
     }
-    const { body, ...hdrs } = preset.request(ctx, ep.params ?? {}, ep);
-    const headers = { ...ep.headers };
-    for (const [k, v] of Object.entries(hdrs)) if (v !== undefined) headers[k] = v;
+    // What the preset sends is the engine's: the method, content-type, Bearer and body.
+    const { method, headers: own, body, readsErrors } = presetRule(6 + preset, JSON.stringify({ ...ep, accessToken: ctx.accessToken, refreshToken: ctx.refreshToken }));
+    const headers = { ...ep.headers, ...own };
     // With DPoP (RFC 9449) every call carries a proof; a `use_dpop_nonce` answer costs
     // exactly one more call with the server's nonce (the engine says when), nothing else.
     for (let nonceRetry = !!engine.proof; ;) {
@@ -205,8 +137,8 @@ export function makeTransport(opts, getFetch, engine) {
         throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
       }
       if (kind === 1 || kind === 3) {
-        // An OAuth 2 error answer says why (the engine reads `error`); other presets' bodies are not read.
-        const why = ep.preset === 'oauth2' ? await oauthError(res) : (res.body?.cancel().catch(() => {}), {});
+        // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
+        const why = readsErrors ? presetRule(5, await res.text().catch(() => '')) : (res.body?.cancel().catch(() => {}), {});
         if (nonceRetry && engine.dpopRetry(status, null, why.oauthError)) {
           nonceRetry = false;
           continue;
@@ -217,23 +149,14 @@ export function makeTransport(opts, getFetch, engine) {
           status, retryAfterMs: engine.retryAfter(res.headers.get('retry-after')), ...why,
         });
       }
-      return read(res, status);
+      return read(res);
     }
   };
-  /** A 2xx answer's tokens, as the preset reads them. */
-  const read = async (res, status) => {
-    let data;
-    try {
-      data = JSON.parse(await res.text());
-    } catch {
-      throw refreshError('bad-response', `the refresh endpoint answered HTTP ${status} with a body that is not JSON`, { status });
-    }
-    if (data === null || typeof data !== 'object') {
-      throw refreshError('bad-response', 'the refresh response is not a JSON object', { status });
-    }
-    const got = preset.read(data);
-    got.tokenResponse = others(data, preset.tokens ?? [preset.fields.slice(1, -1), 'refreshToken', 'refresh_token']);
-    return checkTokenSet(got, `the refresh response (preset '${ep.preset}', expected field ${preset.fields})`);
+  /** A 2xx answer's tokens, as the engine reads them for the preset. */
+  const read = async (res) => {
+    const text = await res.text();
+    const t = presetRule(preset, text);
+    return taken(t, t.message ? null : JSON.parse(text));
   };
   return call;
 }

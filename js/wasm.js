@@ -13,6 +13,7 @@ import { makeError } from './errors.js';
 export {
   coreNew, coreFree, coreSetTokens, coreAnswered, coreFailed, coreRequest, coreInput, coreDate, coreRefreshTo, coreRetryAfter,
   coreStatus, corePoll, coreText, coreOut, coreFigures, coreToken, coreDpopProof, coreDpopNonce, coreDpopRetry, coreEpochs,
+  presetRule,
 } from '../pkg/freshtoken.js';
 
 let ready = null;

@@ -65,15 +65,6 @@ pub(crate) struct Claims {
     pub nbf: Claim,
 }
 
-/// Which claim a key names, after unescaping.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Other,
-    Exp,
-    Iat,
-    Nbf,
-}
-
 /// A parsed JSON object as the build holds it: nothing on the host (the hand-written reader
 /// builds no tree), the object `JSON.parse` made in the browser.
 #[cfg(not(target_arch = "wasm32"))]
@@ -224,17 +215,55 @@ pub(crate) fn prescan(text: &[u8]) -> Result<(), Error> {
 /// hand-written reader (the host's parser; the browser uses `JSON.parse`).
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn parse_object(text: &[u8]) -> Result<Claims, Error> {
-    let mut p = Parser { s: text, i: 0 };
+    let text = utf8_str(text).ok_or(Error::BadString)?;
+    let mut claims = Claims { exp: Claim::Absent, iat: Claim::Absent, nbf: Claim::Absent };
+    let object = each(text, &mut |key, value| {
+        let slot = match key {
+            "exp" => &mut claims.exp,
+            "iat" => &mut claims.iat,
+            "nbf" => &mut claims.nbf,
+            _ => return,
+        };
+        *slot = match value {
+            Value::Num(x, _) => Claim::Number(x),
+            _ => Claim::NotNumber,
+        };
+    })?;
+    if object { Ok(claims) } else { Err(Error::NotObject) }
+}
+
+/// A member's (or an element's) value as [`each`] hands it over.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Value<'a> {
+    /// `null`.
+    Null,
+    /// A string, unescaped (`"\u0041"` is `A`; an escaped surrogate pair is one character).
+    Str(String),
+    /// A number: its value (see [`number_value`]) and its text as written.
+    Num(f64, &'a str),
+    /// `true`, `false`, an array or an object: its text (validated; [`each`] reads it again).
+    Other(&'a str),
+}
+
+/// Reads `text`, exactly one JSON object or array (RFC 8259 grammar, nested at most
+/// [`MAX_DEPTH`] deep, surrogates escaped only in pairs), and hands each top-level member
+/// to `f` in order: its key unescaped (`""` for an array's elements) and its value. A
+/// duplicate key is handed over each time, so a caller that keeps what it is handed last
+/// keeps the last, as `JSON.parse` does. Members are handed over as they are read: on an
+/// error, what `f` was given must be dropped. Answers whether it was an object.
+pub(crate) fn each<'a>(text: &'a str, f: &mut dyn FnMut(&str, Value<'a>)) -> Result<bool, Error> {
+    let mut p = Parser { s: text.as_bytes(), i: 0 };
     p.ws();
-    if p.peek() != Some(b'{') {
+    let object = p.peek() == Some(b'{');
+    if !object && p.peek() != Some(b'[') {
         return Err(Error::NotObject);
     }
-    let claims = p.object(1, true)?;
+    p.container(1, Some(f))?;
     p.ws();
     if p.i < p.s.len() {
         return Err(Error::Trailing);
     }
-    Ok(claims)
+    Ok(object)
 }
 
 struct Parser<'a> {
@@ -242,7 +271,7 @@ struct Parser<'a> {
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -280,13 +309,8 @@ impl Parser<'_> {
     /// span of the value when it is a number.
     fn value(&mut self, depth: u32) -> Result<Option<(usize, usize)>, Error> {
         match self.peek() {
-            Some(b'{') => {
-                self.object(depth + 1, false)?;
-            }
-            Some(b'[') => self.array(depth + 1)?,
-            Some(b'"') => {
-                self.string()?;
-            }
+            Some(b'{' | b'[') => self.container(depth + 1, None)?,
+            Some(b'"') => self.string(None)?,
             Some(b't') => self.literal(b"true")?,
             Some(b'f') => self.literal(b"false")?,
             Some(b'n') => self.literal(b"null")?,
@@ -300,76 +324,67 @@ impl Parser<'_> {
         Ok(None)
     }
 
-    /// Reads an object starting at `{`; records time claims when `top`.
-    fn object(&mut self, depth: u32, top: bool) -> Result<Claims, Error> {
+    /// Reads an object or an array starting at its bracket, handing each member to `visit`
+    /// when given (its key unescaped, `""` in an array; see [`each`]).
+    fn container(&mut self, depth: u32, mut visit: Option<&mut dyn FnMut(&str, Value<'a>)>) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::TooDeep);
         }
+        let object = self.peek() == Some(b'{');
+        let close = if object { b'}' } else { b']' };
         self.i += 1;
-        let mut claims = Claims {
-            exp: Claim::Absent,
-            iat: Claim::Absent,
-            nbf: Claim::Absent,
-        };
         self.ws();
-        if self.eat(b'}') {
-            return Ok(claims);
+        if self.eat(close) {
+            return Ok(());
         }
         loop {
             self.ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.unexpected());
+            let mut key = Vec::new();
+            if object {
+                if self.peek() != Some(b'"') {
+                    return Err(self.unexpected());
+                }
+                self.string(visit.is_some().then_some(&mut key))?;
+                self.ws();
+                if !self.eat(b':') {
+                    return Err(self.unexpected());
+                }
+                self.ws();
             }
-            let key = self.string()?;
-            self.ws();
-            if !self.eat(b':') {
-                return Err(self.unexpected());
-            }
-            self.ws();
-            let number = self.value(depth)?;
-            if top && key != Key::Other {
-                let claim = match number.and_then(|(a, b)| self.s.get(a..b)) {
-                    Some(digits) => Claim::Number(number_value(digits)),
-                    None => Claim::NotNumber,
-                };
-                match key {
-                    Key::Exp => claims.exp = claim,
-                    Key::Iat => claims.iat = claim,
-                    Key::Nbf => claims.nbf = claim,
-                    Key::Other => {}
+            match visit.as_deref_mut() {
+                None => {
+                    self.value(depth)?;
+                }
+                Some(f) => {
+                    let value = self.member(depth)?;
+                    f(utf8_str(&key).unwrap_or_default(), value);
                 }
             }
             self.ws();
             match self.next() {
                 Some(b',') => {}
-                Some(b'}') => return Ok(claims),
+                Some(c) if c == close => return Ok(()),
                 Some(_) => return Err(Error::Unexpected),
                 None => return Err(Error::End),
             }
         }
     }
 
-    /// Reads an array starting at `[`.
-    fn array(&mut self, depth: u32) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::TooDeep);
+    /// Reads a member's value as [`each`] hands it over.
+    fn member(&mut self, depth: u32) -> Result<Value<'a>, Error> {
+        if self.peek() == Some(b'"') {
+            let mut out = Vec::new();
+            self.string(Some(&mut out))?;
+            return Ok(Value::Str(utf8_string(out).unwrap_or_default()));
         }
-        self.i += 1;
-        self.ws();
-        if self.eat(b']') {
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            self.value(depth)?;
-            self.ws();
-            match self.next() {
-                Some(b',') => {}
-                Some(b']') => return Ok(()),
-                Some(_) => return Err(Error::Unexpected),
-                None => return Err(Error::End),
-            }
-        }
+        let (s, start) = (self.s, self.i);
+        let number = self.value(depth)?.is_some();
+        let t = s.get(start..self.i).and_then(utf8_str).unwrap_or_default();
+        Ok(match t {
+            "null" => Value::Null,
+            _ if number => Value::Num(number_value(t.as_bytes()), t),
+            _ => Value::Other(t),
+        })
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
@@ -421,35 +436,24 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// Four hex digits (the prescan's reader): a bad one is a bad string, too few the end.
     fn hex4(&mut self) -> Result<u32, Error> {
-        let mut v = 0u32;
-        for _ in 0..4 {
-            let d = match self.next() {
-                Some(c @ b'0'..=b'9') => c - b'0',
-                Some(c @ b'a'..=b'f') => c - b'a' + 10,
-                Some(c @ b'A'..=b'F') => c - b'A' + 10,
-                Some(_) => return Err(Error::BadString),
-                None => return Err(Error::End),
-            };
-            v = (v << 4) | u32::from(d);
-        }
+        let v = hex4_at(self.s, self.i).ok_or(if self.s.len() < self.i + 4 { Error::End } else { Error::BadString })?;
+        self.i += 4;
         Ok(v)
     }
 
-    /// Reads a string starting at `"` and says whether it spells a time claim's name.
-    fn string(&mut self) -> Result<Key, Error> {
+    /// Reads a string starting at `"`, appending its characters (unescaped, as UTF-8) to
+    /// `out` when given.
+    fn string(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<(), Error> {
         self.i += 1;
-        // The first three decoded characters if all ASCII; `n` counts them and sticks at
-        // 4 once the string cannot be a claim name.
-        let mut name = [0u8; 3];
-        let mut n = 0usize;
         loop {
             // Read in place rather than through `next()`: this loop sees most of a
             // token's bytes, and the size-optimised build would not inline the call.
             let Some(&byte) = self.s.get(self.i) else { return Err(Error::End) };
             self.i += 1;
             let unit: u32 = match byte {
-                b'"' => break,
+                b'"' => return Ok(()),
                 b'\\' => match self.next() {
                     None => return Err(Error::End),
                     Some(b'"') => 0x22,
@@ -466,33 +470,34 @@ impl Parser<'_> {
                             if !(self.eat(b'\\') && self.eat(b'u')) {
                                 return Err(Error::BadString);
                             }
-                            if !(0xDC00..0xE000).contains(&self.hex4()?) {
+                            let low = self.hex4()?;
+                            if !(0xDC00..0xE000).contains(&low) {
                                 return Err(Error::BadString);
                             }
+                            0x1_0000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
                         } else if (0xDC00..0xE000).contains(&cp) {
                             return Err(Error::BadString);
+                        } else {
+                            cp
                         }
-                        cp
                     }
                     Some(_) => return Err(Error::BadString),
                 },
                 0..=0x1f => return Err(Error::BadString),
-                b => u32::from(b),
-            };
-            match name.get_mut(n) {
-                Some(slot) if unit < 0x80 => {
-                    *slot = unit as u8;
-                    n += 1;
+                // A byte of the text as it is (a multi-byte character's bytes one by one).
+                b => {
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push(b);
+                    }
+                    continue;
                 }
-                _ => n = 4,
+            };
+            if let Some(out) = out.as_deref_mut() {
+                let mut buf = [0u8; 4];
+                let c = char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER);
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             }
         }
-        Ok(match (n, &name) {
-            (3, b"exp") => Key::Exp,
-            (3, b"iat") => Key::Iat,
-            (3, b"nbf") => Key::Nbf,
-            _ => Key::Other,
-        })
     }
 }
 

@@ -6,12 +6,13 @@
 //! engine's outputs, records what a face runner would observe through the public API (the
 //! refresh calls made and their captured tokens, aborts, every request's and caller's
 //! fate, events), and fires the timer the engine asked for when the virtual clock reaches it.
-//! What a face does itself and the engine does not (yet) decide is modelled here as the
-//! JS face does it, and named: the `json` preset's reading of a refresh answer
-//! (`js/transport.js` `checkTokenSet`), the status classification of the refresh endpoint
-//! (`engine::refresh_status`), `Retry-After` (`engine::http_date::retry_after_ms`),
-//! the refresh call's origin (asked of `Engine::allows_refresh_to`), and `restored`
-//! (tokens given without `expiresIn`).
+//! What a face asks of the engine's other modules, this asks too: the refresh request the
+//! preset sends (`engine::preset::request`), the reading of a refresh answer's text or of
+//! the app's function's token set (`engine::answer::read`), the status classification of
+//! the refresh endpoint (`engine::refresh_status`), `Retry-After`
+//! (`engine::http_date::retry_after_ms`), the refresh call's origin (asked of
+//! `Engine::allows_refresh_to`); and `restored` (tokens given without `expiresIn`) as the
+//! faces do it.
 //!
 //! The cross-tab scenarios (`crossTab`, steps in tabs A, B, C) run one engine per tab on the one
 //! virtual clock, with the protocol's I/O (the lock, the markers, the channel, storage with its
@@ -29,7 +30,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use freshtoken::engine::dpop::asks_for_nonce;
 use freshtoken::engine::http_date::retry_after_ms;
 use freshtoken::engine::origins::origin_of_absolute;
-use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Needs, Output, RefreshFailure, Request, RequestId};
+use freshtoken::engine::answer::{self, Source};
+use freshtoken::engine::preset::{self, Client, Preset};
+use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Output, RefreshFailure, Request, RequestId};
 use freshtoken::engine::refresh_status::{refresh_status, RefreshStatus};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -77,6 +80,8 @@ struct Call {
     ticket: u32,
     access: Option<String>,
     refresh: Option<String>,
+    /// The request as sent (`lastRequest`): none for the app's own function.
+    request: Value,
 }
 
 struct Run {
@@ -91,6 +96,8 @@ struct Run {
     random: f64,
     page: String,
     endpoint_url: Option<String>,
+    /// The endpoint's preset and settings (`None`: the app's own `refresh` function).
+    preset: Option<(Preset, Client)>,
     base: Option<String>,
     /// The armed timer (session clock), as the engine last asked.
     timer: Option<f64>,
@@ -173,10 +180,11 @@ fn opt_str(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_owned)
 }
 
-/// The config of a scenario's `options`.
-fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
+/// The config of a scenario's `options`, and its endpoint's preset and settings.
+fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Preset, Client)>)> {
     let mut cfg = Config { page_origin: Some(page.to_owned()), endpoint_url: Some("/auth/refresh".into()), ..Config::default() };
-    let Some(options) = options else { return Ok(cfg) };
+    let mut endpoint = Some((Preset::Json, Client::default()));
+    let Some(options) = options else { return Ok((cfg, endpoint)) };
     let m = obj(options, "options")?;
     only_keys(
         m,
@@ -206,27 +214,39 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<Config> {
     }
     if let Some(ep) = m.get("endpoint") {
         let ep = obj(ep, "endpoint")?;
-        only_keys(ep, &["url", "preset", "credentials", "clientId", "revokeUrl"], "endpoint")?;
+        only_keys(ep, &["url", "preset", "credentials", "clientId", "revokeUrl", "method", "params", "scope", "resource"], "endpoint")?;
         cfg.revoke = ep.get("revokeUrl").is_some();
-        cfg.oauth = ep.get("preset").and_then(Value::as_str) == Some("oauth2");
         if let Some(url) = ep.get("url") {
             cfg.endpoint_url = Some(url.as_str().ok_or("endpoint.url must be a string")?.to_owned());
         }
-        cfg.needs = match (ep.get("preset").and_then(Value::as_str), ep.get("credentials").and_then(Value::as_str)) {
-            (_, Some("include")) => Needs::Nothing,
-            (Some("bearer-put"), _) => Needs::AccessToken,
-            (None | Some("json" | "sanic-jwt" | "oauth2"), _) => Needs::RefreshToken,
-            (Some(p), _) => bail!("unknown preset {p:?}"),
+        let name = ep.get("preset").and_then(Value::as_str).unwrap_or("json");
+        let p = *Preset::ALL.iter().find(|p| p.name() == name).ok_or(format!("unknown preset {name:?}"))?;
+        let text = |k: &str| ep.get(k).and_then(Value::as_str).map(str::to_owned);
+        let client = Client {
+            method: text("method"),
+            params: ep.get("params").and_then(Value::as_object).map_or(Vec::new(), |m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect()),
+            client_id: text("clientId"),
+            scope: text("scope"),
+            resource: match ep.get("resource") {
+                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                Some(Value::String(r)) => vec![r.clone()],
+                _ => Vec::new(),
+            },
         };
+        // What the call needs and whether it reads OAuth errors: the engine's, from the preset.
+        cfg.needs = preset::needs(Some(p), text("credentials").as_deref() == Some("include"));
+        cfg.oauth = p.reads_oauth_errors();
+        endpoint = Some((p, client));
     }
     if let Some(v) = m.get("refresh") {
         if v.as_str() != Some("custom") {
             bail!("options.refresh must be \"custom\" (the app's own refresh function)");
         }
         cfg.endpoint_url = None;
-        cfg.needs = Needs::Nothing;
+        cfg.needs = preset::needs(None, false);
+        endpoint = None;
     }
-    Ok(cfg)
+    Ok((cfg, endpoint))
 }
 
 /// How a refresh call ended, as the face saw it.
@@ -239,7 +259,7 @@ enum Answer {
 impl Run {
     fn new(scenario: &Value) -> Outcome<Run> {
         let page = opt_str(scenario.get("page")).unwrap_or_else(|| PAGE.to_owned());
-        let cfg = config(scenario.get("options"), &page)?;
+        let (cfg, preset) = config(scenario.get("options"), &page)?;
         let endpoint_url = cfg.endpoint_url.clone();
         let engine = Engine::new(cfg).map_err(|e| format!("the options were refused: {}", e.message()))?;
         let dpop = scenario.get("options").and_then(|o| o.get("dpop")) == Some(&Value::Bool(true));
@@ -252,6 +272,7 @@ impl Run {
             random: scenario.get("random").and_then(Value::as_f64).unwrap_or(0.5),
             page,
             endpoint_url,
+            preset,
             base: None,
             timer: None,
             timer_fires: 0,
@@ -351,7 +372,12 @@ impl Run {
                 }
                 let access = access_token.as_deref().map(|t| self.tname(t));
                 let refresh = refresh_token.as_deref().map(|t| self.tname(t));
-                self.calls.push(Call { ticket, access, refresh });
+                // What the face sends is the engine's (the app's own function: nothing of ours).
+                let request = self.preset.as_ref().map_or(Value::Null, |(p, client)| {
+                    let c = preset::request(*p, access_token.as_deref(), refresh_token.as_deref(), client);
+                    serde_json::json!({"method": c.method, "contentType": c.content_type, "authorization": c.authorization, "body": c.body})
+                });
+                self.calls.push(Call { ticket, access, refresh, request });
                 self.flight = Some(ticket);
                 if self.server.is_some() {
                     self.pending_auto.push(ticket);
@@ -468,56 +494,64 @@ impl Run {
     }
 
     /// `accessToken`, `refreshToken`, `expiresIn` (s), `expiresAt` (ms since epoch) or
-    /// `expiresAtIn` (ms after the wall clock now), read as the JS face's `checkTokenSet`
-    /// reads a token set (a badly typed optional field is dropped and named in `problems`).
-    fn token_set(&mut self, v: &Value, from_answer: bool) -> Outcome<Result<(Grant, Option<String>), RefreshFailure>> {
-        let Some(m) = v.as_object() else {
-            return Ok(Err(RefreshFailure { code: "bad-response".into(), ..Default::default() }));
-        };
-        if !from_answer {
-            only_keys(m, &["accessToken", "refreshToken", "expiresIn", "expiresAt", "expiresAtIn"], "setTokens")?;
-        }
-        let mut problems = Vec::new();
-        let mut refresh = None;
-        match m.get("refreshToken") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if !from_answer || !s.is_empty() => refresh = Some(s.clone()),
-            Some(_) if from_answer => problems.push("the refresh token is not a string"),
+    /// `expiresAtIn` (ms after the wall clock now), as an app hands them to `setTokens`.
+    fn token_set(&mut self, v: &Value) -> Outcome<Grant> {
+        let m = obj(v, "setTokens")?;
+        only_keys(m, &["accessToken", "refreshToken", "expiresIn", "expiresAt", "expiresAtIn"], "setTokens")?;
+        let refresh = match m.get("refreshToken") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
             Some(other) => bail!("setTokens.refreshToken must be a string, not {other}"),
-        }
+        };
         let access = match m.get("accessToken") {
             Some(v @ (Value::String(_) | Value::Object(_))) => self.token(v, "accessToken")?,
-            _ if from_answer => {
-                return Ok(Err(RefreshFailure { code: "bad-response".into(), rotated_refresh_token: refresh, ..Default::default() }));
-            }
             other => bail!("setTokens.accessToken is required, not {other:?}"),
         };
-        if from_answer && access.is_empty() {
-            return Ok(Err(RefreshFailure { code: "bad-response".into(), rotated_refresh_token: refresh, ..Default::default() }));
-        }
         let mut grant = Grant { access_token: access, refresh_token: refresh, ..Default::default() };
-        let mut field = |k: &str| -> Option<f64> {
+        let field = |k: &str| -> Outcome<Option<f64>> {
             match m.get(k) {
-                None | Some(Value::Null) => None,
-                Some(v) => match v.as_f64().filter(|n| n.is_finite() && *n >= 0.0) {
-                    Some(n) => Some(n),
-                    None => {
-                        problems.push(if k == "expiresIn" { "expiresIn is not a non-negative number" } else { "expiresAt is not a non-negative number" });
-                        None
-                    }
-                },
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_f64().filter(|n| n.is_finite() && *n >= 0.0).map(Some).ok_or(format!("setTokens.{k} must be a number >= 0")),
             }
         };
-        grant.expires_in_s = field("expiresIn");
-        grant.expires_at_ms = field("expiresAt");
+        grant.expires_in_s = field("expiresIn")?;
+        grant.expires_at_ms = field("expiresAt")?;
         if let Some(rel) = m.get("expiresAtIn") {
             grant.expires_at_ms = Some(self.wall + num(rel, "expiresAtIn")?);
         }
-        let problems = (!problems.is_empty()).then(|| problems.join("; "));
-        if problems.is_some() && !from_answer {
-            bail!("setTokens: {problems:?}");
+        Ok(grant)
+    }
+
+    /// The text of a refresh answer (`ok`: a token set, in the preset's field names; `body`:
+    /// as given), or of the app's function's result: JWTs built, `expiresAtIn` made absolute.
+    fn answer_text(&mut self, v: &Value, ok: bool) -> Outcome<String> {
+        let Some(m) = v.as_object() else { return Ok(v.to_string()) };
+        let mut t = Map::new();
+        for (k, x) in m {
+            match k.as_str() {
+                "accessToken" if x.get("jwt").is_some() => {
+                    let jwt = self.token(x, "accessToken")?;
+                    t.insert(k.clone(), Value::String(jwt));
+                }
+                "expiresAtIn" => {
+                    t.insert("expiresAt".into(), Value::from(self.wall + num(x, "expiresAtIn")?));
+                }
+                _ => {
+                    t.insert(k.clone(), x.clone());
+                }
+            }
         }
-        Ok(Ok((grant, problems)))
+        let names: &[(&str, &str)] = match self.preset.as_ref().map(|p| p.0) {
+            _ if !ok => &[],
+            None | Some(Preset::Json) => &[],
+            Some(Preset::SanicJwt) => &[("accessToken", "access_token"), ("refreshToken", "refresh_token")],
+            Some(Preset::BearerPut) => &[("accessToken", "token"), ("expiresIn", "expiresIn")],
+            Some(Preset::Oauth2) => &[("accessToken", "access_token"), ("refreshToken", "refresh_token"), ("expiresIn", "expires_in")],
+        };
+        if !names.is_empty() {
+            t = names.iter().filter_map(|(from, to)| t.get(*from).map(|x| (to.to_string(), x.clone()))).collect();
+        }
+        Ok(Value::Object(t).to_string())
     }
 
     /// What the refresh endpoint (or the app's function) answered, as the face reports it.
@@ -538,10 +572,23 @@ impl Run {
         }
         let (k, x) = m.iter().next().unwrap();
         Ok(match k.as_str() {
-            "ok" | "body" => match self.token_set(x, true)? {
-                Ok((grant, problems)) => Answer::Tokens(grant, problems),
-                Err(failure) => Answer::Failed(failure),
-            },
+            "ok" | "body" => {
+                // Read by the engine, as both faces read it.
+                let text = self.answer_text(x, k == "ok")?;
+                let source = self.preset.as_ref().map_or(Source::Function, |p| Source::Preset(p.0));
+                match answer::read(source, &text) {
+                    Ok(t) => {
+                        let grant = Grant {
+                            access_token: t.access_token,
+                            refresh_token: t.refresh_token,
+                            expires_in_s: t.expires_in.map(|x| x.0),
+                            expires_at_ms: t.expires_at.map(|x| x.0),
+                        };
+                        Answer::Tokens(grant, t.problems)
+                    }
+                    Err(u) => Answer::Failed(RefreshFailure { code: "bad-response".into(), rotated_refresh_token: u.rotated_refresh_token, ..Default::default() }),
+                }
+            }
             "http" => {
                 let h = obj(x, "http")?;
                 only_keys(h, &["status", "retryAfter"], "http")?;
@@ -621,10 +668,7 @@ impl Run {
         match key.as_str() {
             "setTokens" => {
                 only_keys(m, &["setTokens", "refused", "note"], "setTokens step")?;
-                let (grant, _) = match self.token_set(v, false)? {
-                    Ok(g) => g,
-                    Err(_) => bail!("setTokens needs an object"),
-                };
+                let grant = self.token_set(v)?;
                 // The face's rule: tokens handed over without `expiresIn` may have waited
                 // since they were issued (restored by the app, or from storage).
                 let restored = grant.expires_in_s.is_none();
@@ -806,7 +850,7 @@ impl Run {
         only_keys(
             x,
             &[
-                "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "calls", "aborts", "revoked", "refusedCalls", "events",
+                "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "lastRequest", "calls", "aborts", "revoked", "refusedCalls", "events",
                 "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs",
             ],
             "expect",
@@ -834,6 +878,7 @@ impl Run {
                 "refusedCalls" => check!(k, Value::from(self.refused_calls), want),
                 "inFlight" => check!(k, Value::from(self.flight.is_some()), want),
                 "lastCall" => check!(k, self.calls.last().map_or(Value::Null, call_json), want),
+                "lastRequest" => check!(k, self.calls.last().map_or(Value::Null, |c| c.request.clone()), want),
                 "calls" => check!(k, Value::Array(self.calls.iter().map(call_json).collect()), want),
                 "aborts" => check!(k, serde_json::json!(self.aborts), want),
                 "revoked" => check!(k, serde_json::json!(self.revoked), want),
@@ -895,7 +940,7 @@ fn run(scenario: &Value) -> Outcome<()> {
     if let Some(want) = s.get("optionsRefused") {
         let want = want.as_str().ok_or("optionsRefused: the text the message must contain")?;
         let page = opt_str(s.get("page")).unwrap_or_else(|| PAGE.to_owned());
-        return match Engine::new(config(s.get("options"), &page)?) {
+        return match Engine::new(config(s.get("options"), &page)?.0) {
             Ok(_) => Err(format!("the options were taken; the table says refused with {want:?}")),
             Err(e) if e.message().contains(want) => Ok(()),
             Err(e) => Err(format!("refused with {:?}; the table says the message contains {want:?}", e.message())),

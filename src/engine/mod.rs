@@ -13,14 +13,17 @@
 //! the single flight and the fate of every waiting request and caller ([`waiters`]), the
 //! replay-once and 403 rules, the session line a request belongs to (a logout while it
 //! waits settles it, never with the next login's token), where the token and the refresh
-//! call may go ([`origins`]), the server clock ([`server_clock`], [`http_date`]) and the
-//! option checks ([`Config::check`]).
+//! call may go ([`origins`]), the server clock ([`server_clock`], [`http_date`]), the
+//! option checks ([`Config::check`]), and the presets: the request each sends
+//! ([`preset`]) and how its answer is read ([`answer`], [`oauth_error`]).
 
+pub mod answer;
 pub mod config;
 pub mod dpop;
 pub mod http_date;
 pub mod oauth_error;
 pub mod origins;
+pub mod preset;
 pub mod refresh_status;
 pub mod server_clock;
 pub mod tabs;

@@ -45,3 +45,33 @@ pub fn rejection_reason(error: Option<&str>) -> &'static str {
         _ => "refresh-rejected",
     }
 }
+
+/// An OAuth 2 error answer's text (RFC 6749 §5.2): its `error` and `error_description`,
+/// each when it is a string (of duplicates the last, as in `JSON.parse`); nothing from a
+/// body that is not one JSON object.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::oauth_error::read_error;
+/// let (e, d) = read_error(r#"{"error":"invalid_grant","error_description":"token \u00e9xpired"}"#);
+/// assert_eq!((e.as_deref(), d.as_deref()), (Some("invalid_grant"), Some("token éxpired")));
+/// assert_eq!(read_error("<html>"), (None, None));
+/// ```
+pub fn read_error(text: &str) -> (Option<String>, Option<String>) {
+    let (mut error, mut description) = (None, None);
+    let read = crate::json::each(text, &mut |key, value| {
+        let slot = match key {
+            "error" => &mut error,
+            "error_description" => &mut description,
+            _ => return,
+        };
+        *slot = match value {
+            crate::json::Value::Str(s) => Some(s),
+            _ => None,
+        };
+    });
+    match read {
+        Ok(true) => (error, description),
+        _ => (None, None),
+    }
+}

@@ -5,7 +5,8 @@
 
 use wasm_bindgen::JsValue;
 
-use crate::engine::{Abort, Config, ConfigError, Engine, ErrorClass, Event, Needs, Output, Request, RefreshFailure};
+use crate::engine::preset::{self, Preset};
+use crate::engine::{Abort, Config, ConfigError, Engine, ErrorClass, Event, Output, Request, RefreshFailure};
 use crate::session::{Grant, State};
 
 /// One session's engine, the output JS is reading, and the figures it reads them from.
@@ -68,14 +69,11 @@ impl Core {
             let joined = entries.join("\n");
             return Err(ConfigError::Origin(crate::engine::origins::NotAnOrigin(joined)));
         }
-        // `needs`: bits 0-1 what the refresh call needs (0 the refresh token, 1 the access
-        // token, 2 nothing), bit 2 the preset reads OAuth errors, bit 3 revoke on logout.
-        let (oauth, revoke) = (needs & 4 != 0, needs & 8 != 0);
-        let needs = match needs & 3 {
-            0 => Needs::RefreshToken,
-            1 => Needs::AccessToken,
-            _ => Needs::Nothing,
-        };
+        // `needs`: bits 0-1 the preset (`Preset::ALL`), bit 2 none (the app's own `refresh`
+        // function), bit 3 a revocation endpoint, bit 4 `credentials: 'include'` (cookies).
+        let preset = Preset::ALL.get((needs & 3) as usize).copied().filter(|_| needs & 4 == 0);
+        let (oauth, revoke) = (preset.is_some_and(Preset::reads_oauth_errors), needs & 8 != 0);
+        let needs = preset::needs(preset, needs & 16 != 0);
         let cfg = Config {
             refresh_at,
             default_lifetime_ms,

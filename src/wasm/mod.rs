@@ -6,6 +6,7 @@
 mod core;
 mod cores;
 mod decode;
+mod preset;
 mod alloc;
 mod buffer;
 

@@ -86,6 +86,8 @@ pub struct Endpoint {
     pub credentials: Option<String>,
     /// Extra headers for the refresh call.
     pub headers: BTreeMap<String, String>,
+    /// The app's own fields of the refresh call's body (JSON or form), in key order.
+    pub params: BTreeMap<String, String>,
     /// `oauth2`: the `client_id` form field (a public client's id).
     pub client_id: Option<String>,
     /// `oauth2`: the `scope` form field.

@@ -15,7 +15,8 @@ use super::dpop::Dpop;
 use super::transport::{Extras, Outcome};
 use super::wake::Wake;
 use super::{origins, transport, Error};
-use crate::engine::{Abort, Config, Needs, RefreshFailure};
+use crate::engine::preset;
+use crate::engine::{Abort, Config, RefreshFailure};
 use crate::refresher::{Event, Hooks, Landing, RefreshContext, Refresher as Core};
 use crate::schedule::DEFAULT_LIFETIME_MS;
 use crate::session::{Failure, State};
@@ -91,12 +92,10 @@ fn session_clock() -> impl Fn() -> f64 {
 /// The engine's options from the app's: what the refresh call needs, the statuses, where
 /// the token and the refresh call may go (checked: a bad entry is named).
 fn config(options: &Options) -> Result<Config, Error> {
-    let needs = match (&options.refresh, &options.endpoint) {
-        (Some(_), _) => Needs::Nothing,
-        (None, Some(e)) if e.credentials.as_deref() == Some("include") => Needs::Nothing,
-        (None, Some(e)) if e.preset == Preset::BearerPut => Needs::AccessToken,
-        _ => Needs::RefreshToken,
-    };
+    // What the call needs and whether it reads OAuth errors: the engine's, from the preset.
+    let ep = options.endpoint.as_ref().filter(|_| options.refresh.is_none());
+    let rules = ep.map(|e| e.preset.rules());
+    let needs = preset::needs(rules, ep.is_some_and(|e| e.credentials.as_deref() == Some("include")));
     let defaults = Config::default();
     let config = Config {
         refresh_at: options.refresh_at.unwrap_or(defaults.refresh_at),
@@ -109,7 +108,7 @@ fn config(options: &Options) -> Result<Config, Error> {
         refresh_timeout_ms: options.refresh_timeout_ms.unwrap_or(defaults.refresh_timeout_ms),
         needs,
         revoke: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some()),
-        oauth: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2),
+        oauth: rules.is_some_and(preset::Preset::reads_oauth_errors),
     };
     config.check().map_err(|e| Error::Options(e.message()))?;
     Ok(config)
@@ -123,7 +122,8 @@ fn refresh_call(options: &Options, why: Rc<Cell<Option<Abort>>>, extras: Extras)
             let answer = custom(ctx);
             Box::pin(async move {
                 let result = match answer.await {
-                    Ok(tokens) => Ok((tokens, None)),
+                    // Checked by the engine as an answer is (an empty token, a negative expiry).
+                    Ok(tokens) => transport::check_own(tokens),
                     Err(Failure::Rejected) => Err(RefreshFailure { rejected: true, code: "rejected".into(), ..Default::default() }),
                     Err(Failure::Transient { retry_after_ms }) => Err(RefreshFailure { code: "failed".into(), retry_after_ms, ..Default::default() }),
                 };

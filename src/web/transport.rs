@@ -1,4 +1,6 @@
-//! The built-in refresh call: each preset's request and answer, the status classification
+//! The built-in refresh call: the request the engine builds for the preset
+//! ([`crate::engine::preset`]) sent, its answer's text handed to the engine to read
+//! ([`crate::engine::answer`], [`crate::engine::oauth_error`]), the status classification
 //! ([`crate::engine::refresh_status`]), `Retry-After`, the answer's `Date`, no redirect
 //! followed, and the abort the engine asks for (superseded, disposed, or its `timeout`:
 //! the deadline is the engine's rule, not this call's).
@@ -6,7 +8,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, RequestRedirect, Response};
@@ -15,105 +16,44 @@ use super::dpop::Dpop;
 use super::options::{Endpoint, Preset};
 use super::origins::origin_of;
 use super::TokenSet;
-use crate::engine::refresh_status::{refresh_status, RefreshStatus};
+use crate::engine::answer::{self, Field, Source, Tokens, Unusable};
 use crate::engine::dpop::asks_for_nonce;
+use crate::engine::oauth_error::read_error;
+use crate::engine::preset::{self, Client};
+use crate::engine::refresh_status::{refresh_status, RefreshStatus};
 use crate::engine::{http_date, Abort, RefreshFailure};
 use crate::refresher::RefreshContext;
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonBody<'a> {
-    refresh_token: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct SanicBody<'a> {
-    refresh_token: Option<&'a str>,
-}
-
 impl Preset {
-    fn method(self) -> &'static str {
+    /// The engine's preset of the same name.
+    pub(crate) fn rules(self) -> preset::Preset {
         match self {
-            Preset::BearerPut => "PUT",
-            _ => "POST",
+            Preset::Json => preset::Preset::Json,
+            Preset::SanicJwt => preset::Preset::SanicJwt,
+            Preset::BearerPut => preset::Preset::BearerPut,
+            Preset::Oauth2 => preset::Preset::Oauth2,
         }
-    }
-
-    /// The body (and its content type) this preset sends.
-    fn body(self, ctx: &RefreshContext) -> Result<Option<(&'static str, String)>, JsValue> {
-        let refresh = ctx.refresh_token.as_deref();
-        Ok(match self {
-            Preset::Json => Some(("application/json", json_text(&JsonBody { refresh_token: refresh })?)),
-            Preset::SanicJwt => Some(("application/json", json_text(&SanicBody { refresh_token: refresh })?)),
-            Preset::BearerPut => None,
-            Preset::Oauth2 => {
-                let form = web_sys::UrlSearchParams::new()?;
-                form.append("grant_type", "refresh_token");
-                form.append("refresh_token", refresh.unwrap_or(""));
-                Some(("application/x-www-form-urlencoded", form.to_string().into()))
-            }
-        })
-    }
-
-    fn sends_bearer(self) -> bool {
-        matches!(self, Preset::SanicJwt | Preset::BearerPut)
-    }
-
-    /// The answer's field names: access token, refresh token, expiresIn, expiresAt.
-    fn fields(self) -> [Option<&'static str>; 4] {
-        match self {
-            Preset::Json => [Some("accessToken"), Some("refreshToken"), Some("expiresIn"), Some("expiresAt")],
-            Preset::SanicJwt => [Some("access_token"), Some("refresh_token"), Some("expires_in"), None],
-            Preset::Oauth2 => [Some("access_token"), Some("refresh_token"), Some("expires_in"), None],
-            Preset::BearerPut => [Some("token"), None, Some("expiresIn"), None],
-        }
-    }
-
-    /// Reads the answer's tokens as the npm package's `checkTokenSet` does: no access token
-    /// string is a `bad-response` that still hands over a rotated refresh token; a badly
-    /// typed optional field is dropped and named (the tokens are taken, the app told).
-    fn read(self, body: &JsValue) -> Result<(TokenSet, Option<String>), RefreshFailure> {
-        let bad = |rotated: Option<String>| RefreshFailure { code: "bad-response".into(), rotated_refresh_token: rotated, ..Default::default() };
-        if !body.is_object() || js_sys::Array::is_array(body) {
-            return Err(bad(None));
-        }
-        let [access_key, refresh_key, in_key, at_key] = self.fields();
-        let get = |k: Option<&str>| k.and_then(|k| js_sys::Reflect::get(body, &k.into()).ok()).filter(|v| !v.is_undefined() && !v.is_null());
-        let mut problems = Vec::new();
-        let refresh = match get(refresh_key) {
-            None => None,
-            Some(v) => match v.as_string().filter(|s| !s.is_empty()) {
-                Some(s) => Some(s),
-                None => {
-                    problems.push("the refresh token is not a string");
-                    None
-                }
-            },
-        };
-        let Some(access) = get(access_key).and_then(|v| v.as_string()).filter(|s| !s.is_empty()) else {
-            return Err(bad(refresh));
-        };
-        let mut number = |k: Option<&str>, what: &'static str| match get(k) {
-            None => None,
-            Some(v) => match v.as_f64().filter(|n| n.is_finite() && *n >= 0.0) {
-                Some(n) => Some(n),
-                None => {
-                    problems.push(what);
-                    None
-                }
-            },
-        };
-        let expires_in = number(in_key, "expiresIn is not a non-negative number");
-        let expires_at = number(at_key, "expiresAt is not a non-negative number");
-        let problems = (!problems.is_empty()).then(|| problems.join("; "));
-        Ok((TokenSet { access_token: access, refresh_token: refresh, expires_in, expires_at }, problems))
     }
 }
 
-/// JSON text of a body (serde → JS value → `JSON.stringify`).
-fn json_text<T: Serialize>(value: &T) -> Result<String, JsValue> {
-    let value = serde_wasm_bindgen::to_value(value)?;
-    js_sys::JSON::stringify(&value).map(String::from)
+/// A token set as the engine took it (`engine::answer`): the tokens, and what was dropped.
+fn taken(t: Tokens<'_>) -> (TokenSet, Option<String>) {
+    let n = |x: Option<(f64, &str)>| x.map(|x| x.0);
+    (TokenSet { access_token: t.access_token, refresh_token: t.refresh_token, expires_in: n(t.expires_in), expires_at: n(t.expires_at) }, t.problems)
+}
+
+/// An unusable answer: a transient `bad-response` that still hands over a rotated refresh token.
+fn unusable(u: Unusable) -> RefreshFailure {
+    RefreshFailure { code: "bad-response".into(), rotated_refresh_token: u.rotated_refresh_token, ..Default::default() }
+}
+
+/// The app's own refresh function's token set, checked by the engine as an answer is: an
+/// empty access token is unusable, an expiry that is not a finite number >= 0 (or an empty
+/// refresh token) is dropped and named.
+pub(crate) fn check_own(t: TokenSet) -> Result<(TokenSet, Option<String>), RefreshFailure> {
+    let num = |x: Option<f64>| x.map_or(Field::Absent, |x| Field::Number(x, ""));
+    let fields = [Field::Text(t.access_token), t.refresh_token.map_or(Field::Absent, Field::Text), num(t.expires_in), num(t.expires_at)];
+    answer::check(Source::Function, fields).map(taken).map_err(unusable)
 }
 
 /// `Retry-After` in ms: delay-seconds, or an HTTP-date (RFC 9110), read by the engine's rule.
@@ -123,23 +63,31 @@ fn retry_after_ms(res: &Response) -> Option<f64> {
     http_date::retry_after_ms(&value, now, http_date::year_of(now))
 }
 
+/// The refresh request the engine builds for the endpoint's preset (`engine::preset`).
 fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
+    let client = Client {
+        method: ep.method.clone(),
+        params: ep.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        client_id: ep.client_id.clone(),
+        scope: ep.scope.clone(),
+        resource: ep.resource.clone(),
+    };
+    let call = preset::request(ep.preset.rules(), ctx.access_token.as_deref(), ctx.refresh_token.as_deref(), &client);
     let headers = Headers::new()?;
     for (k, v) in &ep.headers {
         headers.set(k, v)?;
     }
     let init = RequestInit::new();
-    if ep.preset.sends_bearer() {
-        if let Some(access) = &ctx.access_token {
-            headers.set("authorization", &format!("Bearer {access}"))?;
-        }
+    if let Some(c) = call.content_type {
+        headers.set("content-type", c)?;
     }
-    if let Some((content_type, body)) = ep.preset.body(ctx)? {
-        headers.set("content-type", content_type)?;
-        let body = if ep.preset == Preset::Oauth2 { oauth_form(ep, &body)? } else { body };
-        init.set_body(&JsValue::from_str(&body));
+    if let Some(a) = &call.authorization {
+        headers.set("authorization", a)?;
     }
-    init.set_method(ep.method.as_deref().unwrap_or(ep.preset.method()));
+    if let Some(body) = &call.body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_method(&call.method);
     init.set_headers(&headers);
     init.set_redirect(RequestRedirect::Manual);
     init.set_signal(Some(signal));
@@ -153,25 +101,12 @@ fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -
     Request::new_with_str_and_init(&ep.url, &init)
 }
 
-/// The oauth2 preset's form with the client's settings: `client_id`, `scope`, `resource`s.
-fn oauth_form(ep: &Endpoint, body: &str) -> Result<String, JsValue> {
-    let form = web_sys::UrlSearchParams::new_with_str(body)?;
-    if let Some(c) = &ep.client_id {
-        form.set("client_id", c);
+/// An answer's text ("" when it cannot be read).
+async fn text(res: &Response) -> String {
+    match res.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
+        Err(_) => String::new(),
     }
-    if let Some(sc) = &ep.scope {
-        form.set("scope", sc);
-    }
-    for r in &ep.resource {
-        form.append("resource", r);
-    }
-    Ok(form.to_string().into())
-}
-
-/// An OAuth 2 error answer's `error` (RFC 6749 §5.2), for the engine to read.
-async fn oauth_error(res: &Response) -> Option<String> {
-    let body = JsFuture::from(res.json().ok()?).await.ok()?;
-    js_sys::Reflect::get(&body, &JsValue::from_str("error")).ok()?.as_string()
 }
 
 /// How one refresh call ended: its outcome, and the answer's `Date` with the origin that sent it.
@@ -222,21 +157,17 @@ fn error_name(e: &JsValue) -> Option<String> {
     js_sys::Reflect::get(e, &"name".into()).ok()?.as_string()
 }
 
-/// The answer's fields other than the tokens (id_token, scope, token_type, expires_in, ...),
-/// as the npm face's `tokenResponse`: a new plain object.
-fn others(preset: Preset, body: &JsValue) -> Option<JsValue> {
-    if !body.is_object() || js_sys::Array::is_array(body) {
-        return None;
-    }
-    let [access_key, refresh_key, ..] = preset.fields();
+/// The answer's fields other than the ones the engine names as tokens (id_token, scope,
+/// token_type, expires_in, ...), as the npm face's `tokenResponse`: a new plain object.
+fn others(source: Source, text: &str) -> Option<JsValue> {
+    let body = js_sys::JSON::parse(text).ok().filter(|b| b.is_object())?;
     let out = js_sys::Object::new();
+    let tokens = source.token_fields();
     let obj: &js_sys::Object = body.unchecked_ref();
     for k in js_sys::Object::keys(obj).iter() {
-        let name = k.as_string().unwrap_or_default();
-        if Some(name.as_str()) == access_key || Some(name.as_str()) == refresh_key || name == "refreshToken" || name == "refresh_token" {
-            continue;
+        if !tokens.iter().any(|t| k.as_string().as_deref() == Some(t)) {
+            let _ = js_sys::Reflect::set(&out, &k, &js_sys::Reflect::get(&body, &k).unwrap_or(JsValue::UNDEFINED));
         }
-        let _ = js_sys::Reflect::set(&out, &k, &js_sys::Reflect::get(body, &k).unwrap_or(JsValue::UNDEFINED));
     }
     Some(out.into())
 }
@@ -260,7 +191,6 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
     let signal = ctl.signal();
     let mut guard = AbortOnDrop { ctl, why, done: false };
     let origin = origin_of(&ep.url);
-    let method = ep.method.clone().unwrap_or_else(|| ep.preset.method().to_owned());
     let mut nonce_retry = extras.dpop.is_some();
     loop {
         let Ok(req) = request(ep, &ctx, &signal) else {
@@ -268,7 +198,7 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
             return Outcome::failed("network");
         };
         if let Some(d) = &extras.dpop {
-            match d.proof(&method, &ep.url, None, None, None).await {
+            match d.proof(&req.method(), &ep.url, None, None, None).await {
                 Ok(proof) => {
                     let _ = req.headers().set("dpop", &proof);
                 }
@@ -294,9 +224,9 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
         let status = res.status();
         let fail = |code: &str| RefreshFailure { code: code.into(), status: Some(status), ..Default::default() };
         let class = refresh_status(status);
-        // The oauth2 preset's error answers say why (the engine reads `error`).
+        // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
         let oauth_error = match class {
-            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset == Preset::Oauth2 => oauth_error(&res).await,
+            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset.rules().reads_oauth_errors() => read_error(&text(&res).await).0,
             _ => None,
         };
         if nonce_retry && asks_for_nonce(status, None, oauth_error.as_deref()) {
@@ -309,13 +239,11 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
             RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), oauth_error, ..fail("http") }),
             // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
             RefreshStatus::Ok => {
-                let body = match res.json() {
-                    Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED),
-                    Err(_) => JsValue::UNDEFINED,
-                };
-                let read = ep.preset.read(&body);
+                let text = text(&res).await;
+                let source = Source::Preset(ep.preset.rules());
+                let read = answer::read(source, &text).map(taken).map_err(unusable);
                 if read.is_ok() {
-                    *extras.token_response.borrow_mut() = others(ep.preset, &body);
+                    *extras.token_response.borrow_mut() = others(source, &text);
                 }
                 read
             }
@@ -328,25 +256,23 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
 /// `client_id`), best effort: aborted after `timeout_ms`, every failure ignored.
 pub(crate) async fn revoke(ep: Endpoint, url: String, token: String, timeout_ms: f64, proof: Option<String>) {
     let Some(window) = web_sys::window() else { return };
-    let Ok(form) = web_sys::UrlSearchParams::new() else { return };
-    form.set("token", &token);
-    form.set("token_type_hint", "refresh_token");
-    if let Some(c) = &ep.client_id {
-        form.set("client_id", c);
-    }
+    // The RFC 7009 form is the engine's.
+    let call = preset::revocation(&token, ep.client_id.as_deref());
     let Ok(headers) = Headers::new() else { return };
     for (k, v) in &ep.headers {
         let _ = headers.set(k, v);
     }
-    let _ = headers.set("content-type", "application/x-www-form-urlencoded");
+    if let Some(c) = call.content_type {
+        let _ = headers.set("content-type", c);
+    }
     if let Some(p) = &proof {
         let _ = headers.set("dpop", p);
     }
     let Ok(ctl) = AbortController::new() else { return };
     let init = RequestInit::new();
-    init.set_method("POST");
+    init.set_method(&call.method);
     init.set_headers(&headers);
-    init.set_body(&JsValue::from(form.to_string()));
+    init.set_body(&JsValue::from(call.body.unwrap_or_default()));
     init.set_redirect(RequestRedirect::Manual);
     init.set_signal(Some(&ctl.signal()));
     let Ok(req) = Request::new_with_str_and_init(&url, &init) else { return };

@@ -444,9 +444,12 @@ async function installPlayer(makeFace, pagePath) {
       if (url !== want) bail(`a fetch to ${url}, neither a request of the scenario nor the refresh endpoint (${want})`);
       const bearer = /^Bearer (.+)$/.exec(headers.get('authorization') ?? '');
       const held = bearer ? bearer[1] : (r ? sf.token(r) : null) ?? null;
-      if (typeof body?.then !== 'function') return newCall(held, refreshIn(body), signal, { url, method }).promise;
-      const call = newCall(held, null, signal, { url, method });
+      // The request as sent (lastRequest): the two headers a preset sets, and the body text.
+      const sent = { method, contentType: headers.get('content-type'), authorization: headers.get('authorization'), body: typeof body === 'string' ? body : null };
+      if (typeof body?.then !== 'function') return newCall(held, refreshIn(body), signal, { url, method, sent }).promise;
+      const call = newCall(held, null, signal, { url, method, sent });
       call.bodyRead = body.then((text) => {
+        sent.body = text || null;
         call.refresh = tname(refreshIn(text));
         S.activity++;
       });
@@ -777,7 +780,7 @@ async function installPlayer(makeFace, pagePath) {
     }
 
     function expect(x) {
-      onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
+      onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'lastRequest', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
         'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs'], 'expect');
       const errors = [];
       const check = (what, got, want, tol = 1e-3) => {
@@ -795,6 +798,7 @@ async function installPlayer(makeFace, pagePath) {
           case 'refusedCalls': check(k, S.refused, want); break;
           case 'inFlight': check(k, last?.state === 'flight', want); break;
           case 'lastCall': check(k, last ? callJson(last) : null, want); break;
+          case 'lastRequest': check(k, last?.sent ?? null, want); break;
           case 'calls': check(k, S.calls.map(callJson), want); break;
           case 'aborts': check(k, S.aborts, want); break;
           case 'revoked': check(k, S.revoked, want); break;
