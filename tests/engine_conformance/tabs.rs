@@ -366,10 +366,7 @@ pub(super) fn open(run: &mut Run) -> Outcome<()> {
 
 /// `setTokens` in a tab: a new epoch, told to the others.
 pub(super) fn set_tokens(run: &mut Run, v: &Value, refused: bool) -> Outcome<()> {
-    let (grant, _) = match run.token_set(v, false)? {
-        Ok(g) => g,
-        Err(_) => bail!("setTokens needs an object"),
-    };
+    let grant = run.token_set(v)?;
     let restored = grant.expires_in_s.is_none();
     let wall = run.wall;
     let epoch = io(run).me.next(wall);
