@@ -12,8 +12,11 @@
 use super::config::Needs;
 use crate::json;
 
-/// A server contract of the built-in refresh call.
+/// A server contract of the built-in refresh call (SPEC "Server contracts"); the Rust face's
+/// `web::Preset` is this type, named in its options as `json`, `sanic-jwt`, `bearer-put`,
+/// `oauth2`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(all(feature = "web", target_arch = "wasm32"), derive(serde::Serialize, serde::Deserialize), serde(rename_all = "kebab-case"))]
 pub enum Preset {
     /// `POST {"refreshToken"}` → `accessToken`, `refreshToken`, `expiresIn`, `expiresAt`.
     #[default]

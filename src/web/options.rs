@@ -57,20 +57,10 @@ impl From<TokenSet> for Grant {
     }
 }
 
-/// The server contracts of the built-in refresh (SPEC "Server contracts").
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Preset {
-    /// `POST {"refreshToken"}` → `accessToken`, `refreshToken`, `expiresIn`.
-    #[default]
-    Json,
-    /// `POST` with `Authorization: Bearer <access>` and `{"refresh_token"}` → `access_token`.
-    SanicJwt,
-    /// `PUT` with `Authorization: Bearer <access>` → `token`.
-    BearerPut,
-    /// RFC 6749 §6 form body → `access_token`, `refresh_token`, `expires_in`.
-    Oauth2,
-}
+/// The server contracts of the built-in refresh (SPEC "Server contracts"): the engine's
+/// (`json`, `sanic-jwt`, `bearer-put`, `oauth2`; what each sends and reads is
+/// `engine::preset`'s and `engine::answer`'s).
+pub use crate::engine::preset::Preset;
 
 /// The built-in refresh over HTTP.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -94,7 +94,7 @@ fn session_clock() -> impl Fn() -> f64 {
 fn config(options: &Options) -> Result<Config, Error> {
     // What the call needs and whether it reads OAuth errors: the engine's, from the preset.
     let ep = options.endpoint.as_ref().filter(|_| options.refresh.is_none());
-    let rules = ep.map(|e| e.preset.rules());
+    let rules = ep.map(|e| e.preset);
     let needs = preset::needs(rules, ep.is_some_and(|e| e.credentials.as_deref() == Some("include")));
     let defaults = Config::default();
     let config = Config {

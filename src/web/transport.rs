@@ -13,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, Request, RequestInit, RequestRedirect, Response};
 
 use super::dpop::Dpop;
-use super::options::{Endpoint, Preset};
+use super::options::Endpoint;
 use super::origins::origin_of;
 use super::TokenSet;
 use crate::engine::answer::{self, Field, Source, Tokens, Unusable};
@@ -23,18 +23,6 @@ use crate::engine::preset::{self, Client};
 use crate::engine::refresh_status::{refresh_status, RefreshStatus};
 use crate::engine::{http_date, Abort, RefreshFailure};
 use crate::refresher::RefreshContext;
-
-impl Preset {
-    /// The engine's preset of the same name.
-    pub(crate) fn rules(self) -> preset::Preset {
-        match self {
-            Preset::Json => preset::Preset::Json,
-            Preset::SanicJwt => preset::Preset::SanicJwt,
-            Preset::BearerPut => preset::Preset::BearerPut,
-            Preset::Oauth2 => preset::Preset::Oauth2,
-        }
-    }
-}
 
 /// A token set as the engine took it (`engine::answer`): the tokens, and what was dropped.
 fn taken(t: Tokens<'_>) -> (TokenSet, Option<String>) {
@@ -72,7 +60,7 @@ fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -
         scope: ep.scope.clone(),
         resource: ep.resource.clone(),
     };
-    let call = preset::request(ep.preset.rules(), ctx.access_token.as_deref(), ctx.refresh_token.as_deref(), &client);
+    let call = preset::request(ep.preset, ctx.access_token.as_deref(), ctx.refresh_token.as_deref(), &client);
     let headers = Headers::new()?;
     for (k, v) in &ep.headers {
         headers.set(k, v)?;
@@ -226,7 +214,7 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
         let class = refresh_status(status);
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
         let oauth_error = match class {
-            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset.rules().reads_oauth_errors() => read_error(&text(&res).await).0,
+            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset.reads_oauth_errors() => read_error(&text(&res).await).0,
             _ => None,
         };
         if nonce_retry && asks_for_nonce(status, None, oauth_error.as_deref()) {
@@ -240,7 +228,7 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
             // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
             RefreshStatus::Ok => {
                 let text = text(&res).await;
-                let source = Source::Preset(ep.preset.rules());
+                let source = Source::Preset(ep.preset);
                 let read = answer::read(source, &text).map(taken).map_err(unusable);
                 if read.is_ok() {
                     *extras.token_response.borrow_mut() = others(source, &text);
