@@ -4,7 +4,7 @@
 // bounded by refreshTimeoutMs, and only where the refresh token itself may go.
 import { inRefresh } from './request.js';
 import { requestURL } from './origins.js';
-import { presetRule } from './transport.js';
+import { presetRule, inputs } from './transport.js';
 
 /**
  * POSTs `token=<refresh token>&token_type_hint=refresh_token&client_id=...` to the
@@ -27,7 +27,7 @@ export async function revoke(opts, token, allowed, getFetch, proof = null) {
   const timer = setTimeout(() => ctl.abort(), opts.refreshTimeoutMs);
   const dpop = await proof;
   // The RFC 7009 form is the engine's (src/engine/preset.rs `revocation`).
-  const { method, headers, body } = presetRule(10, JSON.stringify({ token, clientId: ep.clientId }));
+  const { method, headers, body } = presetRule(10, inputs({ t: token, c: ep.clientId }));
   try {
     const res = await inRefresh(() => getFetch().call(globalThis, url.href, {
       method,

@@ -15,10 +15,45 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
 
 /**
  * The presets' rules are the engine's (src/engine/preset.rs, answer.rs, oauth_error.rs;
- * src/wasm/preset.rs): `what` and a text in, JSON out. 0-3 a preset's answer, 4 the app's
- * function's result, 5 an OAuth error answer, 6-9 a preset's refresh request, 10 the revocation request.
+ * src/wasm/preset.rs): `what` and the facts in, JSON out. 0-3 a preset's answer, 4 the app's
+ * function's result, 5 an OAuth error answer (each: `members` of what JSON.parse read),
+ * 6-9 a preset's refresh request, 10 the revocation request (each: `inputs`).
  */
-export const presetRule = (what, text) => JSON.parse(presetRuleRaw(what, ...writeTokens([text])));
+export const presetRule = (what, facts) => JSON.parse(presetRuleRaw(what, ...writeTokens([facts])));
+
+/**
+ * An answer's top-level members as the engine takes them (src/wasm/preset.rs): each as
+ * `<kind><key>=<value>` in URLSearchParams text (kind s a string, n a number, o anything
+ * else; null left out), '!' for an array, null for anything that is no JSON object or array.
+ */
+function members(value) {
+  if (value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) return '!';
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(value)) {
+    if (v == null) continue;
+    const kind = typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'o';
+    out.append(kind + k, kind === 'o' ? '' : String(v));
+  }
+  return out.toString();
+}
+
+/** What JSON.parse reads of a body: its value, or null (no JSON). */
+function parsed(text) {
+  try { return JSON.parse(text); } catch { return null; }
+}
+
+/**
+ * A request's inputs for the engine (src/wasm/preset.rs): one-letter fields (a, r, m, c, s, t),
+ * each `resource` as R, each param as p<name>.
+ */
+export function inputs(fields, params = {}, resource = []) {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) if (typeof v === 'string') out.append(k, v);
+  for (const r of [].concat(resource)) out.append('R', r);
+  for (const [k, v] of Object.entries(params)) out.append(`p${k}`, v);
+  return out.toString();
+}
 
 /** A refresh failure. `rejected` true means the session is over. */
 export function refreshError(code, message, props) {
@@ -39,18 +74,15 @@ function taken({ tokens, message, ...t }, body, given) {
 
 /**
  * Checks the app's `refresh` function's result as the engine checks an answer: its own
- * fields as JSON (JSON has no NaN, Infinity or BigInt: such a value travels as text, which
- * the engine refuses as a number).
+ * members, as for an answer JSON.parse read (NaN and Infinity are numbers the engine
+ * refuses, a BigInt is neither a string nor a number).
  */
 function checkTokenSet(t) {
-  let text;
+  let facts = null;
   try {
-    text = JSON.stringify(t, function (k, v) {
-      if (this === t && !['accessToken', 'refreshToken', 'expiresIn', 'expiresAt'].includes(k)) return undefined;
-      return (typeof v === 'number' && !Number.isFinite(v)) || typeof v === 'bigint' ? String(v) : v;
-    });
-  } catch { /* a cycle: not a token set */ }
-  return taken(presetRule(4, text), t, t?.tokenResponse);
+    facts = members(t);
+  } catch { /* a hostile object (a throwing getter or Proxy): not a token set */ }
+  return taken(presetRule(4, facts), t, t?.tokenResponse);
 }
 
 /**
@@ -110,7 +142,8 @@ export function makeTransport(opts, getFetch, engine) {
       throw refreshError('refused-origin', `the refresh endpoint resolves to ${origin || 'no http(s) URL'}, not an allowed origin (a <base href> elsewhere?); it was not called`);
     }
     // What the preset sends is the engine's: the method, content-type, Bearer and body.
-    const { method, headers: own, body, readsErrors } = presetRule(6 + preset, JSON.stringify({ ...ep, accessToken: ctx.accessToken, refreshToken: ctx.refreshToken }));
+    const { method, headers: own, body, readsErrors } = presetRule(6 + preset,
+      inputs({ a: ctx.accessToken, r: ctx.refreshToken, m: ep.method, c: ep.clientId, s: ep.scope }, ep.params, ep.resource));
     const headers = { ...ep.headers, ...own };
     // With DPoP (RFC 9449) every call carries a proof; a `use_dpop_nonce` answer costs
     // exactly one more call with the server's nonce (the engine says when), nothing else.
@@ -138,7 +171,7 @@ export function makeTransport(opts, getFetch, engine) {
       }
       if (kind === 1 || kind === 3) {
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
-        const why = readsErrors ? presetRule(5, await res.text().catch(() => '')) : (res.body?.cancel().catch(() => {}), {});
+        const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')))) : (res.body?.cancel().catch(() => {}), {});
         if (nonceRetry && engine.dpopRetry(status, null, why.oauthError)) {
           nonceRetry = false;
           continue;
@@ -154,9 +187,8 @@ export function makeTransport(opts, getFetch, engine) {
   };
   /** A 2xx answer's tokens, as the engine reads them for the preset. */
   const read = async (res) => {
-    const text = await res.text();
-    const t = presetRule(preset, text);
-    return taken(t, t.message ? null : JSON.parse(text));
+    const body = parsed(await res.text());
+    return taken(presetRule(preset, members(body)), body);
   };
   return call;
 }

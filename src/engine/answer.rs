@@ -108,11 +108,19 @@ pub struct Unusable {
 /// assert_eq!(bad.rotated_refresh_token.as_deref(), Some("r2"));
 /// ```
 pub fn read(source: Source, text: &str) -> Result<Tokens<'_>, Unusable> {
+    read_with(source, |f| json::each(text, f).ok())
+}
+
+/// [`read`] on members read elsewhere (the npm face hands over what the browser's
+/// `JSON.parse` read): `members` hands each top-level member to its argument, in order, and
+/// answers whether the answer was an object (`Some(false)`: an array), or `None` when it
+/// was no JSON object or array.
+pub(crate) fn read_with<'a>(source: Source, members: impl FnOnce(&mut dyn FnMut(&str, Value<'a>)) -> Option<bool>) -> Result<Tokens<'a>, Unusable> {
     let names = source.fields();
     let mut fields = [Field::Absent, Field::Absent, Field::Absent, Field::Absent];
     // bearer-put's `expires_in` when it has no `expiresIn`.
     let mut alt = Field::Absent;
-    let read = json::each(text, &mut |key, value| {
+    let read = members(&mut |key, value| {
         let field = match value {
             Value::Null => Field::Absent,
             Value::Str(s) => Field::Text(s),
@@ -126,14 +134,14 @@ pub fn read(source: Source, text: &str) -> Result<Tokens<'_>, Unusable> {
         }
     });
     let why = match read {
-        Ok(true) => {
+        Some(true) => {
             if fields[2] == Field::Absent {
                 fields[2] = alt;
             }
             return check(source, fields);
         }
-        Ok(false) => " is not a JSON object",
-        Err(_) => " is not JSON",
+        Some(false) => " is not a JSON object",
+        None => " is not JSON",
     };
     let message = match source {
         Source::Function => "the refresh function did not give an object with the new tokens".into(),

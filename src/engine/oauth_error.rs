@@ -58,8 +58,14 @@ pub fn rejection_reason(error: Option<&str>) -> &'static str {
 /// assert_eq!(read_error("<html>"), (None, None));
 /// ```
 pub fn read_error(text: &str) -> (Option<String>, Option<String>) {
+    read_error_with(|f| crate::json::each(text, f).ok())
+}
+
+/// [`read_error`] on members read elsewhere (the npm face's `JSON.parse`), handed over as
+/// [`crate::engine::answer`]'s `read_with` takes them.
+pub(crate) fn read_error_with<'a>(members: impl FnOnce(&mut dyn FnMut(&str, crate::json::Value<'a>)) -> Option<bool>) -> (Option<String>, Option<String>) {
     let (mut error, mut description) = (None, None);
-    let read = crate::json::each(text, &mut |key, value| {
+    let read = members(&mut |key, value| {
         let slot = match key {
             "error" => &mut error,
             "error_description" => &mut description,
@@ -71,7 +77,7 @@ pub fn read_error(text: &str) -> (Option<String>, Option<String>) {
         };
     });
     match read {
-        Ok(true) => (error, description),
+        Some(true) => (error, description),
         _ => (None, None),
     }
 }

@@ -1,14 +1,22 @@
 //! The presets' rules for the npm face (`engine::preset`, `engine::answer`,
 //! `engine::oauth_error`): one export, a text in (through the token buffer) and JSON text
-//! out, which js/transport.js reads with `JSON.parse`. JSON both ways because a token set is
-//! a few strings and numbers of any content: the numbers of an answer go back as the text
-//! they arrived in, so `JSON.parse` gives exactly the number the answer held.
+//! out, which js/transport.js reads with `JSON.parse`.
+//!
+//! What comes in is what the browser already read, as `URLSearchParams` text (the browser
+//! encodes it, [`facts`] decodes it): an answer's top-level members as `JSON.parse` made
+//! them, each `<kind><key>=<value>` (kind `s` a string, `n` a number as `String(n)` writes
+//! it, `o` anything else; null members left out; `!` alone: an array; no text: not a JSON
+//! object or array), and a request's inputs by one-letter keys. So the npm wasm ships no
+//! JSON reader: the one the Rust face and the engine's tests read answer texts with
+//! (`json::each`) is left out by the linker. A number goes back as the text it came in,
+//! so `JSON.parse` gives exactly the number the answer held.
 
 use wasm_bindgen::prelude::*;
 
 use super::buffer::take_tokens;
-use crate::engine::answer::{read, Source};
-use crate::engine::oauth_error::read_error;
+use super::buffer::cut;
+use crate::engine::answer::{read_with, Source};
+use crate::engine::oauth_error::read_error_with;
 use crate::engine::preset::{request, revocation, Call, Client, Preset};
 use crate::json::{self, Value};
 
@@ -56,28 +64,89 @@ fn call(c: Call, reads_errors: bool) -> JsValue {
     done(out)
 }
 
+/// A `%XX` digit's value.
+fn hex(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// `application/x-www-form-urlencoded` text decoded (`+` a space, `%XX` a byte), as UTF-8.
+fn decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        out.push(match b[i] {
+            b'+' => b' ',
+            b'%' if i + 2 < b.len() => {
+                i += 2;
+                hex(b[i - 1]) << 4 | hex(b[i])
+            }
+            c => c,
+        });
+        i += 1;
+    }
+    json::utf8_string(out).unwrap_or_default()
+}
+
+/// The `URLSearchParams` text JS wrote: each pair's kind (its key's first byte), the rest
+/// of its key, and its value, decoded.
+fn facts(text: &str) -> Vec<(u8, String, String)> {
+    cut(text, b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let eq = pair.bytes().position(|b| b == b'=').unwrap_or(pair.len());
+            let key = decoded(&pair[..eq]);
+            let value = decoded(pair.get(eq + 1..).unwrap_or(""));
+            (key.bytes().next().unwrap_or(b'o'), key.get(1..).unwrap_or("").to_owned(), value)
+        })
+        .collect()
+}
+
+/// An answer's members as `read_with` takes them, from what JS read (`None`: not JSON).
+fn members<'a>(given: Option<&'a [(u8, String, String)]>, array: bool, f: &mut dyn FnMut(&str, Value<'a>)) -> Option<bool> {
+    let given = given?;
+    for (kind, key, value) in given {
+        f(key, match kind {
+            b's' => Value::Str(value.clone()),
+            // `String(n)` of a finite number is JSON's number grammar; NaN and Infinity are not numbers here.
+            b'n' if value.bytes().next().is_some_and(|c| c == b'-' || c.is_ascii_digit()) => Value::Num(json::number_value(value.as_bytes()), value),
+            b'n' => Value::Num(f64::NAN, value),
+            _ => Value::Other(""),
+        });
+    }
+    Some(!array)
+}
+
 /// The presets' rules, on the text in the token buffer (`len` bytes; negative: none).
 /// `what`: 0-3 the answer of preset `json`, `sanic-jwt`, `bearer-put`, `oauth2`, 4 the app's
-/// `refresh` function's result (its JSON): `{accessToken, refreshToken?, expiresIn?,
-/// expiresAt?, problems?, tokens: [the fields never in tokenResponse]}`, or when unusable
-/// `{message, refreshToken?}`; 5 an OAuth error answer: `{oauthError?,
-/// oauthErrorDescription?}`; 6-9 the refresh request of preset 0-3, from `{accessToken,
-/// refreshToken, method, params: {..}, clientId, scope, resource: string | [..]}`; 10 the
-/// revocation request, from `{token, clientId}`: `{method, headers, body?, readsErrors?}`.
+/// `refresh` function's result, each as its members (see the module): `{accessToken,
+/// refreshToken?, expiresIn?, expiresAt?, problems?, tokens: [the fields never in
+/// tokenResponse]}`, or when unusable `{message, refreshToken?}`; 5 an OAuth error answer's
+/// members: `{oauthError?, oauthErrorDescription?}`; 6-9 the refresh request of preset 0-3,
+/// from the inputs `a` the access token, `r` the refresh token, `m` the method, `c` the
+/// client id, `s` the scope, each `R` a resource, each `p<name>` a param; 10 the
+/// revocation request, from `t` the token and `c`: `{method, headers, body?, readsErrors?}`.
 #[wasm_bindgen(js_name = presetRule)]
 pub fn preset_rule(what: u32, len: i32) -> JsValue {
     let (_, given) = take_tokens(0, len);
-    let given = given.unwrap_or_default();
+    let array = given.as_deref() == Some("!");
+    let given = given.map(|t| if array { Vec::new() } else { facts(&t) });
+    let given = given.as_deref();
     let mut out = Vec::new();
     match what {
         0..=4 => {
             let source = Preset::ALL.get(what as usize).map_or(Source::Function, |p| Source::Preset(*p));
-            match read(source, &given) {
+            match read_with(source, |f| members(given, array, f)) {
                 Ok(t) => {
                     text(&mut out, "accessToken", Some(&t.access_token));
                     text(&mut out, "refreshToken", t.refresh_token.as_deref());
                     for (k, n) in [("expiresIn", t.expires_in), ("expiresAt", t.expires_at)] {
-                        // The number's text as the answer wrote it (valid JSON).
+                        // The number's text as JS wrote it (valid JSON: a finite number).
                         if let Some((_, n)) = n {
                             key(&mut out, k);
                             out.extend_from_slice(n.as_bytes());
@@ -99,36 +168,25 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
             done(out)
         }
         5 => {
-            let (error, description) = read_error(&given);
+            let (error, description) = read_error_with(|f| members(given, array, f));
             text(&mut out, "oauthError", error.as_deref());
             text(&mut out, "oauthErrorDescription", description.as_deref());
             done(out)
         }
         _ => {
-            const KEYS: [&str; 6] = ["accessToken", "refreshToken", "method", "clientId", "scope", "token"];
             let mut t: [Option<String>; 6] = Default::default();
             let mut client = Client::default();
-            let _ = json::each(&given, &mut |k, v| match v {
-                Value::Str(s) => match KEYS.iter().position(|n| *n == k) {
-                    Some(i) => t[i] = Some(s),
-                    None if k == "resource" => client.resource.push(s),
-                    None => {}
-                },
-                // `resource` as an array, `params` an object: their strings.
-                Value::Other(list) if k == "resource" || k == "params" => {
-                    let params = k == "params";
-                    let _ = json::each(list, &mut |k, x| {
-                        if let Value::Str(x) = x {
-                            if params {
-                                client.params.push((k.to_owned(), x));
-                            } else {
-                                client.resource.push(x);
-                            }
+            for (kind, name, value) in given.unwrap_or_default() {
+                match kind {
+                    b'R' => client.resource.push(value.clone()),
+                    b'p' => client.params.push((name.clone(), value.clone())),
+                    k => {
+                        if let Some(i) = b"armcst".iter().position(|c| c == k) {
+                            t[i] = Some(value.clone());
                         }
-                    });
+                    }
                 }
-                _ => {}
-            });
+            }
             let [access, refresh, method, client_id, scope, token] = t;
             client.method = method;
             client.client_id = client_id;
