@@ -17,7 +17,12 @@
 # manifest without its [workspace] and [profile] tables, its src/ linked, and as the lock the
 # union of the examples' Cargo.lock files (the versions the apps pin; the build says so if
 # cargo had to change it). Each crate compiles once, with the union of the features the apps
-# ask for; those are additive (more web-sys bindings, serde's `rc`, futures' executor).
+# ask for; those are additive (more web-sys bindings, serde's `rc`, futures' executor). The
+# apps get this crate as an rlib only (target/rust-apps/ws-freshtoken/Cargo.toml, its lib
+# src/lib.rs): as ["cdylib", "rlib"] it made cargo link an unused freshtoken.wasm and compile
+# everything under it to machine code besides the bitcode LTO uses. 397 s of CPU in all.
+# The sizes printed vary by a few hundred bytes with the checkout's path alone (the crates'
+# paths are in the hashes of their symbol names).
 #
 # Profile: the apps' release profile (opt-level "z", LTO, one codegen unit, panic abort; the
 # leptos and yew manifests must agree), the conformance crate's opt-level 1 as a package

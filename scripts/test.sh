@@ -6,11 +6,12 @@
 #
 # To fit a 2-core machine, stages that mostly wait on real time overlap, and the CPU-bound
 # builds run under `nice -n 10` behind them:
-#   - once the wasm build is done, scripts/rust-apps.sh (the Rust apps' cargo build, whatever
-#     it runs) and scripts/packaging.sh prepare (npm pack, each app's install and build) start
-#     in the background;
-#   - the browser tests and the end-to-end tests run side by side;
-#   - the packaging and Rust-app tests run once their builds are done.
+#   - once set-up is done, scripts/rust-apps.sh (the Rust crates' one cargo build) starts in the
+#     background, behind cargo test and the wasm build; once the wasm build is done,
+#     scripts/packaging.sh prepare (npm pack, each app's install and build) starts too;
+#   - the browser tests (two test files at a time) and the end-to-end tests run side by side;
+#   - the packaging tests and the Rust-app tests (two files at a time) start, in the
+#     background, as soon as their builds are done, beside whatever still runs.
 # A stage that runs in the background writes its output to target/test-logs/<stage>.log,
 # printed whole, under the stage's heading, when the stage is reported. Each stage's time in
 # the summary is its own wall time (overlapping stages say so), and the total is the run's.
@@ -42,30 +43,38 @@ tally() {
 }
 
 # Runs a stage in the foreground, echoing its output, and adds its test counts to the totals.
-# Its time runs from $stage_t0 when set (a wait for its background part came first).
 stage() {
   local name=$1; shift
-  local log start=${stage_t0:-$SECONDS}
-  stage_t0=
+  local log start=$SECONDS
   log=$(mktemp)
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
-  tally "$name" "$log" "$rc" $((SECONDS - start)) "${stage_note:-}"
-  stage_note=
+  tally "$name" "$log" "$rc" $((SECONDS - start))
   rm -f "$log"
   return "$rc"
 }
 
-# start_bg KEY CMD...: runs CMD in the background now (its own process group, stdin closed),
-# its output to $LOGS/KEY.log; its exit code and wall time go to $LOGS/KEY.rc and
-# $LOGS/KEY.secs when it ends. join_bg KEY waits for it (in this shell: a stage's pipeline
-# cannot wait for this shell's children) and returns its exit code.
+# start_bg [--after KEY0] KEY CMD...: runs CMD in the background (its own process group, stdin
+# closed), its output to $LOGS/KEY.log; its exit code and wall time go to $LOGS/KEY.rc and
+# $LOGS/KEY.secs when it ends. With --after, it first waits for job KEY0 to end and runs only if
+# KEY0 passed (its time counts from then). join_bg KEY waits for it (in this shell: a stage's
+# pipeline cannot wait for this shell's children) and returns its exit code.
 declare -A bg_pid=()
 start_bg() {
+  local after=
+  if [ "$1" = --after ]; then after=$2; shift 2; fi
   local key=$1; shift
   rm -f "$LOGS/$key".{rc,secs,cpu,times}
   set -m
   (
+    if [ -n "$after" ]; then
+      while [ ! -f "$LOGS/$after.rc" ]; do sleep 1; done
+      if [ "$(cat "$LOGS/$after.rc")" != 0 ]; then
+        echo "test: not run: $after failed" > "$LOGS/$key.log"
+        echo 0 > "$LOGS/$key.secs"; echo 0 > "$LOGS/$key.cpu"; echo 1 > "$LOGS/$key.rc"
+        exit
+      fi
+    fi
     t0=$(date +%s)
     "$@" < /dev/null > "$LOGS/$key.log" 2>&1
     rc=$?
@@ -103,8 +112,14 @@ if ! bash scripts/setup.sh; then
   exit 1
 fi
 rm -rf "$LOGS" && mkdir -p "$LOGS"
-
 setup_s=$SECONDS
+
+# The Rust crates' build needs nothing but set-up: it starts now, behind cargo test and the
+# wasm build (niced, it takes what they leave of the 2 cores), and its tests start once it is
+# done (the mixed-tab test loads the npm package too: by then the wasm build is long done).
+echo "test: scripts/rust-apps.sh started in the background (nice -n 10; log: $LOGS/rust-apps-build.log)"
+start_bg rust-apps-build nice -n 10 bash scripts/rust-apps.sh
+
 section "host Rust tests (cargo test, the engine's conformance table included)"
 stage "cargo test" cargo test
 
@@ -113,18 +128,17 @@ build_start=$SECONDS
 bash scripts/build.sh
 build_rc=$?
 
-# The Rust apps' build needs nothing from the wasm build: it starts now whatever the build
-# gave, and runs behind the test stages that follow (its log is printed in its own stage).
-echo "test: scripts/rust-apps.sh started in the background (nice -n 10; log: $LOGS/rust-apps-build.log)"
-start_bg rust-apps-build nice -n 10 bash scripts/rust-apps.sh
-
 if [ "$build_rc" -eq 0 ]; then
   times+=("build: $((SECONDS - build_start)) s")
   if [ -f scripts/packaging.sh ]; then
-    echo "test: scripts/packaging.sh prepare started in the background (nice -n 10; log: $LOGS/packaging-prepare.log)"
+    echo "test: scripts/packaging.sh prepare started in the background (nice -n 10; log: $LOGS/packaging-prepare.log), its tests once it is done"
     start_bg packaging-prepare nice -n 10 bash scripts/packaging.sh prepare
+    start_bg --after packaging-prepare packaging-test bash scripts/packaging.sh test
   fi
+fi
+start_bg --after rust-apps-build rust-apps-test node --test --test-concurrency=2 tests/rust-apps/
 
+if [ "$build_rc" -eq 0 ]; then
   section "type tests (node --test tests/types/: tsc on a typed usage file, misuse refused, exports)"
   stage "type tests" node --test tests/types/
 
@@ -132,30 +146,27 @@ if [ "$build_rc" -eq 0 ]; then
   stage "node tests" node --test --test-concurrency=1 tests/node/
 
   # Both mostly wait on real time (timers, tokens expiring): side by side, each in its own
-  # Chromium, at normal priority ahead of the niced builds.
+  # Chromium, at normal priority ahead of the niced builds; the browser tests two files at a
+  # time (each file its own Chromium and servers, on ports the system picks).
   echo
-  echo "test: browser tests and end-to-end tests run side by side (logs: $LOGS/browser.log, $LOGS/e2e.log)"
-  start_bg browser node --test --test-concurrency=1 tests/browser/
+  echo "test: browser tests (2 files at a time) and end-to-end tests run side by side (logs: $LOGS/browser.log, $LOGS/e2e.log)"
+  start_bg browser node --test --test-concurrency=2 tests/browser/
   start_bg e2e bash scripts/e2e.sh
 
   section "browser tests (node --test tests/browser/, headless Chromium)"
-  report_bg "browser tests" browser "alongside e2e"
+  report_bg "browser tests" browser "2 files at a time, alongside e2e"
 
   section "end-to-end tests (scripts/e2e.sh: demo, Express, sanic-jwt, PubNub, soak, flaky network)"
   report_bg "e2e tests" e2e "alongside browser tests"
 
   if [ -f scripts/packaging.sh ]; then
     section "packaging test (scripts/packaging.sh: npm pack into Vite, webpack and plain-HTML apps)"
-    stage_t0=$SECONDS
     join_bg packaging-prepare; prepare_rc=$?
-    packaging_stage() {
-      echo "test: scripts/packaging.sh prepare ran in the background ($(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s); its output:"
-      cat "$LOGS/packaging-prepare.log"
-      if [ "$prepare_rc" -ne 0 ]; then echo "test: scripts/packaging.sh prepare failed" >&2; return 1; fi
-      bash scripts/packaging.sh test
-    }
-    stage_note="+ prepare $(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s, in the background"
-    stage "packaging test" packaging_stage
+    echo "test: scripts/packaging.sh prepare ran in the background ($(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s); its output:"
+    cat "$LOGS/packaging-prepare.log"
+    [ "$prepare_rc" -ne 0 ] && echo "test: scripts/packaging.sh prepare failed" >&2
+    echo "test: scripts/packaging.sh test (started when prepare was done); its output:"
+    report_bg "packaging test" packaging-test "after prepare: $(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s, in the background"
   fi
 else
   failed+=("build")
@@ -164,16 +175,12 @@ else
 fi
 
 section "Rust apps (scripts/rust-apps.sh + node --test tests/rust-apps/: Leptos and Yew in Chromium)"
-stage_t0=$SECONDS
 join_bg rust-apps-build; rust_build_rc=$?
-rust_apps_stage() {
-  echo "test: scripts/rust-apps.sh ran in the background ($(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s); its output:"
-  cat "$LOGS/rust-apps-build.log"
-  if [ "$rust_build_rc" -ne 0 ]; then echo "test: scripts/rust-apps.sh failed" >&2; return 1; fi
-  node --test --test-concurrency=1 tests/rust-apps/
-}
-stage_note="+ scripts/rust-apps.sh $(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s, in the background"
-stage "Rust apps" rust_apps_stage
+echo "test: scripts/rust-apps.sh ran in the background ($(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s); its output:"
+cat "$LOGS/rust-apps-build.log"
+[ "$rust_build_rc" -ne 0 ] && echo "test: scripts/rust-apps.sh failed" >&2
+echo "test: node --test tests/rust-apps/ (started when scripts/rust-apps.sh was done); its output:"
+report_bg "Rust apps" rust-apps-test "after scripts/rust-apps.sh: $(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s, in the background"
 
 section "summary"
 echo "stage times: setup: ${setup_s} s; $(IFS=';'; echo "${times[*]}" | sed 's/;/; /g'); total: ${SECONDS} s"
