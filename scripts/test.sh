@@ -5,12 +5,14 @@
 # failed. The last line is the plain total: `N passed, N failed`.
 #
 # To fit a 2-core machine, stages that mostly wait on real time overlap, and the CPU-bound
-# builds run under `nice -n 10` behind them:
-#   - once the wasm build is done, scripts/rust-apps.sh (the Rust apps' cargo build, whatever
-#     it runs) and scripts/packaging.sh prepare (npm pack, each app's install and build) start
-#     in the background;
-#   - the browser tests and the end-to-end tests run side by side;
-#   - the packaging and Rust-app tests run once their builds are done.
+# builds run under `nice -n 19` behind them (they take the CPU the tests leave; the tests,
+# which wait on real time, get it whenever they ask):
+#   - once set-up is done, scripts/rust-apps.sh (the Rust crates' one cargo build) starts in the
+#     background, behind cargo test and the wasm build; once the wasm build is done,
+#     scripts/packaging.sh prepare (npm pack, each app's install and build) starts too;
+#   - the browser tests (two test files at a time) and the end-to-end tests run side by side;
+#   - the packaging tests and the Rust-app tests (two files at a time) start in the
+#     background as soon as their builds and the browser and end-to-end tests are done.
 # A stage that runs in the background writes its output to target/test-logs/<stage>.log,
 # printed whole, under the stage's heading, when the stage is reported. Each stage's time in
 # the summary is its own wall time (overlapping stages say so), and the total is the run's.
@@ -42,30 +44,47 @@ tally() {
 }
 
 # Runs a stage in the foreground, echoing its output, and adds its test counts to the totals.
-# Its time runs from $stage_t0 when set (a wait for its background part came first).
 stage() {
   local name=$1; shift
-  local log start=${stage_t0:-$SECONDS}
-  stage_t0=
+  local log start=$SECONDS
   log=$(mktemp)
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
-  tally "$name" "$log" "$rc" $((SECONDS - start)) "${stage_note:-}"
-  stage_note=
+  tally "$name" "$log" "$rc" $((SECONDS - start))
   rm -f "$log"
   return "$rc"
 }
 
-# start_bg KEY CMD...: runs CMD in the background now (its own process group, stdin closed),
-# its output to $LOGS/KEY.log; its exit code and wall time go to $LOGS/KEY.rc and
-# $LOGS/KEY.secs when it ends. join_bg KEY waits for it (in this shell: a stage's pipeline
-# cannot wait for this shell's children) and returns its exit code.
+# start_bg [--after KEY0]... [--wait KEY1]... KEY CMD...: runs CMD in the background (its own
+# process group, stdin closed), its output to $LOGS/KEY.log; its exit code and wall time go to
+# $LOGS/KEY.rc and $LOGS/KEY.secs when it ends. It first waits for the jobs named by --after
+# (and runs only if they passed) and by --wait (whatever they gave); its time counts from then.
+# join_bg KEY waits for it (in this shell: a stage's pipeline cannot wait for this shell's
+# children) and returns its exit code.
 declare -A bg_pid=()
 start_bg() {
+  local after=() wait=()
+  while :; do
+    case $1 in
+      --after) after+=("$2"); shift 2 ;;
+      --wait) wait+=("$2"); shift 2 ;;
+      *) break ;;
+    esac
+  done
   local key=$1; shift
   rm -f "$LOGS/$key".{rc,secs,cpu,times}
   set -m
   (
+    for k in "${after[@]}" "${wait[@]}"; do
+      while [ ! -f "$LOGS/$k.rc" ]; do sleep 1; done
+    done
+    for k in "${after[@]}"; do
+      if [ "$(cat "$LOGS/$k.rc")" != 0 ]; then
+        echo "test: not run: $k failed" > "$LOGS/$key.log"
+        echo 0 > "$LOGS/$key.secs"; echo 0 > "$LOGS/$key.cpu"; echo 1 > "$LOGS/$key.rc"
+        exit
+      fi
+    done
     t0=$(date +%s)
     "$@" < /dev/null > "$LOGS/$key.log" 2>&1
     rc=$?
@@ -103,8 +122,13 @@ if ! bash scripts/setup.sh; then
   exit 1
 fi
 rm -rf "$LOGS" && mkdir -p "$LOGS"
-
 setup_s=$SECONDS
+
+# The Rust crates' build needs nothing but set-up: it starts now, behind cargo test and the
+# wasm build (niced, it takes what they leave of the 2 cores); its tests start later.
+echo "test: scripts/rust-apps.sh started in the background (nice -n 19; log: $LOGS/rust-apps-build.log)"
+start_bg rust-apps-build nice -n 19 bash scripts/rust-apps.sh
+
 section "host Rust tests (cargo test, the engine's conformance table included)"
 stage "cargo test" cargo test
 
@@ -113,18 +137,15 @@ build_start=$SECONDS
 bash scripts/build.sh
 build_rc=$?
 
-# The Rust apps' build needs nothing from the wasm build: it starts now whatever the build
-# gave, and runs behind the test stages that follow (its log is printed in its own stage).
-echo "test: scripts/rust-apps.sh started in the background (nice -n 10; log: $LOGS/rust-apps-build.log)"
-start_bg rust-apps-build nice -n 10 bash scripts/rust-apps.sh
-
 if [ "$build_rc" -eq 0 ]; then
   times+=("build: $((SECONDS - build_start)) s")
   if [ -f scripts/packaging.sh ]; then
-    echo "test: scripts/packaging.sh prepare started in the background (nice -n 10; log: $LOGS/packaging-prepare.log)"
-    start_bg packaging-prepare nice -n 10 bash scripts/packaging.sh prepare
+    echo "test: scripts/packaging.sh prepare started in the background (nice -n 19; log: $LOGS/packaging-prepare.log)"
+    start_bg packaging-prepare nice -n 19 bash scripts/packaging.sh prepare
   fi
+fi
 
+if [ "$build_rc" -eq 0 ]; then
   section "type tests (node --test tests/types/: tsc on a typed usage file, misuse refused, exports)"
   stage "type tests" node --test tests/types/
 
@@ -132,48 +153,47 @@ if [ "$build_rc" -eq 0 ]; then
   stage "node tests" node --test --test-concurrency=1 tests/node/
 
   # Both mostly wait on real time (timers, tokens expiring): side by side, each in its own
-  # Chromium, at normal priority ahead of the niced builds.
+  # Chromium, at normal priority ahead of the niced builds; the browser tests two files at a
+  # time (each file its own Chromium and servers, on ports the system picks).
   echo
-  echo "test: browser tests and end-to-end tests run side by side (logs: $LOGS/browser.log, $LOGS/e2e.log)"
-  start_bg browser node --test --test-concurrency=1 tests/browser/
+  echo "test: browser tests (2 files at a time) and end-to-end tests run side by side (logs: $LOGS/browser.log, $LOGS/e2e.log)"
+  start_bg browser node --test --test-concurrency=2 tests/browser/
   start_bg e2e bash scripts/e2e.sh
+  # The packaging tests and the Rust-app tests (two files at a time) start in the background
+  # once their builds and the browser and end-to-end tests are done: they wait on real time
+  # too, and next/nuxt dev servers compile at normal priority.
+  [ -f scripts/packaging.sh ] && start_bg --after packaging-prepare --wait browser --wait e2e packaging-test bash scripts/packaging.sh test
+  start_bg --after rust-apps-build --wait browser --wait e2e rust-apps-test node --test --test-concurrency=2 tests/rust-apps/
 
   section "browser tests (node --test tests/browser/, headless Chromium)"
-  report_bg "browser tests" browser "alongside e2e"
+  report_bg "browser tests" browser "2 files at a time, alongside e2e"
 
   section "end-to-end tests (scripts/e2e.sh: demo, Express, sanic-jwt, PubNub, soak, flaky network)"
   report_bg "e2e tests" e2e "alongside browser tests"
 
   if [ -f scripts/packaging.sh ]; then
     section "packaging test (scripts/packaging.sh: npm pack into Vite, webpack and plain-HTML apps)"
-    stage_t0=$SECONDS
     join_bg packaging-prepare; prepare_rc=$?
-    packaging_stage() {
-      echo "test: scripts/packaging.sh prepare ran in the background ($(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s); its output:"
-      cat "$LOGS/packaging-prepare.log"
-      if [ "$prepare_rc" -ne 0 ]; then echo "test: scripts/packaging.sh prepare failed" >&2; return 1; fi
-      bash scripts/packaging.sh test
-    }
-    stage_note="+ prepare $(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s, in the background"
-    stage "packaging test" packaging_stage
+    echo "test: scripts/packaging.sh prepare ran in the background ($(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s); its output:"
+    cat "$LOGS/packaging-prepare.log"
+    [ "$prepare_rc" -ne 0 ] && echo "test: scripts/packaging.sh prepare failed" >&2
+    echo "test: scripts/packaging.sh test (started when prepare and the browser and e2e tests were done); its output:"
+    report_bg "packaging test" packaging-test "after prepare: $(bg_secs packaging-prepare) s, CPU $(bg_cpu packaging-prepare) s, in the background"
   fi
 else
   failed+=("build")
   failed_count=$((failed_count + 1))
   echo "test: build failed; browser, e2e and packaging tests not run" >&2
+  start_bg --after rust-apps-build rust-apps-test node --test --test-concurrency=2 tests/rust-apps/
 fi
 
 section "Rust apps (scripts/rust-apps.sh + node --test tests/rust-apps/: Leptos and Yew in Chromium)"
-stage_t0=$SECONDS
 join_bg rust-apps-build; rust_build_rc=$?
-rust_apps_stage() {
-  echo "test: scripts/rust-apps.sh ran in the background ($(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s); its output:"
-  cat "$LOGS/rust-apps-build.log"
-  if [ "$rust_build_rc" -ne 0 ]; then echo "test: scripts/rust-apps.sh failed" >&2; return 1; fi
-  node --test --test-concurrency=1 tests/rust-apps/
-}
-stage_note="+ scripts/rust-apps.sh $(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s, in the background"
-stage "Rust apps" rust_apps_stage
+echo "test: scripts/rust-apps.sh ran in the background ($(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s); its output:"
+cat "$LOGS/rust-apps-build.log"
+[ "$rust_build_rc" -ne 0 ] && echo "test: scripts/rust-apps.sh failed" >&2
+echo "test: node --test tests/rust-apps/ (started when scripts/rust-apps.sh and the browser and e2e tests were done); its output:"
+report_bg "Rust apps" rust-apps-test "after scripts/rust-apps.sh: $(bg_secs rust-apps-build) s, CPU $(bg_cpu rust-apps-build) s, in the background"
 
 section "summary"
 echo "stage times: setup: ${setup_s} s; $(IFS=';'; echo "${times[*]}" | sed 's/;/; /g'); total: ${SECONDS} s"

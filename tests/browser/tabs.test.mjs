@@ -176,8 +176,12 @@ test('a lock held by a frozen tab is taken over after the bounded wait', { timeo
   const context = await browser.browser.newContext();
   try {
     const [a, b] = await openTabs(context, `${srv.url}/test.html`, 2);
-    // Tab b grabs the session's lock and never lets go, like a tab frozen mid-refresh.
-    await b.evaluate(() => { navigator.locks.request('freshtoken:app-session', () => new Promise(() => {})).catch(() => {}); });
+    // Tab b grabs the session's lock and never lets go, like a tab frozen mid-refresh (held,
+    // not only asked for, before tab a asks: two tabs' requests may reach the lock manager in
+    // either order).
+    await b.evaluate(() => new Promise((held) => {
+      navigator.locks.request('freshtoken:app-session', () => { held(); return new Promise(() => {}); }).catch(() => {});
+    }));
     const took = await a.evaluate(async ({ base, tokens }) => {
       window.r = await ft.createRefresher({
         endpoint: { url: `${base}/auth/refresh` }, crossTab: true, storageKey: 'app-session',

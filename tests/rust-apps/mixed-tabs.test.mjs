@@ -330,8 +330,12 @@ test('a lock held by a frozen npm tab is taken over by the Rust tab after refres
     await pair.both();
     await pair.page('npm').evaluate((t) => T.setTokens(t), srv.issueTokens());
     assert.ok(await until(async () => (await pair.snap('rust')).state === 'fresh', 3000), 'the Rust tab took the session');
-    // The npm page grabs the session's lock and never lets go, like a tab frozen mid-refresh.
-    await pair.page('npm').evaluate((k) => { navigator.locks.request(`freshtoken:${k}`, () => new Promise(() => {})).catch(() => {}); }, KEY);
+    // The npm page grabs the session's lock and never lets go, like a tab frozen mid-refresh
+    // (held, not only asked for, before the Rust tab asks: two tabs' requests may reach the
+    // lock manager in either order).
+    await pair.page('npm').evaluate((k) => new Promise((held) => {
+      navigator.locks.request(`freshtoken:${k}`, () => { held(); return new Promise(() => {}); }).catch(() => {});
+    }), KEY);
     const took = await pair.page('rust').evaluate(async () => {
       const t = Date.now();
       await T.refresh();
