@@ -97,6 +97,7 @@ export class Refresher {
         proof: (method, url) => this._proof(method, url),
         nonce: (origin, res) => this._nonce(origin, res),
         dpopRetry: (status, www, oauthError) => this._dpopRetry(status, www, oauthError),
+        refreshNonce: () => !this._disposed && coreInput(this._core, 11, 0, 0, 0, now()),
       },
     });
     this._store = openStorage(opts.storage, opts.storageKey);

@@ -106,7 +106,8 @@ function untilAborted(work, outer) {
  * Builds the refresh call for the options: `(ctx, signal) => Promise<TokenSet>`,
  * throwing RefreshError (transient, or `rejected: true`). `engine` answers what the call
  * may not decide itself: `allowsRefresh(origin)`, `noteDate(origin, res)`, `retryAfter(value)`, `statusClass(status)`,
- * and with DPoP `proof(method, url)`, `nonce(origin, res)`, `dpopRetry(status, www, oauthError)`.
+ * and with DPoP `proof(method, url)`, `nonce(origin, res)`, `dpopRetry(status, www, oauthError)`,
+ * `refreshNonce()` (whether the call in flight sends once more with the nonce).
  */
 export function makeTransport(opts, getFetch, engine) {
   if (opts.refresh) {
@@ -146,8 +147,9 @@ export function makeTransport(opts, getFetch, engine) {
       inputs({ a: ctx.accessToken, r: ctx.refreshToken, m: ep.method, c: ep.clientId, s: ep.scope }, ep.params, ep.resource));
     const headers = { ...ep.headers, ...own };
     // With DPoP (RFC 9449) every call carries a proof; a `use_dpop_nonce` answer costs
-    // exactly one more call with the server's nonce (the engine says when), nothing else.
-    for (let nonceRetry = !!engine.proof; ;) {
+    // one more call with the server's nonce when the engine grants it (once per refresh
+    // call), nothing else.
+    for (;;) {
       if (engine.proof) headers.dpop = await engine.proof('POST', url.href);
       let res;
       try {
@@ -172,10 +174,7 @@ export function makeTransport(opts, getFetch, engine) {
       if (kind === 1 || kind === 3) {
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
         const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')))) : (res.body?.cancel().catch(() => {}), {});
-        if (nonceRetry && engine.dpopRetry(status, null, why.oauthError)) {
-          nonceRetry = false;
-          continue;
-        }
+        if (engine.proof && engine.dpopRetry(status, null, why.oauthError) && engine.refreshNonce()) continue;
         const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
         if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
         throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {

@@ -596,6 +596,13 @@ impl Refresher {
         }
     }
 
+    /// The refresh call in flight was asked for a DPoP nonce: whether it sends once more
+    /// (the engine's `refresh_nonce_demanded`: once per refresh call).
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn refresh_nonce_demanded(&self) -> bool {
+        self.with_engine(|e, _| e.refresh_nonce_demanded())
+    }
+
     /// The answer to request `id` asks for a DPoP nonce (`engine::dpop::asks_for_nonce`): the
     /// engine's decision, [`Decision::Send`] for the request's one nonce retry (same token,
     /// a new proof) or [`Decision::Return`] (hand the answer back).

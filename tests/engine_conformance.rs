@@ -643,6 +643,14 @@ impl Run {
                 self.engine.refresh_answered(ticket, grant, problems, self.now, self.wall, self.random);
             }
             Answer::Failed(failure) => {
+                // With DPoP a token endpoint's nonce demand may cost the call one more send,
+                // as the engine grants: the same call again (a new proof carries the nonce).
+                let nonce = self.dpop && asks_for_nonce(failure.status.unwrap_or(0), None, failure.oauth_error.as_deref());
+                if nonce && self.flight == Some(ticket) && self.engine.refresh_nonce_demanded() {
+                    let again = self.calls.iter().rev().find(|c| c.ticket == ticket).map(|c| Call { ticket, access: c.access.clone(), refresh: c.refresh.clone(), request: c.request.clone() });
+                    self.calls.extend(again);
+                    return self.drain();
+                }
                 if self.flight == Some(ticket) {
                     self.flight = None;
                 }

@@ -245,6 +245,8 @@ pub struct Engine {
     flight: Option<u32>,
     /// When the refresh call in flight times out (`refreshTimeoutMs` after it started).
     flight_deadline: f64,
+    /// The refresh call in flight spent its one DPoP nonce retry.
+    flight_nonce_spent: bool,
     last_error: Option<(String, Option<u16>)>,
     waiters: Vec<Waiter>,
     in_air: Vec<InAir>,
@@ -269,6 +271,7 @@ impl Engine {
             ended: "logged-out",
             flight: None,
             flight_deadline: f64::INFINITY,
+            flight_nonce_spent: false,
             last_error: None,
             waiters: Vec::new(),
             in_air: Vec::new(),
@@ -468,6 +471,17 @@ impl Engine {
             return self.out.push_back(Output::Return { id });
         }
         self.wait(id, Kind::Replay { used: sent.token, nonce_spent: sent.nonce_spent }, sent.line, now);
+    }
+
+    /// The refresh call in flight was answered with a DPoP nonce demand (a token endpoint's
+    /// 400 `use_dpop_nonce`, [`dpop::asks_for_nonce`]; its `DPoP-Nonce` noted): whether the
+    /// face sends it once more now, with a proof carrying the nonce. True once per refresh
+    /// call (RFC 9449 §8); after that the answer counts as what it is, reported with
+    /// [`Engine::refresh_failed`] (a transient failure: a nonce demand never ends a session).
+    pub fn refresh_nonce_demanded(&mut self) -> bool {
+        let retry = self.flight.is_some() && !self.flight_nonce_spent;
+        self.flight_nonce_spent |= retry;
+        retry
     }
 
     /// The answer to request `id` (sent with a DPoP-bound token) asks for a nonce
@@ -699,6 +713,7 @@ impl Engine {
         };
         self.flight = Some(ticket);
         self.flight_deadline = now + self.cfg.refresh_timeout_ms;
+        self.flight_nonce_spent = false;
         if !self.can_refresh() {
             // Nothing to refresh with: the session is over.
             let failure = RefreshFailure { rejected: true, code: "no-refresh-token".into(), ..Default::default() };

@@ -262,3 +262,22 @@ fn a_dpop_nonce_demand_gets_one_more_send_per_request_never_a_refresh_or_a_secon
     e.nonce_demanded(99);
     assert_eq!(drain(&mut e), vec![Output::Return { id: 99 }]);
 }
+
+#[test]
+fn a_token_endpoint_nonce_demand_gets_one_more_call_per_refresh_call() {
+    let mut e = engine();
+    // No refresh call in flight: nothing to send again.
+    assert!(!e.refresh_nonce_demanded());
+    e.set_tokens(grant("a1", "r1", 60.0), false, T0, T0).unwrap();
+    drain(&mut e);
+    e.refresh(1, T0);
+    let ticket = out_ticket(&drain(&mut e));
+    assert!(e.refresh_nonce_demanded(), "the first demand: one more call");
+    assert!(!e.refresh_nonce_demanded(), "a second demand in the same call: no more");
+    // The next refresh call has its own retry.
+    e.refresh_failed(ticket, RefreshFailure { code: "http".into(), status: Some(400), ..Default::default() }, T0 + 10.0, 0.5);
+    drain(&mut e);
+    e.refresh(2, T0 + 5_000.0);
+    drain(&mut e);
+    assert!(e.refresh_nonce_demanded());
+}

@@ -142,9 +142,10 @@ pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64)
 /// up, 5 the timer fired, 6 back online, 7 dispose, 8 the answer to request `id` came,
 /// `status`, `flags` 1 when from the origin the token went to; 9 the refresh call `id`
 /// waits for the tabs' lock (`status` 1) or begins now (0); 10 the answer to request `id`
-/// asks for a DPoP nonce.
+/// asks for a DPoP nonce; 11 the refresh call in flight was asked for a DPoP nonce: answers
+/// whether to send it once more (else false).
 #[wasm_bindgen(js_name = coreInput)]
-pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now: f64) {
+pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now: f64) -> bool {
     with(handle, |c| {
         let e = c.engine();
         let id = id as u64;
@@ -159,9 +160,12 @@ pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now:
             7 => e.dispose(),
             9 => e.refresh_waits(id as u32, status != 0, now),
             10 => e.nonce_demanded(id),
+            11 => return e.refresh_nonce_demanded(),
             _ => e.response(id, status, flags & 1 != 0, now),
         }
-    });
+        false
+    })
+    .unwrap_or(false)
 }
 
 /// `Engine::note_date`: a `Date` header from an origin (both in the token buffer).

@@ -151,6 +151,12 @@ impl Dpop {
         Dpop { storage_key: storage_key.to_owned(), key: RefCell::new(None), core }
     }
 
+    /// The refresh call in flight was asked for a nonce: whether it sends once more (the
+    /// engine's rule, once per refresh call; false once disposed).
+    pub(crate) fn refresh_nonce_demanded(&self) -> bool {
+        self.core.borrow().as_ref().is_some_and(Core::refresh_nonce_demanded)
+    }
+
     /// The key promise: the one loading or loaded, else a new load under the Web Lock.
     fn load(&self) -> Promise {
         if let Some(p) = self.key.borrow().clone() {

@@ -170,8 +170,8 @@ pub(crate) struct Extras {
 
 /// One refresh call against `ep`. Dropped before its answer, it aborts the fetch with the
 /// reason the engine gave (`why`). With DPoP every call carries a proof, and a
-/// `use_dpop_nonce` answer costs exactly one more call with the server's nonce (the engine
-/// says when: [`asks_for_nonce`]), nothing else.
+/// `use_dpop_nonce` answer ([`asks_for_nonce`]) costs one more call with the server's nonce
+/// when the engine grants it (once per refresh call), nothing else.
 pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option<Abort>>>, extras: Extras) -> Outcome {
     let Some(window) = web_sys::window() else { return Outcome::failed("network") };
     let Ok(ctl) = AbortController::new() else { return Outcome::failed("network") };
@@ -179,7 +179,6 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
     let signal = ctl.signal();
     let mut guard = AbortOnDrop { ctl, why, done: false };
     let origin = origin_of(&ep.url);
-    let mut nonce_retry = extras.dpop.is_some();
     loop {
         let Ok(req) = request(ep, &ctx, &signal) else {
             guard.done = true;
@@ -217,8 +216,7 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
             RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset.reads_oauth_errors() => read_error(&text(&res).await).0,
             _ => None,
         };
-        if nonce_retry && asks_for_nonce(status, None, oauth_error.as_deref()) {
-            nonce_retry = false;
+        if asks_for_nonce(status, None, oauth_error.as_deref()) && extras.dpop.as_ref().is_some_and(|d| d.refresh_nonce_demanded()) {
             continue;
         }
         let result = match class {
