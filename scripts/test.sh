@@ -168,7 +168,7 @@ if [ "$build_rc" -eq 0 ]; then
   start_bg --after rust-apps-build --wait browser --wait e2e rust-apps-test node --test --test-concurrency=2 tests/rust-apps/
 
   section "browser tests (node --test tests/browser/, headless Chromium)"
-  report_bg "browser tests" browser "2 files at a time, alongside e2e"
+  report_bg "browser tests" browser "alongside e2e"
 
   section "end-to-end tests (scripts/e2e.sh: demo, Express, sanic-jwt, PubNub, soak, flaky network)"
   report_bg "e2e tests" e2e "alongside browser tests"
