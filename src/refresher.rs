@@ -701,6 +701,7 @@ impl Refresher {
     }
 
     /// [`Refresher::logout`] because another tab logged out (that tab revokes, not this one).
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
     pub(crate) fn logout_heard(&self) {
         self.with_engine(|e, now| e.logout_here(false, now));
     }
