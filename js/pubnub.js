@@ -13,8 +13,8 @@ export function isAccessDenied(status) {
 }
 
 /**
- * Gives `pubnub` the refresher's token now and after every refresh, and on an
- * access-denied status refreshes once for that token and calls `reconnect()`.
+ * Gives `pubnub` the refresher's token now and after every refresh; on an access-denied
+ * status gives it `refresher.tokenAfterRejection(<the token it holds>)` and calls `reconnect()`.
  * @param {import('./refresher.js').Refresher} refresher
  * @param {object} pubnub a PubNub client (v7+)
  * @param {{ mode?: 'token' | 'authKey' }} [options] `token` (default) calls `setToken` (Access
@@ -33,20 +33,19 @@ export function attachPubNub(refresher, pubnub, options = {}) {
     }
   }
 
-  // 'schedule' follows every refresh and every setTokens. After an access denial the
-  // client is reconnected by the first refresh that lands — this one, or a backoff retry
-  // after it failed transiently.
+  // 'schedule' follows every refresh and every setTokens.
   let given = null;
-  let reconnectPending = false;
-  const give = () => {
-    const token = refresher.accessToken;
+  const give = (token = refresher.accessToken) => {
     if (token && token !== given) {
       given = token;
       pubnub[setter](token);
     }
   };
   give();
-  const offSchedule = refresher.on('schedule', give);
+  // After an access denial whose refresh failed transiently, the first refresh that lands
+  // (a backoff retry) reconnects the client.
+  let reconnectPending = false;
+  const offSchedule = refresher.on('schedule', () => give());
   const offRefresh = refresher.on('refresh', () => {
     give();
     if (reconnectPending) {
@@ -57,17 +56,24 @@ export function attachPubNub(refresher, pubnub, options = {}) {
   const offEnd = [refresher.on('logout', () => { reconnectPending = false; }),
     refresher.on('session-expired', () => { reconnectPending = false; })];
 
-  // At most one refresh per denied token: a token denied again after its own refresh
-  // does not start a loop.
-  let refreshedFor = null;
+  // Which token to give after a denial is the engine's rule (tokenAfterRejection): a
+  // refresh shared with every other caller while the denied token is the session's, else
+  // the token that replaced it. A PubNub status does not name the token its request
+  // carried, so the denied token is taken to be the one the client was given last.
+  let reconnectedWith = null;
   const listener = {
     status(status) {
-      if (!isAccessDenied(status)) return;
-      const denied = refresher.accessToken;
-      if (denied === null || denied === refreshedFor) return;
-      refreshedFor = denied;
-      reconnectPending = true;
-      refresher.refresh().catch(() => { /* refresh-error / session-expired are emitted by the refresher */ });
+      if (!isAccessDenied(status) || given === null) return;
+      refresher.tokenAfterRejection(given).then((token) => {
+        // Two denials answered with one token (a subscribe's and a heartbeat's): one reconnect.
+        if (token === reconnectedWith) return;
+        reconnectedWith = token;
+        given = token;
+        pubnub[setter](token);
+        pubnub.reconnect();
+      }, (err) => {
+        if (err?.name === 'RefreshError') reconnectPending = true;
+      });
     },
   };
   pubnub.addListener(listener);

@@ -207,6 +207,24 @@ export class Refresher {
     return this._ask(2);
   }
 
+  /**
+   * The token to retry with after a server refused `used` (a transport freshtoken does not
+   * wrap: a WebSocket, a PubNub client): the token that replaced `used` already, else the
+   * token of a refresh shared with every other caller. Rejects as getAccessToken does, or
+   * with the session's end.
+   */
+  async tokenAfterRejection(used) {
+    if (typeof used !== 'string' || !used) {
+      throw makeError('OptionsError', 'bad-argument', 'tokenAfterRejection(used) takes the refused token, a non-empty string');
+    }
+    const r = await this._expect((id) => {
+      const [len] = writeTokens([used]);
+      this._call(() => coreRequest(this._core, id, len, 8, now()));
+    });
+    if (r?.token) return r.token;
+    throw sessionError(this.state === 'logged-out' ? 'logged-out' : this.state === 'idle' ? 'no-session' : 'session-expired');
+  }
+
   /** `fetch` with the token attached for allowed origins and one retry on 401/403. */
   fetch(input, init) {
     if (this._disposed) return Promise.reject(disposedError());

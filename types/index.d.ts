@@ -225,6 +225,14 @@ export declare class Refresher {
   /** Forces a refresh; concurrent callers share one promise. */
   refresh(): Promise<string>;
   /**
+   * The token to retry with after a server refused `used` (a transport freshtoken does not
+   * wrap: a WebSocket, a PubNub client): the token that replaced `used` already, else the
+   * token of one refresh shared with every other caller. Rejects as `getAccessToken` does,
+   * or with a `SessionError` when the session ended meanwhile.
+   * @throws {OptionsError} (`bad-argument`) when `used` is not a non-empty string
+   */
+  tokenAfterRejection(used: string): Promise<string>;
+  /**
    * `fetch` with `Authorization: Bearer` for allowed origins only, a wait for any refresh in
    * flight, and on 401/403 one shared refresh and one replay with the body intact. A second
    * 401/403 emits `session-expired` and resolves with that response.

@@ -20,7 +20,9 @@ export interface AttachPubNubOptions {
 
 /**
  * Gives `pubnub` the refresher's token now and after every refresh; on an access-denied status
- * (event engine or legacy subscribe loop) refreshes once for that token and calls `reconnect()`.
+ * (event engine or legacy subscribe loop) gives it `refresher.tokenAfterRejection(<the token it
+ * holds>)` (one refresh shared with every caller, or the token that replaced it) and calls
+ * `reconnect()`. A PubNub status names no token: the one it was given last is taken as denied.
  * @returns detach: removes every listener it added.
  * @throws {OptionsError} when the client lacks a method the mode needs, or `mode` is unknown.
  */

@@ -117,7 +117,11 @@ impl Core {
 
     /// Request `id` is about to go to `origin` (none: no http(s) origin; `None`: the same
     /// origin as the last request's).
+    /// `flags` 8: not a request but `Engine::token_after_rejection`, `origin` the refused token.
     pub(crate) fn request(&mut self, id: u64, origin: Option<Option<String>>, flags: u32, now: f64) {
+        if flags & 8 != 0 {
+            return self.engine.token_after_rejection(id, origin.flatten().unwrap_or_default(), now);
+        }
         if let Some(origin) = origin {
             self.req.origin = origin;
         }

@@ -127,7 +127,8 @@ pub fn core_status(status: u16) -> u32 {
 }
 
 /// `Engine::request`: request `id` goes to the origin in the token buffer (`origin_len`
-/// bytes; -1: none; -2: the same as this engine's last request); `flags` 1 own credentials, 2 refresh traffic, 4 skipAuthRefresh.
+/// bytes; -1: none; -2: the same as this engine's last request); `flags` 1 own credentials, 2 refresh traffic, 4 skipAuthRefresh;
+/// 8: `Engine::token_after_rejection` for caller `id`, the buffer holding the refused token.
 #[wasm_bindgen(js_name = coreRequest)]
 pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64) {
     // -2: the origin of this engine's last request again (nothing was written).

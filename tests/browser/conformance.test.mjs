@@ -22,9 +22,10 @@
 // - a request is refresher.fetch(url, {headers, signal[, skipAuthRefresh]}); a cancelled one
 //   is forgotten when it rejects with its own signal's reason;
 // - nextRefreshInMs / expiresInMs: the getters minus Date.now();
-// - {accessDenied}: a PNAccessDeniedCategory status on a PubNub client attached with
-//   attachPubNub (one per id, attached at the start); 'replay <token>' when the client is then
-//   given a token, 'return' when the session ends meanwhile.
+// - {accessDenied}: refresher.tokenAfterRejection(<the denied token>), the engine's rule a
+//   transport that knows its token asks (attachPubNub asks it with the token it gave, as a
+//   PubNub status names none: tests/e2e/pubnub-client.test.mjs drives it with the real client);
+//   'replay <token>' when it gives a token, 'return' when it rejects with the session's end.
 //
 // NPM_KNOWN_GAPS lists the scenarios the npm face does not meet today: they run, are reported,
 // and do not fail; one that starts passing fails, so that the list stays honest.
@@ -35,21 +36,15 @@ import { startServer } from '../support/server.mjs';
 import { playTable } from '../support/conformance.mjs';
 
 /** Scenarios the npm face does not meet today: name -> why (what the npm face does instead). */
-export const NPM_KNOWN_GAPS = {
-  // PubNub: js/pubnub.js refreshes for refresher.accessToken, the token held now, not the one denied.
-  'PubNub access denied for a token already replaced: the current token at once, no refresh':
-    'attachPubNub cannot tell which token a denial was for: a denial arriving after the client was given a2 starts a second refresh (for a2), and the client gets a token only when that lands',
-};
+export const NPM_KNOWN_GAPS = {};
 
 /** The npm face in the page (self-contained: serialised into it); see tests/support/conformance.mjs. */
 async function npmFace() {
-  const { attachPubNub } = await import('/js/pubnub.js');
   return {
-    scenario({ sc, S, custom, tname, note, scriptedFetch, customRefresh, onEvent, win, tab }) {
+    scenario({ S, custom, tname, note, failText, scriptedFetch, customRefresh, onEvent, win, tab }) {
       // This page's package, or (a tab of a crossTab scenario) the package its frame loaded.
       const ft = win.ft;
       let stored = null;        // what the refresher wrote to its storage
-      const pubnub = new Map(); // accessDenied id -> its PubNub client
       const detach = [];
       return {
         options() {
@@ -67,36 +62,10 @@ async function npmFace() {
         create: (options) => ft.createRefresher(options),
         discard: (made) => made.dispose(),
         attach(r) {
-          const ended = () => {
-            for (const [id, c] of pubnub) if (c.waiting) { c.waiting = false; note(id, 'return'); }
-          };
-          const on = (name, then) => detach.push(r.on(name, (d) => {
+          const on = (name) => detach.push(r.on(name, (d) => {
             onEvent({ name, code: d?.error?.code, reason: d?.reason, status: d?.status, retryIn: d?.retryIn });
-            then?.();
           }));
-          on('refresh');
-          on('refresh-error');
-          on('session-expired', ended);
-          on('logout', ended);
-          on('forbidden');
-          on('schedule');
-          for (const step of sc.steps ?? []) {
-            const id = step?.accessDenied?.id;
-            if (typeof id !== 'string' || pubnub.has(id)) continue;
-            const client = {
-              waiting: false,
-              listeners: [],
-              setToken(t) {
-                S.activity++;
-                if (this.waiting) { this.waiting = false; note(id, `replay ${tname(t)}`); }
-              },
-              addListener(l) { this.listeners.push(l); },
-              removeListener(l) { this.listeners = this.listeners.filter((x) => x !== l); },
-              reconnect() { S.activity++; },
-            };
-            pubnub.set(id, client);
-            detach.push(attachPubNub(r, client));
-          }
+          for (const name of ['refresh', 'refresh-error', 'session-expired', 'logout', 'forbidden', 'schedule']) on(name);
         },
         state: (r) => r.state,
         token: (r) => r.accessToken,
@@ -111,9 +80,9 @@ async function npmFace() {
         },
         forgets: (e, ctl) => e === ctl.signal.reason,
         accessDenied(r, v) {
-          const client = pubnub.get(v.id);
-          client.waiting = true;
-          for (const l of client.listeners) l.status?.({ category: 'PNAccessDeniedCategory', operation: 'PNSubscribeOperation', error: true });
+          const used = [...S.names].find(([, n]) => n === v.token)?.[0] ?? v.token;
+          r.tokenAfterRejection(used).then((t) => note(v.id, `replay ${tname(t)}`),
+            (e) => note(v.id, e?.name === 'SessionError' ? 'return' : failText(e)));
         },
         close(r) {
           for (const d of detach) { try { d(); } catch { /* disposed */ } }

@@ -355,3 +355,26 @@ test('dispose() leaves no timer: no refresh call in the 3.5 s after it', T, asyn
   assert.deepEqual(late, [], 'events after dispose()');
   await finish();
 });
+
+test('tokenAfterRejection: a refused current token costs one shared refresh; a replaced one gets the new token at once; bad input is an OptionsError', T, async () => {
+  srv.setRefreshOutcomes([{ status: 200, delay: 300 }]); // in flight while the second caller asks
+  const tokens = srv.issueTokens();
+  await createRefresher(tokens);
+  const got = await tab.page.evaluate(async (used) => {
+    const [a, b] = await Promise.all([r.tokenAfterRejection(used), r.tokenAfterRejection(used)]);
+    const late = await r.tokenAfterRejection(used); // the refused token was replaced meanwhile
+    const bad = [];
+    for (const arg of [undefined, '', 42]) {
+      try { await r.tokenAfterRejection(arg); bad.push('resolved'); } catch (e) { bad.push(`${e.name} ${e.code}`); }
+    }
+    return { a, b, late, bad, current: r.accessToken };
+  }, tokens.accessToken);
+  assert.equal(srv.state.refreshCalls, 1, 'two refusals of one token and a late one: one refresh call');
+  assert.notEqual(got.a, tokens.accessToken);
+  assert.equal(got.a, got.current);
+  assert.equal(got.b, got.a);
+  assert.equal(got.late, got.a, 'a refusal of a replaced token is answered with its replacement, no refresh');
+  assert.ok(srv.accepts(got.a));
+  assert.deepEqual(got.bad, Array(3).fill('OptionsError bad-argument'));
+  await finish();
+});

@@ -62,6 +62,7 @@ export async function main(): Promise<void> {
 
   const token: string = await refresher.getAccessToken();
   const again: string = await refresher.refresh();
+  const retryWith: string = await refresher.tokenAfterRejection(again);
   const res: Response = await refresher.fetch('/api/me', { method: 'POST', body: JSON.stringify({ token, again }) });
   const uninstall: () => void = refresher.installFetchInterceptor();
   uninstall();
