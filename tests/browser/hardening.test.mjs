@@ -313,6 +313,40 @@ test('hostile refresh answers: a 1 MB fieldless body and a 200 HTML page are tra
   assert.equal(await tab.page.evaluate(() => r.refresh().then(() => 'ok')), 'ok', 'and it recovers');
 });
 
+test('hostile member names in a refresh answer: look-alikes of a token field are never taken as it, and reach tokenResponse as they came', { timeout: 30_000 }, async () => {
+  await create();
+  const real = srv.issueTokens();
+  // Names that collide with the boundary's encoding (the engine reads the members as
+  // `<kind><name>=<value>` URLSearchParams text) or with the field itself after a careless decode.
+  const lookAlikes = {
+    saccessToken: 'evil-1', 'accessToken=': 'evil-2', 'accessToken&saccessToken=evil': 'evil-3',
+    'access Token': 'evil-4', 'access+Token': 'evil-5', '%61ccessToken': 'evil-6', 'accessToken\u0000': 'evil-7',
+    'accessToken ': 'evil-8', AccessToken: 'evil-9', 'ñ': 'ü', '': 'empty name',
+  };
+  const body = `{${Object.entries(lookAlikes).slice(0, 6).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')},`
+    + `"accessToken":${JSON.stringify(real.accessToken)},"refreshToken":${JSON.stringify(real.refreshToken)},"expiresIn":3600,`
+    + `"__proto__":{"accessToken":"evil-proto"},`
+    + `${Object.entries(lookAlikes).slice(6).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+  // Then the same look-alikes with no real accessToken: a transient bad-response, nothing taken.
+  const { accessToken: _drop, ...withoutToken } = JSON.parse(body);
+  srv.setRefreshOutcomes([{ status: 200, body }, { status: 200, body: JSON.stringify(withoutToken) }]);
+  const out = await tab.page.evaluate(async () => {
+    const first = await r.refresh().then((t) => t, (e) => `error ${e.code}`);
+    const taken = { token: r.accessToken, response: r.tokenResponse };
+    const second = await r.refresh().then((t) => t, (e) => `${e.code}: ${e.message}`);
+    return { first, taken, second, after: r.accessToken, state: r.state };
+  });
+  assert.equal(out.first, real.accessToken);
+  assert.equal(out.taken.token, real.accessToken);
+  for (const [k, v] of Object.entries(lookAlikes)) assert.equal(out.taken.response[k], v, `tokenResponse[${JSON.stringify(k)}]`);
+  assert.ok(!('accessToken' in out.taken.response) && !('refreshToken' in out.taken.response), 'the token fields are not repeated in tokenResponse');
+  assert.match(out.second, /^bad-response: /, 'look-alikes alone are no access token');
+  assert.equal(out.after, real.accessToken, 'the session keeps its token');
+  assert.equal(out.state, 'fresh');
+  const api = await tab.page.evaluate((base) => r.fetch(`${base}/api/echo`).then((res) => res.status), srv.url);
+  assert.equal(api, 200, 'the token taken is the real one: the API accepts it');
+});
+
 test('the Authorization header: allowed origins only, whatever the input form', { timeout: 30_000 }, async () => {
   const plain = await startPlainServer();
   try {
