@@ -625,16 +625,11 @@ export class Refresher {
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
   /**
-   * The retry point of the failure marker to publish for a refresh call that failed with `f`
-   * (`aborted`: the engine aborted it, `f` its reason; `left`: this tab left the session),
-   * or NaN for none: the engine's rule (tabs.js). A call the engine timed out retries at the
-   * engine's next attempt, a failure at its Retry-After.
+   * The retry point of the failure marker to publish for a refresh call that failed (facts
+   * in `bits`, see coreEpochs 8), retrying in `retryIn` ms (undefined: at the engine's next
+   * attempt), or NaN for none: the engine's rule (tabs.js).
    */
-  _failureMarker(f, aborted, left) {
-    const timedOut = aborted && f?.code === 'timeout';
-    const retryIn = timedOut ? this._figures()[4] - now() : num(f?.retryAfterMs) ?? NaN;
-    return coreEpochs(8, 0, 0, Date.now(), retryIn, (f?.rejected === true ? 1 : 0) | (aborted ? 2 : 0) | (timedOut ? 4 : 0) | (left ? 8 : 0));
-  }
+  _failureMarker(retryIn, bits) { return coreEpochs(8, 0, 0, Date.now(), retryIn ?? this._figures()[4] - now(), bits); }
   /** Whether another tab's transient failure (from `gen`, retry point `until`) holds a refresh from `startGen` back (tabs.js). */
   _failedElsewhere(gen, until, startGen) { return coreEpochs(7, gen, until, startGen, Date.now(), NaN) === 1; }
   /** The transient failure another tab's refresh met, as this tab's refresh failure (tabs.js). */

@@ -197,7 +197,9 @@ export class TabSync {
         // Published before the lock is let go when the engine's rule says so: a transient
         // failure, or a call the engine timed out (its abort reason), with its retry point.
         const f = signal.aborted ? signal.reason : err;
-        const until = r._failureMarker(f, signal.aborted, r._disposed || r._epoch !== epoch);
+        const timedOut = signal.aborted && f?.code === 'timeout';
+        const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN,
+          (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8);
         if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');
         throw err;
       }
