@@ -624,8 +624,12 @@ export class Refresher {
   _rule(what, a = NaN, b = NaN, c = NaN) { return coreEpochs(what, this._epoch, this._gen, a, b, c); }
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
-  /** The retry point of a transient failure now, with its Retry-After (tabs.js). */
-  _retryPoint(retryAfterMs) { return coreEpochs(8, 0, 0, Date.now(), num(retryAfterMs) ?? NaN, NaN); }
+  /**
+   * The retry point of the failure marker to publish for a refresh call that failed (facts
+   * in `bits`, see coreEpochs 8), retrying in `retryIn` ms (undefined: at the engine's next
+   * attempt), or NaN for none: the engine's rule (tabs.js).
+   */
+  _failureMarker(retryIn, bits) { return coreEpochs(8, 0, 0, Date.now(), retryIn ?? this._figures()[4] - now(), bits); }
   /** Whether another tab's transient failure (from `gen`, retry point `until`) holds a refresh from `startGen` back (tabs.js). */
   _failedElsewhere(gen, until, startGen) { return coreEpochs(7, gen, until, startGen, Date.now(), NaN) === 1; }
   /** The transient failure another tab's refresh met, as this tab's refresh failure (tabs.js). */

@@ -14,7 +14,9 @@
 //   was already rotated.
 // - A refresh that failed transiently is published the same way: before releasing the lock
 //   the tab holds `freshtoken:<key>:failed:<G>:<until>:<status>:<code>` (G the generation it
-//   refreshed from, `until` its retry point: the answer's Retry-After, at least a second).
+//   refreshed from, `until` its retry point: the answer's Retry-After, at least a second),
+//   and so is a call the engine aborted at refreshTimeoutMs (code timeout, `until` the
+//   engine's own next attempt). Whether to publish, and `until`, is the engine's rule.
 //   The next holder from generation G takes that failure instead of calling again before
 //   `until`: the session backs off in every tab (SPEC behaviour 2 and 4).
 // - A lock held too long (a frozen tab) is stolen after a bounded wait; a closed or
@@ -132,12 +134,6 @@ export class TabSync {
     this.releaseFailed = null;
   }
 
-  /** Hold the marker of a transient failure `err` of a refresh from generation `gen`. */
-  markFailed(gen, err) {
-    const until = this.r._retryPoint(err.retryAfterMs);
-    return this.hold(`${this.lock}${FAILED}${gen}:${until}:${err.status ?? 0}:${err.code}`, 'releaseFailed');
-  }
-
   /** Record `gen` of epoch `epoch`, from a broadcast or from storage, within `ms`; null once the epoch is left. */
   awaitRecord(epoch, gen, ms) {
     const r = this.r;
@@ -198,11 +194,13 @@ export class TabSync {
       try {
         tokens = await refresh(r._gen > startGen);
       } catch (err) {
-        // A transient failure is published before the lock is let go (a rejection ends the
-        // session, which the 'expired' message tells).
-        if (err?.name === 'RefreshError' && err.rejected === false && !signal.aborted && !r._disposed && r._epoch === epoch) {
-          await this.markFailed(startGen, err);
-        }
+        // Published before the lock is let go when the engine's rule says so: a transient
+        // failure, or a call the engine timed out (its abort reason), with its retry point.
+        const f = signal.aborted ? signal.reason : err;
+        const timedOut = signal.aborted && f?.code === 'timeout';
+        const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN,
+          (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8);
+        if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');
         throw err;
       }
       check();

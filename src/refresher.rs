@@ -650,6 +650,14 @@ impl Refresher {
         }
     }
 
+    /// ms until the engine's next attempt, while a backoff (or the one-second floor) holds
+    /// attempts back: where a failure it took puts the session's retry.
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn retry_in(&self) -> Option<f64> {
+        let now = self.now();
+        self.inner.engine.borrow().next_attempt_at().map(|at| (at - now).max(0.0))
+    }
+
     /// The `Date` header of an answer from `origin`: the server's clock, noted only for this
     /// refresher's own origins and only when it is an HTTP-date (restored tokens are read on it).
     pub fn note_date(&self, origin: &str, date: &str) {

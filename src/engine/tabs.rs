@@ -10,6 +10,8 @@
 //! the same way. Anything of an older epoch is dropped: a logout stays a logout, and user 2
 //! never gets user 1's session.
 
+use super::Abort;
+
 /// A tab's place in the protocol: its session epoch and the latest generation it holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Epochs {
@@ -90,6 +92,51 @@ pub fn retry_point(at: f64, retry_after_ms: Option<f64>) -> f64 {
     at + retry_after_ms.unwrap_or(0.0).max(1_000.0)
 }
 
+/// How a tab's refresh call, made under the lock, ended without tokens: the facts its face
+/// has when the call settles (before it lets the lock go).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CallFailed {
+    /// The server refused the session (400/401/403, or `sessionExpired` from the app's
+    /// function): the face's [`RefreshFailure::rejected`](super::RefreshFailure::rejected).
+    pub rejected: bool,
+    /// The engine aborted the call ([`Output::AbortRefresh`](super::Output::AbortRefresh)),
+    /// for this reason.
+    pub aborted: Option<Abort>,
+    /// The tab left the session meanwhile (a logout, a login, its refresher disposed or its
+    /// tab closed).
+    pub left: bool,
+    /// When the session may try again, in ms from now: the answer's `Retry-After`, or, for a
+    /// call the engine timed out (whose failure it has already taken), the engine's own next
+    /// attempt ([`Engine::next_attempt_at`](super::Engine::next_attempt_at) minus now).
+    pub retry_in_ms: Option<f64>,
+}
+
+/// Whether a tab publishes a failure marker for a refresh call of its that ended without
+/// tokens at wall time `wall`, and with which retry point: `Some(until)` ([`retry_point`]
+/// of `retry_in_ms`), or `None`. A transient failure is published, and so is a call the
+/// engine aborted at `refreshTimeoutMs` (a server that does not answer is not asked again by
+/// the next tab at once); a rejection is not (it ends the session, which the `expired`
+/// message tells), nor a call the engine superseded or disposed, nor one whose session the
+/// tab has left (it says nothing of the session the other tabs hold).
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::tabs::{failure_marker, CallFailed};
+/// use freshtoken::engine::Abort;
+/// let failed = CallFailed { retry_in_ms: Some(30_000.0), ..CallFailed::default() };
+/// assert_eq!(failure_marker(failed, 1_000.0), Some(31_000.0));
+/// let timed_out = CallFailed { aborted: Some(Abort::Timeout), retry_in_ms: Some(2_000.0), ..CallFailed::default() };
+/// assert_eq!(failure_marker(timed_out, 1_000.0), Some(3_000.0));
+/// assert_eq!(failure_marker(CallFailed { rejected: true, ..CallFailed::default() }, 1_000.0), None);
+/// ```
+pub fn failure_marker(call: CallFailed, wall: f64) -> Option<f64> {
+    let transient = match call.aborted {
+        None => !call.rejected,
+        Some(reason) => reason == Abort::Timeout,
+    };
+    (transient && !call.left).then(|| retry_point(wall, call.retry_in_ms))
+}
+
 /// Whether a refresh from generation `start_gen`, about to be made under the lock at wall
 /// time `wall`, takes instead the transient failure another tab's refresh from that same
 /// generation met (published with its retry point `until`, see [`retry_point`]): the
@@ -134,5 +181,20 @@ mod tests {
         assert!(!failed_elsewhere(12.0, until, 13.0, 100.0), "a failure from an older generation says nothing of this one");
         assert!(failed_elsewhere(12.0, retry_point(100.0, None), 12.0, 1_099.0) && !failed_elsewhere(12.0, retry_point(100.0, None), 12.0, 1_100.0), "the floor");
         assert_eq!(retry_point(0.0, Some(10.0)), 1_000.0, "a shorter Retry-After is held to the floor");
+    }
+
+    #[test]
+    fn a_transient_failure_or_a_timeout_is_published_a_rejection_or_a_drop_is_not() {
+        let at = |retry_in_ms| CallFailed { retry_in_ms, ..CallFailed::default() };
+        assert_eq!(failure_marker(at(Some(30_000.0)), 100.0), Some(30_100.0), "a 503 with Retry-After: 30");
+        assert_eq!(failure_marker(at(None), 100.0), Some(1_100.0), "a network failure: the floor");
+        let timeout = CallFailed { aborted: Some(Abort::Timeout), ..at(Some(4_000.0)) };
+        assert_eq!(failure_marker(timeout, 100.0), Some(4_100.0), "timed out: the engine's backoff");
+        assert_eq!(failure_marker(CallFailed { left: true, ..timeout }, 100.0), None, "timed out after the tab left the session");
+        assert_eq!(failure_marker(CallFailed { rejected: true, ..at(None) }, 100.0), None, "a rejection ends the session instead");
+        for reason in [Abort::Superseded, Abort::Disposed] {
+            assert_eq!(failure_marker(CallFailed { aborted: Some(reason), ..at(None) }, 100.0), None, "{reason:?}");
+        }
+        assert_eq!(failure_marker(CallFailed { left: true, ..at(None) }, 100.0), None, "a failure of a session the tab left");
     }
 }

@@ -227,11 +227,14 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// may be written over storage's of epoch `a`; 6 whether another tab refreshed (the lock's
 /// latest marker `a`, the generation started from `b`); 7 whether another tab's transient
 /// failure from generation `epoch` with retry point `gen` holds a refresh from generation `a`
-/// back at wall time `b`; 8 the retry point of a failure at wall time `a` with Retry-After `b`
-/// ms. Answers the epoch or retry point, or 1/0.
+/// back at wall time `b`; 8 the retry point of the failure marker to publish for a refresh
+/// call that failed at wall time `a`, retrying in `b` ms (`c` bits: 1 rejected, 2 aborted by
+/// the engine, 4 for a timeout, 8 the tab left the session), NaN for none. Answers the epoch
+/// or retry point, or 1/0.
 #[wasm_bindgen(js_name = coreEpochs)]
 pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
-    use crate::engine::tabs::{failed_elsewhere, may_store, refreshed_elsewhere, retry_point, Epochs};
+    use crate::engine::tabs::{failed_elsewhere, failure_marker, may_store, refreshed_elsewhere, CallFailed, Epochs};
+    use crate::engine::Abort;
     let me = Epochs { epoch, gen };
     let yes = match what {
         0 => return me.next(a),
@@ -241,7 +244,12 @@ pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f
         4 => me.takes_end(given(b)),
         5 => may_store(given(a), b),
         7 => failed_elsewhere(epoch, gen, a, b),
-        8 => return retry_point(a, given(b)),
+        8 => {
+            let bits = c as u32;
+            let aborted = (bits & 2 != 0).then_some(if bits & 4 != 0 { Abort::Timeout } else { Abort::Superseded });
+            let call = CallFailed { rejected: bits & 1 != 0, aborted, left: bits & 8 != 0, retry_in_ms: given(b) };
+            return failure_marker(call, a).unwrap_or(f64::NAN);
+        }
         _ => refreshed_elsewhere(a, gen, b),
     };
     f64::from(u8::from(yes))

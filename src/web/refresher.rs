@@ -9,7 +9,7 @@ use wasm_bindgen::JsValue;
 
 use super::options::{Options, Preset, StorageKind, TokenSet};
 use super::storage::{next_epoch, Line, Record, Saved, Store};
-use super::tabs::{Call, Heard, Tabs};
+use super::tabs::{Call, Flight, Heard, Tabs};
 use super::timer::Timer;
 use super::dpop::Dpop;
 use super::transport::{Extras, Outcome};
@@ -167,21 +167,24 @@ impl Refresher {
         let tabs_slot: Rc<RefCell<Option<Rc<Tabs>>>> = Rc::default();
         let (tabs_for_call, line_for_call, core_for_call) = (tabs_slot.clone(), line.clone(), core_slot.clone());
         let pending_for_call = pending_response.clone();
+        let why_for_call = why.clone();
         let core = Core::with_call(engine_config, session_clock(), move |ctx| {
             let tabs = tabs_for_call.borrow().clone();
-            let (call, line, core) = (call.clone(), line_for_call.clone(), core_for_call.clone());
+            let (call, line, core, why) = (call.clone(), line_for_call.clone(), core_for_call.clone(), why_for_call.clone());
             // What this call's answer says besides the tokens, or nothing (another tab's record).
             pending_for_call.borrow_mut().take();
             async move {
                 let out = match tabs {
                     Some(tabs) => {
-                        let waits: Rc<dyn Fn(bool)> = Rc::new(move |waiting| {
+                        let engine = core.clone();
+                        let waits = Box::new(move |waiting| {
                             let core = core.borrow().clone();
                             if let Some(core) = core {
                                 core.refresh_waits(waiting);
                             }
                         });
-                        tabs.exclusive(ctx, call, waits).await
+                        let retry_in = Box::new(move || engine.borrow().clone().and_then(|core| core.retry_in()));
+                        tabs.exclusive(ctx, call, Rc::new(Flight { waits, retry_in, why })).await
                     }
                     None => {
                         let out = call(ctx).await;

@@ -57,7 +57,11 @@
 //! unpublished. A transient failure is published the same way: before letting the lock go
 //! the tab holds `freshtoken:<key>:failed:<G0>:<until>:<status>:<code>` (`until` its retry
 //! point, [`crate::engine::tabs::retry_point`]: the answer's Retry-After, at least a second;
-//! status 0 when none), and releases it with its next marker. A holder of the lock that
+//! status 0 when none), and releases it with its next marker. So is a call the engine
+//! aborted at `refreshTimeoutMs` (code `timeout`, status 0, `until` the engine's own next
+//! attempt, from its backoff). Whether a failure is published, and its `until`, is the
+//! engine's rule ([`crate::engine::tabs::failure_marker`]): never a rejection, a call
+//! superseded or disposed, or one whose session the tab left. A holder of the lock that
 //! started from `G0` too and finds such a failure marker before `until` takes that failure
 //! (`retry_after_ms` up to `until`) instead of calling: the session backs off in every tab.
 //! A closed or crashed tab's locks are released by the browser.
@@ -82,6 +86,8 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
 use super::storage::{next_epoch, Line, Record, Saved};
+use crate::engine::tabs::{failure_marker, CallFailed};
+use crate::engine::Abort;
 use super::transport::Outcome;
 use crate::refresher::RefreshContext;
 
@@ -154,6 +160,17 @@ impl Heard {
 /// The refresh call, as the refresher makes it (the preset's, or the app's own).
 pub(crate) type Call = Rc<dyn Fn(RefreshContext) -> Pin<Box<dyn Future<Output = Outcome>>>>;
 
+/// What a refresh call under the lock needs of this tab's engine.
+pub(crate) struct Flight {
+    /// `waits(true)`: the call waits for the lock (the engine's own timeout stops);
+    /// `waits(false)`: the call itself begins.
+    pub(crate) waits: Box<dyn Fn(bool)>,
+    /// ms until the engine's next attempt, once it took a failure (its backoff).
+    pub(crate) retry_in: Box<dyn Fn() -> Option<f64>>,
+    /// Why the engine aborted the call, set as it aborts it.
+    pub(crate) why: Rc<Cell<Option<Abort>>>,
+}
+
 /// This tab's end of the cross-tab session.
 pub(crate) struct Tabs {
     lock: String,
@@ -174,10 +191,12 @@ pub(crate) struct Tabs {
 struct Dropped {
     flag: Rc<Flag>,
     ctl: AbortController,
+    why: Rc<Cell<Option<Abort>>>,
 }
 
 impl Drop for Dropped {
     fn drop(&mut self) {
+        self.flag.why.set(self.why.get());
         self.flag.set();
         self.ctl.abort();
     }
@@ -187,6 +206,8 @@ impl Drop for Dropped {
 #[derive(Default)]
 struct Flag {
     on: Cell<bool>,
+    /// Why the engine dropped the call (its abort reason), when it did.
+    why: Cell<Option<Abort>>,
     waker: RefCell<Option<Waker>>,
 }
 
@@ -334,12 +355,14 @@ impl Tabs {
         }
     }
 
-    /// Holds the marker of `failure`, a transient failure of a refresh from generation `gen`
-    /// (its retry point from now), then drops this tab's older failure marker.
-    async fn mark_failed(&self, gen: f64, failure: &crate::engine::RefreshFailure) {
-        let until = crate::engine::tabs::retry_point(js_sys::Date::now(), failure.retry_after_ms);
-        let name = format!("{}{FAILED}{gen}:{until}:{}:{}", self.lock, failure.status.unwrap_or(0), failure.code);
-        self.hold(name, &self.release_failed).await;
+    /// Holds the marker of a failure (`status`, `code`) of a refresh from generation `gen`
+    /// when the engine's rule says to publish it ([`failure_marker`] of `facts`), then drops
+    /// this tab's older failure marker.
+    async fn mark_failed(&self, gen: f64, facts: CallFailed, status: Option<u16>, code: &str) {
+        if let Some(until) = failure_marker(facts, js_sys::Date::now()) {
+            let name = format!("{}{FAILED}{gen}:{until}:{}:{code}", self.lock, status.unwrap_or(0));
+            self.hold(name, &self.release_failed).await;
+        }
     }
 
     /// Holds the shared lock `name` (kept in `keep_in` until released), then lets go of what
@@ -407,22 +430,21 @@ impl Tabs {
     /// Runs `call(ctx)` (the refresh) under the cross-tab lock, unless another tab already
     /// produced a newer generation of this session, whose tokens are taken instead. The result
     /// is stored and announced before the lock is released, unless the session's epoch changed
-    /// meanwhile. `waits(true)` tells the engine the call waits for the lock (its own timeout
-    /// stops), `waits(false)` that the call itself begins.
-    pub(crate) async fn exclusive(self: Rc<Self>, ctx: RefreshContext, call: Call, waits: Rc<dyn Fn(bool)>) -> Outcome {
+    /// meanwhile. `flight` is what the call needs of the engine (see [`Flight`]).
+    pub(crate) async fn exclusive(self: Rc<Self>, ctx: RefreshContext, call: Call, flight: Rc<Flight>) -> Outcome {
         let (epoch, start_gen) = (self.line.epoch(), self.line.gen());
         let Ok(ctl) = AbortController::new() else { return refused() };
-        let guard = Dropped { flag: Rc::default(), ctl: ctl.clone() };
+        let guard = Dropped { flag: Rc::default(), ctl: ctl.clone(), why: flight.why.clone() };
         let dropped = guard.flag.clone();
-        waits(true);
+        (flight.waits)(true);
         let result: Rc<RefCell<Option<Outcome>>> = Rc::default();
         let run = {
-            let (tabs, ctx, call, waits, result, dropped) = (self.clone(), ctx, call, waits, result.clone(), dropped.clone());
+            let (tabs, ctx, call, flight, result, dropped) = (self.clone(), ctx, call, flight, result.clone(), dropped.clone());
             move || {
-                let (tabs, ctx, call, waits, result, dropped) = (tabs.clone(), ctx.clone(), call.clone(), waits.clone(), result.clone(), dropped.clone());
+                let (tabs, ctx, call, flight, result, dropped) = (tabs.clone(), ctx.clone(), call.clone(), flight.clone(), result.clone(), dropped.clone());
                 Closure::once_into_js(move |_lock: JsValue| {
                     future_to_promise(async move {
-                        let out = tabs.locked(epoch, start_gen, ctx, call, waits, &dropped).await;
+                        let out = tabs.locked(epoch, start_gen, ctx, call, &flight, &dropped).await;
                         *result.borrow_mut() = Some(out);
                         Ok(JsValue::UNDEFINED)
                     })
@@ -461,8 +483,9 @@ impl Tabs {
     }
 
     /// The refresh, holding the lock (`js/tabs.js` `run`).
-    async fn locked(&self, epoch: f64, start_gen: f64, ctx: RefreshContext, call: Call, waits: Rc<dyn Fn(bool)>, dropped: &Flag) -> Outcome {
-        let left = || dropped.get() || self.closed.get() || self.line.epoch() != epoch;
+    async fn locked(&self, epoch: f64, start_gen: f64, ctx: RefreshContext, call: Call, flight: &Flight, dropped: &Flag) -> Outcome {
+        let gone = || self.closed.get() || self.line.epoch() != epoch;
+        let left = || dropped.get() || gone();
         if left() {
             return refused(); // superseded: the engine has dropped this call already
         }
@@ -498,16 +521,22 @@ impl Tabs {
             None => ctx,
         };
         let held_refresh = ctx.refresh_token.clone();
-        waits(false);
-        let Some(out) = (Unless { flag: dropped, call: call(ctx) }).await else { return refused() };
+        (flight.waits)(false);
+        let Some(out) = (Unless { flag: dropped, call: call(ctx) }).await else {
+            // The engine dropped the call. One it timed out is published as a transient
+            // failure, with the engine's retry point (the engine's rule), before the lock is
+            // let go.
+            let facts = CallFailed { aborted: Some(dropped.why.get().unwrap_or(Abort::Superseded)), left: gone(), retry_in_ms: (flight.retry_in)(), ..CallFailed::default() };
+            self.mark_failed(start_gen, facts, None, "timeout").await;
+            return refused();
+        };
         let (tokens, _) = match &out.result {
             Ok(t) => t,
             Err(failure) => {
-                // A transient failure is published before the lock is let go (a rejection
-                // ends the session, which the `expired` message tells).
-                if !failure.rejected && !left() {
-                    self.mark_failed(start_gen, failure).await;
-                }
+                // Published before the lock is let go when the engine's rule says so (a
+                // transient failure; a rejection ends the session, which `expired` tells).
+                let facts = CallFailed { rejected: failure.rejected, left: left(), retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
+                self.mark_failed(start_gen, facts, failure.status, &failure.code).await;
                 return out;
             }
         };

@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use freshtoken::engine::tabs::{failed_elsewhere, may_store, refreshed_elsewhere, retry_point, Epochs};
+use freshtoken::engine::tabs::{failed_elsewhere, failure_marker, may_store, refreshed_elsewhere, CallFailed, Epochs};
 use freshtoken::engine::{Abort, Config, RefreshFailure};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -516,6 +516,15 @@ pub(super) fn abort(run: &mut Run, ticket: u32, reason: Abort) -> Outcome<()> {
         Phase::Awaiting { .. } => {}
         Phase::Calling { call, .. } => {
             world(run).borrow_mut().calls[call].in_flight = false;
+            // A call the engine timed out is published as a transient failure, with the
+            // engine's own retry point (it took the failure already), before the lock is let go.
+            let retry_in_ms = run.engine.next_attempt_at().map(|at| (at - run.now).max(0.0));
+            let left = io(run).closed || io(run).me.epoch != f.epoch;
+            if let Some(until) = failure_marker(CallFailed { aborted: Some(reason), left, retry_in_ms, ..CallFailed::default() }, run.wall) {
+                let failure = RefreshFailure { code: "timeout".into(), ..RefreshFailure::default() };
+                let t = io(run);
+                t.world.borrow_mut().mark_failed(t.idx, &t.key, f.start_gen, until, &failure);
+            }
             run.aborts.push(
                 match reason {
                     Abort::Superseded => "superseded",
@@ -674,10 +683,11 @@ pub(super) fn answer(run: &mut Run, call: usize, v: &Value, date: Option<&str>) 
             run.drain()
         }
         Answer::Failed(failure) => {
-            if !failure.rejected {
-                // A transient failure: published before the lock is let go (a rejection
-                // ends the session, which the `expired` message tells).
-                let until = retry_point(run.wall, failure.retry_after_ms);
+            // Published before the lock is let go when the engine's rule says so (a
+            // transient failure; a rejection ends the session, which `expired` tells).
+            let left = io(run).me.epoch != f.epoch;
+            let facts = CallFailed { rejected: failure.rejected, left, retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
+            if let Some(until) = failure_marker(facts, run.wall) {
                 let t = io(run);
                 t.world.borrow_mut().mark_failed(t.idx, &t.key, f.start_gen, until, &failure);
             }
