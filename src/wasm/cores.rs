@@ -41,9 +41,28 @@ fn with_table<R>(f: impl FnOnce(&mut Vec<Option<Box<Core>>>) -> R) -> Option<R> 
     Some(r)
 }
 
+/// The session `handle` names, with the table marked busy until [`leave`] (`None` when
+/// freed, or during another call). One copy, not one per call site of [`with`].
+#[inline(never)]
+fn enter(handle: u32) -> Option<&'static mut Core> {
+    if TABLE.busy.replace(true) {
+        return None;
+    }
+    // SAFETY: single-threaded, and `busy` was false: no other reference to `cores` is live;
+    // the one handed out is used only until `leave`.
+    let core = unsafe { &mut *TABLE.cores.get() }.get_mut(handle as usize).and_then(|c| c.as_deref_mut());
+    if core.is_none() {
+        TABLE.busy.set(false);
+    }
+    core
+}
+
 /// Runs `f` on the session `handle` names (`None` when freed, or during another call).
 fn with<R>(handle: u32, f: impl FnOnce(&mut Core) -> R) -> Option<R> {
-    with_table(|cores| cores.get_mut(handle as usize)?.as_deref_mut().map(f)).flatten()
+    let core = enter(handle)?;
+    let r = f(core);
+    TABLE.busy.set(false);
+    Some(r)
 }
 
 /// A new session's engine (see `Core::new`; its options' text in the token buffer,
