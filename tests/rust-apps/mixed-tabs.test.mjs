@@ -350,3 +350,118 @@ test('a lock held by a frozen npm tab is taken over by the Rust tab after refres
     await srv.close();
   }
 });
+
+/** The failure markers held in `page`'s origin, per its lock manager: {gen, until, status, code}. */
+function failureMarkers(page) {
+  return page.evaluate(async (k) => {
+    const prefix = `freshtoken:${k}:failed:`;
+    const { held = [] } = await navigator.locks.query();
+    return held.filter((l) => l.name.startsWith(prefix)).map((l) => {
+      const [gen, until, status, ...code] = l.name.slice(prefix.length).split(':');
+      return { gen: Number(gen), until: Number(until), status: Number(status), code: code.join(':') };
+    });
+  }, KEY);
+}
+
+/**
+ * The failure marker across the faces (README, "failure marker"): the `first` tab's refresh
+ * call fails transiently (`outcome`, scripted at the server) while the `second` tab is queued
+ * on the lock to refresh from the same generation. The second tab must take that failure
+ * (the marker the first tab holds) instead of calling before its retry point `until`; the
+ * session is kept in both tabs; past `until` one refresh call serves both. Refresh calls are
+ * counted, and timed, at the server (its arrival times) and in each tab (its own calls).
+ */
+async function heldBack(first, { outcome, options = {}, minHoldMs }) {
+  const second = first === 'npm' ? 'rust' : 'npm';
+  const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+  const pair = await openPair(srv, { npm: options, rust: options });
+  try {
+    await pair.both();
+    const login = srv.issueTokens();
+    await pair.page(first).evaluate((t) => T.setTokens(t), login);
+    assert.ok(await until(async () => (await pair.snap(second)).token === login.accessToken, 3000), `the ${second} tab took the session`);
+    const { gen: startGen } = await pair.stored();
+    srv.setRefreshOutcomes([outcome]);
+    const refresh = (who) => pair.page(who).evaluate(() => {
+      window.done = T.refresh().then(() => 'ok', (e) => e?.code ?? String(e));
+    });
+    await refresh(first);
+    assert.ok(await until(() => srv.state.refreshCalls === 1, 3000), `the ${first} tab's call reached the server`);
+    const firstCall = srv.state.refreshTimes[0];
+    await refresh(second);
+    // The second tab's refresh is queued on the lock the first tab holds, while the first
+    // tab's call is still unanswered (the same generation: no result was published).
+    const queued = await until(async () => {
+      const { pending = [] } = await pair.page(second).evaluate(() => navigator.locks.query());
+      return pending.some((l) => l.name === `freshtoken:${KEY}`);
+    }, 1000);
+    assert.ok(queued, `the ${second} tab is queued on the lock`);
+    assert.equal((await pair.snap(first)).log[0].answer, null, `while the ${first} tab's call is unanswered`);
+
+    const outcomes = await Promise.all([first, second].map((w) => pair.page(w).evaluate(() => window.done)));
+    const markers = await failureMarkers(pair.page(second));
+    const settled = Date.now();
+    assert.equal(markers.length, 1, `one failure marker: ${JSON.stringify(markers)}`);
+    const [{ until: retryAt, gen: failedGen }] = markers;
+    assert.equal(failedGen, startGen, 'the failure of a refresh from the stored generation');
+    assert.equal(srv.state.refreshCalls, 1, `no call by the ${second} tab (${settled - firstCall} ms after the first call, ${retryAt - settled} ms before the retry point)`);
+    assert.ok(retryAt >= firstCall + minHoldMs, `the retry point is ${retryAt - firstCall} ms after the first call (>= ${minHoldMs})`);
+    assert.notEqual(outcomes[0], 'ok', `the ${first} tab's refresh failed`);
+    assert.equal(outcomes[1], outcomes[0], `the ${second} tab took the ${first} tab's failure: ${outcomes}`);
+
+    // Backing off: the session is kept in both tabs, until the retry point and past it.
+    for (const who of [first, second]) {
+      const s = await pair.snap(who);
+      assert.equal(s.token, login.accessToken, `the ${who} tab keeps the session`);
+      assert.notEqual(s.state, 'expired');
+      assert.equal(s.count['session-expired'], 0);
+      assert.equal(await pair.page(who).evaluate(() => T.echo()), 200, `the ${who} tab's request with the login's token`);
+    }
+    // Past the retry point the session refreshes again (the engine's retry): one call, whose
+    // tokens both tabs take.
+    const fresh = await until(async () => {
+      const [a, b] = [await pair.snap(first), await pair.snap(second)];
+      return a.token && a.token !== login.accessToken && b.token === a.token;
+    }, Math.max(0, retryAt - Date.now()) + 8000);
+    await sleep(500); // nothing more comes
+    const [a, b] = [await pair.snap(first), await pair.snap(second)];
+    const times = srv.state.refreshTimes.map((t) => `+${t - firstCall}`).join(', ');
+    assert.ok(fresh, `both tabs hold a new token: ${first} ${a.state}, ${second} ${b.state}; calls at ${times} ms, retry point +${retryAt - firstCall} ms`);
+    // Not before the retry point (50 ms for the clocks' rounding: the tabs and the server
+    // read one clock, and a tab ignoring the marker calls at once, seconds early).
+    for (const t of srv.state.refreshTimes.slice(1)) assert.ok(t >= retryAt - 50, `no refresh call before the retry point: one came ${retryAt - t} ms early (calls at ${times} ms)`);
+    for (const l of b.log) assert.ok(l.t >= retryAt - 50, `the ${second} tab called ${retryAt - l.t} ms before the retry point`);
+    assert.equal(srv.state.refreshCalls, 2, `the failed call and one more (calls at ${times} ms)`);
+    assert.equal(a.calls + b.calls, 2, 'made by the two tabs');
+    const answered = [...a.log, ...b.log].filter((l) => l.answer?.accessToken);
+    assert.equal(answered.length, 1, 'one call answered with tokens');
+    assert.equal(a.token, answered[0].answer.accessToken, 'both tabs hold the tokens of that call');
+    assert.ok(srv.accepts(a.token));
+    for (const s of [a, b]) {
+      assert.equal(s.state, 'fresh');
+      assert.equal(s.count['session-expired'], 0);
+    }
+    assert.equal(await pair.page(second).evaluate(() => T.echo()), 200, `the ${second} tab's request with the new token`);
+    assert.equal((await pair.stored()).accessToken, a.token, 'storage holds the new record');
+  } finally {
+    await pair.close();
+    await srv.close();
+  }
+}
+
+for (const first of ['npm', 'rust']) {
+  const second = first === 'npm' ? 'rust' : 'npm';
+  test(`a 503 with Retry-After in the ${first} tab holds back the ${second} tab queued on the lock until that retry point; the session is kept, then one refresh serves both`, { timeout: 30_000 }, async () => {
+    await heldBack(first, { outcome: { status: 503, headers: { 'retry-after': '3' }, delay: 2000 }, minHoldMs: 2000 + 3000 });
+  });
+}
+
+for (const first of ['npm', 'rust']) {
+  const second = first === 'npm' ? 'rust' : 'npm';
+  test(`a refresh call the ${first} tab's engine aborts at refreshTimeoutMs holds back the ${second} tab queued on the lock until the engine's retry point; the session is kept, then one refresh serves both`, { timeout: 30_000 }, async () => {
+    // The server holds the call 4 s, then drops the connection (it never spends the refresh
+    // token): past refreshTimeoutMs (1.5 s) the engine aborts it and publishes a timeout
+    // failure, its retry point at least a second later.
+    await heldBack(first, { outcome: { delay: 4000, network: true }, options: { refreshTimeoutMs: 1500 }, minHoldMs: 2000 });
+  });
+}
