@@ -155,6 +155,24 @@ pub(crate) fn has_bearer_prefix(bytes: &[u8]) -> bool {
 /// [`read`] on the token's UTF-8 bytes (the browser build encodes the JS string straight
 /// into wasm memory). Bytes that are not UTF-8 are no base64 character: refused the same.
 pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
+    read_bytes_noting(bytes, require_expiry, &mut HeaderMemo::default())
+}
+
+/// The last JWT header segment found valid, as its base64url text. Apps meet one header
+/// (one issuer, one key) again and again: a header that was read and checked before is
+/// not read again, which is a third of a short token's decode in the browser (its
+/// base64url, the UTF-8 and JSON checks, `JSON.parse` and the claim lookups).
+#[derive(Debug, Default)]
+pub(crate) struct HeaderMemo(pub(crate) Vec<u8>);
+
+impl HeaderMemo {
+    /// Headers longer than this are checked every time (and not kept).
+    const MAX: usize = 256;
+}
+
+/// [`read_bytes`], skipping the JWT header's checks when it is the one `memo` holds, and
+/// keeping a header it found valid there.
+pub(crate) fn read_bytes_noting(bytes: &[u8], require_expiry: bool, memo: &mut HeaderMemo) -> Result<Decoded, DecodeError> {
     if bytes.len() > MAX_TOKEN_LEN {
         return Err(e::TOO_LARGE);
     }
@@ -187,6 +205,7 @@ pub(crate) fn read_bytes(bytes: &[u8], require_expiry: bool) -> Result<Decoded, 
             bytes.get(..first).unwrap_or_default(),
             bytes.get(first + 1..second).unwrap_or_default(),
             require_expiry,
+            memo,
         ),
         4 => Err(e::ENCRYPTED),
         _ => Err(e::PARTS),
@@ -259,14 +278,20 @@ fn claim_ms(claim: Claim, errors: ClaimErrors) -> Result<Option<f64>, DecodeErro
     }
 }
 
-fn jwt(header: &[u8], payload: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
+fn jwt(header: &[u8], payload: &[u8], require_expiry: bool, memo: &mut HeaderMemo) -> Result<Decoded, DecodeError> {
     if header.is_empty() {
         return Err(e::HEADER_EMPTY);
     }
     if payload.is_empty() {
         return Err(e::PAYLOAD_EMPTY);
     }
-    json_part(header, &HEADER)?;
+    if memo.0 != header {
+        json_part(header, &HEADER)?;
+        if header.len() <= HeaderMemo::MAX {
+            memo.0.clear();
+            memo.0.extend_from_slice(header);
+        }
+    }
     let (claims_json, claims, object) = json_part(payload, &PAYLOAD)?;
     let expires_at_ms = claim_ms(claims.exp, EXP)?;
     let issued_at_ms = claim_ms(claims.iat, IAT)?;
@@ -355,4 +380,69 @@ fn pubnub(token: &[u8], require_expiry: bool) -> Result<Decoded, DecodeError> {
         claims_json,
     };
     Ok((info, object))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &str) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let b = s.as_bytes();
+        let mut out = String::new();
+        for c in b.chunks(3) {
+            let n = c.iter().enumerate().fold(0u32, |n, (i, &x)| n | u32::from(x) << (16 - 8 * i));
+            for i in 0..=c.len() {
+                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+        out
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        format!("{}.{}.sig", b64(header), b64(payload))
+    }
+
+    /// Whatever the memo holds, a token reads as it reads without one: the memo only skips
+    /// the checks of the very header it holds, which passed them before.
+    #[test]
+    fn the_header_memo_changes_no_result() {
+        let payload = r#"{"sub":"u","iat":1700000000,"exp":1700003600}"#;
+        let good = token(r#"{"alg":"HS256","typ":"JWT"}"#, payload);
+        let headers = [
+            r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"alg":"RS256","kid":"k1"}"#, r#"["not","an","object"]"#,
+            r#"{"alg":"HS256""#, "not json", r#"{"exp":"soon"}"#, "",
+        ];
+        let long = format!(r#"{{"alg":"HS256","kid":"{}"}}"#, "k".repeat(300));
+        let mut tokens: Vec<String> = headers.iter().map(|h| token(h, payload)).collect();
+        tokens.push(token(&long, payload));
+        tokens.push(token(r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"sub":"u"}"#));
+        tokens.push(format!("%%%.{}.sig", b64(payload)));
+        let mut memo = HeaderMemo::default();
+        // Each token after each other one, the memo carried along.
+        for a in &tokens {
+            for b in &tokens {
+                for t in [&good, a, b] {
+                    let fresh = read_bytes(t.as_bytes(), true).map(|(info, _)| info);
+                    let noted = read_bytes_noting(t.as_bytes(), true, &mut memo).map(|(info, _)| info);
+                    assert_eq!(noted, fresh, "{t}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_memo_keeps_the_last_valid_short_header_only() {
+        let payload = r#"{"exp":1700003600}"#;
+        let mut memo = HeaderMemo::default();
+        read_bytes_noting(token(r#"{"alg":"HS256"}"#, payload).as_bytes(), true, &mut memo).unwrap();
+        assert_eq!(memo.0, b64(r#"{"alg":"HS256"}"#).as_bytes());
+        // A refused header is not kept; the valid one stays.
+        assert!(read_bytes_noting(token("[1]", payload).as_bytes(), true, &mut memo).is_err());
+        assert_eq!(memo.0, b64(r#"{"alg":"HS256"}"#).as_bytes());
+        // A header over HeaderMemo::MAX is checked every time and never kept.
+        let long = format!(r#"{{"kid":"{}"}}"#, "k".repeat(300));
+        read_bytes_noting(token(&long, payload).as_bytes(), true, &mut memo).unwrap();
+        assert_eq!(memo.0, b64(r#"{"alg":"HS256"}"#).as_bytes());
+    }
 }

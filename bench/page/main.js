@@ -216,6 +216,15 @@ export function tokenSets() {
       });
     }
   }
+  // The decoder keeps the last header it checked (one issuer's tokens share one): the same
+  // 1,000 minimal payloads, each under a header of its own (a `kid` each), time the decode
+  // without that memo.
+  const kid = Array.from({ length: 1000 }, (_, i) => payload('minimal', 2000 + i, now));
+  const kidTokens = kid.map((p, i) => `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: `key-${i}` }))}.${b64url(JSON.stringify(p))}.${SIG}`);
+  sets.push({
+    key: 'minimal/1000/kid', shape: 'minimal', count: 1000, kids: true, tokens: kidTokens,
+    payloadBytes: median(kidTokens.map((t) => t.split('.')[1].length * 3 / 4)), claims: 3,
+  });
   if (new Set(sets.flatMap((s) => s.tokens)).size !== sets.reduce((n, s) => n + new Set(s.tokens).size, 0)) {
     throw new Error('a P3 token set repeats a token');
   }
@@ -266,7 +275,7 @@ export function p3({ rounds, iters, offset = 0 }) {
     }
     if (round >= 0) rows.push(row);
   }
-  const about = sets.map(({ key, shape, count, payloadBytes, claims }) => ({ key, shape, count, payloadBytes, claims }));
+  const about = sets.map(({ key, shape, count, kids, payloadBytes, claims }) => ({ key, shape, count, kids, payloadBytes, claims }));
   return { rows, sets: about, sink: sink > 0 };
 }
 

@@ -20,6 +20,17 @@ unsafe impl Sync for Figures {}
 
 static FIGURES: Figures = Figures(UnsafeCell::new([0.0; 4]));
 
+/// The last JWT header found valid (`token::HeaderMemo`), for the module's life.
+struct Memo(UnsafeCell<token::HeaderMemo>);
+
+// SAFETY: as for `Figures`: one thread. `decode_bytes` takes the memo out while it decodes
+// and puts it back after, so no reference to it lives across the JS it calls (`JSON.parse`
+// and property reads, which a page could have replaced with code that decodes again).
+#[cfg(not(target_feature = "atomics"))]
+unsafe impl Sync for Memo {}
+
+static MEMO: Memo = Memo(UnsafeCell::new(token::HeaderMemo(Vec::new())));
+
 /// The address of the four figures [`decode_bytes`] writes.
 #[wasm_bindgen(js_name = tokenFigures)]
 pub fn token_figures() -> *const f64 {
@@ -36,8 +47,10 @@ pub fn token_figures() -> *const f64 {
 #[wasm_bindgen(js_name = decodeBytes)]
 pub fn decode_bytes(len: usize) -> JsValue {
     let bytes = buffer::take();
+    // SAFETY: see `Memo`; the reference ends with this statement.
+    let mut memo = core::mem::take(unsafe { &mut *MEMO.0.get() });
     let read = match bytes.get(..len) {
-        Some(token) => token::read_bytes(token, true),
+        Some(token) => token::read_bytes_noting(token, true, &mut memo),
         // Did not fit: longer than the buffer, which `decodeToken` makes longer than
         // `MAX_TOKEN_LEN` whenever the token could be.
         None => Err(error::TOO_LARGE),
@@ -58,6 +71,8 @@ pub fn decode_bytes(len: usize) -> JsValue {
         }
         Err(e) => ([-1.0 - f64::from(e.index()), 0.0, 0.0, 0.0], JsValue::UNDEFINED),
     };
+    // SAFETY: see `Memo`.
+    unsafe { *MEMO.0.get() = memo };
     // SAFETY: single-threaded (see `Figures`); JS reads them only after this returns.
     unsafe { *FIGURES.0.get() = figures };
     claims

@@ -294,6 +294,35 @@ test('hostile tokens: 1 MB, non-strings, and binary junk get TokenDecodeErrors; 
   });
 });
 
+test('the decoder\'s header memo: a header it read before is skipped, any other still checked, a JSON.parse that decodes again inside it changes nothing', { timeout: 30_000 }, async () => {
+  const out = await tab.page.evaluate(() => {
+    const b64 = (s) => btoa(s).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    const payload = b64('{"sub":"u","iat":1700000000,"exp":1700003600}');
+    const tok = (header) => `${b64(header)}.${payload}.sig`;
+    const codeOf = (t) => { try { return `ok ${ft.decodeToken(t).expiresAt}`; } catch (e) { return `${e.code}: ${e.message}`; } };
+    const good = tok('{"alg":"HS256","typ":"JWT"}');
+    const seq = [good, tok('[1,2]'), good, tok('{"alg":"HS256"'), tok('{"alg":"HS256","typ":"JWT"} '), good,
+      tok('{"exp":"soon"}'), good, `${b64('{"alg":"HS256","typ":"JWT"}')}x.${payload}.sig`, good];
+    const first = seq.map(codeOf);
+    // A page whose JSON.parse decodes another token inside the decoder's own parse.
+    const parse = JSON.parse;
+    let inner = null;
+    JSON.parse = function (text, ...rest) {
+      if (inner === null) { inner = 'pending'; inner = codeOf(tok('{"alg":"none"}')); }
+      return parse.call(this, text, ...rest);
+    };
+    let reentered;
+    try { reentered = codeOf(tok('{"alg":"ES256"}')); } finally { JSON.parse = parse; }
+    return { first, reentered, inner, after: [tok('[1]'), good].map(codeOf) };
+  });
+  const ok = 'ok 1700003600000';
+  assert.deepEqual(out.first, [ok, 'bad-json: JWT header is not a JSON object', ok, 'bad-json: JWT header is not valid JSON',
+    ok, ok, ok, ok, 'bad-base64: JWT header is not valid base64url', ok]);
+  assert.equal(out.reentered, ok);
+  assert.equal(out.inner, ok);
+  assert.deepEqual(out.after, ['bad-json: JWT header is not a JSON object', ok]);
+});
+
 test('hostile refresh answers: a 1 MB fieldless body and a 200 HTML page are transient errors', { timeout: 30_000 }, async () => {
   await create();
   srv.setRefreshOutcomes([
