@@ -62,21 +62,23 @@ pub(crate) fn decode(input: &[u8]) -> Result<Vec<u8>, Error> {
     };
     let mut out = vec![0u8; body.len() / 4 * 3 + tail];
     let mut seen = 0u8;
-    let mut acc = 0u32;
-    let mut at = 0;
-    for (i, &c) in body.iter().enumerate() {
+    let digit = |c: u8, seen: &mut u8| {
         let v = DIGITS[usize::from(c)];
-        seen |= v;
-        acc = (acc << 6) | u32::from(v);
-        if i % 4 == 3 {
-            if let Some([x, y, z]) = out.get_mut(at..at + 3) {
-                *x = (acc >> 16) as u8;
-                *y = (acc >> 8) as u8;
-                *z = acc as u8;
-            }
-            at += 3;
+        *seen |= v;
+        u32::from(v)
+    };
+    // Four characters to three bytes at a time: no per-character branch in the hot loop.
+    let mut quads = body.chunks_exact(4);
+    for (q, o) in (&mut quads).zip(out.chunks_exact_mut(3)) {
+        if let ([a, b, c, d], [x, y, z]) = (q, o) {
+            let n = digit(*a, &mut seen) << 18 | digit(*b, &mut seen) << 12 | digit(*c, &mut seen) << 6 | digit(*d, &mut seen);
+            *x = (n >> 16) as u8;
+            *y = (n >> 8) as u8;
+            *z = n as u8;
         }
     }
+    let acc = quads.remainder().iter().fold(0u32, |acc, &c| (acc << 6) | digit(c, &mut seen));
+    let at = body.len() / 4 * 3;
     match out.get_mut(at..) {
         Some([x]) => *x = (acc >> 4) as u8,
         Some([x, y]) => {

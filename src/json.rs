@@ -101,10 +101,18 @@ pub(crate) fn object_from_own_text(_text: &str) -> Object {}
 pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
     let mut i = 0;
     while let Some(&lead) = bytes.get(i) {
-        i += 1;
         if lead < 0x80 {
+            // ASCII, most of a token's text: eight bytes at a time while no high bit is set.
+            i += 1;
+            while let Some(w) = bytes.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+                if u64::from_le_bytes(w) & 0x8080_8080_8080_8080 != 0 {
+                    break;
+                }
+                i += 8;
+            }
             continue;
         }
+        i += 1;
         let (more, min) = match lead {
             0xC2..=0xDF => (1, 0x80),
             0xE0..=0xEF => (2, 0x800),
