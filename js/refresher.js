@@ -622,16 +622,10 @@ export class Refresher {
   _nextEpoch(known) { return coreEpochs(0, known, known, Date.now(), NaN, NaN); }
   /** A decision of the cross-tab protocol for this tab (see coreEpochs; tabs.js too). */
   _rule(what, a = NaN, b = NaN, c = NaN) { return coreEpochs(what, this._epoch, this._gen, a, b, c); }
-  /**
-   * Holding the tabs' lock: takes the rotated refresh token another tab kept in this tab's
-   * epoch and generation (the stored record, the engine's rule), before this tab spends its
-   * own; says whether it did (tabs.js).
-   */
-  _takeRotated() {
-    const rec = this._store?.load();
-    if (!rec || !this._flight || !this._rule(9, this._facts(rec, this._refreshToken() ?? undefined), n(rec.epoch), n(rec.gen))) return false;
-    const [len] = writeTokens([rec.refreshToken]);
-    this._input(12, this._flight.ticket, 0, len);
+  /** The refresh call in flight, holding the tabs' lock, takes another tab's rotated refresh token `t` (tabs.js). */
+  _takeRefreshToken(t) {
+    const [len] = writeTokens([t]);
+    this._input(12, this._flight?.ticket ?? -1, 0, len);
     return true;
   }
   /** The error of a refresh whose session ended or was replaced (tabs.js). */

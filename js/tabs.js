@@ -186,7 +186,9 @@ export class TabSync {
       check();
       // A rotated refresh token another tab kept from an unusable answer (stored under this
       // lock, in this tab's generation): taken before this tab spends its own (engine's rule).
-      const took = r._takeRotated();
+      const stored = r._store?.load();
+      const num = (v) => (typeof v === 'number' ? v : NaN);
+      const took = !!stored && !!r._rule(9, r._facts(stored, r._refreshToken() ?? undefined), num(stored.epoch), num(stored.gen)) && r._takeRefreshToken(stored.refreshToken);
       const { gen: latest, failed } = await this.markers();
       if (r._rule(6, latest, startGen)) {
         // Another tab refreshed since this one decided to: take its result.

@@ -1,7 +1,8 @@
 //! The cross-tab protocol's decisions (SPEC behaviour 3), for both faces: which session
 //! epoch a login or logout takes, which record a tab adopts, which messages it takes, when
-//! storage may be written, whether another tab already refreshed, and whether another tab's
-//! transient failure holds this one back. The faces do the I/O
+//! storage may be written, whether another tab already refreshed, whether another tab's
+//! transient failure holds this one back, and whether a rotated refresh token another tab kept
+//! from an unusable answer is taken. The faces do the I/O
 //! (Web Locks, BroadcastChannel, storage) and keep the numbers; every comparison is here.
 //!
 //! A session *epoch* is taken at each login and logout, above every one known:

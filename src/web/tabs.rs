@@ -64,6 +64,14 @@
 //! superseded or disposed, or one whose session the tab left. A holder of the lock that
 //! started from `G0` too and finds such a failure marker before `until` takes that failure
 //! (`retry_after_ms` up to `until`) instead of calling: the session backs off in every tab.
+//! A refresh answer that is unusable yet carries a rotated refresh token (the engine keeps
+//! it: the old one is spent) is stored as the tab's record, same epoch and generation, before
+//! the lock is let go. Every holder of the lock first reads storage: a record of its own epoch
+//! and generation (not a marker) whose refresh token differs from its own gives it that
+//! refresh token (its access token and schedule kept), before it spends its own
+//! ([`crate::engine::tabs::Epochs::takes_rotated`]); and with crossTab no write of a record
+//! of that generation replaces it with another refresh token
+//! ([`crate::engine::tabs::Epochs::may_overwrite`]), except the rotating tab's own.
 //! A closed or crashed tab's locks are released by the browser.
 //!
 //! Differences from the npm face, none of them on the wire: a Rust tab that finds the
