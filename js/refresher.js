@@ -622,6 +622,12 @@ export class Refresher {
   _nextEpoch(known) { return coreEpochs(0, known, known, Date.now(), NaN, NaN); }
   /** A decision of the cross-tab protocol for this tab (see coreEpochs; tabs.js too). */
   _rule(what, a = NaN, b = NaN, c = NaN) { return coreEpochs(what, this._epoch, this._gen, a, b, c); }
+  /** The refresh call in flight, holding the tabs' lock, takes another tab's rotated refresh token `t` (tabs.js). */
+  _takeRefreshToken(t) {
+    const [len] = writeTokens([t]);
+    this._input(12, this._flight?.ticket ?? -1, 0, len);
+    return true;
+  }
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
   /**
@@ -675,12 +681,22 @@ export class Refresher {
     if (this._access !== null) this._persist(this._record());
   }
 
-  /** Writes a record to storage unless storage holds a newer epoch (a later login or logout). */
-  _persist(rec) {
+  /**
+   * Writes a record to storage unless storage holds a newer epoch (a later login or logout),
+   * or (crossTab) a rotated refresh token another tab kept in this very generation (`own`:
+   * the one this tab kept, written under the lock).
+   */
+  _persist(rec, own) {
     if (!this._store) return;
     const cur = this._store.load();
-    if (cur && !coreEpochs(5, 0, 0, n(cur.epoch), rec.epoch, NaN)) return;
+    if (cur && !coreEpochs(5, rec.epoch, n(rec.gen), this._facts(cur, !own && !!this._tabs && rec.out !== true && rec.refreshToken), n(cur.epoch), n(cur.gen))) return;
     this._store.save(rec);
+  }
+
+  /** A stored record's facts for coreEpochs 5 and 9: 1 a logout marker, 2 its refresh token is not `held` (false: not asked). */
+  _facts(rec, held) {
+    const r = rec.refreshToken;
+    return (rec.out === true) | (held !== false && typeof r === 'string' && r !== '' && r !== held) * 2;
   }
 
   /** The session as stored and shared between tabs, or null. */

@@ -19,6 +19,11 @@
 //   engine's own next attempt). Whether to publish, and `until`, is the engine's rule.
 //   The next holder from generation G takes that failure instead of calling again before
 //   `until`: the session backs off in every tab (SPEC behaviour 2 and 4).
+// - A refresh answer that is unusable yet carries a rotated refresh token: the tab keeps it
+//   and stores it, in the same generation, before releasing the lock; the next holder finds
+//   that record of its own epoch and generation with another refresh token and takes it
+//   (keeping its access token and schedule) before spending its own, and no tab's write of
+//   that generation puts the spent one back (the engine's rules, takes_rotated / may_overwrite).
 // - A lock held too long (a frozen tab) is stolen after a bounded wait; a closed or
 //   crashed tab's locks are released by the browser.
 // - A tab opened later asks the others for the session ('hello'), so crossTab works with
@@ -179,6 +184,11 @@ export class TabSync {
     const run = async () => {
       clearTimeout(timer);
       check();
+      // A rotated refresh token another tab kept from an unusable answer (stored under this
+      // lock, in this tab's generation): taken before this tab spends its own (engine's rule).
+      const stored = r._store?.load();
+      const num = (v) => (typeof v === 'number' ? v : NaN);
+      const took = !!stored && !!r._rule(9, r._facts(stored, r._refreshToken() ?? undefined), num(stored.epoch), num(stored.gen)) && r._takeRefreshToken(stored.refreshToken);
       const { gen: latest, failed } = await this.markers();
       if (r._rule(6, latest, startGen)) {
         // Another tab refreshed since this one decided to: take its result.
@@ -192,12 +202,16 @@ export class TabSync {
       if (held) throw r._heldBack(held);
       let tokens;
       try {
-        tokens = await refresh(r._gen > startGen);
+        tokens = await refresh(r._gen > startGen || took);
       } catch (err) {
         // Published before the lock is let go when the engine's rule says so: a transient
         // failure, or a call the engine timed out (its abort reason), with its retry point.
         const f = signal.aborted ? signal.reason : err;
         const timedOut = signal.aborted && f?.code === 'timeout';
+        // A rotated refresh token the unusable answer carried (the engine keeps it): stored
+        // before the lock is let go, for the next holder to take instead of the spent one.
+        const rec = !signal.aborted && f?.rejected !== true && r._epoch === epoch && r._record();
+        if (rec && typeof f?.refreshToken === 'string' && f.refreshToken) r._persist({ ...rec, refreshToken: f.refreshToken }, true);
         const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN,
           (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8);
         if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');

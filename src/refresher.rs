@@ -650,6 +650,16 @@ impl Refresher {
         }
     }
 
+    /// The refresh call in flight, holding the cross-tab lock, takes the rotated refresh token
+    /// another tab kept (`Engine::refresh_token_taken`).
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn refresh_token_taken(&self, refresh_token: String) {
+        let ticket = self.inner.flight.borrow().as_ref().map(|(t, _)| *t);
+        if let Some(ticket) = ticket {
+            self.with_engine(|e, _| e.refresh_token_taken(ticket, refresh_token));
+        }
+    }
+
     /// ms until the engine's next attempt, while a backoff (or the one-second floor) holds
     /// attempts back: where a failure it took puts the session's retry.
     #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]

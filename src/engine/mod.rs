@@ -512,6 +512,15 @@ impl Engine {
         }
     }
 
+    /// The refresh call `ticket`, holding the cross-tab lock, takes the rotated refresh token
+    /// another tab kept ([`tabs::Epochs::takes_rotated`]) before it spends its own: the
+    /// session's refresh token, for this call and after; its access token and schedule stay.
+    pub fn refresh_token_taken(&mut self, ticket: u32, refresh_token: String) {
+        if self.flight == Some(ticket) && !refresh_token.is_empty() {
+            self.session.keep_refresh_token(crate::session::Ticket(ticket), refresh_token);
+        }
+    }
+
     /// Request or caller `id` gave up (its `signal` aborted): forgotten.
     pub fn cancel(&mut self, id: RequestId, now: f64) {
         self.waiters.retain(|w| w.id != id);

@@ -1,7 +1,8 @@
 //! The cross-tab protocol's decisions (SPEC behaviour 3), for both faces: which session
 //! epoch a login or logout takes, which record a tab adopts, which messages it takes, when
-//! storage may be written, whether another tab already refreshed, and whether another tab's
-//! transient failure holds this one back. The faces do the I/O
+//! storage may be written, whether another tab already refreshed, whether another tab's
+//! transient failure holds this one back, and whether a rotated refresh token another tab kept
+//! from an unusable answer is taken. The faces do the I/O
 //! (Web Locks, BroadcastChannel, storage) and keep the numbers; every comparison is here.
 //!
 //! A session *epoch* is taken at each login and logout, above every one known:
@@ -61,6 +62,35 @@ impl Epochs {
     /// Whether another tab's session end of `epoch` is taken here (only this very session's).
     pub fn takes_end(&self, epoch: Option<f64>) -> bool {
         epoch == Some(self.epoch)
+    }
+
+    /// Whether this tab, holding the refresh lock, takes the refresh token of the record it
+    /// finds in storage before it spends its own: a session record (not a logout marker) of
+    /// this very epoch and generation whose refresh token `differs` from the one held. Such a
+    /// record was written under the lock by a tab whose refresh answer was unusable yet
+    /// carried a rotated refresh token (kept, the old one being spent): the access token and
+    /// the schedule stay this tab's. Never a newer epoch (another user's), an older
+    /// generation, or a newer one (that is a refresh result, adopted whole).
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::engine::tabs::Epochs;
+    /// let me = Epochs { epoch: 5.0, gen: 9.0 };
+    /// assert!(me.takes_rotated(false, Some(5.0), Some(9.0), true));
+    /// assert!(!me.takes_rotated(false, Some(5.0), Some(8.0), true));
+    /// ```
+    pub fn takes_rotated(&self, marker: bool, epoch: Option<f64>, gen: Option<f64>, differs: bool) -> bool {
+        !marker && differs && epoch == Some(self.epoch) && gen.or(epoch) == Some(self.gen)
+    }
+
+    /// Whether a session record of this epoch and generation (`self`, the writer's) may be
+    /// written over the stored record (a `marker` or not, of `epoch`, `gen`, its refresh token
+    /// `differs` from the writer's): [`may_store`], and never over a rotated refresh token
+    /// another tab kept (what [`Epochs::takes_rotated`] takes), which would put the spent one
+    /// back. The tab that kept it writes it under the lock with [`may_store`] alone; a logout
+    /// or session-end marker too.
+    pub fn may_overwrite(&self, marker: bool, epoch: Option<f64>, gen: Option<f64>, differs: bool) -> bool {
+        may_store(epoch, self.epoch) && !self.takes_rotated(marker, epoch, gen, differs)
     }
 }
 
@@ -170,6 +200,22 @@ mod tests {
         assert!(me.takes_end(Some(10.0)) && !me.takes_end(Some(11.0)) && !me.takes_end(None));
         assert!(may_store(None, 5.0) && may_store(Some(5.0), 5.0) && !may_store(Some(6.0), 5.0));
         assert!(refreshed_elsewhere(13.0, 12.0, 12.0) && !refreshed_elsewhere(0.0, 12.0, 12.0) && refreshed_elsewhere(0.0, 13.0, 12.0));
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_of_this_generation_is_taken_and_never_overwritten() {
+        let me = Epochs { epoch: 10.0, gen: 12.0 };
+        assert!(me.takes_rotated(false, Some(10.0), Some(12.0), true), "this epoch and generation, another refresh token");
+        assert!(!me.takes_rotated(false, Some(10.0), Some(12.0), false), "the same refresh token");
+        assert!(!me.takes_rotated(true, Some(10.0), Some(12.0), true), "a logout marker");
+        assert!(!me.takes_rotated(false, Some(11.0), Some(12.0), true), "a newer epoch: another user");
+        assert!(!me.takes_rotated(false, Some(10.0), Some(11.0), true), "an older generation");
+        assert!(!me.takes_rotated(false, Some(10.0), Some(13.0), true), "a newer generation: adopted whole, not this way");
+        assert!(!me.takes_rotated(false, None, None, true), "no epoch");
+        assert!(Epochs { epoch: 10.0, gen: 10.0 }.takes_rotated(false, Some(10.0), None, true), "no generation is its epoch");
+        assert!(!me.may_overwrite(false, Some(10.0), Some(12.0), true), "a stale write would put the spent token back");
+        assert!(me.may_overwrite(false, Some(10.0), Some(12.0), false) && me.may_overwrite(false, Some(10.0), Some(11.0), true));
+        assert!(me.may_overwrite(true, Some(10.0), None, true) && !me.may_overwrite(false, Some(11.0), Some(12.0), false));
     }
 
     #[test]

@@ -163,7 +163,8 @@ pub fn core_request(handle: u32, id: f64, origin_len: i32, flags: u32, now: f64)
 /// `status`, `flags` 1 when from the origin the token went to; 9 the refresh call `id`
 /// waits for the tabs' lock (`status` 1) or begins now (0); 10 the answer to request `id`
 /// asks for a DPoP nonce; 11 the refresh call in flight was asked for a DPoP nonce: answers
-/// whether to send it once more (else false).
+/// whether to send it once more (else false); 12 the refresh call `id`, holding the tabs'
+/// lock, takes the rotated refresh token in the token buffer (`flags` bytes) another tab kept.
 #[wasm_bindgen(js_name = coreInput)]
 pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now: f64) -> bool {
     with(handle, |c| {
@@ -181,6 +182,7 @@ pub fn core_input(handle: u32, what: u32, id: f64, status: u16, flags: u32, now:
             9 => e.refresh_waits(id as u32, status != 0, now),
             10 => e.nonce_demanded(id),
             11 => return e.refresh_nonce_demanded(),
+            12 => e.refresh_token_taken(id as u32, take_tokens(0, flags as i32).1.unwrap_or_default()),
             _ => e.response(id, status, flags & 1 != 0, now),
         }
         false
@@ -242,8 +244,11 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// absent number. `what`: 0 the next epoch at wall time `a`; 1 whether a record is adopted
 /// (`a` bits: 1 a logout marker, 2 it has a token, 4 this tab holds one; `b` its epoch, `c` its
 /// generation); 2 whether a broadcast of epoch `b` is of a session left; 3 whether a logout of
-/// epoch `b` is taken; 4 whether a session end of epoch `b` is; 5 whether a record of epoch `b`
-/// may be written over storage's of epoch `a`; 6 whether another tab refreshed (the lock's
+/// epoch `b` is taken; 4 whether a session end of epoch `b` is; 5 whether a record of
+/// `epoch`/`gen` may be written over storage's (`a` bits: 1 it is a logout marker, 2 its
+/// refresh token differs from the writer's; `b` its epoch, `c` its generation); 9 whether
+/// this tab, holding the lock, takes the refresh token of a stored record (the same facts);
+/// 6 whether another tab refreshed (the lock's
 /// latest marker `a`, the generation started from `b`); 7 whether another tab's transient
 /// failure from generation `epoch` with retry point `gen` holds a refresh from generation `a`
 /// back at wall time `b`; 8 the retry point of the failure marker to publish for a refresh
@@ -252,7 +257,7 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// or retry point, or 1/0.
 #[wasm_bindgen(js_name = coreEpochs)]
 pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
-    use crate::engine::tabs::{failed_elsewhere, failure_marker, may_store, refreshed_elsewhere, CallFailed, Epochs};
+    use crate::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, CallFailed, Epochs};
     use crate::engine::Abort;
     let me = Epochs { epoch, gen };
     let yes = match what {
@@ -261,7 +266,8 @@ pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f
         2 => me.is_left(given(b)),
         3 => me.takes_logout(b),
         4 => me.takes_end(given(b)),
-        5 => may_store(given(a), b),
+        5 => me.may_overwrite(a as u32 & 1 != 0, given(b), given(c), a as u32 & 2 != 0),
+        9 => me.takes_rotated(a as u32 & 1 != 0, given(b), given(c), a as u32 & 2 != 0),
         7 => failed_elsewhere(epoch, gen, a, b),
         8 => {
             let bits = c as u32;

@@ -183,8 +183,14 @@ impl Refresher {
                                 core.refresh_waits(waiting);
                             }
                         });
-                        let retry_in = Box::new(move || engine.borrow().clone().and_then(|core| core.retry_in()));
-                        tabs.exclusive(ctx, call, Rc::new(Flight { waits, retry_in, why })).await
+                        let retry_in = { let engine = engine.clone(); Box::new(move || engine.borrow().clone().and_then(|core| core.retry_in())) };
+                        let held = { let engine = engine.clone(); Box::new(move || engine.borrow().clone().and_then(|core| core.held()).and_then(|g| g.refresh_token)) };
+                        let take = Box::new(move |token| {
+                            if let Some(core) = engine.borrow().clone() {
+                                core.refresh_token_taken(token);
+                            }
+                        });
+                        tabs.exclusive(ctx, call, Rc::new(Flight { waits, retry_in, why, held, take })).await
                     }
                     None => {
                         let out = call(ctx).await;

@@ -8,7 +8,7 @@
 //! session leaves, `{out: true, epoch}`, never a token. A write never replaces a record of a
 //! newer epoch (a later login or logout in another tab): see [`Store::persist`].
 
-use crate::engine::tabs::{may_store, Epochs};
+use crate::engine::tabs::Epochs;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -71,6 +71,11 @@ impl Record {
     pub(crate) fn gen(&self) -> f64 {
         self.gen.unwrap_or_else(|| self.epoch())
     }
+
+    /// Whether it carries a refresh token other than `held`.
+    pub(crate) fn refresh_differs(&self, held: Option<&str>) -> bool {
+        self.refresh_token.as_deref().is_some_and(|r| !r.is_empty() && Some(r) != held)
+    }
 }
 
 /// A new session epoch or refresh generation above every one `known` (SPEC behaviour 3):
@@ -92,6 +97,8 @@ pub(crate) struct Saved {
 /// and what its record says of the tokens held (`_saved`), with the storage it writes to.
 pub(crate) struct Line {
     pub(crate) store: Option<Rc<Store>>,
+    /// crossTab joined: a refresh token changes within a generation only under the lock.
+    pub(crate) tabs: Cell<bool>,
     epoch: Cell<f64>,
     gen: Cell<f64>,
     saved: Cell<Saved>,
@@ -99,7 +106,7 @@ pub(crate) struct Line {
 
 impl Line {
     pub(crate) fn new(store: Option<Rc<Store>>) -> Line {
-        Line { store, epoch: Cell::new(0.0), gen: Cell::new(0.0), saved: Cell::default() }
+        Line { store, tabs: Cell::new(false), epoch: Cell::new(0.0), gen: Cell::new(0.0), saved: Cell::default() }
     }
     pub(crate) fn epoch(&self) -> f64 {
         self.epoch.get()
@@ -141,10 +148,17 @@ impl Line {
         }
     }
 
-    /// Writes `rec` to storage unless storage holds a newer epoch (`_persist`).
+    /// Writes `rec` to storage unless storage holds a newer epoch, or a rotated refresh token
+    /// another tab kept in this very generation (`_persist`).
     pub(crate) fn persist(&self, rec: &Record) {
+        self.persist_as(rec, false);
+    }
+
+    /// [`Line::persist`]; `own`: the rotated refresh token this tab kept, written under the
+    /// lock (`_persist(rec, true)`). Without crossTab no other tab's rotation is guarded.
+    pub(crate) fn persist_as(&self, rec: &Record, own: bool) {
         if let Some(store) = &self.store {
-            store.persist(rec);
+            store.persist(rec, own || !self.tabs.get());
         }
     }
 }
@@ -185,10 +199,15 @@ impl Store {
         }
     }
 
-    /// [`Store::save`] unless storage holds a record of a newer epoch.
-    pub(crate) fn persist(&self, rec: &Record) {
-        if !may_store(self.load().and_then(|c| c.epoch), rec.epoch()) {
-            return;
+    /// [`Store::save`] unless storage holds a record of a newer epoch, or (unless `own`) a
+    /// rotated refresh token another tab kept in the generation `rec` is of
+    /// ([`Epochs::may_overwrite`]).
+    pub(crate) fn persist(&self, rec: &Record, own: bool) {
+        if let Some(cur) = self.load() {
+            let differs = !own && !rec.is_out() && cur.refresh_differs(rec.refresh_token.as_deref());
+            if !(Epochs { epoch: rec.epoch(), gen: rec.gen() }).may_overwrite(cur.is_out(), cur.epoch, cur.gen, differs) {
+                return;
+            }
         }
         self.save(rec);
     }

@@ -64,6 +64,14 @@
 //! superseded or disposed, or one whose session the tab left. A holder of the lock that
 //! started from `G0` too and finds such a failure marker before `until` takes that failure
 //! (`retry_after_ms` up to `until`) instead of calling: the session backs off in every tab.
+//! A refresh answer that is unusable yet carries a rotated refresh token (the engine keeps
+//! it: the old one is spent) is stored as the tab's record, same epoch and generation, before
+//! the lock is let go. Every holder of the lock first reads storage: a record of its own epoch
+//! and generation (not a marker) whose refresh token differs from its own gives it that
+//! refresh token (its access token and schedule kept), before it spends its own
+//! ([`crate::engine::tabs::Epochs::takes_rotated`]); and with crossTab no write of a record
+//! of that generation replaces it with another refresh token
+//! ([`crate::engine::tabs::Epochs::may_overwrite`]), except the rotating tab's own.
 //! A closed or crashed tab's locks are released by the browser.
 //!
 //! Differences from the npm face, none of them on the wire: a Rust tab that finds the
@@ -169,6 +177,10 @@ pub(crate) struct Flight {
     pub(crate) retry_in: Box<dyn Fn() -> Option<f64>>,
     /// Why the engine aborted the call, set as it aborts it.
     pub(crate) why: Rc<Cell<Option<Abort>>>,
+    /// The refresh token the engine holds.
+    pub(crate) held: Box<dyn Fn() -> Option<String>>,
+    /// The engine takes a rotated refresh token another tab kept (`refresh_token_taken`).
+    pub(crate) take: Box<dyn Fn(String)>,
 }
 
 /// This tab's end of the cross-tab session.
@@ -246,6 +258,7 @@ impl Tabs {
     pub(crate) fn join(key: &str, line: Rc<Line>, lock_wait_ms: f64, heard: impl Fn(Heard) + 'static) -> Option<Rc<Tabs>> {
         let lock = format!("freshtoken:{key}");
         let channel = BroadcastChannel::new(&lock).ok()?;
+        line.tabs.set(true);
         Some(Rc::new_cyclic(|me: &Weak<Tabs>| {
             let me = me.clone();
             let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
@@ -489,6 +502,16 @@ impl Tabs {
         if left() {
             return refused(); // superseded: the engine has dropped this call already
         }
+        // A rotated refresh token another tab kept from an unusable answer (stored under this
+        // lock, in this tab's generation): taken before this tab spends its own.
+        let mut ctx = ctx;
+        if let Some(rec) = self.line.store.as_ref().and_then(|s| s.load()) {
+            let me = crate::engine::tabs::Epochs { epoch: self.line.epoch(), gen: self.line.gen() };
+            if me.takes_rotated(rec.is_out(), rec.epoch, rec.gen, rec.refresh_differs((flight.held)().as_deref())) {
+                ctx.refresh_token = rec.refresh_token.clone();
+                (flight.take)(rec.refresh_token.unwrap_or_default());
+            }
+        }
         let (latest, failed) = self.markers().await;
         let known = latest.max(self.line.gen());
         if crate::engine::tabs::refreshed_elsewhere(latest, self.line.gen(), start_gen) {
@@ -520,7 +543,7 @@ impl Tabs {
             Some(t) => RefreshContext { access_token: Some(t.access_token), refresh_token: t.refresh_token },
             None => ctx,
         };
-        let held_refresh = ctx.refresh_token.clone();
+        let (held_access, held_refresh) = (ctx.access_token.clone(), ctx.refresh_token.clone());
         (flight.waits)(false);
         let Some(out) = (Unless { flag: dropped, call: call(ctx) }).await else {
             // The engine dropped the call. One it timed out is published as a transient
@@ -533,6 +556,11 @@ impl Tabs {
         let (tokens, _) = match &out.result {
             Ok(t) => t,
             Err(failure) => {
+                // A rotated refresh token the unusable answer carried (the engine keeps it):
+                // stored before the lock is let go, for the next holder to take.
+                if let (Some(rotated), Some(access), false) = (failure.rotated_refresh_token.clone().filter(|r| !r.is_empty()), held_access, failure.rejected || left()) {
+                    self.line.persist_as(&self.line.record(access, Some(rotated)), true);
+                }
                 // Published before the lock is let go when the engine's rule says so (a
                 // transient failure; a rejection ends the session, which `expired` tells).
                 let facts = CallFailed { rejected: failure.rejected, left: left(), retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };

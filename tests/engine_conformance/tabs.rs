@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use freshtoken::engine::tabs::{failed_elsewhere, failure_marker, may_store, refreshed_elsewhere, CallFailed, Epochs};
+use freshtoken::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, CallFailed, Epochs};
 use freshtoken::engine::{Abort, Config, RefreshFailure};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -271,16 +271,29 @@ fn record(run: &Run) -> Option<Record> {
     })
 }
 
-/// Writes `rec` unless storage (as this tab reads it) holds a later epoch (`_persist`).
+/// Writes `rec` unless storage (as this tab reads it) holds a later epoch, or (a session
+/// record) a rotated refresh token another tab kept in this very generation (`_persist`).
 fn persist(run: &Run, rec: Record) {
+    persist_as(run, rec, false);
+}
+
+/// `_persist(rec, own)`: `own`, the rotated refresh token this tab kept, written under the lock.
+fn persist_as(run: &Run, rec: Record, own: bool) {
     let t = run.tab.as_ref().expect("a tab");
     let mut w = t.world.borrow_mut();
     if let Some(cur) = w.load(&t.key, t.idx) {
-        if !may_store(cur.epoch, rec.epoch.unwrap_or(0.0)) {
+        let epoch = rec.epoch.unwrap_or(0.0);
+        let differs = !own && !rec.out && differs(&cur, rec.refresh.as_deref());
+        if !(Epochs { epoch, gen: rec.gen.unwrap_or(epoch) }).may_overwrite(cur.out, cur.epoch, cur.gen, differs) {
             return;
         }
     }
     w.save(&t.key, t.idx, rec);
+}
+
+/// Whether stored record `rec` carries a refresh token other than `held`.
+fn differs(rec: &Record, held: Option<&str>) -> bool {
+    rec.refresh.as_deref().is_some_and(|r| !r.is_empty() && Some(r) != held)
 }
 
 fn post(run: &Run, msg: Msg) {
@@ -560,6 +573,22 @@ fn granted(run: &mut Run, id: u64) -> Outcome<()> {
         release(run, id); // superseded
         return Ok(());
     }
+    // A rotated refresh token another tab kept from an unusable answer, in this very
+    // generation (written under this lock): taken before this tab spends its own.
+    let stored = {
+        let t = io(run);
+        t.world.borrow().load(&t.key, t.idx)
+    };
+    if let Some(rec) = stored {
+        let held = run.engine.refresh_token().map(str::to_owned);
+        if io(run).me.takes_rotated(rec.out, rec.epoch, rec.gen, differs(&rec, held.as_deref())) {
+            let taken = rec.refresh.clone().unwrap_or_default();
+            run.engine.refresh_token_taken(f.ticket, taken.clone());
+            if let Some(f) = flight(run, id) {
+                f.refresh = Some(taken);
+            }
+        }
+    }
     let latest = {
         let t = io(run);
         t.world.borrow().latest(&t.key)
@@ -687,6 +716,11 @@ pub(super) fn answer(run: &mut Run, call: usize, v: &Value, date: Option<&str>) 
             // transient failure; a rejection ends the session, which `expired` tells).
             let left = io(run).me.epoch != f.epoch;
             let facts = CallFailed { rejected: failure.rejected, left, retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
+            // A rotated refresh token the unusable answer carried (the engine keeps it): stored
+            // under the lock, so the next holder takes it instead of spending the old one.
+            if let (Some(rotated), Some(rec), false) = (failure.rotated_refresh_token.clone().filter(|r| !r.is_empty()), record(run), failure.rejected || left) {
+                persist_as(run, Record { refresh: Some(rotated), ..rec }, true);
+            }
             if let Some(until) = failure_marker(facts, run.wall) {
                 let t = io(run);
                 t.world.borrow_mut().mark_failed(t.idx, &t.key, f.start_gen, until, &failure);
