@@ -281,7 +281,7 @@ export declare class FreshtokenError extends Error {
 /** A wrong option (unknown name, wrong type, out of range). */
 export declare class OptionsError extends FreshtokenError {
   name: 'OptionsError';
-  code: 'bad-option' | 'bad-event' | 'bad-listener' | 'bad-target' | (string & {});
+  code: 'bad-option' | 'bad-event' | 'bad-listener' | 'bad-target' | 'bad-argument' | (string & {});
 }
 /** A token `decodeToken` cannot read. */
 export declare class TokenDecodeError extends FreshtokenError {
