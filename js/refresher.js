@@ -218,7 +218,9 @@ export class Refresher {
       throw makeError('OptionsError', 'bad-argument', 'tokenAfterRejection(used) takes the refused token, a non-empty string');
     }
     const r = await this._expect((id) => {
-      const [len] = writeTokens([used]);
+      // No token is longer than decodeToken's limit (256 KiB): a longer `used` is not the
+      // session's, and is not copied whole into wasm memory.
+      const [len] = writeTokens([used], 262_145);
       this._call(() => coreRequest(this._core, id, len, 8, now()));
     });
     if (r?.token) return r.token;

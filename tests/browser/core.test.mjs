@@ -363,17 +363,19 @@ test('tokenAfterRejection: a refused current token costs one shared refresh; a r
   const got = await tab.page.evaluate(async (used) => {
     const [a, b] = await Promise.all([r.tokenAfterRejection(used), r.tokenAfterRejection(used)]);
     const late = await r.tokenAfterRejection(used); // the refused token was replaced meanwhile
+    const huge = await r.tokenAfterRejection('x'.repeat(8 * 1024 * 1024)); // not the session's: its token at once
     const bad = [];
     for (const arg of [undefined, '', 42]) {
       try { await r.tokenAfterRejection(arg); bad.push('resolved'); } catch (e) { bad.push(`${e.name} ${e.code}`); }
     }
-    return { a, b, late, bad, current: r.accessToken };
+    return { a, b, late, huge, bad, current: r.accessToken };
   }, tokens.accessToken);
   assert.equal(srv.state.refreshCalls, 1, 'two refusals of one token and a late one: one refresh call');
   assert.notEqual(got.a, tokens.accessToken);
   assert.equal(got.a, got.current);
   assert.equal(got.b, got.a);
   assert.equal(got.late, got.a, 'a refusal of a replaced token is answered with its replacement, no refresh');
+  assert.equal(got.huge, got.a, 'an 8 MB string is not the session\'s token: its token at once, no refresh');
   assert.ok(srv.accepts(got.a));
   assert.deepEqual(got.bad, Array(3).fill('OptionsError bad-argument'));
   await finish();
