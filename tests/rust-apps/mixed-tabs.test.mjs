@@ -15,6 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser } from '../support/browser.mjs';
 
@@ -463,5 +464,124 @@ for (const first of ['npm', 'rust']) {
     // token): past refreshTimeoutMs (1.5 s) the engine aborts it and publishes a timeout
     // failure, its retry point at least a second later.
     await heldBack(first, { outcome: { delay: 4000, network: true }, options: { refreshTimeoutMs: 1500 }, minHoldMs: 2000 });
+  });
+}
+
+/** The tab requests queued (pending) on the session's lock, per `page`'s lock manager. */
+async function queuedOnLock(page) {
+  const { pending = [] } = await page.evaluate(() => navigator.locks.query());
+  return pending.filter((l) => l.name === `freshtoken:${KEY}`).length;
+}
+
+/**
+ * The rotated refresh token across the faces (README, "rotated refresh token"): the `first`
+ * tab's refresh call spends r1 and gets a 200 without a usable access token, yet with a new
+ * refresh token r2 (the server rotated: from then on it takes r2 only, so a call spending r1
+ * again is answered 401 and ends the session). The first tab keeps r2 and stores it in its
+ * record (same epoch and generation) before it lets the lock go, with its failure marker
+ * (bad-response, retry point a second on). The `second` tab refreshes next, past that retry
+ * point: holding the lock, it takes r2 from the record and spends it, not its own r1; the
+ * server answers good tokens, which both tabs take.
+ *
+ * Both tabs' engines would refresh again at about the retry point (the first tab's own retry
+ * of its failure): to make the second tab the next to call, whatever the machine's load, the
+ * test holds the session's lock (from the second tab's page) from the first tab's failure
+ * until past the retry point, with the second tab's refresh queued on it first and the first
+ * tab's retry behind (the lock manager grants in order). The first tab's retry then finds the
+ * second tab's result published and takes it.
+ */
+async function rotatedKept(first) {
+  const second = first === 'npm' ? 'rust' : 'npm';
+  const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+  const pair = await openPair(srv);
+  try {
+    await pair.both();
+    const login = srv.issueTokens();
+    const r1 = login.refreshToken;
+    await pair.page(first).evaluate((t) => T.setTokens(t), login);
+    assert.ok(await until(async () => (await pair.snap(second)).token === login.accessToken, 3000), `the ${second} tab took the session`);
+    const { epoch, gen: startGen } = await pair.stored();
+
+    // The server's rotation, scripted: r1 spent, r2 the only refresh token it takes from now
+    // on; the next call is answered 200 with r2 and no access token (a refresh call spending
+    // r1 again then gets the server's own 401, like one spending any unknown refresh token).
+    const r2 = randomUUID();
+    srv.state.refreshTokens.delete(r1);
+    srv.state.refreshTokens.add(r2);
+    srv.state.issued.push(r2);
+    srv.setRefreshOutcomes([{ status: 200, body: { refreshToken: r2, expiresIn: 30 }, delay: 300 }]);
+    const failed = await pair.page(first).evaluate(() => T.refresh().then(() => 'ok', (e) => e?.code ?? String(e)));
+    const spent = () => srv.requestsTo('/auth/refresh').map((r) => JSON.parse(r.body).refreshToken);
+    assert.equal(failed, 'bad-response', `the ${first} tab's refresh failed as an unusable answer`);
+    assert.deepEqual(spent(), [r1], `one refresh call, by the ${first} tab, spending r1`);
+    const kept = await pair.stored();
+    assert.deepEqual(
+      { epoch: kept.epoch, gen: kept.gen, accessToken: kept.accessToken, refreshToken: kept.refreshToken === r2 ? 'r2' : kept.refreshToken === r1 ? 'r1' : kept.refreshToken },
+      { epoch, gen: startGen, accessToken: login.accessToken, refreshToken: 'r2' },
+      `the ${first} tab stored r2 in its record, same epoch and generation`,
+    );
+    const markers = await failureMarkers(pair.page(second));
+    assert.equal(markers.length, 1, `one failure marker: ${JSON.stringify(markers)}`);
+    const [{ until: retryAt, gen: failedGen, code }] = markers;
+    assert.equal(failedGen, startGen);
+    assert.equal(code, 'bad-response');
+
+    // The session's lock, held from the second tab's page; the second tab's refresh queued on
+    // it (before the first tab's retry, a second away, asks).
+    await pair.page(second).evaluate(async (k) => {
+      await new Promise((held) => {
+        navigator.locks.request(`freshtoken:${k}`, () => { held(); return new Promise((release) => { window.unblock = release; }); }).catch(() => {});
+      });
+      window.done = T.refresh().then(() => 'ok', (e) => e?.code ?? String(e));
+    }, KEY);
+    assert.ok(await until(async () => (await queuedOnLock(pair.page(second))) >= 1, 1000), `the ${second} tab's refresh is queued on the lock`);
+    assert.equal(await queuedOnLock(pair.page(second)), 1, `the ${second} tab's refresh queued before the ${first} tab's retry (${retryAt - Date.now()} ms before the retry point)`);
+    // Past the retry point, with the first tab's retry queued behind (it comes at about the
+    // retry point; its backoff jitters up to 20% of its second).
+    const behind = await until(async () => Date.now() > retryAt + 100 && (await queuedOnLock(pair.page(second))) === 2, Math.max(0, retryAt - Date.now()) + 3000);
+    assert.ok(behind, `the ${first} tab's retry is queued behind (${Date.now() - retryAt} ms past the retry point)`);
+    assert.deepEqual(spent(), [r1], 'no call while the lock was held');
+    await pair.page(second).evaluate(() => window.unblock());
+
+    const fresh = await until(async () => {
+      const [a, b] = [await pair.snap(first), await pair.snap(second)];
+      return b.token && b.token !== login.accessToken && a.token === b.token;
+    }, 8000);
+    await sleep(1000); // nothing more comes
+    const [a, b] = [await pair.snap(first), await pair.snap(second)];
+    assert.ok(fresh, `both tabs hold a new token: ${first} ${a.state}, ${second} ${b.state}; calls ${JSON.stringify(spent().map((t) => (t === r1 ? 'r1' : t === r2 ? 'r2' : t)))}`);
+    assert.equal(await pair.page(second).evaluate(() => window.done), 'ok', `the ${second} tab's refresh succeeded`);
+    assert.deepEqual(spent(), [r1, r2], `two refresh calls: r1 (the ${first} tab's), then r2; r1 never again`);
+    assert.equal(srv.state.refreshCalls, 2);
+    assert.equal(a.calls, 1, `the ${first} tab made one call`);
+    assert.equal(b.calls, 1, `the ${second} tab made one call`);
+    assert.equal(b.log[0].sent, r2, `the ${second} tab's call carried r2`);
+    const answer = b.log[0].answer;
+    assert.ok(answer?.accessToken && answer.refreshToken, 'answered with a good token set');
+    assert.equal(b.token, answer.accessToken, `the ${second} tab holds the tokens of that call`);
+    assert.equal(a.token, answer.accessToken, `the ${first} tab holds the tokens of that call`);
+    assert.ok(srv.accepts(answer.accessToken));
+    for (const s of [a, b]) {
+      assert.equal(s.state, 'fresh');
+      assert.equal(s.count['session-expired'], 0);
+    }
+    for (const who of [first, second]) {
+      assert.equal(await pair.page(who).evaluate(() => T.echo()), 200, `the ${who} tab's request with the new token`);
+    }
+    const stored = await pair.stored();
+    assert.equal(stored.accessToken, answer.accessToken, 'storage holds the new record');
+    assert.equal(stored.refreshToken, answer.refreshToken, 'with the rotated refresh token of that answer');
+    assert.equal(stored.epoch, epoch);
+    assert.ok(stored.gen > startGen, 'a newer generation');
+  } finally {
+    await pair.close();
+    await srv.close();
+  }
+}
+
+for (const first of ['npm', 'rust']) {
+  const second = first === 'npm' ? 'rust' : 'npm';
+  test(`an unusable refresh answer in the ${first} tab with a rotated refresh token: the ${second} tab, refreshing next past the retry point, spends that one, never the spent one; both tabs end fresh`, { timeout: 30_000 }, async () => {
+    await rotatedKept(first);
   });
 }
