@@ -29,7 +29,6 @@ pub mod server_clock;
 pub mod tabs;
 mod waiters;
 
-
 pub use config::{Config, ConfigError, Needs};
 use origins::Origins;
 use server_clock::ServerClock;

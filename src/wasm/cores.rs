@@ -41,15 +41,15 @@ fn with_table<R>(f: impl FnOnce(&mut Vec<Option<Box<Core>>>) -> R) -> Option<R> 
     Some(r)
 }
 
-/// The session `handle` names, with the table marked busy until [`leave`] (`None` when
-/// freed, or during another call). One copy, not one per call site of [`with`].
+/// The session `handle` names, with the table marked busy until [`with`] clears it (`None`
+/// when freed, or during another call). One copy, not one per call site of [`with`].
 #[inline(never)]
 fn enter(handle: u32) -> Option<&'static mut Core> {
     if TABLE.busy.replace(true) {
         return None;
     }
     // SAFETY: single-threaded, and `busy` was false: no other reference to `cores` is live;
-    // the one handed out is used only until `leave`.
+    // the one handed out is used only inside `with`, which clears `busy` after it.
     let core = unsafe { &mut *TABLE.cores.get() }.get_mut(handle as usize).and_then(|c| c.as_deref_mut());
     if core.is_none() {
         TABLE.busy.set(false);

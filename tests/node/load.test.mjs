@@ -48,6 +48,14 @@ test('createRefresher with a refresh function in node: refresh(), then refresher
     assert.equal(res.status, 200);
     assert.equal((await res.json()).body, 'hello');
     assert.equal(srv.requestsTo('/api/echo').at(-1).headers.authorization, `Bearer ${next}`);
+    // A transport of the app's own (a WebSocket) refused a token: the one that replaced it at
+    // once, or one shared refresh while it is the session's.
+    assert.equal(await r.tokenAfterRejection(before), next);
+    assert.equal(srv.state.refreshCalls, 1);
+    const again = await r.tokenAfterRejection(next);
+    assert.notEqual(again, next);
+    assert.ok(srv.accepts(again));
+    assert.equal(srv.state.refreshCalls, 2);
   } finally {
     r?.dispose();
     await srv.close();
