@@ -92,7 +92,7 @@ export class Refresher {
       allowsRefresh: (origin) => coreRefreshTo(this._core, ...writeTokens([origin])),
       noteDate: (origin, res) => this._date(origin, res),
       retryAfter: (value) => (value == null ? undefined : num(coreRetryAfter(...writeTokens([String(value)]), Date.now()))),
-      statusClass: coreStatus,
+      statusClass: (status, oauthError) => coreStatus(status, oauthError == null ? -1 : writeTokens([oauthError])[0]),
       ...this._dpop && {
         proof: (method, url) => this._proof(method, url),
         nonce: (origin, res) => this._nonce(origin, res),

@@ -209,11 +209,13 @@ export class TabSync {
         const f = signal.aborted ? signal.reason : err;
         const timedOut = signal.aborted && f?.code === 'timeout';
         // A rotated refresh token the unusable answer carried (the engine keeps it): stored
-        // before the lock is let go, for the next holder to take instead of the spent one.
-        const rec = !signal.aborted && f?.rejected !== true && r._epoch === epoch && r._record();
-        if (rec && typeof f?.refreshToken === 'string' && f.refreshToken) r._persist({ ...rec, refreshToken: f.refreshToken }, true);
-        const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN,
-          (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8);
+        // before the lock is let go, for the next holder to take instead of the spent one,
+        // when the engine's rule says so (stores_rotated).
+        const bits = (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8;
+        const rotated = typeof f?.refreshToken === 'string' && f.refreshToken !== '';
+        const rec = r._rule(10, NaN, NaN, bits | rotated * 16) && r._record();
+        if (rec) r._persist({ ...rec, refreshToken: f.refreshToken }, true);
+        const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN, bits);
         if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');
         throw err;
       }

@@ -167,7 +167,7 @@ export function makeTransport(opts, getFetch, engine) {
       engine.nonce?.(origin, res);
       // How the status is taken is the engine's (src/engine/refresh_status.rs): 0 read it,
       // 1 the session is over, 2 a redirect (never followed), 3 transient.
-      const kind = engine.statusClass(res.type === 'opaqueredirect' ? 0 : status);
+      let kind = engine.statusClass(res.type === 'opaqueredirect' ? 0 : status);
       if (kind === 2) {
         throw refreshError('bad-response', 'the refresh endpoint answered with a redirect, which the refresh call does not follow (it would carry the token elsewhere)', { status });
       }
@@ -175,6 +175,8 @@ export function makeTransport(opts, getFetch, engine) {
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
         const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')))) : (res.body?.cancel().catch(() => {}), {});
         if (engine.proof && engine.dpopRetry(status, null, why.oauthError) && engine.refreshNonce()) continue;
+        // The OAuth error can make a 400 transient (use_dpop_nonce): the engine says.
+        if (why.oauthError != null) kind = engine.statusClass(status, why.oauthError);
         const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
         if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
         throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {

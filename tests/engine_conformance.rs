@@ -33,7 +33,7 @@ use freshtoken::engine::origins::origin_of_absolute;
 use freshtoken::engine::answer::{self, Source};
 use freshtoken::engine::preset::{self, Client, Preset};
 use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Output, RefreshFailure, Request, RequestId};
-use freshtoken::engine::refresh_status::{refresh_status, RefreshStatus};
+use freshtoken::engine::refresh_status::{error_answer_status, refresh_status, RefreshStatus};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
 
@@ -610,7 +610,7 @@ impl Run {
                 only_keys(h, &["status", "error", "error_description"], "oauth")?;
                 let status = num(h.get("status").ok_or("oauth.status")?, "oauth.status")? as u16;
                 let oauth_error = opt_str(h.get("error"));
-                match refresh_status(status) {
+                match error_answer_status(status, oauth_error.as_deref()) {
                     RefreshStatus::Rejected => Answer::Failed(RefreshFailure { rejected: true, oauth_error, ..fail("rejected", Some(status)) }),
                     RefreshStatus::Transient => Answer::Failed(RefreshFailure { oauth_error, ..fail("http", Some(status)) }),
                     _ => bail!("oauth {status}: an OAuth error answer is a 4xx or 5xx"),

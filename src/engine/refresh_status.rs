@@ -33,3 +33,24 @@ pub fn refresh_status(status: u16) -> RefreshStatus {
         _ => RefreshStatus::Transient,
     }
 }
+
+/// Classifies a refresh endpoint's error answer once its OAuth `error` is read (an OAuth 2
+/// preset's; `None` for the others): as [`refresh_status`], except that `use_dpop_nonce`
+/// (RFC 9449 §8), which comes with a 400, ends nothing: when the call's one nonce retry is
+/// spent it is a transient failure (backed off, and published to the other tabs as one).
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::refresh_status::{error_answer_status, RefreshStatus};
+/// assert_eq!(error_answer_status(400, Some("use_dpop_nonce")), RefreshStatus::Transient);
+/// assert_eq!(error_answer_status(400, Some("invalid_grant")), RefreshStatus::Rejected);
+/// assert_eq!(error_answer_status(503, Some("use_dpop_nonce")), RefreshStatus::Transient);
+/// assert_eq!(error_answer_status(401, None), RefreshStatus::Rejected);
+/// ```
+pub fn error_answer_status(status: u16, oauth_error: Option<&str>) -> RefreshStatus {
+    use super::oauth_error::{oauth_error_class, OAuthErrorClass};
+    match refresh_status(status) {
+        RefreshStatus::Rejected if oauth_error.map(oauth_error_class) == Some(OAuthErrorClass::Nonce) => RefreshStatus::Transient,
+        class => class,
+    }
+}

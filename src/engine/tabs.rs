@@ -167,6 +167,24 @@ pub fn failure_marker(call: CallFailed, wall: f64) -> Option<f64> {
     (transient && !call.left).then(|| retry_point(wall, call.retry_in_ms))
 }
 
+/// Whether a tab stores, under the lock and before it lets the lock go, the rotated refresh
+/// token that came with an unusable answer to its refresh call (`rotated`: the answer carried
+/// a non-empty one), for the next lock holder to take ([`Epochs::takes_rotated`]) instead of
+/// spending the old one again: only from an answer the server gave (not a call the engine
+/// aborted), that did not end the session (a rejection), in a session the tab still holds.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::tabs::{stores_rotated, CallFailed};
+/// assert!(stores_rotated(CallFailed::default(), true));
+/// assert!(!stores_rotated(CallFailed { rejected: true, ..CallFailed::default() }, true));
+/// assert!(!stores_rotated(CallFailed { left: true, ..CallFailed::default() }, true));
+/// assert!(!stores_rotated(CallFailed::default(), false));
+/// ```
+pub fn stores_rotated(call: CallFailed, rotated: bool) -> bool {
+    rotated && !call.rejected && call.aborted.is_none() && !call.left
+}
+
 /// Whether a refresh from generation `start_gen`, about to be made under the lock at wall
 /// time `wall`, takes instead the transient failure another tab's refresh from that same
 /// generation met (published with its retry point `until`, see [`retry_point`]): the
@@ -227,6 +245,18 @@ mod tests {
         assert!(!failed_elsewhere(12.0, until, 13.0, 100.0), "a failure from an older generation says nothing of this one");
         assert!(failed_elsewhere(12.0, retry_point(100.0, None), 12.0, 1_099.0) && !failed_elsewhere(12.0, retry_point(100.0, None), 12.0, 1_100.0), "the floor");
         assert_eq!(retry_point(0.0, Some(10.0)), 1_000.0, "a shorter Retry-After is held to the floor");
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_from_an_unusable_answer_is_stored_only_while_the_session_holds() {
+        let failed = CallFailed { retry_in_ms: Some(5_000.0), ..CallFailed::default() };
+        assert!(stores_rotated(failed, true), "a transient failure that carried one");
+        assert!(!stores_rotated(failed, false), "none carried (or an empty one)");
+        assert!(!stores_rotated(CallFailed { rejected: true, ..failed }, true), "a rejection ends the session");
+        assert!(!stores_rotated(CallFailed { left: true, ..failed }, true), "a session the tab left: another user's storage");
+        for reason in [Abort::Timeout, Abort::Superseded] {
+            assert!(!stores_rotated(CallFailed { aborted: Some(reason), ..failed }, true), "an aborted call has no answer");
+        }
     }
 
     #[test]

@@ -134,10 +134,18 @@ pub fn core_retry_after(len: usize, wall: f64) -> f64 {
 
 /// How a refresh endpoint's status is taken (`engine::refresh_status`): 0 read the body,
 /// 1 the session is over, 2 a redirect (never followed; 0 is an opaque one), 3 transient.
+/// `oauth_len` >= 0: an error answer whose OAuth `error` is in the token buffer
+/// (`error_answer_status`); negative: the status alone.
 #[wasm_bindgen(js_name = coreStatus)]
-pub fn core_status(status: u16) -> u32 {
-    use crate::engine::refresh_status::{refresh_status, RefreshStatus};
-    match refresh_status(status) {
+pub fn core_status(status: u16, oauth_len: i32) -> u32 {
+    use crate::engine::refresh_status::{error_answer_status, refresh_status, RefreshStatus};
+    let class = if oauth_len < 0 {
+        refresh_status(status)
+    } else {
+        let [oauth, _, _] = take_three(oauth_len, -1, -1);
+        error_answer_status(status, oauth.as_deref())
+    };
+    match class {
         RefreshStatus::Ok => 0,
         RefreshStatus::Rejected => 1,
         RefreshStatus::Redirect => 2,
@@ -253,11 +261,12 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// failure from generation `epoch` with retry point `gen` holds a refresh from generation `a`
 /// back at wall time `b`; 8 the retry point of the failure marker to publish for a refresh
 /// call that failed at wall time `a`, retrying in `b` ms (`c` bits: 1 rejected, 2 aborted by
-/// the engine, 4 for a timeout, 8 the tab left the session), NaN for none. Answers the epoch
-/// or retry point, or 1/0.
+/// the engine, 4 for a timeout, 8 the tab left the session), NaN for none; 10 whether the
+/// rotated refresh token of that call's unusable answer is stored (the same bits, 16 it
+/// carried one). Answers the epoch or retry point, or 1/0.
 #[wasm_bindgen(js_name = coreEpochs)]
 pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
-    use crate::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, CallFailed, Epochs};
+    use crate::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, stores_rotated, CallFailed, Epochs};
     use crate::engine::Abort;
     let me = Epochs { epoch, gen };
     let yes = match what {
@@ -269,11 +278,15 @@ pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f
         5 => me.may_overwrite(a as u32 & 1 != 0, given(b), given(c), a as u32 & 2 != 0),
         9 => me.takes_rotated(a as u32 & 1 != 0, given(b), given(c), a as u32 & 2 != 0),
         7 => failed_elsewhere(epoch, gen, a, b),
-        8 => {
+        8 | 10 => {
             let bits = c as u32;
             let aborted = (bits & 2 != 0).then_some(if bits & 4 != 0 { Abort::Timeout } else { Abort::Superseded });
             let call = CallFailed { rejected: bits & 1 != 0, aborted, left: bits & 8 != 0, retry_in_ms: given(b) };
-            return failure_marker(call, a).unwrap_or(f64::NAN);
+            if what == 10 {
+                stores_rotated(call, bits & 16 != 0)
+            } else {
+                return failure_marker(call, a).unwrap_or(f64::NAN);
+            }
         }
         _ => refreshed_elsewhere(a, gen, b),
     };

@@ -94,7 +94,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{AbortController, BroadcastChannel, MessageEvent};
 
 use super::storage::{next_epoch, Line, Record, Saved};
-use crate::engine::tabs::{failure_marker, CallFailed};
+use crate::engine::tabs::{failure_marker, stores_rotated, CallFailed};
 use crate::engine::Abort;
 use super::transport::Outcome;
 use crate::refresher::RefreshContext;
@@ -557,13 +557,15 @@ impl Tabs {
             Ok(t) => t,
             Err(failure) => {
                 // A rotated refresh token the unusable answer carried (the engine keeps it):
-                // stored before the lock is let go, for the next holder to take.
-                if let (Some(rotated), Some(access), false) = (failure.rotated_refresh_token.clone().filter(|r| !r.is_empty()), held_access, failure.rejected || left()) {
+                // stored before the lock is let go, for the next holder to take, when the
+                // engine's rule says so (`stores_rotated`).
+                let facts = CallFailed { rejected: failure.rejected, left: left(), retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
+                let rotated = failure.rotated_refresh_token.clone().filter(|r| !r.is_empty());
+                if let (true, Some(rotated), Some(access)) = (stores_rotated(facts, rotated.is_some()), rotated, held_access) {
                     self.line.persist_as(&self.line.record(access, Some(rotated)), true);
                 }
                 // Published before the lock is let go when the engine's rule says so (a
                 // transient failure; a rejection ends the session, which `expired` tells).
-                let facts = CallFailed { rejected: failure.rejected, left: left(), retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
                 self.mark_failed(start_gen, facts, failure.status, &failure.code).await;
                 return out;
             }

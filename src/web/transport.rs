@@ -20,7 +20,7 @@ use crate::engine::answer::{self, Field, Source, Tokens, Unusable};
 use crate::engine::dpop::asks_for_nonce;
 use crate::engine::oauth_error::read_error;
 use crate::engine::preset::{self, Client};
-use crate::engine::refresh_status::{refresh_status, RefreshStatus};
+use crate::engine::refresh_status::{error_answer_status, refresh_status, RefreshStatus};
 use crate::engine::{http_date, Abort, RefreshFailure};
 use crate::refresher::RefreshContext;
 
@@ -219,6 +219,8 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
         if asks_for_nonce(status, None, oauth_error.as_deref()) && extras.dpop.as_ref().is_some_and(|d| d.refresh_nonce_demanded()) {
             continue;
         }
+        // The OAuth error can make a 400 transient (`use_dpop_nonce`): the engine's rule.
+        let class = if oauth_error.is_some() { error_answer_status(status, oauth_error.as_deref()) } else { class };
         let result = match class {
             RefreshStatus::Rejected => Err(RefreshFailure { rejected: true, oauth_error, ..fail("rejected") }),
             RefreshStatus::Redirect => Err(fail("bad-response")),

@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use freshtoken::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, CallFailed, Epochs};
+use freshtoken::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, stores_rotated, CallFailed, Epochs};
 use freshtoken::engine::{Abort, Config, RefreshFailure};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -718,7 +718,8 @@ pub(super) fn answer(run: &mut Run, call: usize, v: &Value, date: Option<&str>) 
             let facts = CallFailed { rejected: failure.rejected, left, retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
             // A rotated refresh token the unusable answer carried (the engine keeps it): stored
             // under the lock, so the next holder takes it instead of spending the old one.
-            if let (Some(rotated), Some(rec), false) = (failure.rotated_refresh_token.clone().filter(|r| !r.is_empty()), record(run), failure.rejected || left) {
+            let rotated = failure.rotated_refresh_token.clone().filter(|r| !r.is_empty());
+            if let (true, Some(rotated), Some(rec)) = (stores_rotated(facts, rotated.is_some()), rotated, record(run)) {
                 persist_as(run, Record { refresh: Some(rotated), ..rec }, true);
             }
             if let Some(until) = failure_marker(facts, run.wall) {
