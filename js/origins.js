@@ -53,9 +53,20 @@ export function requestURL(input) {
   return url;
 }
 
-/** The origin a fetch input goes to, or null (unparsable, or an opaque origin). */
-export function originOf(input) {
-  const url = requestURL(input);
-  const o = url && url.origin;
-  return o && o !== 'null' ? o : null;
+let lastAnswer = null;
+let lastAnswerOrigin = null;
+
+/**
+ * The origin of a response's URL (absolute: `Response.url`), or null (opaque). Its own
+ * one-entry cache, so that reading an answer's origin does not evict the next request's
+ * URL from `requestURL`'s (each would otherwise parse two URLs per request).
+ */
+export function answerOrigin(href) {
+  if (href !== lastAnswer) {
+    let o = null;
+    try { o = new URL(href).origin; } catch { o = null; }
+    lastAnswer = href;
+    lastAnswerOrigin = o && o !== 'null' ? o : null;
+  }
+  return lastAnswerOrigin;
 }

@@ -3,7 +3,7 @@
 // here are the facts it needs, found as the browser sees them (the URL a request goes to,
 // its headers, whether it is a refresh's own traffic, which origin answered), and the
 // sends: the token attached, the body kept intact for the one replay.
-import { originOf, requestURL } from './origins.js';
+import { answerOrigin, requestURL } from './origins.js';
 
 const BEARER = /^bearer\s/i;
 
@@ -123,7 +123,7 @@ export const wasReplayed = (res) => res != null && typeof res === 'object' && re
 
 /** Whether a response came from the origin the token was sent to (no cross-origin redirect). */
 export function answeredBy(res, origin) {
-  return !res.url || originOf(res.url) === origin;
+  return !res.url || answerOrigin(res.url) === origin;
 }
 
 /**
@@ -171,7 +171,7 @@ export async function authorizedFetch(r, fetchFn, input, init) {
       r._forget(go.id);
       return res;
     }
-    const nonceAsked = by && r._dpopRetry(res.status, res.headers.get('www-authenticate'));
+    const nonceAsked = by && !!r._dpop && r._dpopRetry(res.status, res.headers.get('www-authenticate'));
     let next;
     try {
       next = await (nonceAsked ? r._nonceDemanded(go.id) : r._answered(go.id, res.status, by, replay ? undefined : signal));

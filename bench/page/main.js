@@ -126,11 +126,8 @@ export async function p2({ rounds, seq, conc, batches, warmup, offset = 0 }) {
   return out;
 }
 
-/**
- * The SDK's own cost per request, without the network's jitter: the same calls over a
- * stub fetch that answers at once. Per round, us per request for each method.
- */
-export async function p2stub({ rounds, iters, offset = 0 }) {
+/** The calls of p2stub and p2cold, over a stub fetch that answers at once. */
+async function stubMethods() {
   const { accessToken, refreshToken } = await mint();
   const header = { authorization: `Bearer ${accessToken}` };
   const stub = () => Promise.resolve(new Response('{"ok":true}'));
@@ -142,6 +139,15 @@ export async function p2stub({ rounds, iters, offset = 0 }) {
     'refresher.fetch': () => refresher.fetch(ECHO).then((r) => r.text()),
     interceptor: () => target.fetch(ECHO).then((r) => r.text()),
   };
+  return { methods, dispose: () => refresher.dispose() };
+}
+
+/**
+ * The SDK's own cost per request, without the network's jitter: the same calls over a
+ * stub fetch that answers at once. Per round, us per request for each method.
+ */
+export async function p2stub({ rounds, iters, offset = 0 }) {
+  const { methods, dispose } = await stubMethods();
   const names = Object.keys(methods);
   const rows = [];
   for (let round = -1; round < rounds; round++) { // round -1 warms the JITs up, discarded
@@ -155,7 +161,35 @@ export async function p2stub({ rounds, iters, offset = 0 }) {
     }
     if (round >= 0) rows.push(row);
   }
-  refresher.dispose();
+  dispose();
+  return rows;
+}
+
+/**
+ * The same calls with the page idle for `gap` ms before each one, as it is between real
+ * requests: the caches and the branch predictors have gone cold by then, which a loop of
+ * back-to-back calls never shows. Per round, the median us per call of each method (the
+ * methods in a fresh random order each time).
+ */
+export async function p2cold({ rounds, n, gap }) {
+  const { methods, dispose } = await stubMethods();
+  const names = Object.keys(methods);
+  for (const name of names) for (let i = 0; i < 20; i++) await methods[name]();
+  const idle = () => new Promise((resolve) => setTimeout(resolve, gap));
+  const rows = [];
+  for (let round = 0; round < rounds; round++) {
+    const times = Object.fromEntries(names.map((name) => [name, []]));
+    for (let i = 0; i < n; i++) {
+      for (const name of shuffled(names)) {
+        await idle();
+        const t0 = performance.now();
+        await methods[name]();
+        times[name].push(performance.now() - t0);
+      }
+    }
+    rows.push(Object.fromEntries(names.map((name) => [name, median(times[name]) * 1000])));
+  }
+  dispose();
   return rows;
 }
 
