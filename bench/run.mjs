@@ -374,8 +374,10 @@ function report(r, env) {
   const aa = seq['native again (A/A)'].overhead;
   const loop = seq['refresher.fetch'].overhead;
   const ownMs = r.p2.stub['refresher.fetch'].overhead.median / 1000;
-  const p2met = ownMs <= 0.05 && (loop.median <= 0.05 || loop.median <= aa.p75);
   const coldMs = r.p2.cold['refresher.fetch'].overhead.median / 1000;
+  // Met only when the cost per request between real requests (the cold figure) is within
+  // the budget too: a loopback median inside the A/A noise alone proves nothing either way.
+  const p2met = ownMs <= 0.05 && coldMs <= 0.05 && (loop.median <= 0.05 || loop.median <= aa.p75);
   L.push(`| P2 | refresher.fetch overhead, sequential <= 0.05 ms (0.02 ms) | own cost ${fx(ownMs, 4)} ms (${fx(coldMs, 3)} ms after ${CFG.p2cold.gap} ms idle); loopback ${spread(loop, 3)} ms ` +
     `against an A/A noise floor of ${spread(aa, 3)} ms | ${yes(p2met)} |`);
   const p3 = p3Budget(r.p3);
