@@ -15,7 +15,7 @@ const DEFAULTS = {
   origins: undefined, // the page's own origin
   storage: 'memory',
   storageKey: 'freshtoken',
-  crossTab: undefined, // on for a storage other tabs share
+  crossTab: undefined, // the engine's default (engine::config::cross_tab)
   loginUrl: undefined,
   onSessionExpired: undefined,
   defaultLifetimeMs: 24 * 60 * 60 * 1000,
@@ -128,8 +128,6 @@ export function normalizeOptions(o) {
   } else if (!isObject(out.storage) || ['getItem', 'setItem', 'removeItem'].some((m) => typeof out.storage[m] !== 'function')) {
     throw optionsError('storage must be a name or an object with getItem, setItem and removeItem methods');
   }
-  // A storage other tabs share implies cross-tab coordination (SPEC behaviour 3): two
-  // tabs refreshing with one rotating refresh token would end the session.
-  out.crossTab ??= out.storage !== 'memory';
+  // `crossTab` left out is decided once the wasm is loaded (`crossTabOn`: the engine's rule).
   return out;
 }

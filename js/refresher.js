@@ -61,6 +61,12 @@ function publicError(err) {
   return makeError(err.name, err.code, err.message, JSON.parse(JSON.stringify({ status, oauthError, oauthErrorDescription })));
 }
 
+/**
+ * Whether a refresher with these (normalized) options joins the other tabs: `crossTab` as
+ * given, else the engine's default for its storage (engine::config::cross_tab).
+ */
+export const crossTabOn = (opts) => coreEpochs(11, 0, 0, opts.crossTab === undefined ? NaN : +opts.crossTab, +(opts.storage === 'memory')) === 1;
+
 /** Where a session record received at wall time `receivedAt` sits on the session clock. */
 const sessionTime = (receivedAt) => now() - Math.max(0, Date.now() - receivedAt);
 
@@ -116,7 +122,7 @@ export class Refresher {
     this._core = core;
     if (this._endpoint) endpoints.set(this._endpoint, (endpoints.get(this._endpoint) ?? 0) + 1);
     // `opts.joinTabs` is tabs.js's joinTabs, loaded by createRefresher only for crossTab.
-    this._tabs = opts.crossTab && opts.joinTabs ? opts.joinTabs(this) : null;
+    this._tabs = opts.joinTabs && crossTabOn(opts) ? opts.joinTabs(this) : null;
 
     const saved = opts.tokens ? null : this._store?.load();
     // A logout marker in storage: this tab starts at its epoch, so a late record of the

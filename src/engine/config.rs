@@ -131,3 +131,20 @@ impl Config {
         Origins::new(self.origins.as_deref(), self.page_origin.as_deref(), self.endpoint_url.as_deref()).map_err(ConfigError::Origin)
     }
 }
+
+/// Whether a refresher coordinates with the other tabs of its `storageKey` (`crossTab`): as
+/// the app asked, else on with every storage but memory (`in_memory`). `localStorage` is
+/// shared by the tabs, `sessionStorage` is copied into a duplicated tab, and the app's own
+/// storage may be either: each can hand two tabs one rotating refresh token, which only the
+/// cross-tab protocol keeps from being spent twice. With memory a tab asks the open ones for
+/// the session (`hello`), so `crossTab: true` works there too, the tokens never on disk.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::config::cross_tab;
+/// assert!(cross_tab(None, false) && !cross_tab(None, true));
+/// assert!(cross_tab(Some(true), true) && !cross_tab(Some(false), false));
+/// ```
+pub fn cross_tab(asked: Option<bool>, in_memory: bool) -> bool {
+    asked.unwrap_or(!in_memory)
+}

@@ -263,7 +263,8 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// call that failed at wall time `a`, retrying in `b` ms (`c` bits: 1 rejected, 2 aborted by
 /// the engine, 4 for a timeout, 8 the tab left the session), NaN for none; 10 whether the
 /// rotated refresh token of that call's unusable answer is stored (the same bits, 16 it
-/// carried one). Answers the epoch or retry point, or 1/0.
+/// carried one); 11 whether this refresher joins the other tabs (`crossTab` asked as 1/0 in
+/// `a`, NaN when not given; `b` 1 for memory storage). Answers the epoch or retry point, or 1/0.
 #[wasm_bindgen(js_name = coreEpochs)]
 pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
     use crate::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, stores_rotated, CallFailed, Epochs};
@@ -278,6 +279,7 @@ pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f
         5 => me.may_overwrite(a as u32 & 1 != 0, given(b), given(c), a as u32 & 2 != 0),
         9 => me.takes_rotated(a as u32 & 1 != 0, given(b), given(c), a as u32 & 2 != 0),
         7 => failed_elsewhere(epoch, gen, a, b),
+        11 => crate::engine::config::cross_tab(given(a).map(|v| v != 0.0), b != 0.0),
         8 | 10 => {
             let bits = c as u32;
             let aborted = (bits & 2 != 0).then_some(if bits & 4 != 0 { Abort::Timeout } else { Abort::Superseded });

@@ -126,7 +126,9 @@ pub struct Options {
     /// The storage key; default `freshtoken`.
     pub storage_key: Option<String>,
     /// Share refreshes, logout and expiry between the tabs with the same `storageKey`;
-    /// default on with `localStorage` (a shared storage), which it needs.
+    /// default on with every storage but memory (`engine::config::cross_tab`: a tab of
+    /// `localStorage` shares it, a duplicated tab copies `sessionStorage`); with memory
+    /// (`cross_tab: Some(true)`) a tab asks the open ones for the session, never on disk.
     pub cross_tab: Option<bool>,
     /// Where to send the user when the session expires.
     pub login_url: Option<String>,

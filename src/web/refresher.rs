@@ -146,11 +146,9 @@ impl Refresher {
     /// a session found in `storage`, it starts keeping it fresh at once.
     pub fn new(options: Options) -> Result<Refresher, Error> {
         let engine_config = config(&options)?;
-        // A shared storage implies cross-tab coordination unless the app opts out (SPEC 3).
-        let cross_tab = options.cross_tab.unwrap_or(options.storage == StorageKind::LocalStorage);
-        if cross_tab && options.storage != StorageKind::LocalStorage {
-            return Err(Error::Options("crossTab shares the session through storage: set storage to localStorage".into()));
-        }
+        // Whether this refresher joins the other tabs is the engine's rule (SPEC 3): as asked,
+        // else on with every storage but memory.
+        let cross_tab = crate::engine::config::cross_tab(options.cross_tab, options.storage == StorageKind::Memory);
         let why: Rc<Cell<Option<Abort>>> = Rc::default();
         let key = options.storage_key.as_deref().unwrap_or("freshtoken");
         let core_slot: Rc<RefCell<Option<Core>>> = Rc::default();
@@ -229,7 +227,7 @@ impl Refresher {
             token_response: RefCell::new(None),
         });
         let refresher = Refresher { core, shared };
-        if cross_tab && store.is_some() {
+        if cross_tab {
             let weak = Rc::downgrade(&refresher.shared);
             let core = refresher.core.clone();
             let tabs = Tabs::join(key, line, lock_wait_ms, move |heard| {

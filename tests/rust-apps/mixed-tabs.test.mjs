@@ -137,6 +137,34 @@ async function until(pred, ms) {
   }
 }
 
+/**
+ * The login made in the `second` tab reaches the `first`, whose refresh point comes first;
+ * while its call is held by the server (2.5 s) the second tab's token is due too: one call
+ * between them, both tabs then hold its token. Returns both tabs' snapshots.
+ */
+async function loginThenOneCall(pair, srv, first, second) {
+  const login = srv.issueTokens({ lifetime: 4 });
+  srv.setRefreshOutcomes([{ delay: 2500 }]);
+  await pair.page(second).evaluate((t) => T.setTokens(t), login);
+  assert.ok(await until(async () => (await pair.snap(first)).token === login.accessToken, 3000), 'the login reached the first tab');
+  const done = await until(async () => {
+    const [a, b] = [await pair.snap(first), await pair.snap(second)];
+    return a.token && b.token && a.token !== login.accessToken && b.token === a.token;
+  }, 10_000);
+  await sleep(1000); // nothing more comes
+  const [a, b] = [await pair.snap(first), await pair.snap(second)];
+  assert.ok(done, `both tabs hold a new token: ${first} ${a.state}, ${second} ${b.state}`);
+  assert.equal(srv.state.refreshCalls, 1, 'one refresh call between the two tabs');
+  assert.equal(a.calls, 1, `the ${first} tab made it`);
+  assert.equal(b.calls, 0, `the ${second} tab made none`);
+  for (const x of [a, b]) {
+    assert.equal(x.state, 'fresh');
+    assert.equal(x.count['session-expired'], 0);
+    assert.equal(x.count['refresh-error'], 0);
+  }
+  return [a, b];
+}
+
 for (const first of ['npm', 'rust']) {
   const second = first === 'npm' ? 'rust' : 'npm';
   test(`a due token is refreshed by one call between an npm and a Rust tab, the ${first} tab first; both tabs then hold the new token`, { timeout: 60_000 }, async () => {
@@ -147,28 +175,10 @@ for (const first of ['npm', 'rust']) {
     const pair = await openPair(srv, { [first]: { refreshAt: 0.5 }, [second]: { refreshAt: 0.9 } });
     try {
       await pair.both();
-      const login = srv.issueTokens({ lifetime: 4 });
-      srv.setRefreshOutcomes([{ delay: 2500 }]);
-      await pair.page(second).evaluate((t) => T.setTokens(t), login);
-      assert.ok(await until(async () => (await pair.snap(first)).token === login.accessToken, 3000), 'the login reached the first tab');
-      const done = await until(async () => {
-        const [a, b] = [await pair.snap(first), await pair.snap(second)];
-        return a.token && b.token && a.token !== login.accessToken && b.token === a.token;
-      }, 10_000);
-      await sleep(1000); // nothing more comes
-      const [a, b] = [await pair.snap(first), await pair.snap(second)];
-      assert.ok(done, `both tabs hold a new token: ${first} ${a.state}, ${second} ${b.state}`);
-      assert.equal(srv.state.refreshCalls, 1, 'one refresh call between the two tabs');
-      assert.equal(a.calls, 1, `the ${first} tab made it`);
-      assert.equal(b.calls, 0, `the ${second} tab made none`);
+      const [a, b] = await loginThenOneCall(pair, srv, first, second);
       assert.equal(a.token, b.token, 'both tabs hold the same token');
       assert.equal(a.token, a.log[0].answer.accessToken, 'the token of that call');
       assert.ok(srv.accepts(a.token), 'a token the server takes');
-      for (const s of [a, b]) {
-        assert.equal(s.state, 'fresh');
-        assert.equal(s.count['session-expired'], 0);
-        assert.equal(s.count['refresh-error'], 0);
-      }
       assert.equal(await pair.page(second).evaluate(() => T.echo()), 200, `the ${second} tab's request with the shared token`);
       const stored = await pair.stored();
       assert.equal(stored.accessToken, a.token, 'storage holds the new record');
@@ -179,6 +189,48 @@ for (const first of ['npm', 'rust']) {
       await srv.close();
     }
   });
+}
+
+// Whether a refresher joins the other tabs is the engine's rule on both faces
+// (engine::config::cross_tab): on with every storage but memory unless the app says, and
+// `crossTab: true` works with memory too (a tab asks the open ones for the session). Before,
+// the Rust face refused crossTab without localStorage and left it off with sessionStorage,
+// where a duplicated tab holds a copy of the rotating refresh token.
+for (const [storage, crossTab] of [['memory', true], ['sessionStorage', undefined]]) {
+  for (const first of ['npm', 'rust']) {
+    const second = first === 'npm' ? 'rust' : 'npm';
+    const how = crossTab ? `storage '${storage}' and crossTab: true` : `storage '${storage}' and crossTab left to its default`;
+    test(`with ${how}, an npm and a Rust tab share the login and one refresh call, the ${first} tab first; a tab started later takes the session`, { timeout: 60_000 }, async () => {
+      const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+      const o = { storage, crossTab };
+      const pair = await openPair(srv, { [first]: { ...o, refreshAt: 0.5 }, [second]: { ...o, refreshAt: 0.9 } });
+      try {
+        await pair.both();
+        const [a] = await loginThenOneCall(pair, srv, first, second);
+        assert.equal(await pair.page(second).evaluate(() => T.echo()), 200, `the ${second} tab's request with the shared token`);
+        assert.equal(await pair.stored(), null, 'nothing in localStorage');
+        for (const who of ['npm', 'rust']) {
+          const kept = await pair.page(who).evaluate((k) => JSON.parse(sessionStorage.getItem(k) ?? 'null'), KEY);
+          if (storage === 'memory') assert.equal(kept, null, `nothing in the ${who} tab's sessionStorage`);
+          else assert.equal(kept?.accessToken, a.token, `the ${who} tab's sessionStorage holds the new record`);
+        }
+        // A third tab of the first face, started now, asks the open ones for the session.
+        const third = await pair.context.newPage();
+        await third.goto(first === 'npm' ? `${srv.url}/test.html` : `${srv.url}/app/`);
+        await third.waitForFunction(() => window.ready === true || typeof window.initError === 'string', null, { timeout: 15000 });
+        await third.evaluate(async ({ first, base, key, o }) => {
+          const options = { endpoint: { url: `${base}/auth/refresh` }, origins: [base], storageKey: key, ...o };
+          const r = first === 'npm' ? await ft.createRefresher(options) : new face.Face(options, undefined, () => {});
+          window.token = () => (first === 'npm' ? r.accessToken : r.currentToken() ?? null);
+        }, { first, base: srv.url, key: KEY, o });
+        assert.ok(await until(async () => (await third.evaluate(() => window.token())) === a.token, 3000), 'the later tab holds the session');
+        assert.equal(srv.state.refreshCalls, 1, 'without a refresh call');
+      } finally {
+        await pair.close();
+        await srv.close();
+      }
+    });
+  }
 }
 
 for (const who of ['npm', 'rust']) {
