@@ -19,9 +19,10 @@
 //   engine's own next attempt). Whether to publish, and `until`, is the engine's rule.
 //   The next holder from generation G takes that failure instead of calling again before
 //   `until`: the session backs off in every tab (SPEC behaviour 2 and 4).
-// - A refresh answer that is unusable yet carries a rotated refresh token: the tab keeps it
-//   and stores it, in the same generation, before releasing the lock; the next holder finds
-//   that record of its own epoch and generation with another refresh token and takes it
+// - A refresh answer that is unusable yet carries a rotated refresh token: the tab keeps it,
+//   stores it and broadcasts it, in the same generation, before releasing the lock; the next
+//   holder finds that record (in storage, or as the last record it heard: memory, or a
+//   sessionStorage of its own) of its own epoch and generation with another refresh token and takes it
 //   (keeping its access token and schedule) before spending its own, and no tab's write of
 //   that generation puts the spent one back (the engine's rules, takes_rotated / may_overwrite).
 // - A lock held too long (a frozen tab) is stolen after a bounded wait; a closed or
@@ -52,6 +53,7 @@ export class TabSync {
     this.releaseMarker = null;
     this.releaseFailed = null;
     this.waiters = new Set();
+    this.heard = null; // the last record another tab broadcast
     this.channel = new BroadcastChannel(this.lock);
     this.channel.onmessage = (e) => { if (!r._disposed) this.receive(e.data); };
   }
@@ -67,6 +69,9 @@ export class TabSync {
         r._persist(r._record() ?? { out: true, epoch: r._epoch });
         return;
       }
+      // Kept: where a rotated refresh token another tab kept from an unusable answer reaches
+      // a tab whose storage the keeper cannot write (memory, a sessionStorage of its own).
+      this.heard = msg.rec;
       if (r._adopt(msg.rec, true)) for (const w of this.waiters) w(msg.rec);
     } else if (msg.type === 'hello') {
       const rec = r._record();
@@ -185,10 +190,12 @@ export class TabSync {
       clearTimeout(timer);
       check();
       // A rotated refresh token another tab kept from an unusable answer (stored under this
-      // lock, in this tab's generation): taken before this tab spends its own (engine's rule).
-      const stored = r._store?.load();
+      // lock, in this tab's generation, and broadcast): taken before this tab spends its own
+      // (engine's rule).
       const num = (v) => (typeof v === 'number' ? v : NaN);
-      const took = !!stored && !!r._rule(9, r._facts(stored, r._refreshToken() ?? undefined), num(stored.epoch), num(stored.gen)) && r._takeRefreshToken(stored.refreshToken);
+      const mine = r._refreshToken() ?? undefined;
+      const kept = [r._store?.load(), this.heard].find((rec) => rec && typeof rec === 'object' && r._rule(9, r._facts(rec, mine), num(rec.epoch), num(rec.gen)));
+      const took = !!kept && r._takeRefreshToken(kept.refreshToken);
       const { gen: latest, failed } = await this.markers();
       if (r._rule(6, latest, startGen)) {
         // Another tab refreshed since this one decided to: take its result.
@@ -214,7 +221,10 @@ export class TabSync {
         const bits = (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8;
         const rotated = typeof f?.refreshToken === 'string' && f.refreshToken !== '';
         const rec = r._rule(10, NaN, NaN, bits | rotated * 16) && r._record();
-        if (rec) r._persist({ ...rec, refreshToken: f.refreshToken }, true);
+        if (rec) {
+          r._persist({ ...rec, refreshToken: f.refreshToken }, true);
+          this.announce({ ...rec, refreshToken: f.refreshToken });
+        }
         const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN, bits);
         if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');
         throw err;

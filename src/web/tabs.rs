@@ -65,8 +65,10 @@
 //! started from `G0` too and finds such a failure marker before `until` takes that failure
 //! (`retry_after_ms` up to `until`) instead of calling: the session backs off in every tab.
 //! A refresh answer that is unusable yet carries a rotated refresh token (the engine keeps
-//! it: the old one is spent) is stored as the tab's record, same epoch and generation, before
-//! the lock is let go. Every holder of the lock first reads storage: a record of its own epoch
+//! it: the old one is spent) is stored as the tab's record, same epoch and generation, and
+//! broadcast, before the lock is let go ([`crate::engine::tabs::stores_rotated`]). Every
+//! holder of the lock first reads storage, and the last record it heard (where the keeper
+//! cannot write its storage: memory, a `sessionStorage` of its own): a record of its own epoch
 //! and generation (not a marker) whose refresh token differs from its own gives it that
 //! refresh token (its access token and schedule kept), before it spends its own
 //! ([`crate::engine::tabs::Epochs::takes_rotated`]); and with crossTab no write of a record
@@ -191,6 +193,10 @@ pub(crate) struct Tabs {
     line: Rc<Line>,
     /// The last record this tab adopted or published (what `awaitRecord` finds "in this tab").
     last: RefCell<Option<Record>>,
+    /// The last record another tab broadcast: where a rotated refresh token kept from an
+    /// unusable answer reaches a tab whose storage the keeper cannot write (memory, or a
+    /// `sessionStorage` of its own).
+    heard: RefCell<Option<Record>>,
     release_marker: RefCell<Option<js_sys::Function>>,
     release_failed: RefCell<Option<js_sys::Function>>,
     closed: Cell<bool>,
@@ -265,6 +271,9 @@ impl Tabs {
                 let msg = serde_wasm_bindgen::from_value::<Wire>(e.data()).ok().and_then(Heard::from_wire);
                 if let (Some(tabs), Some(msg)) = (me.upgrade(), msg) {
                     if !tabs.closed.get() {
+                        if let Heard::Tokens(rec) = &msg {
+                            tabs.heard.replace(Some(rec.clone()));
+                        }
                         heard(msg);
                     }
                 }
@@ -276,6 +285,7 @@ impl Tabs {
                 channel,
                 line,
                 last: RefCell::new(None),
+                heard: RefCell::new(None),
                 release_marker: RefCell::new(None),
                 release_failed: RefCell::new(None),
                 closed: Cell::new(false),
@@ -503,14 +513,15 @@ impl Tabs {
             return refused(); // superseded: the engine has dropped this call already
         }
         // A rotated refresh token another tab kept from an unusable answer (stored under this
-        // lock, in this tab's generation): taken before this tab spends its own.
+        // lock, in this tab's generation, and broadcast): taken before this tab spends its own.
         let mut ctx = ctx;
-        if let Some(rec) = self.line.store.as_ref().and_then(|s| s.load()) {
-            let me = crate::engine::tabs::Epochs { epoch: self.line.epoch(), gen: self.line.gen() };
-            if me.takes_rotated(rec.is_out(), rec.epoch, rec.gen, rec.refresh_differs((flight.held)().as_deref())) {
-                ctx.refresh_token = rec.refresh_token.clone();
-                (flight.take)(rec.refresh_token.unwrap_or_default());
-            }
+        let me = crate::engine::tabs::Epochs { epoch: self.line.epoch(), gen: self.line.gen() };
+        let held = (flight.held)();
+        let stored = self.line.store.as_ref().and_then(|s| s.load());
+        let heard = self.heard.borrow().clone();
+        if let Some(rec) = [stored, heard].into_iter().flatten().find(|r| me.takes_rotated(r.is_out(), r.epoch, r.gen, r.refresh_differs(held.as_deref()))) {
+            ctx.refresh_token = rec.refresh_token.clone();
+            (flight.take)(rec.refresh_token.unwrap_or_default());
         }
         let (latest, failed) = self.markers().await;
         let known = latest.max(self.line.gen());
@@ -562,7 +573,9 @@ impl Tabs {
                 let facts = CallFailed { rejected: failure.rejected, left: left(), retry_in_ms: failure.retry_after_ms, ..CallFailed::default() };
                 let rotated = failure.rotated_refresh_token.clone().filter(|r| !r.is_empty());
                 if let (true, Some(rotated), Some(access)) = (stores_rotated(facts, rotated.is_some()), rotated, held_access) {
-                    self.line.persist_as(&self.line.record(access, Some(rotated)), true);
+                    let rec = self.line.record(access, Some(rotated));
+                    self.line.persist_as(&rec, true);
+                    self.announce(&rec);
                 }
                 // Published before the lock is let go when the engine's rule says so (a
                 // transient failure; a rejection ends the session, which `expired` tells).

@@ -245,6 +245,9 @@ pub(super) struct TabIo {
     lock_wait_ms: f64,
     flights: Vec<Flight>,
     closed: bool,
+    /// The last record another tab broadcast (where a rotated refresh token kept from an
+    /// unusable answer also reaches this tab).
+    heard: Option<Record>,
 }
 
 fn io(run: &mut Run) -> &mut TabIo {
@@ -436,6 +439,7 @@ fn receive(run: &mut Run, msg: Msg) -> Outcome<()> {
                 persist(run, own);
                 return Ok(());
             }
+            io(run).heard = Some(rec.clone());
             if adopt(run, &rec, true)? {
                 // A refresh waiting for this record takes it (`awaitRecord`'s waiters).
                 let waiting: Vec<u64> = io(run)
@@ -574,19 +578,18 @@ fn granted(run: &mut Run, id: u64) -> Outcome<()> {
         return Ok(());
     }
     // A rotated refresh token another tab kept from an unusable answer, in this very
-    // generation (written under this lock): taken before this tab spends its own.
-    let stored = {
+    // generation (written under this lock, and broadcast): taken before this tab spends its own.
+    let (stored, heard) = {
         let t = io(run);
-        t.world.borrow().load(&t.key, t.idx)
+        (t.world.borrow().load(&t.key, t.idx), t.heard.clone())
     };
-    if let Some(rec) = stored {
-        let held = run.engine.refresh_token().map(str::to_owned);
-        if io(run).me.takes_rotated(rec.out, rec.epoch, rec.gen, differs(&rec, held.as_deref())) {
-            let taken = rec.refresh.clone().unwrap_or_default();
-            run.engine.refresh_token_taken(f.ticket, taken.clone());
-            if let Some(f) = flight(run, id) {
-                f.refresh = Some(taken);
-            }
+    let held = run.engine.refresh_token().map(str::to_owned);
+    let me = io(run).me;
+    if let Some(rec) = [stored, heard].into_iter().flatten().find(|r| me.takes_rotated(r.out, r.epoch, r.gen, differs(r, held.as_deref()))) {
+        let taken = rec.refresh.clone().unwrap_or_default();
+        run.engine.refresh_token_taken(f.ticket, taken.clone());
+        if let Some(f) = flight(run, id) {
+            f.refresh = Some(taken);
         }
     }
     let latest = {
@@ -720,7 +723,9 @@ pub(super) fn answer(run: &mut Run, call: usize, v: &Value, date: Option<&str>) 
             // under the lock, so the next holder takes it instead of spending the old one.
             let rotated = failure.rotated_refresh_token.clone().filter(|r| !r.is_empty());
             if let (true, Some(rotated), Some(rec)) = (stores_rotated(facts, rotated.is_some()), rotated, record(run)) {
-                persist_as(run, Record { refresh: Some(rotated), ..rec }, true);
+                let rec = Record { refresh: Some(rotated), ..rec };
+                persist_as(run, rec.clone(), true);
+                post(run, Msg::Tokens(rec));
             }
             if let Some(until) = failure_marker(facts, run.wall) {
                 let t = io(run);
@@ -845,6 +850,7 @@ impl Tabs<'_> {
             lock_wait_ms: timeout + 5_000.0,
             flights: Vec::new(),
             closed: false,
+            heard: None,
         });
         self.tabs.push((name.to_owned(), run));
         open(&mut self.tabs[idx].1)

@@ -542,16 +542,22 @@ async function queuedOnLock(page) {
  * tab's retry behind (the lock manager grants in order). The first tab's retry then finds the
  * second tab's result published and takes it.
  */
+/** Both tabs started, a login made in the `first` and taken by the `second`; returns it. */
+async function loggedInPair(pair, srv, first, second) {
+  await pair.both();
+  const login = srv.issueTokens();
+  await pair.page(first).evaluate((t) => T.setTokens(t), login);
+  assert.ok(await until(async () => (await pair.snap(second)).token === login.accessToken, 3000), `the ${second} tab took the session`);
+  return login;
+}
+
 async function rotatedKept(first) {
   const second = first === 'npm' ? 'rust' : 'npm';
   const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
   const pair = await openPair(srv);
   try {
-    await pair.both();
-    const login = srv.issueTokens();
+    const login = await loggedInPair(pair, srv, first, second);
     const r1 = login.refreshToken;
-    await pair.page(first).evaluate((t) => T.setTokens(t), login);
-    assert.ok(await until(async () => (await pair.snap(second)).token === login.accessToken, 3000), `the ${second} tab took the session`);
     const { epoch, gen: startGen } = await pair.stored();
 
     // The server's rotation, scripted: r1 spent, r2 the only refresh token it takes from now
@@ -636,4 +642,49 @@ for (const first of ['npm', 'rust']) {
   test(`an unusable refresh answer in the ${first} tab with a rotated refresh token: the ${second} tab, refreshing next past the retry point, spends that one, never the spent one; both tabs end fresh`, { timeout: 30_000 }, async () => {
     await rotatedKept(first);
   });
+}
+
+// Where the keeper cannot write the other tab's storage (memory; a sessionStorage is each
+// tab's own), the rotated refresh token of an unusable answer reaches it by the record the
+// keeper broadcasts before it lets the lock go: the other tab's next refresh spends it.
+for (const [storage, crossTab] of [['memory', true], ['sessionStorage', undefined]]) {
+  for (const first of ['npm', 'rust']) {
+    const second = first === 'npm' ? 'rust' : 'npm';
+    test(`with storage '${storage}', an unusable refresh answer in the ${first} tab with a rotated refresh token reaches the ${second} tab by message: its next refresh spends that one, never the spent one`, { timeout: 30_000 }, async () => {
+      const srv = await startServer({ lifetime: 30, rotateRefreshTokens: true, sendExpiresIn: true, appDir: DIST });
+      const o = { storage, crossTab };
+      const pair = await openPair(srv, { npm: o, rust: o });
+      try {
+        const r1 = (await loggedInPair(pair, srv, first, second)).refreshToken;
+        // The server's rotation, scripted: r1 spent, r2 the only refresh token it takes now.
+        const r2 = randomUUID();
+        srv.state.refreshTokens.delete(r1);
+        srv.state.refreshTokens.add(r2);
+        srv.state.issued.push(r2);
+        srv.setRefreshOutcomes([{ status: 200, body: { refreshToken: r2, expiresIn: 30 } }]);
+        const failed = await pair.page(first).evaluate(() => T.refresh().then(() => 'ok', (e) => e?.code ?? String(e)));
+        const spent = () => srv.requestsTo('/auth/refresh').map((r) => JSON.parse(r.body).refreshToken);
+        assert.equal(failed, 'bad-response', `the ${first} tab's refresh failed as an unusable answer`);
+        assert.deepEqual(spent(), [r1]);
+        assert.equal(await pair.stored(), null, 'nothing in localStorage');
+        // The keeper leaves (its own retry, at its backoff, would spend r2 itself), so the next
+        // refresh is the other tab's: past the failure's retry point (a second, jittered up to
+        // 20%), it refreshes.
+        await pair.page(first).evaluate(() => T.dispose());
+        await sleep(1500);
+        assert.deepEqual(spent(), [r1], 'no call meanwhile');
+        const done = await pair.page(second).evaluate(() => T.refresh().then(() => 'ok', (e) => e?.code ?? String(e)));
+        assert.equal(done, 'ok', `the ${second} tab's refresh succeeded`);
+        assert.deepEqual(spent().map((t) => (t === r1 ? 'r1' : t === r2 ? 'r2' : t)), ['r1', 'r2'], `the ${second} tab spent r2, never r1 again`);
+        const b = await pair.snap(second);
+        assert.equal(b.calls, 1, `the ${second} tab made that call`);
+        assert.equal(b.state, 'fresh');
+        assert.equal(b.token, b.log[0].answer.accessToken, 'the token of that call');
+        assert.deepEqual(b.expired, [], 'no session end');
+      } finally {
+        await pair.close();
+        await srv.close();
+      }
+    });
+  }
 }
