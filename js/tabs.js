@@ -212,9 +212,10 @@ export class TabSync {
         // before the lock is let go, for the next holder to take instead of the spent one,
         // when the engine's rule says so (stores_rotated).
         const bits = (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8;
-        const rotated = typeof f?.refreshToken === 'string' && f.refreshToken !== '';
+        const kept = r._rotated(f);
+        const rotated = typeof kept === 'string' && kept !== '';
         const rec = r._rule(10, NaN, NaN, bits | rotated * 16) && r._record();
-        if (rec) r._persist({ ...rec, refreshToken: f.refreshToken }, true);
+        if (rec) r._persist({ ...rec, refreshToken: kept }, true);
         const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN, bits);
         if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');
         throw err;

@@ -55,6 +55,13 @@ export function inputs(fields, params = {}, resource = []) {
   return out.toString();
 }
 
+/**
+ * The rotated refresh token an unusable answer brought, by the error it failed with: kept
+ * beside the error, never on it, so a caller, a log or an error reporter that gets the
+ * error never gets the token.
+ */
+export const rotatedTokens = new WeakMap();
+
 /** A refresh failure. `rejected` true means the session is over. */
 export function refreshError(code, message, props) {
   return makeError('RefreshError', code, message, { rejected: false, ...props });
@@ -63,11 +70,15 @@ export function refreshError(code, message, props) {
 /**
  * A token set as the engine read it (`t`), with `tokenResponse` (`given`, else the
  * answer's other fields: id_token, scope, token_type, ..., without the fields the engine
- * names as tokens). An unusable answer throws a transient bad-response that still carries
- * a rotated refresh token (`refreshToken`), which the session then keeps.
+ * names as tokens). An unusable answer throws a transient bad-response whose rotated
+ * refresh token, if it brought one, is in `rotatedTokens` (the session then keeps it).
  */
 function taken({ tokens, message, ...t }, body, given) {
-  if (message) throw refreshError('bad-response', message, { refreshToken: t.refreshToken });
+  if (message) {
+    const err = refreshError('bad-response', message);
+    if (typeof t.refreshToken === 'string') rotatedTokens.set(err, t.refreshToken);
+    throw err;
+  }
   t.tokenResponse = given ?? Object.fromEntries(Object.entries(body).filter(([k]) => !tokens.includes(k)));
   return t;
 }

@@ -82,3 +82,68 @@ test('red 2: a <base href> injected while a request waits for a refresh does not
   assert.equal(out.status, 200, 'the request went where it was decided, with the new token');
   assert.equal(srv.state.refreshCalls, 1);
 });
+
+// What an XSS payload running after a logout, a state snapshot or an error reporter finds:
+// every string reachable from `root` through own properties (also non-enumerable), Maps,
+// Sets and errors' causes. Closures and wasm memory are not walked (trust.test.mjs 4 scans that).
+const REACH = `(root, secrets) => {
+  const seen = new Set();
+  const found = [];
+  const walk = (v, path, depth) => {
+    if (typeof v === 'string') { for (const s of secrets) if (v.includes(s)) found.push(path); return; }
+    if (v === null || typeof v !== 'object' || seen.has(v) || depth > 12) return;
+    if (v === globalThis || v instanceof Node || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return;
+    seen.add(v);
+    if (v instanceof Map) for (const [k, x] of v) { walk(k, path + '.<key>', depth + 1); walk(x, path + '.<value>', depth + 1); }
+    if (v instanceof Set) for (const x of v) walk(x, path + '.<item>', depth + 1);
+    if (v instanceof Error) { walk(v.message, path + '.message', depth + 1); walk(v.cause, path + '.cause', depth + 1); }
+    for (const k of Reflect.ownKeys(v)) {
+      let x;
+      try { x = v[k]; } catch { continue; }
+      walk(x, path + '.' + String(k), depth + 1);
+    }
+  };
+  walk(root, 'root', 0);
+  return found;
+}`;
+
+test('red 3: no token in a RefreshError a caller gets, in JSON.stringify(refresher), nor reachable from the refresher after logout() or dispose()', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup({ rotateRefreshTokens: true });
+  const t = srv.issueTokens();
+  await create(page, srv, t);
+  const rotatedInBadAnswer = `rotated-in-bad-answer-${Date.now()}`;
+  srv.setRefreshOutcomes([200, { status: 200, body: JSON.stringify({ accessToken: 5, refreshToken: rotatedInBadAnswer }) }]);
+  const out = await page.evaluate(async ({ REACH, rotatedInBadAnswer }) => {
+    const reach = (0, eval)(REACH);
+    const o = {};
+    await r.refresh(); // a good answer: a new access token and a rotated refresh token
+    o.json = JSON.stringify(r);
+    o.liveToken = r.accessToken;
+    // Next, a 2xx answer with no usable access token but a rotated refresh token (kept by the session).
+    o.err = await r.refresh().then(() => null, (e) => ({ keys: Object.keys(e), json: JSON.stringify(e), text: String(e), stack: e.stack, reach: reach(e, [rotatedInBadAnswer]) }));
+    o.eventJSON = JSON.stringify(events);
+    await r.logout();
+    o.tokenResponse = r.tokenResponse;
+    o.afterLogout = { json: JSON.stringify(r), found: null };
+    window.reachFound = (secrets) => reach(r, secrets);
+    // A second refresher disposed while its session is live.
+    window.r2 = await ft.createRefresher({ tokens: { accessToken: 'r2-access-secret', refreshToken: 'r2-refresh-secret', expiresIn: 3600 }, refresh: async () => ({ accessToken: 'x' }) });
+    r2.dispose();
+    o.r2Found = reach(r2, ['r2-access-secret', 'r2-refresh-secret']);
+    return o;
+  }, { REACH, rotatedInBadAnswer });
+  const secrets = [...srv.state.issued, rotatedInBadAnswer];
+  assert.ok(out.err, 'the bad answer rejected refresh()');
+  for (const s of secrets) {
+    assert.ok(!out.json.includes(s), 'JSON.stringify(refresher) of a live session holds no token');
+    assert.ok(!out.err.json.includes(s) && !out.err.text.includes(s) && !out.err.stack.includes(s), 'the RefreshError holds no token');
+    assert.ok(!out.eventJSON.includes(s), 'no event holds a token');
+    assert.ok(!out.afterLogout.json.includes(s), 'JSON.stringify(refresher) after logout holds no token');
+  }
+  assert.deepEqual(out.err.keys.filter((k) => /token/i.test(k)), [], 'no token-named field on the error');
+  assert.deepEqual(out.err.reach, [], 'nothing reachable from the error holds the rotated refresh token');
+  assert.equal(out.tokenResponse, null, 'tokenResponse is gone with the session');
+  const found = await page.evaluate((secrets) => window.reachFound(secrets), secrets);
+  assert.deepEqual(found, [], 'after logout() no token of the session is reachable from the refresher');
+  assert.deepEqual(out.r2Found, [], 'after dispose() no token is reachable from the refresher');
+});
