@@ -29,6 +29,15 @@ function setHeader(config, name, value) {
 
 const plainHeaders = (h) => (h && typeof h.toJSON === 'function' ? h.toJSON() : h);
 
+// Which URL answered a request axios's fetch adapter sent (it hands back the Request, not
+// the Response, so a redirect elsewhere would not show): the Request -> the answer's URL.
+// One fetch for every config, so axios builds its fetch adapter once for it.
+const answeredURL = new WeakMap();
+const seeingFetch = (input, init) => globalThis.fetch(input, init).then((res) => {
+  if (input !== null && typeof input === 'object') answeredURL.set(input, res.url);
+  return res;
+});
+
 /**
  * @param {import('./refresher.js').Refresher} refresher
  * @param {object} instance an axios instance (or the default axios export)
@@ -53,13 +62,17 @@ export function attachAxios(refresher, instance) {
     }
     const origin = target && target.origin !== 'null' ? target.origin : null;
     const own = header(config, 'Authorization');
-    const flags = (own != null && !BEARER.test(String(own)) ? 1 : 0)
+    // The caller's own credentials: a non-Bearer Authorization, or axios's `auth` (Basic),
+    // which axios sets after this interceptor, over the token.
+    const flags = ((own != null && !BEARER.test(String(own))) || config.auth ? 1 : 0)
       | (isRefreshTraffic(target, config.data, plainHeaders(config.headers)) ? 2 : 0)
       | (config.skipAuthRefresh === true ? 4 : 0);
     const go = await refresher._request(origin, flags, config.signal);
     if (go.token !== null) {
       await authorize(config, go.token, target);
       sentWith.set(config, { id: go.id, token: go.token, origin });
+      // With the fetch adapter: learn which URL answers (unless the app brought its own fetch).
+      if (!(config.env && Object.hasOwn(config.env, 'fetch'))) config.env = { ...config.env, fetch: seeingFetch };
     }
     return config;
   });
@@ -85,7 +98,8 @@ export function attachAxios(refresher, instance) {
       return give();
     }
     // Which origin answered (a redirect elsewhere is not the token's server).
-    const finalURL = response.request && typeof response.request.responseURL === 'string' ? response.request.responseURL : '';
+    const req = response.request;
+    const finalURL = req && typeof req.responseURL === 'string' ? req.responseURL : answeredURL.get(req) ?? '';
     const next = await refresher._answered(sent.id, response.status, answeredBy({ url: finalURL }, sent.origin), config.signal);
     if (next === null) return give();
     replays.set(sent.id, { id: sent.id, token: next.token, origin: sent.origin });

@@ -147,3 +147,37 @@ test('red 3: no token in a RefreshError a caller gets, in JSON.stringify(refresh
   assert.deepEqual(found, [], 'after logout() no token of the session is reachable from the refresher');
   assert.deepEqual(out.r2Found, [], 'after dispose() no token is reachable from the refresher');
 });
+
+test('red 4: axios: a request with its own `auth` (Basic) answered 401, and with the fetch adapter a same-origin URL redirected to another origin answering 401, start no refresh, no replay, no session end', { timeout: 30_000 }, async () => {
+  const { srv, foreign, page } = await setup();
+  await create(page, srv, srv.issueTokens());
+  const out = await page.evaluate(async ({ base, other }) => {
+    const statuses = [];
+    const api = axios.create({ baseURL: base });
+    ftAxios.attachAxios(r, api);
+    // A wrong password at the app's own API (a re-authentication form, say).
+    statuses.push(await api.get('/api/echo', { auth: { username: 'user', password: 'wrong' } }).then((x) => x.status, (e) => e.response?.status));
+    const viaFetch = axios.create({ baseURL: base, adapter: 'fetch' });
+    ftAxios.attachAxios(r, viaFetch);
+    // An expired presigned URL elsewhere, reached through a same-origin redirect.
+    statuses.push(await viaFetch.get(`/redirect?to=${encodeURIComponent(`${other}/401`)}`).then((x) => x.status, (e) => e.response?.status));
+    // The fetch adapter still replays a real 401 of the API (the token revoked meanwhile).
+    return { statuses, state: r.state, expired: count('session-expired') };
+  }, { base: srv.url, other: foreign.url });
+  assert.deepEqual(out.statuses, [401, 401]);
+  assert.equal(srv.state.refreshCalls, 0, 'no refresh');
+  assert.equal(out.expired, 0, 'no session-expired');
+  assert.equal(out.state, 'fresh', 'the session is kept');
+  assert.equal(srv.requests.filter((q) => q.path === '/api/echo').length, 1, 'the Basic request was sent once: no replay');
+  assert.equal(foreign.requests.filter((q) => q.path === '/401' && q.method === 'GET').length, 1, 'the redirected request was sent once: no replay');
+  assertNoLeak(srv, foreign);
+  // The fetch adapter still refreshes and replays a real 401 from the API itself.
+  srv.revokeAccessTokens();
+  const again = await page.evaluate(async (base) => {
+    const viaFetch = axios.create({ baseURL: base, adapter: 'fetch' });
+    ftAxios.attachAxios(r, viaFetch);
+    return viaFetch.get('/api/echo').then((x) => x.status, (e) => e.response?.status);
+  }, srv.url);
+  assert.equal(again, 200);
+  assert.equal(srv.state.refreshCalls, 1);
+});
