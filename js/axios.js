@@ -27,6 +27,12 @@ function setHeader(config, name, value) {
   else config.headers = { ...config.headers, [name]: value };
 }
 
+function dropHeader(config, name) {
+  const h = config.headers;
+  if (h && typeof h.delete === 'function') h.delete(name);
+  else if (h) for (const k of Object.keys(h)) if (k.toLowerCase() === name.toLowerCase()) delete h[k];
+}
+
 const plainHeaders = (h) => (h && typeof h.toJSON === 'function' ? h.toJSON() : h);
 
 // Which URL answered a request axios's fetch adapter sent (it hands back the Request, not
@@ -49,13 +55,28 @@ export function attachAxios(refresher, instance) {
     throw makeError('OptionsError', 'bad-option', 'attachAxios needs an axios instance (axios.create(), or the default export), '
       + 'with interceptors and request(); this is not one (the `import * as axios` namespace, or a config object?)');
   }
+  // Where axios will send a config now (a relative URL against the document's base).
+  const where = (config) => requestURL((typeof instance.getUri === 'function' ? instance.getUri(config) : config.url) ?? '');
+  // A request whose URL moved during a wait (a <base href> injected meanwhile moves a
+  // relative one) goes untouched: the token goes only where the engine allowed it.
+  const moved = (config, origin) => where(config)?.origin !== origin;
+
   const requestId = instance.interceptors.request.use(async (config) => {
-    // The replay of a request: sent with the token the engine gave for it.
-    const url = typeof instance.getUri === 'function' ? instance.getUri(config) : config.url;
-    const target = requestURL(url ?? '');
+    // A URL given as an object is stringified once, here: what is checked is what axios sends
+    // (a stringifier that answers differently the next time cannot move it).
+    if (config.url != null && typeof config.url !== 'string') config.url = String(config.url);
+    const target = where(config);
+    // The replay of a request: sent with the token the engine gave for it, where the first went.
     const again = replays.get(config[RETRIED]);
     if (again) {
       replays.delete(config[RETRIED]);
+      if (target?.origin !== again.origin) {
+        // Untouched: without the token the first send carried either.
+        dropHeader(config, 'Authorization');
+        dropHeader(config, 'DPoP');
+        refresher._forget(again.id);
+        return config;
+      }
       await authorize(config, again.token, target);
       sentWith.set(config, again);
       return config;
@@ -68,7 +89,9 @@ export function attachAxios(refresher, instance) {
       | (isRefreshTraffic(target, config.data, plainHeaders(config.headers)) ? 2 : 0)
       | (config.skipAuthRefresh === true ? 4 : 0);
     const go = await refresher._request(origin, flags, config.signal);
-    if (go.token !== null) {
+    if (go.token !== null && moved(config, origin)) {
+      refresher._forget(go.id);
+    } else if (go.token !== null) {
       await authorize(config, go.token, target);
       sentWith.set(config, { id: go.id, token: go.token, origin });
       // With the fetch adapter: learn which URL answers (unless the app brought its own fetch).

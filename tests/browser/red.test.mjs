@@ -181,3 +181,37 @@ test('red 4: axios: a request with its own `auth` (Basic) answered 401, and with
   assert.equal(again, 200);
   assert.equal(srv.state.refreshCalls, 1);
 });
+
+test('red 5: axios: a <base href> injected while a request or its 401 replay waits for a refresh, and a URL object whose stringifier answers differently the next time, do not move the token to another origin', { timeout: 30_000 }, async () => {
+  const { srv, foreign, page } = await setup();
+  await create(page, srv, srv.issueTokens());
+  srv.setRefreshOutcomes([{ status: 200, delay: 400 }, { status: 200, delay: 400 }]);
+  const injectBaseDuring = (send) => page.evaluate(async ({ other, send }) => {
+    const api = axios.create();
+    ftAxios.attachAxios(r, api);
+    const waiting = (0, eval)(send)(api).then((x) => x.status, (e) => e.response?.status ?? e.name);
+    await sleep(150); // the request is waiting for the refresh
+    const base = document.createElement('base');
+    base.href = `${other}/based/`;
+    document.head.prepend(base);
+    const status = await waiting;
+    base.remove();
+    return status;
+  }, { other: foreign.url, send });
+  // A request waiting for a refresh in flight.
+  const first = await injectBaseDuring('(api) => { r.refresh(); return api.get("api/echo?first"); }');
+  // A request answered 401, whose replay waits for the refresh.
+  srv.revokeAccessTokens();
+  const replay = await injectBaseDuring('(api) => api.get("api/echo?replay")');
+  const stateful = await page.evaluate(async (other) => {
+    const api = axios.create();
+    ftAxios.attachAxios(r, api);
+    let n = 0;
+    return api.get({ toString: () => (n++ === 0 ? '/api/echo' : `${other}/stateful`) }).then((x) => x.status, (e) => e.response?.status ?? e.name);
+  }, foreign.url);
+  const leaked = foreign.requests.filter((q) => q.hasAuthorization).map((q) => `${q.method} ${q.path}`);
+  assert.deepEqual(leaked, [], 'no Authorization reached the foreign origin');
+  assertNoLeak(srv, foreign);
+  assert.equal(srv.state.refreshCalls, 2);
+  assert.deepEqual([first, replay, stateful], [200, 200, 200], 'each went out (untouched where it moved)');
+});
