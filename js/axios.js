@@ -8,13 +8,11 @@ import { answeredBy, isRefreshTraffic, wasReplayed } from './request.js';
 import { makeError } from './errors.js';
 
 const BEARER = /^bearer\s/i;
-// What freshtoken attached to a config: { token, origin }; a config without it is not
-// ours. A WeakMap, so the token is not copied into the config (which apps log).
-const sentWith = new WeakMap();
 // A plain key: axios copies it into the replay's config (it drops symbols). It holds the
-// request's id; `replays` the token its replay goes with.
+// attachment's number and the request's id (each refresher numbers its own requests, so
+// an id alone could be another refresher's on the same axios instance).
 const RETRIED = 'freshtokenRetried';
-const replays = new Map();
+let attachments = 0;
 
 function header(config, name) {
   const h = config.headers;
@@ -60,6 +58,13 @@ export function attachAxios(refresher, instance) {
   // A request whose URL moved during a wait (a <base href> injected meanwhile moves a
   // relative one) goes untouched: the token goes only where the engine allowed it.
   const moved = (config, origin) => where(config)?.origin !== origin;
+
+  // Per attachment (a refresher on an instance): what freshtoken attached to a config
+  // ({ id, token, origin }; a config without it is not this refresher's; a WeakMap, so the
+  // token is not copied into the config, which apps log), and the token each replay goes with.
+  const sentWith = new WeakMap();
+  const replays = new Map();
+  const tag = `${++attachments}:`;
 
   const requestId = instance.interceptors.request.use(async (config) => {
     // A URL given as an object is stringified once, here: what is checked is what axios sends
@@ -125,8 +130,8 @@ export function attachAxios(refresher, instance) {
     const finalURL = req && typeof req.responseURL === 'string' ? req.responseURL : answeredURL.get(req) ?? '';
     const next = await refresher._answered(sent.id, response.status, answeredBy({ url: finalURL }, sent.origin), config.signal);
     if (next === null) return give();
-    replays.set(sent.id, { id: sent.id, token: next.token, origin: sent.origin });
-    config[RETRIED] = sent.id;
+    replays.set(tag + sent.id, { id: sent.id, token: next.token, origin: sent.origin });
+    config[RETRIED] = tag + sent.id;
     return instance.request(config);
   };
   const responseId = instance.interceptors.response.use(

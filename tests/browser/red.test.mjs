@@ -215,3 +215,31 @@ test('red 5: axios: a <base href> injected while a request or its 401 replay wai
   assert.equal(srv.state.refreshCalls, 2);
   assert.deepEqual([first, replay, stateful], [200, 200, 200], 'each went out (untouched where it moved)');
 });
+
+test('red 6: two refreshers on one axios instance (two APIs): a 401 of one is refreshed and replayed by that one, and never with the other\'s token', { timeout: 30_000 }, async () => {
+  const { srv, foreign, page } = await setup();
+  await create(page, srv, srv.issueTokens()); // r: the API on srv
+  srv.revokeAccessTokens();
+  const out = await page.evaluate(async ({ base, other }) => {
+    // r2: another API (the foreign origin), with its own session and refresh.
+    let n = 0;
+    window.r2 = await ft.createRefresher({ tokens: { accessToken: 'r2-token-0', expiresIn: 3600 }, origins: [other], refresh: async () => ({ accessToken: `r2-token-${++n}`, expiresIn: 3600 }) });
+    const api = axios.create();
+    ftAxios.attachAxios(r2, api);
+    ftAxios.attachAxios(r, api);
+    // r2's request is in the air while r's request with the same number in r's own count
+    // is answered 401 (each interceptor numbers every request it sees; r2 counts one more).
+    await r2.getAccessToken();
+    const slow = api.get(`${other}/slow?ms=1500`).then((x) => x.status, (e) => e.response?.status ?? e.name);
+    await sleep(100);
+    const status = await api.get(`${base}/api/echo`).then((x) => x.status, (e) => e.response?.status ?? e.name);
+    return { status, slow: await slow, r2Refreshes: n, state: r.state };
+  }, { base: srv.url, other: foreign.url });
+  const r2TokenAtSrv = srv.requests.filter((q) => /r2-token/.test(q.headers.authorization ?? ''));
+  assert.deepEqual(r2TokenAtSrv.map((q) => q.path), [], 'r2\'s token never reached r\'s API');
+  assert.equal(out.r2Refreshes, 0, 'r\'s 401 did not refresh r2');
+  assert.equal(out.status, 200, 'r refreshed and replayed its own request');
+  assert.equal(srv.state.refreshCalls, 1);
+  assert.equal(out.slow, 200);
+  assertNoLeak(srv, foreign);
+});
