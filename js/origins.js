@@ -50,7 +50,7 @@ let lastURL = null;
 export function requestURL(input) {
   // Anything else is stringified as fetch does it; the caller then sends the URL found
   // here (`href`), so a stringifier that answers differently the second time cannot move it.
-  const s = typeof input === 'string' ? input : urlOfRequest(input) ?? String(input);
+  const s = typeof input === 'string' ? input : urlOfRequest(input) ?? `${input}`; // a Symbol throws, as in fetch
   const base = baseURL();
   if (s === lastInput && base === lastBase) return lastURL;
   let url = null;

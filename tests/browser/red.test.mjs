@@ -42,6 +42,9 @@ test('red 1: a Request look-alike, a Request subclass or own `url` naming an all
     await attempt('request', () => r.fetch(new Request('/api/echo')));
     await attempt('iframe-request', () => r.fetch(new frame.contentWindow.Request(`${location.origin}/api/echo`)));
     await attempt('url-object', () => r.fetch(new URL('/api/echo', location.href)));
+    // What fetch cannot stringify fails as fetch fails.
+    await attempt('symbol', () => r.fetch(Symbol('x')));
+    await attempt('native-symbol', () => fetch(Symbol('x')));
     return { statuses, state: r.state };
   }, { other: foreign.url });
   const leaked = foreign.requests.filter((q) => q.hasAuthorization).map((q) => `${q.method} ${q.path}`);
@@ -58,6 +61,7 @@ test('red 1: a Request look-alike, a Request subclass or own `url` naming an all
   assert.equal(out.statuses.request, 200);
   assert.equal(out.statuses['iframe-request'], 200);
   assert.equal(out.statuses['url-object'], 200);
+  assert.equal(out.statuses.symbol, out.statuses['native-symbol']);
   assert.equal(out.state, 'fresh');
 });
 
