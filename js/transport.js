@@ -188,6 +188,10 @@ export function makeTransport(opts, getFetch, engine) {
         if (engine.proof && engine.dpopRetry(status, null, why.oauthError) && engine.refreshNonce()) continue;
         // The OAuth error can make a 400 transient (use_dpop_nonce): the engine says.
         if (why.oauthError != null) kind = engine.statusClass(status, why.oauthError);
+        // The provider's words reach the app as they came, but never a token they echo.
+        for (const k of ['oauthError', 'oauthErrorDescription']) {
+          if (typeof why[k] === 'string') for (const t of [ctx.accessToken, ctx.refreshToken]) if (t) why[k] = why[k].split(t).join('[token]');
+        }
         const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
         if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
         throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {

@@ -247,3 +247,29 @@ test('red 6: two refreshers on one axios instance (two APIs): a 401 of one is re
   assert.equal(out.slow, 200);
   assertNoLeak(srv, foreign);
 });
+
+test('red 7: an OAuth error answer that echoes the refresh or access token (error_description) puts no token in errors, events, onSessionExpired\'s info or the console', { timeout: 30_000 }, async () => {
+  const { srv, tab, page } = await setup();
+  const t = srv.issueTokens();
+  srv.setRefreshOutcomes([
+    { status: 503, body: JSON.stringify({ error: 'temporarily_unavailable', error_description: `cannot refresh ${t.refreshToken} for ${t.accessToken} now` }) },
+    { status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `client unknown; refresh_token=${t.refreshToken}` }) },
+  ]);
+  const out = await page.evaluate(async ({ base, t }) => {
+    const infos = [];
+    window.r = await ft.createRefresher({ tokens: t, endpoint: { url: `${base}/auth/refresh`, preset: 'oauth2', clientId: 'app' }, origins: [base], onSessionExpired: (info) => infos.push(info) });
+    listen(r);
+    const show = (e) => JSON.stringify({ ...e, message: e.message, text: String(e), stack: e.stack });
+    const first = await r.refresh().then(() => 'ok', show);
+    const second = await r.refresh().then(() => 'ok', show);
+    return { first, second, events: JSON.stringify(events), infos: JSON.stringify(infos), state: r.state };
+  }, { base: srv.url, t });
+  assert.equal(out.state, 'expired', 'invalid_client ended the session');
+  assert.match(out.first, /temporarily_unavailable/, 'the provider\'s words are still shown');
+  assert.match(out.infos, /invalid_client/);
+  for (const secret of [t.refreshToken, t.accessToken]) {
+    for (const [where, text] of [['the first error', out.first], ['the second error', out.second], ['the events', out.events], ['onSessionExpired info', out.infos], ['the console', tab.consoleText()]]) {
+      assert.ok(!text.includes(secret), `no token in ${where}`);
+    }
+  }
+});
