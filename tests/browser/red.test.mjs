@@ -2,6 +2,7 @@
 // local auth server and a second, "foreign" origin that records what reaches it.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { launchBrowser } from '../support/browser.mjs';
 import { trustPage, create, assertNoLeak } from '../support/trust-page.mjs';
 
@@ -272,4 +273,37 @@ test('red 7: an OAuth error answer that echoes the refresh or access token (erro
       assert.ok(!text.includes(secret), `no token in ${where}`);
     }
   }
+});
+
+test('red 8: PubNub: after logout() or the session\'s end the real PubNub client holds no token of it (token and authKey modes); a new login gives it the new one', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const [t1, t2, t3] = [srv.issueTokens(), srv.issueTokens(), srv.issueTokens()];
+  await create(page, srv, t1);
+  const bundle = await readFile(new URL('../../node_modules/pubnub/dist/web/pubnub.min.js', import.meta.url), 'utf8');
+  srv.setRefreshOutcomes([401]);
+  const out = await page.evaluate(async ({ bundle, t2, t3 }) => {
+    (0, eval)(bundle); // the PubNub web client (UMD: window.PubNub)
+    const ftPubNub = await import('/js/pubnub.js');
+    const client = (userId) => new PubNub({ subscribeKey: 'demo', publishKey: 'demo', userId });
+    const a = client('a');
+    const b = client('b');
+    ftPubNub.attachPubNub(r, a);
+    ftPubNub.attachPubNub(r, b, { mode: 'authKey' });
+    const held = () => [a.getToken() ?? null, b.getAuthKey() ?? null];
+    const o = { start: held() };
+    await r.logout();
+    o.afterLogout = held();
+    r.setTokens(t2);
+    o.afterLogin = held();
+    await r.refresh().catch(() => {}); // 401: the session ends
+    o.afterEnd = held();
+    r.setTokens(t3);
+    o.afterLogin2 = held();
+    return o;
+  }, { bundle, t2, t3 });
+  assert.deepEqual(out.start, [t1.accessToken, t1.accessToken]);
+  assert.deepEqual(out.afterLogout, [null, null], 'after logout() the client holds no token');
+  assert.deepEqual(out.afterLogin, [t2.accessToken, t2.accessToken]);
+  assert.deepEqual(out.afterEnd, [null, null], 'after the session ended the client holds no token');
+  assert.deepEqual(out.afterLogin2, [t3.accessToken, t3.accessToken]);
 });
