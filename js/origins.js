@@ -29,12 +29,16 @@ export function pageOrigin() {
 // getter (a brand check, which holds for a Request of any realm). A subclass's `url`
 // getter, an own `url` property or a look-alike (`Symbol.toStringTag` 'Request') cannot
 // tell another URL than the one fetch will use.
-const REQUEST_URL = typeof Request !== 'undefined' ? Object.getOwnPropertyDescriptor(Request.prototype, 'url')?.get : undefined;
+// Looked up at the first object input, not at import (in node, reading `Request` loads
+// undici, which compiles its own wasm: server rendering must touch nothing).
+let requestUrlGetter;
 
 /** The URL of a real Request (of any realm), else null. */
 export function urlOfRequest(v) {
-  if (!REQUEST_URL || v === null || typeof v !== 'object') return null;
-  try { return REQUEST_URL.call(v); } catch { return null; }
+  if (v === null || typeof v !== 'object') return null;
+  requestUrlGetter ??= (typeof Request !== 'undefined' && Object.getOwnPropertyDescriptor(Request.prototype, 'url')?.get) || null;
+  if (!requestUrlGetter) return null;
+  try { return requestUrlGetter.call(v); } catch { return null; }
 }
 
 let lastInput = null;
