@@ -170,7 +170,7 @@ export class Refresher {
    */
   setTokens(tokens) {
     this._alive();
-    checkTokens(tokens, 'setTokens(tokens)');
+    tokens = checkTokens(tokens, 'setTokens(tokens)'); // its own fields only
     this._wipe(); // the last answer of the session this one replaces
     // Without `receivedAt` the tokens may have waited since they were issued: the engine
     // checks their expiry against the server's clock (as best known).
@@ -203,8 +203,7 @@ export class Refresher {
     const epoch = typeof rec.epoch === 'number' ? rec.epoch : 0;
     const gen = typeof rec.gen === 'number' ? rec.gen : epoch;
     try {
-      checkTokens(rec, 'record');
-      this._take(rec, typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
+      this._take(checkTokens(rec, 'record'), typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
     } catch {
       return false; // a record with a malformed token: not adopted
     }

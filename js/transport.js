@@ -17,9 +17,11 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
  * The presets' rules are the engine's (src/engine/preset.rs, answer.rs, oauth_error.rs;
  * src/wasm/preset.rs): `what` and the facts in, JSON out. 0-3 a preset's answer, 4 the app's
  * function's result, 5 an OAuth error answer (each: `members` of what JSON.parse read),
- * 6-9 a preset's refresh request, 10 the revocation request (each: `inputs`).
+ * 6-9 a preset's refresh request, 10 the revocation request (each: `inputs`). The answer is
+ * an object with no prototype: a field the engine did not give (a polluted
+ * Object.prototype.refreshToken or .oauthError) is absent.
  */
-export const presetRule = (what, facts) => JSON.parse(presetRuleRaw(what, ...writeTokens([facts])));
+export const presetRule = (what, facts) => Object.assign(Object.create(null), JSON.parse(presetRuleRaw(what, ...writeTokens([facts]))));
 
 /**
  * An answer's top-level members as the engine takes them (src/wasm/preset.rs): each as
@@ -73,7 +75,9 @@ export function refreshError(code, message, props) {
  * names as tokens). An unusable answer throws a transient bad-response whose rotated
  * refresh token, if it brought one, is in `rotatedTokens` (the session then keeps it).
  */
-function taken({ tokens, message, ...t }, body, given) {
+function taken({ tokens, message, ...fields }, body, given) {
+  // Own fields only (no prototype): a polluted Object.prototype.refreshToken is no rotated refresh token.
+  const t = Object.assign(Object.create(null), fields);
   if (message) {
     const err = refreshError('bad-response', message);
     if (typeof t.refreshToken === 'string') rotatedTokens.set(err, t.refreshToken);

@@ -307,3 +307,39 @@ test('red 8: PubNub: after logout() or the session\'s end the real PubNub client
   assert.deepEqual(out.afterEnd, [null, null], 'after the session ended the client holds no token');
   assert.deepEqual(out.afterLogin2, [t3.accessToken, t3.accessToken]);
 });
+
+test('red 9: a polluted Object.prototype (origins, fetch, endpoint headers, refreshToken) adds no option: no token to its origin, no refresh token to its function, no inherited refresh token taken from a refresh answer or setTokens', { timeout: 30_000 }, async () => {
+  const { srv, foreign, page } = await setup();
+  const t = srv.issueTokens();
+  const out = await page.evaluate(async ({ other, t }) => {
+    const polluted = {
+      origins: [other],
+      fetch(input, init) { window.stolen = (window.stolen ?? '') + String(init?.body ?? ''); return window.fetch(input, init); },
+      headers: { 'x-polluted': 'yes' },
+      refreshToken: 'inherited-refresh-token',
+    };
+    Object.assign(Object.prototype, polluted);
+    try {
+      const a = await ft.createRefresher({ tokens: { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresIn: 3600 }, endpoint: { url: '/auth/refresh' } });
+      const sent = await a.fetch(`${other}/polluted`).then((x) => x.status, (e) => e.name);
+      const refreshed = await a.refresh().then(() => 'ok', (e) => `${e.name}:${e.code}`);
+      a.setTokens({ accessToken: a.accessToken }); // no refresh token given: the session's is kept, not an inherited one
+      await sleep(1100); // past the one-refresh-a-second floor
+      const again = await a.refresh().then(() => 'ok', (e) => `${e.name}:${e.code}`);
+      a.dispose();
+      return { sent, refreshed, again, stolen: window.stolen ?? null };
+    } finally {
+      for (const k of Object.keys(polluted)) delete Object.prototype[k];
+    }
+  }, { other: foreign.url, t });
+  const leaked = foreign.requests.filter((q) => q.hasAuthorization).map((q) => `${q.method} ${q.path}`);
+  assert.deepEqual(leaked, [], 'no Authorization reached the origin Object.prototype.origins named');
+  assertNoLeak(srv, foreign);
+  assert.equal(out.stolen, null, 'Object.prototype.fetch was never used');
+  assert.equal(out.refreshed, 'ok');
+  const refreshCalls = srv.requestsTo('/auth/refresh');
+  assert.ok(refreshCalls.every((q) => q.headers['x-polluted'] === undefined), 'no inherited endpoint header');
+  assert.ok(refreshCalls.every((q) => !q.body.includes('inherited-refresh-token')), 'no inherited refresh token spent');
+  assert.equal(out.again, 'ok');
+  assert.equal(refreshCalls.length, 2);
+});
