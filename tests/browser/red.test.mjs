@@ -343,3 +343,24 @@ test('red 9: a polluted Object.prototype (origins, fetch, endpoint headers, refr
   assert.equal(out.again, 'ok');
   assert.equal(refreshCalls.length, 2);
 });
+
+test('red 11: with Object.prototype.out polluted, a session kept in localStorage is still restored on the next page (not read as a logout marker)', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const t = srv.issueTokens();
+  const out = await page.evaluate(async ({ base, t }) => {
+    const opts = () => ({ endpoint: { url: `${base}/auth/refresh` }, origins: [base], storage: 'localStorage', storageKey: 'red11' });
+    const a = await ft.createRefresher({ ...opts(), tokens: t });
+    a.dispose();
+    Object.prototype.out = true;
+    try {
+      const b = await ft.createRefresher(opts());
+      const restored = [b.state, b.accessToken === t.accessToken];
+      b.dispose();
+      return restored;
+    } finally {
+      delete Object.prototype.out;
+      localStorage.removeItem('red11');
+    }
+  }, { base: srv.url, t });
+  assert.deepEqual(out, ['fresh', true]);
+});
