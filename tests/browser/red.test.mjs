@@ -323,8 +323,7 @@ test('red 9: a polluted Object.prototype (origins, fetch, endpoint headers, refr
       const a = await ft.createRefresher({ tokens: { accessToken: t.accessToken, refreshToken: t.refreshToken, expiresIn: 3600 }, endpoint: { url: '/auth/refresh' } });
       const sent = await a.fetch(`${other}/polluted`).then((x) => x.status, (e) => e.name);
       const refreshed = await a.refresh().then(() => 'ok', (e) => `${e.name}:${e.code}`);
-      a.setTokens({ accessToken: a.accessToken }); // no refresh token given: the session's is kept, not an inherited one
-      await sleep(1100); // past the one-refresh-a-second floor
+      a.setTokens({ accessToken: a.accessToken }); // no refresh token given: the new session has none, not an inherited one
       const again = await a.refresh().then(() => 'ok', (e) => `${e.name}:${e.code}`);
       a.dispose();
       return { sent, refreshed, again, stolen: window.stolen ?? null };
@@ -340,8 +339,8 @@ test('red 9: a polluted Object.prototype (origins, fetch, endpoint headers, refr
   const refreshCalls = srv.requestsTo('/auth/refresh');
   assert.ok(refreshCalls.every((q) => q.headers['x-polluted'] === undefined), 'no inherited endpoint header');
   assert.ok(refreshCalls.every((q) => !q.body.includes('inherited-refresh-token')), 'no inherited refresh token spent');
-  assert.equal(out.again, 'ok');
-  assert.equal(refreshCalls.length, 2);
+  assert.equal(out.again, 'SessionError:session-expired', 'without a refresh token of its own the session ends (no-refresh-token)');
+  assert.equal(refreshCalls.length, 1);
 });
 
 test('red 11: with Object.prototype.out polluted, a session kept in localStorage is still restored on the next page (not read as a logout marker)', { timeout: 30_000 }, async () => {
@@ -363,4 +362,19 @@ test('red 11: with Object.prototype.out polluted, a session kept in localStorage
     }
   }, { base: srv.url, t });
   assert.deepEqual(out, ['fresh', true]);
+});
+
+test('red 12: user 2 logs in (setTokens without a refresh token) over user 1\'s live session: no refresh spends user 1\'s refresh token, user 2 never receives user 1\'s session', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const user1 = srv.issueTokens();
+  await create(page, srv, user1);
+  const user2 = { accessToken: srv.issueTokens().accessToken, expiresIn: 3600 }; // a login without "remember me": no refresh token
+  const out = await page.evaluate(async (user2) => {
+    r.setTokens(user2);
+    const refreshed = await r.refresh().then((t) => `token ${t}`, (e) => `${e.name}:${e.code}`);
+    return { refreshed, token: r.accessToken };
+  }, user2);
+  assert.equal(srv.requestsTo('/auth/refresh').filter((q) => q.body.includes(user1.refreshToken)).length, 0, 'user 1\'s refresh token was not spent for user 2');
+  assert.ok(!out.refreshed.startsWith('token'), `no new session came of it (${out.refreshed})`);
+  assert.notEqual(out.token, user1.accessToken);
 });
