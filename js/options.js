@@ -79,6 +79,9 @@ export function checkTokens(t, where = 'tokens') {
   return t;
 }
 
+/** The options normalizeOptions made (what `new Refresher()` may take as they are). */
+export const normalized = new WeakSet();
+
 export function normalizeOptions(o) {
   if (!isObject(o)) throw optionsError(`createRefresher needs an options object, not ${kind(o)}`);
   o = own(o);
@@ -138,5 +141,6 @@ export function normalizeOptions(o) {
     throw optionsError('storage must be a name or an object with getItem, setItem and removeItem methods');
   }
   // `crossTab` left out is decided once the wasm is loaded (`crossTabOn`: the engine's rule).
+  normalized.add(out);
   return out;
 }

@@ -14,7 +14,8 @@ import {
 } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
-import { checkTokens } from './options.js';
+import { checkTokens, normalizeOptions, normalized } from './options.js';
+import { registry } from './registry.js';
 import { Emitter } from './events.js';
 import { makeTransport, PRESETS, rotatedTokens } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
@@ -71,9 +72,17 @@ export const crossTabOn = (opts) => coreEpochs(11, 0, 0, opts.crossTab === undef
 const sessionTime = (receivedAt) => now() - Math.max(0, Date.now() - receivedAt);
 
 export class Refresher {
-  /** @param {ReturnType<import('./options.js').normalizeOptions>} opts */
-  constructor(opts) {
+  /** @param {object} options createRefresher's options (checked here when not by createRefresher) */
+  constructor(options) {
     bindings(); // throws a clear error before init()
+    // `new Refresher(options)` checks them as createRefresher does (an OptionsError naming
+    // the problem, never a TypeError); the cross-tab code must be there (createRefresher
+    // loads it; `import 'freshtoken/tabs'` registers it).
+    const opts = normalized.has(options) ? options : normalizeOptions(options);
+    if (!opts.joinTabs && crossTabOn(opts)) {
+      opts.joinTabs = registry.joinTabs;
+      if (!opts.joinTabs) throw makeError('OptionsError', 'bad-option', "crossTab (implied by a shared storage) needs the cross-tab code: use createRefresher(), or import 'freshtoken/tabs' first, or pass crossTab: false");
+    }
     this._opts = opts;
     this._events = new Emitter();
     this._flight = null;        // { ticket, abort, ctx } of the refresh call in flight

@@ -378,3 +378,33 @@ test('red 12: user 2 logs in (setTokens without a refresh token) over user 1\'s 
   assert.ok(!out.refreshed.startsWith('token'), `no new session came of it (${out.refreshed})`);
   assert.notEqual(out.token, user1.accessToken);
 });
+
+test('red 13: new Refresher(options) checks its options as createRefresher does: an OptionsError naming the problem, never a TypeError; good options work', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const t = srv.issueTokens();
+  const out = await page.evaluate(async ({ base, t }) => {
+    const o = {};
+    const cases = {
+      none: undefined,
+      typo: { tokens: t, endpoint: { url: '/auth/refresh' }, orgins: [base] },
+      noWay: { tokens: t },
+      sharedStorage: { tokens: t, endpoint: { url: '/auth/refresh' }, storage: 'localStorage', storageKey: 'red13' },
+      good: { tokens: t, endpoint: { url: `${base}/auth/refresh` }, origins: [base] },
+    };
+    for (const [name, options] of Object.entries(cases)) {
+      try {
+        const r = new ft.Refresher(options);
+        o[name] = [r.state, await r.fetch('/api/echo').then((x) => x.status)];
+        r.dispose();
+      } catch (e) {
+        o[name] = `${e.name}:${e.code}:${e.message}`;
+      }
+    }
+    localStorage.removeItem('red13');
+    return o;
+  }, { base: srv.url, t });
+  for (const name of ['none', 'typo', 'noWay', 'sharedStorage']) assert.match(out[name], /^OptionsError:bad-option:/, name);
+  assert.match(out.typo, /orgins/);
+  assert.match(out.sharedStorage, /crossTab/);
+  assert.deepEqual(out.good, ['fresh', 200]);
+});
