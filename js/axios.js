@@ -8,13 +8,11 @@ import { answeredBy, isRefreshTraffic, wasReplayed } from './request.js';
 import { makeError } from './errors.js';
 
 const BEARER = /^bearer\s/i;
-// What freshtoken attached to a config: { token, origin }; a config without it is not
-// ours. A WeakMap, so the token is not copied into the config (which apps log).
-const sentWith = new WeakMap();
 // A plain key: axios copies it into the replay's config (it drops symbols). It holds the
-// request's id; `replays` the token its replay goes with.
+// attachment's number and the request's id (each refresher numbers its own requests, so
+// an id alone could be another refresher's on the same axios instance).
 const RETRIED = 'freshtokenRetried';
-const replays = new Map();
+let attachments = 0;
 
 function header(config, name) {
   const h = config.headers;
@@ -27,7 +25,22 @@ function setHeader(config, name, value) {
   else config.headers = { ...config.headers, [name]: value };
 }
 
+function dropHeader(config, name) {
+  const h = config.headers;
+  if (h && typeof h.delete === 'function') h.delete(name);
+  else if (h) for (const k of Object.keys(h)) if (k.toLowerCase() === name.toLowerCase()) delete h[k];
+}
+
 const plainHeaders = (h) => (h && typeof h.toJSON === 'function' ? h.toJSON() : h);
+
+// Which URL answered a request axios's fetch adapter sent (it hands back the Request, not
+// the Response, so a redirect elsewhere would not show): the Request -> the answer's URL.
+// One fetch for every config, so axios builds its fetch adapter once for it.
+const answeredURL = new WeakMap();
+const seeingFetch = (input, init) => globalThis.fetch(input, init).then((res) => {
+  if (input !== null && typeof input === 'object') answeredURL.set(input, res.url);
+  return res;
+});
 
 /**
  * @param {import('./refresher.js').Refresher} refresher
@@ -40,26 +53,54 @@ export function attachAxios(refresher, instance) {
     throw makeError('OptionsError', 'bad-option', 'attachAxios needs an axios instance (axios.create(), or the default export), '
       + 'with interceptors and request(); this is not one (the `import * as axios` namespace, or a config object?)');
   }
+  // Where axios will send a config now (a relative URL against the document's base).
+  const where = (config) => requestURL((typeof instance.getUri === 'function' ? instance.getUri(config) : config.url) ?? '');
+  // A request whose URL moved during a wait (a <base href> injected meanwhile moves a
+  // relative one) goes untouched: the token goes only where the engine allowed it.
+  const moved = (config, origin) => where(config)?.origin !== origin;
+
+  // Per attachment (a refresher on an instance): what freshtoken attached to a config
+  // ({ id, token, origin }; a config without it is not this refresher's; a WeakMap, so the
+  // token is not copied into the config, which apps log), and the token each replay goes with.
+  const sentWith = new WeakMap();
+  const replays = new Map();
+  const tag = `${++attachments}:`;
+
   const requestId = instance.interceptors.request.use(async (config) => {
-    // The replay of a request: sent with the token the engine gave for it.
-    const url = typeof instance.getUri === 'function' ? instance.getUri(config) : config.url;
-    const target = requestURL(url ?? '');
+    // A URL given as an object is stringified once, here: what is checked is what axios sends
+    // (a stringifier that answers differently the next time cannot move it).
+    if (config.url != null && typeof config.url !== 'string') config.url = String(config.url);
+    const target = where(config);
+    // The replay of a request: sent with the token the engine gave for it, where the first went.
     const again = replays.get(config[RETRIED]);
     if (again) {
       replays.delete(config[RETRIED]);
+      if (target?.origin !== again.origin) {
+        // Untouched: without the token the first send carried either.
+        dropHeader(config, 'Authorization');
+        dropHeader(config, 'DPoP');
+        refresher._forget(again.id);
+        return config;
+      }
       await authorize(config, again.token, target);
       sentWith.set(config, again);
       return config;
     }
     const origin = target && target.origin !== 'null' ? target.origin : null;
     const own = header(config, 'Authorization');
-    const flags = (own != null && !BEARER.test(String(own)) ? 1 : 0)
+    // The caller's own credentials: a non-Bearer Authorization, or axios's `auth` (Basic),
+    // which axios sets after this interceptor, over the token.
+    const flags = ((own != null && !BEARER.test(String(own))) || config.auth ? 1 : 0)
       | (isRefreshTraffic(target, config.data, plainHeaders(config.headers)) ? 2 : 0)
       | (config.skipAuthRefresh === true ? 4 : 0);
     const go = await refresher._request(origin, flags, config.signal);
-    if (go.token !== null) {
+    if (go.token !== null && moved(config, origin)) {
+      refresher._forget(go.id);
+    } else if (go.token !== null) {
       await authorize(config, go.token, target);
       sentWith.set(config, { id: go.id, token: go.token, origin });
+      // With the fetch adapter: learn which URL answers (unless the app brought its own fetch).
+      if (!(config.env && Object.hasOwn(config.env, 'fetch'))) config.env = { ...config.env, fetch: seeingFetch };
     }
     return config;
   });
@@ -85,11 +126,12 @@ export function attachAxios(refresher, instance) {
       return give();
     }
     // Which origin answered (a redirect elsewhere is not the token's server).
-    const finalURL = response.request && typeof response.request.responseURL === 'string' ? response.request.responseURL : '';
+    const req = response.request;
+    const finalURL = req && typeof req.responseURL === 'string' ? req.responseURL : answeredURL.get(req) ?? '';
     const next = await refresher._answered(sent.id, response.status, answeredBy({ url: finalURL }, sent.origin), config.signal);
     if (next === null) return give();
-    replays.set(sent.id, { id: sent.id, token: next.token, origin: sent.origin });
-    config[RETRIED] = sent.id;
+    replays.set(tag + sent.id, { id: sent.id, token: next.token, origin: sent.origin });
+    config[RETRIED] = tag + sent.id;
     return instance.request(config);
   };
   const responseId = instance.interceptors.response.use(

@@ -26,6 +26,13 @@ const DEFAULTS = {
 const ENDPOINT_KEYS = ['url', 'method', 'preset', 'credentials', 'headers', 'params', 'clientId', 'scope', 'resource', 'revokeUrl'];
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+/**
+ * A bag's own properties, in an object with no prototype: what it inherits is not an
+ * option. Else a polluted Object.prototype (another library's merge bug setting
+ * `Object.prototype.origins` or `.fetch`) would add options nobody gave: the token sent
+ * where it says, the refresh token handed to its function.
+ */
+const own = (v) => Object.assign(Object.create(null), v);
 const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 /** A wrong value as a message shows it: a number or boolean itself, else its kind (a string
  * is not echoed: it could be a secret put in the wrong place). */
@@ -60,6 +67,7 @@ const RULES = {
 /** Checks a TokenSet given by the app (`tokens` option, `setTokens`). */
 export function checkTokens(t, where = 'tokens') {
   if (!isObject(t)) throw optionsError(`${where} must be an object like { accessToken, refreshToken }, not ${kind(t)}`);
+  t = own(t);
   if (!text(t.accessToken)) throw optionsError(`${where}.accessToken must be a non-empty string`);
   // An empty refresh token is no token (and an empty secret would match every request).
   if (t.refreshToken != null && !text(t.refreshToken)) throw optionsError(`${where}.refreshToken must be a non-empty string (or left out)`);
@@ -71,8 +79,12 @@ export function checkTokens(t, where = 'tokens') {
   return t;
 }
 
+/** The options normalizeOptions made (what `new Refresher()` may take as they are). */
+export const normalized = new WeakSet();
+
 export function normalizeOptions(o) {
   if (!isObject(o)) throw optionsError(`createRefresher needs an options object, not ${kind(o)}`);
+  o = own(o);
   for (const k of Object.keys(o)) {
     if (!Object.hasOwn(DEFAULTS, k)) throw optionsError(`unknown option \`${k}\`; known options: ${Object.keys(DEFAULTS).join(', ')}`);
   }
@@ -80,15 +92,15 @@ export function normalizeOptions(o) {
   if (o.origins !== undefined && !(Array.isArray(o.origins) && o.origins.every((x) => typeof x === 'string'))) {
     throw optionsError('origins must be an array of origin strings, e.g. ["https://api.example.com"]');
   }
-  const out = { ...DEFAULTS, origins: o.origins, storage: o.storage ?? DEFAULTS.storage };
+  const out = { __proto__: null, ...DEFAULTS, origins: o.origins, storage: o.storage ?? DEFAULTS.storage };
   if (o.tokens !== undefined) out.tokens = checkTokens(o.tokens);
   if (o.refresh !== undefined && o.endpoint !== undefined) throw optionsError('give either `refresh` or `endpoint`, not both');
   if (o.refresh !== undefined) {
     if (!isFunction(o.refresh)) throw optionsError(`refresh must be a function returning a promise of tokens, not ${kind(o.refresh)}`);
     out.refresh = o.refresh;
   } else if (o.endpoint !== undefined) {
-    const e = o.endpoint;
-    if (!isObject(e)) throw optionsError(`endpoint must be an object like { url: '/auth/refresh' }, not ${kind(e)}`);
+    if (!isObject(o.endpoint)) throw optionsError(`endpoint must be an object like { url: '/auth/refresh' }, not ${kind(o.endpoint)}`);
+    const e = own(o.endpoint);
     for (const k of Object.keys(e)) {
       if (!ENDPOINT_KEYS.includes(k)) throw optionsError(`unknown endpoint option \`${k}\`; known: ${ENDPOINT_KEYS.join(', ')}`);
     }
@@ -112,7 +124,7 @@ export function normalizeOptions(o) {
       const ok = k === 'resource' ? text(e[k]) || (Array.isArray(e[k]) && e[k].length > 0 && e[k].every(text)) : text(e[k]);
       if (!ok) throw optionsError(`endpoint.${k} must be a non-empty string${k === 'resource' ? ' or an array of them' : ''}`);
     }
-    out.endpoint = { ...e, preset };
+    out.endpoint = { __proto__: null, ...e, preset };
   } else {
     throw optionsError('give a way to refresh: `endpoint: { url }` or a `refresh` function');
   }
@@ -129,5 +141,6 @@ export function normalizeOptions(o) {
     throw optionsError('storage must be a name or an object with getItem, setItem and removeItem methods');
   }
   // `crossTab` left out is decided once the wasm is loaded (`crossTabOn`: the engine's rule).
+  normalized.add(out);
   return out;
 }

@@ -25,8 +25,21 @@ export function pageOrigin() {
   return seenOrigin;
 }
 
-const isRequest = (v) => typeof Request !== 'undefined' && (v instanceof Request
-  || Object.prototype.toString.call(v) === '[object Request]');
+// A Request's URL as fetch reads it: from its internal slot, through the platform's own
+// getter (a brand check, which holds for a Request of any realm). A subclass's `url`
+// getter, an own `url` property or a look-alike (`Symbol.toStringTag` 'Request') cannot
+// tell another URL than the one fetch will use.
+// Looked up at the first object input, not at import (in node, reading `Request` loads
+// undici, which compiles its own wasm: server rendering must touch nothing).
+let requestUrlGetter;
+
+/** The URL of a real Request (of any realm), else null. */
+export function urlOfRequest(v) {
+  if (v === null || typeof v !== 'object') return null;
+  requestUrlGetter ??= (typeof Request !== 'undefined' && Object.getOwnPropertyDescriptor(Request.prototype, 'url')?.get) || null;
+  if (!requestUrlGetter) return null;
+  try { return requestUrlGetter.call(v); } catch { return null; }
+}
 
 let lastInput = null;
 let lastBase;
@@ -39,10 +52,9 @@ let lastURL = null;
  * `https://evil.example/x` here too.
  */
 export function requestURL(input) {
-  let s;
-  if (isRequest(input)) s = input.url;
-  else if (typeof input === 'string') s = input;
-  else s = String(input);
+  // Anything else is stringified as fetch does it; the caller then sends the URL found
+  // here (`href`), so a stringifier that answers differently the second time cannot move it.
+  const s = typeof input === 'string' ? input : urlOfRequest(input) ?? `${input}`; // a Symbol throws, as in fetch
   const base = baseURL();
   if (s === lastInput && base === lastBase) return lastURL;
   let url = null;

@@ -45,6 +45,7 @@ export function attachPubNub(refresher, pubnub, options = {}) {
   // After an access denial whose refresh failed transiently, the first refresh that lands
   // (a backoff retry) reconnects the client.
   let reconnectPending = false;
+  let reconnectedWith = null;
   const offSchedule = refresher.on('schedule', () => give());
   const offRefresh = refresher.on('refresh', () => {
     give();
@@ -53,14 +54,22 @@ export function attachPubNub(refresher, pubnub, options = {}) {
       pubnub.reconnect();
     }
   });
-  const offEnd = [refresher.on('logout', () => { reconnectPending = false; }),
-    refresher.on('session-expired', () => { reconnectPending = false; })];
+  // A session that ends (logout, or its end) takes its token out of the client too: the
+  // client holds no token of it afterwards (a new login gives it the new one at once).
+  const clear = () => {
+    reconnectPending = false;
+    reconnectedWith = null;
+    if (given !== null) {
+      given = null;
+      pubnub[setter](undefined);
+    }
+  };
+  const offEnd = [refresher.on('logout', clear), refresher.on('session-expired', clear)];
 
   // Which token to give after a denial is the engine's rule (tokenAfterRejection): a
   // refresh shared with every other caller while the denied token is the session's, else
   // the token that replaced it. A PubNub status does not name the token its request
   // carried, so the denied token is taken to be the one the client was given last.
-  let reconnectedWith = null;
   const listener = {
     status(status) {
       if (!isAccessDenied(status) || given === null) return;

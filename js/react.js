@@ -27,7 +27,11 @@ const noProvider = () => makeError('FreshtokenError', 'no-provider',
  *   browser only) and disposes it on unmount. Read once at mount: change the provider's `key`
  *   to start over with other options.
  */
-export function RefresherProvider({ refresher, options, children }) {
+export function RefresherProvider(props) {
+  // Own properties only: a polluted Object.prototype.refresher is not the app's refresher.
+  const refresher = Object.hasOwn(props, 'refresher') ? props.refresher : undefined;
+  const options = Object.hasOwn(props, 'options') ? props.options : undefined;
+  const { children } = props;
   const given = refresher && typeof refresher.then !== 'function' ? refresher : null;
   const [made, setMade] = useState(NONE);
   const latest = useRef(options);

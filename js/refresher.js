@@ -14,9 +14,10 @@ import {
 } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
-import { checkTokens } from './options.js';
+import { checkTokens, normalizeOptions, normalized } from './options.js';
+import { registry } from './registry.js';
 import { Emitter } from './events.js';
-import { makeTransport, PRESETS } from './transport.js';
+import { makeTransport, PRESETS, rotatedTokens } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
 import { pageOrigin, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
@@ -71,9 +72,17 @@ export const crossTabOn = (opts) => coreEpochs(11, 0, 0, opts.crossTab === undef
 const sessionTime = (receivedAt) => now() - Math.max(0, Date.now() - receivedAt);
 
 export class Refresher {
-  /** @param {ReturnType<import('./options.js').normalizeOptions>} opts */
-  constructor(opts) {
+  /** @param {object} options createRefresher's options (checked here when not by createRefresher) */
+  constructor(options) {
     bindings(); // throws a clear error before init()
+    // `new Refresher(options)` checks them as createRefresher does (an OptionsError naming
+    // the problem, never a TypeError); the cross-tab code must be there (createRefresher
+    // loads it; `import 'freshtoken/tabs'` registers it).
+    const opts = normalized.has(options) ? options : normalizeOptions(options);
+    if (!opts.joinTabs && crossTabOn(opts)) {
+      opts.joinTabs = registry.joinTabs;
+      if (!opts.joinTabs) throw makeError('OptionsError', 'bad-option', "crossTab (implied by a shared storage) needs the cross-tab code: use createRefresher(), or import 'freshtoken/tabs' first, or pass crossTab: false");
+    }
     this._opts = opts;
     this._events = new Emitter();
     this._flight = null;        // { ticket, abort, ctx } of the refresh call in flight
@@ -129,7 +138,10 @@ export class Refresher {
     // session it ended (a broadcast from another tab) is not adopted.
     if (saved?.out === true && typeof saved.epoch === 'number') this._epoch = saved.epoch;
     try {
-      if (opts.tokens) this.setTokens(opts.tokens);
+      const tokens = opts.tokens;
+      // Taken into the engine: the options keep no copy (nothing outlives a logout).
+      opts.tokens = undefined;
+      if (tokens) this.setTokens(tokens);
       else if (saved) this._adopt(saved, false);
     } catch (err) {
       this.dispose(); // a refused token (bad-claim): nothing left behind
@@ -147,6 +159,11 @@ export class Refresher {
 
   /** The current access token, or null. */
   get accessToken() { return this._access; }
+
+  /** What `JSON.stringify` (a log line, a state snapshot, an error reporter) shows: the state, never a token. */
+  toJSON() {
+    return { state: this.state, expiresAt: this.expiresAt, nextRefreshAt: this.nextRefreshAt };
+  }
   /** When the current token expires, ms since epoch, or null. */
   get expiresAt() { return this._disposed ? null : wallOrNull(this._figures()[1]); }
   /** When the next refresh is planned, ms since epoch, or null. */
@@ -162,7 +179,8 @@ export class Refresher {
    */
   setTokens(tokens) {
     this._alive();
-    checkTokens(tokens, 'setTokens(tokens)');
+    tokens = checkTokens(tokens, 'setTokens(tokens)'); // its own fields only
+    this._wipe(); // the last answer of the session this one replaces
     // Without `receivedAt` the tokens may have waited since they were issued: the engine
     // checks their expiry against the server's clock (as best known).
     const given = typeof tokens.receivedAt === 'number';
@@ -194,8 +212,7 @@ export class Refresher {
     const epoch = typeof rec.epoch === 'number' ? rec.epoch : 0;
     const gen = typeof rec.gen === 'number' ? rec.gen : epoch;
     try {
-      checkTokens(rec, 'record');
-      this._take(rec, typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
+      this._take(checkTokens(rec, 'record'), typeof rec.receivedAt === 'number' ? Math.min(rec.receivedAt, Date.now()) : Date.now(), epoch, gen);
     } catch {
       return false; // a record with a malformed token: not adopted
     }
@@ -356,6 +373,7 @@ export class Refresher {
     this._tabs?.close();
     this._events.clear();
     coreFree(this._core);
+    this._wipe();
     this._core = -1; // no slot: a call through a handle another refresher may get next is a no-op
     this._access = null;
     for (const p of this._pending.values()) p.reject(disposedError());
@@ -492,7 +510,7 @@ export class Refresher {
           break;
         }
         case 9: this._sessionEnded(text); break;
-        case 10: this._sync(); this._dropping = this._dpop?.drop(); this._events.emit('logout', {}); break;
+        case 10: this._sync(); this._wipe(); this._dropping = this._dpop?.drop(); this._events.emit('logout', {}); break;
         case 11: {
           this._sync();
           const refreshed = this._refreshed;
@@ -572,7 +590,8 @@ export class Refresher {
       this._endFlight();
       this._failure = err;
       // A rotated refresh token that came with an unusable answer is kept (never spent twice).
-      const rotated = typeof err?.refreshToken === 'string' ? err.refreshToken : null;
+      const rotated = this._rotated(err) ?? null;
+      rotatedTokens.delete(err); // taken into the engine: no copy left beside the error
       const [c, x, o] = writeTokens([String(err?.code ?? 'failed'), rotated, typeof err?.oauthError === 'string' ? err.oauthError : null]);
       this._call(() => coreFailed(this._core, ticket, err?.rejected === true, err?.status ?? 0, c, x, o, num(err?.retryAfterMs),
         now(), Math.random()));
@@ -636,6 +655,8 @@ export class Refresher {
     this._input(12, this._flight?.ticket ?? -1, 0, len);
     return true;
   }
+  /** The rotated refresh token an unusable refresh answer brought, by its error, or undefined (tabs.js). */
+  _rotated(err) { return err && typeof err === 'object' ? rotatedTokens.get(err) : undefined; }
   /** The error of a refresh whose session ended or was replaced (tabs.js). */
   _superseded() { return supersededError(); }
   /**
@@ -654,6 +675,16 @@ export class Refresher {
 
   // --- internals ------------------------------------------------------------------
 
+  /**
+   * Drops the JS copies of the session's last refresh answer (its tokens, and the
+   * id_token & co. of `tokenResponse`) when the session ends, is replaced or disposed:
+   * after a logout nothing reachable from the refresher holds a token of it.
+   */
+  _wipe() {
+    this._answer = null;
+    this._tokenResponse = null;
+  }
+
   /** The session is over: told once, through every channel the app chose. */
   _sessionEnded(reason) {
     this._sync();
@@ -668,6 +699,7 @@ export class Refresher {
       // A configuration the developer must fix: said where a developer looks.
       console.error(`freshtoken: the token endpoint refused this client (${f?.oauthError ?? 'HTTP ' + f?.status}${f?.oauthErrorDescription ? `: ${f.oauthErrorDescription}` : ''}); check endpoint.clientId, scope and resource. The session ended.`);
     }
+    this._wipe();
     this._events.emit('session-expired', info);
     if (this._opts.onSessionExpired) {
       try { this._opts.onSessionExpired(info); } catch (err) { queueMicrotask(() => { throw err; }); }

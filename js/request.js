@@ -3,7 +3,7 @@
 // here are the facts it needs, found as the browser sees them (the URL a request goes to,
 // its headers, whether it is a refresh's own traffic, which origin answered), and the
 // sends: the token attached, the body kept intact for the one replay.
-import { answerOrigin, requestURL } from './origins.js';
+import { answerOrigin, requestURL, urlOfRequest } from './origins.js';
 
 const BEARER = /^bearer\s/i;
 
@@ -152,6 +152,12 @@ export async function authorizedFetch(r, fetchFn, input, init) {
     if (answeredBy(res, origin)) r._date(origin, res);
     return res;
   }
+  // The token goes to the URL the engine allowed, not to what the input says again: a
+  // string is sent as the absolute URL found before the wait (a <base href> injected
+  // meanwhile, or a stringifier that answers differently the second time, cannot move it);
+  // a Request keeps its own, fixed URL.
+  const given = input;
+  if (urlOfRequest(input) === null) input = url.href;
   // With DPoP: a proof per send, and one send more for a resource server's nonce demand
   // (which the engine grants once per request: neither a replay nor a session end).
   const sends = replayable(input, init, r._dpop ? 3 : 2);
@@ -182,7 +188,7 @@ export async function authorizedFetch(r, fetchFn, input, init) {
     if (next === null) {
       if (replay) {
         replayed.add(res);
-        if (typeof input === 'object' && input !== null) replayed.add(input);
+        if (typeof given === 'object' && given !== null) replayed.add(given);
       }
       return res;
     }

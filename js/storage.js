@@ -19,9 +19,11 @@ export function openStorage(option, key) {
       try {
         const raw = backend.getItem(key);
         if (typeof raw !== 'string') return null;
-        const rec = JSON.parse(raw);
+        const parsed = JSON.parse(raw);
+        if (!parsed || typeof parsed !== 'object') return null;
+        // Its own fields only: a polluted Object.prototype.out does not make a session a logout.
+        const rec = Object.assign(Object.create(null), parsed);
         // A session, or the marker a logout leaves ({ out: true, epoch }).
-        if (!rec || typeof rec !== 'object') return null;
         return (typeof rec.accessToken === 'string' && rec.accessToken !== '') || rec.out === true ? rec : null;
       } catch {
         return null;

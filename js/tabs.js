@@ -194,8 +194,8 @@ export class TabSync {
       // (engine's rule).
       const num = (v) => (typeof v === 'number' ? v : NaN);
       const mine = r._refreshToken() ?? undefined;
-      const kept = [r._store?.load(), this.heard].find((rec) => rec && typeof rec === 'object' && r._rule(9, r._facts(rec, mine), num(rec.epoch), num(rec.gen)));
-      const took = !!kept && r._takeRefreshToken(kept.refreshToken);
+      const found = [r._store?.load(), this.heard].find((rec) => rec && typeof rec === 'object' && r._rule(9, r._facts(rec, mine), num(rec.epoch), num(rec.gen)));
+      const took = !!found && r._takeRefreshToken(found.refreshToken);
       const { gen: latest, failed } = await this.markers();
       if (r._rule(6, latest, startGen)) {
         // Another tab refreshed since this one decided to: take its result.
@@ -219,11 +219,12 @@ export class TabSync {
         // before the lock is let go, for the next holder to take instead of the spent one,
         // when the engine's rule says so (stores_rotated).
         const bits = (f?.rejected === true) | signal.aborted * 2 | timedOut * 4 | (r._disposed || r._epoch !== epoch) * 8;
-        const rotated = typeof f?.refreshToken === 'string' && f.refreshToken !== '';
+        const kept = r._rotated(f);
+        const rotated = typeof kept === 'string' && kept !== '';
         const rec = r._rule(10, NaN, NaN, bits | rotated * 16) && r._record();
         if (rec) {
-          r._persist({ ...rec, refreshToken: f.refreshToken }, true);
-          this.announce({ ...rec, refreshToken: f.refreshToken });
+          r._persist({ ...rec, refreshToken: kept }, true);
+          this.announce({ ...rec, refreshToken: kept });
         }
         const until = r._failureMarker(timedOut ? undefined : f?.retryAfterMs ?? NaN, bits);
         if (until === until) await this.hold(`${this.lock}${FAILED}${startGen}:${until}:${f.status ?? 0}:${f.code}`, 'releaseFailed');

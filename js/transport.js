@@ -17,9 +17,11 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
  * The presets' rules are the engine's (src/engine/preset.rs, answer.rs, oauth_error.rs;
  * src/wasm/preset.rs): `what` and the facts in, JSON out. 0-3 a preset's answer, 4 the app's
  * function's result, 5 an OAuth error answer (each: `members` of what JSON.parse read),
- * 6-9 a preset's refresh request, 10 the revocation request (each: `inputs`).
+ * 6-9 a preset's refresh request, 10 the revocation request (each: `inputs`). The answer is
+ * an object with no prototype: a field the engine did not give (a polluted
+ * Object.prototype.refreshToken or .oauthError) is absent.
  */
-export const presetRule = (what, facts) => JSON.parse(presetRuleRaw(what, ...writeTokens([facts])));
+export const presetRule = (what, facts) => Object.assign(Object.create(null), JSON.parse(presetRuleRaw(what, ...writeTokens([facts]))));
 
 /**
  * An answer's top-level members as the engine takes them (src/wasm/preset.rs): each as
@@ -55,6 +57,13 @@ export function inputs(fields, params = {}, resource = []) {
   return out.toString();
 }
 
+/**
+ * The rotated refresh token an unusable answer brought, by the error it failed with: kept
+ * beside the error, never on it, so a caller, a log or an error reporter that gets the
+ * error never gets the token.
+ */
+export const rotatedTokens = new WeakMap();
+
 /** A refresh failure. `rejected` true means the session is over. */
 export function refreshError(code, message, props) {
   return makeError('RefreshError', code, message, { rejected: false, ...props });
@@ -63,11 +72,17 @@ export function refreshError(code, message, props) {
 /**
  * A token set as the engine read it (`t`), with `tokenResponse` (`given`, else the
  * answer's other fields: id_token, scope, token_type, ..., without the fields the engine
- * names as tokens). An unusable answer throws a transient bad-response that still carries
- * a rotated refresh token (`refreshToken`), which the session then keeps.
+ * names as tokens). An unusable answer throws a transient bad-response whose rotated
+ * refresh token, if it brought one, is in `rotatedTokens` (the session then keeps it).
  */
-function taken({ tokens, message, ...t }, body, given) {
-  if (message) throw refreshError('bad-response', message, { refreshToken: t.refreshToken });
+function taken({ tokens, message, ...fields }, body, given) {
+  // Own fields only (no prototype): a polluted Object.prototype.refreshToken is no rotated refresh token.
+  const t = Object.assign(Object.create(null), fields);
+  if (message) {
+    const err = refreshError('bad-response', message);
+    if (typeof t.refreshToken === 'string') rotatedTokens.set(err, t.refreshToken);
+    throw err;
+  }
   t.tokenResponse = given ?? Object.fromEntries(Object.entries(body).filter(([k]) => !tokens.includes(k)));
   return t;
 }
@@ -177,6 +192,10 @@ export function makeTransport(opts, getFetch, engine) {
         if (engine.proof && engine.dpopRetry(status, null, why.oauthError) && engine.refreshNonce()) continue;
         // The OAuth error can make a 400 transient (use_dpop_nonce): the engine says.
         if (why.oauthError != null) kind = engine.statusClass(status, why.oauthError);
+        // The provider's words reach the app as they came, but never a token they echo.
+        for (const k of ['oauthError', 'oauthErrorDescription']) {
+          if (typeof why[k] === 'string') for (const t of [ctx.accessToken, ctx.refreshToken]) if (t) why[k] = why[k].split(t).join('[token]');
+        }
         const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
         if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
         throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {

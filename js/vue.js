@@ -23,7 +23,9 @@ const KEY = Symbol('freshtoken');
  */
 export const freshtokenPlugin = {
   install(app, given) {
-    const { refresher, options } = given ?? {};
+    // Own properties only: a polluted Object.prototype.refresher is not the app's refresher.
+    const refresher = given != null && Object.hasOwn(given, 'refresher') ? given.refresher : undefined;
+    const options = given != null && Object.hasOwn(given, 'options') ? given.options : undefined;
     if (!refresher && options === undefined) {
       throw makeError('OptionsError', 'bad-option', 'freshtokenPlugin needs { refresher } (a Refresher or a Promise of one) or { options } for createRefresher');
     }

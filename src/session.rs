@@ -269,6 +269,9 @@ impl Session {
         let facts = ExpiryFacts { server_now_ms: server_now, ..facts_of(&grant)? };
         self.epoch = self.epoch.wrapping_add(1);
         self.last_attempt = None;
+        // A new session holds the refresh token it was given, or none: never the previous
+        // session's (user 2 would refresh into user 1's session).
+        self.refresh_token = None;
         self.accept(grant, Schedule::plan_at(&facts, &self.policy, now, wall));
         Ok(())
     }

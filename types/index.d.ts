@@ -264,6 +264,8 @@ export declare class Refresher {
   /** ms since epoch, local clock. */
   readonly nextRefreshAt: number | null;
   readonly state: RefresherState;
+  /** What `JSON.stringify(refresher)` shows (a log line, a state snapshot): never a token. */
+  toJSON(): { state: RefresherState; expiresAt: number | null; nextRefreshAt: number | null };
 }
 
 /**

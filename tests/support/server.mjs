@@ -322,7 +322,8 @@ export async function startServer(opts = {}) {
 /**
  * A second origin that records whether requests carried an Authorization header. It allows
  * CORS from anywhere, including an `authorization` request header in preflights, so a
- * wrongly attached header would reach it and be seen. `/401` answers 401, the rest 200.
+ * wrongly attached header would reach it and be seen. `/401` answers 401, `/slow?ms=N` 200
+ * after N ms, the rest 200 at once.
  */
 export async function startPlainServer() {
   const requests = [];
@@ -344,6 +345,8 @@ export async function startPlainServer() {
     });
     if (req.method === 'OPTIONS') { res.writeHead(204, cors); return res.end(); }
     // /401 answers 401 (a third-party API refusing the app's own key); the rest 200.
+    // /slow?ms=N answers after N ms (a request still in the air).
+    if (url.pathname === '/slow') await sleep(Number(url.searchParams.get('ms') ?? 1000));
     send(res, url.pathname === '/401' ? 401 : 200, { ok: url.pathname !== '/401', auth: 'authorization' in req.headers }, cors);
   });
   const url = await listen(server);
