@@ -191,17 +191,20 @@ export class Refresher {
 
   /** Puts a session into the engine, as a new epoch `epoch`. */
   _take(t, wall, epoch, gen = epoch, restored = false) {
-    const [a, r] = writeTokens([t.accessToken, t.refreshToken]);
+    // At most two tokens' worth is copied into wasm memory: a longer one is refused whole
+    // there (too large), never truncated into another token.
+    const [a, r] = writeTokens([t.accessToken, t.refreshToken], 2 * 262_145);
     const was = [this._epoch, this._gen, this._saved, this._lastError];
     // Set first: the record the engine's 'schedule' output stores carries them.
     this._epoch = epoch;
     this._gen = gen;
     this._saved = { expiresAt: num(t.expiresAt), expiresIn: num(t.expiresIn), receivedAt: wall };
     this._lastError = null;
-    const ok = this._call(() => coreSetTokens(this._core, a, r, num(t.expiresAt), num(t.expiresIn), restored, sessionTime(wall), wall, now()));
-    if (!ok) {
+    const refused = this._call(() => coreSetTokens(this._core, a, r, num(t.expiresAt), num(t.expiresIn), restored, sessionTime(wall), wall, now()));
+    if (refused) {
       [this._epoch, this._gen, this._saved, this._lastError] = was;
-      throw refusal(t.accessToken, 'TokenDecodeError');
+      throw refused === 2 ? makeError('TokenDecodeError', 'too-large', 'a token is larger than 256 KiB: the session was not taken')
+        : refusal(t.accessToken, 'TokenDecodeError');
     }
   }
 

@@ -70,7 +70,7 @@ use crate::session::{BadClaim, Failure, Grant, State};
 fn refused(r: Refused) -> Result<(), BadClaim> {
     match r {
         Refused::Disposed => Ok(()),
-        Refused::BadClaim => Err(BadClaim),
+        Refused::BadClaim | Refused::TooLarge => Err(BadClaim),
     }
 }
 

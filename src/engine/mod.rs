@@ -46,6 +46,9 @@ pub enum Refused {
     BadClaim,
     /// The refresher was disposed: it takes no session and starts nothing.
     Disposed,
+    /// A token longer than any the decoder reads (256 KiB, [`crate::token::MAX_TOKEN_LEN`]):
+    /// refused rather than kept (and copied into every request).
+    TooLarge,
 }
 
 /// Names a request or caller for as long as the engine knows it; chosen by the face.
@@ -354,6 +357,10 @@ impl Engine {
         }
         if grant.access_token.is_empty() || grant.refresh_token.as_deref() == Some("") {
             return Err(Refused::BadClaim);
+        }
+        let max = crate::token::MAX_TOKEN_LEN;
+        if grant.access_token.len() > max || grant.refresh_token.as_ref().is_some_and(|r| r.len() > max) {
+            return Err(Refused::TooLarge);
         }
         let server = restored.then(|| self.clock.now(wall));
         self.session.set_tokens_at(grant, received, wall, server).map_err(|BadClaim| Refused::BadClaim)?;

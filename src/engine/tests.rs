@@ -206,6 +206,19 @@ fn empty_tokens_are_refused() {
 }
 
 #[test]
+fn tokens_longer_than_the_decoder_reads_are_refused_and_the_session_kept() {
+    let mut e = engine();
+    e.set_tokens(grant("a1", "r1", 60.0), false, T0, T0).unwrap();
+    let max = crate::token::MAX_TOKEN_LEN;
+    let long = "x".repeat(max + 1);
+    assert_eq!(e.set_tokens(grant(&long, "r2", 60.0), false, T0, T0), Err(Refused::TooLarge));
+    assert_eq!(e.set_tokens(grant("a2", &long, 60.0), false, T0, T0), Err(Refused::TooLarge));
+    assert_eq!((e.access_token(), e.refresh_token()), (Some("a1"), Some("r1")), "the session held is kept");
+    let at_limit = "y".repeat(max);
+    assert_eq!(e.set_tokens(grant(&at_limit, &at_limit, 60.0), false, T0, T0), Ok(()), "256 KiB each is taken");
+}
+
+#[test]
 fn dispose_settles_every_waiter_and_aborts_the_flight() {
     let mut e = engine();
     e.set_tokens(grant("a1", "r1", 60.0), false, T0, T0).unwrap();

@@ -6,7 +6,7 @@
 use wasm_bindgen::JsValue;
 
 use crate::engine::preset::{self, Preset};
-use crate::engine::{Abort, Config, ConfigError, Engine, ErrorClass, Event, Output, Request, RefreshFailure};
+use crate::engine::{Abort, Config, ConfigError, Engine, ErrorClass, Event, Output, Refused, Request, RefreshFailure};
 use crate::session::{Grant, State};
 
 /// One session's engine, the output JS is reading, and the figures it reads them from.
@@ -96,8 +96,12 @@ impl Core {
 
     /// New tokens (received at `received`/`wall`; `restored`: checked against the server clock).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> bool {
-        self.engine.set_tokens_received(grant(access, refresh, expires_at, expires_in), restored, received, wall, now).is_ok()
+    pub(crate) fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> u32 {
+        match self.engine.set_tokens_received(grant(access, refresh, expires_at, expires_in), restored, received, wall, now) {
+            Ok(()) => 0,
+            Err(Refused::BadClaim | Refused::Disposed) => 1,
+            Err(Refused::TooLarge) => 2,
+        }
     }
 
     /// The refresh call `ticket` answered with these tokens.

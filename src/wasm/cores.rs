@@ -98,12 +98,13 @@ pub fn core_free(handle: u32) {
 }
 
 /// `Core::set_tokens`, with the tokens in the token buffer (`access_len` bytes, then
-/// `refresh_len`, negative for none: see `buffer::take_tokens`).
+/// `refresh_len`, negative for none: see `buffer::take_tokens`): 0 taken, 1 refused (a
+/// malformed token), 2 refused as too large.
 #[wasm_bindgen(js_name = coreSetTokens)]
 #[allow(clippy::too_many_arguments)]
-pub fn core_set_tokens(handle: u32, access_len: usize, refresh_len: i32, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> bool {
+pub fn core_set_tokens(handle: u32, access_len: usize, refresh_len: i32, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> u32 {
     let (access, refresh) = take_tokens(access_len, refresh_len);
-    with(handle, |c| c.set_tokens(access, refresh, expires_at, expires_in, restored, received, wall, now)) == Some(true)
+    with(handle, |c| c.set_tokens(access, refresh, expires_at, expires_in, restored, received, wall, now)).unwrap_or(1)
 }
 
 /// `Core::answered`, with the tokens in the token buffer (as for `coreSetTokens`).

@@ -294,6 +294,38 @@ test('hostile tokens: 1 MB, non-strings, and binary junk get TokenDecodeErrors; 
   });
 });
 
+test('a token longer than 256 KiB (setTokens, a stored record) is refused as too-large, the session held kept, and never copied whole into wasm memory', { timeout: 30_000 }, async () => {
+  const login = srv.issueTokens();
+  await create({}, login);
+  const out = await tab.page.evaluate(async (loginToken) => {
+    const glue = await import('/pkg/freshtoken.js');
+    const wasm = await glue.default(); // already initialized: hands back the instance's exports
+    const before = wasm.memory.buffer.byteLength;
+    const codeOf = (t) => { try { r.setTokens(t); return 'taken'; } catch (e) { return `${e.name}:${e.code}`; } };
+    const huge = 'o'.repeat(20 * 1024 * 1024); // an opaque 20 MB access token
+    const res = {
+      hugeAccess: codeOf({ accessToken: huge, refreshToken: 'r-new' }),
+      hugeRefresh: codeOf({ accessToken: 'opaque-access', refreshToken: 'ü'.repeat(200_000), expiresIn: 60 }),
+      justOver: codeOf({ accessToken: 'x'.repeat(262_145), expiresIn: 60 }),
+      state: r.state,
+      kept: r.accessToken === loginToken,
+      grownMB: (wasm.memory.buffer.byteLength - before) / 2 ** 20,
+    };
+    res.atLimit = codeOf({ accessToken: 'y'.repeat(262_144), refreshToken: 'z'.repeat(262_144), expiresIn: 60 });
+    return res;
+  }, login.accessToken).catch((e) => ({ error: String(e) }));
+  assert.deepEqual({ ...out, grownMB: undefined }, {
+    hugeAccess: 'TokenDecodeError:too-large',
+    hugeRefresh: 'TokenDecodeError:too-large',
+    justOver: 'TokenDecodeError:too-large',
+    state: 'fresh',
+    kept: true,
+    grownMB: undefined,
+    atLimit: 'taken',
+  });
+  assert.ok(out.grownMB <= 2, `wasm memory grew ${out.grownMB} MB for refused tokens`);
+});
+
 test('the decoder\'s header memo: a header it read before is skipped, any other still checked, a JSON.parse that decodes again inside it changes nothing', { timeout: 30_000 }, async () => {
   const out = await tab.page.evaluate(() => {
     const b64 = (s) => btoa(s).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
