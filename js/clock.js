@@ -7,18 +7,19 @@
 // they convert back with `toWall`.
 const perf = globalThis.performance;
 const mono = () => (perf ? perf.now() : Date.now());
-let lastWall = Date.now();
-let lastMono = mono();
-let t = lastWall;
+// As engine::session_clock (the Rust face's, unit-tested there; read here without a wasm call
+// on every request): the wall clock's lead over the monotonic one is measured from one anchor,
+// so whole-millisecond readings of Date.now() add nothing up however often it is read, and a
+// clock set back then forward again counts as no sleep.
+const wall0 = Date.now();
+const mono0 = mono();
+let ahead = 0;
 
 /** Now on the session clock (ms). */
 export function now() {
-  const w = Date.now();
-  const m = mono();
-  t += Math.max(0, m - lastMono, w - lastWall);
-  lastWall = w;
-  lastMono = m;
-  return t;
+  const elapsed = Math.max(0, mono() - mono0);
+  ahead = Math.max(ahead, Date.now() - wall0 - elapsed);
+  return wall0 + elapsed + ahead;
 }
 
 /** A session-clock instant as ms since epoch (for the public getters and events). */

@@ -93,6 +93,9 @@ struct Run {
     nonce_asked: std::collections::HashSet<RequestId>,
     now: f64,
     wall: f64,
+    /// How far the wall clock is behind the most it ever led the monotonic one by (a clock
+    /// set back): a forward jump counts only beyond it (engine::session_clock).
+    wall_behind: f64,
     random: f64,
     page: String,
     endpoint_url: Option<String>,
@@ -269,6 +272,7 @@ impl Run {
             nonce_asked: Default::default(),
             now: NOW0,
             wall: WALL0,
+            wall_behind: 0.0,
             random: scenario.get("random").and_then(Value::as_f64).unwrap_or(0.5),
             page,
             endpoint_url,
@@ -807,12 +811,17 @@ impl Run {
             }
             "wallJump" => {
                 // The wall clock moved and the monotonic clock did not. The session clock, as
-                // both faces keep it (js/clock.js, web::refresher), moves by the larger of the
-                // two, never back: a jump forward is a sleep the monotonic clock missed. The
-                // face looks again.
+                // both faces keep it (engine::session_clock; js/clock.js), counts a jump forward
+                // beyond the wall clock's greatest lead so far as a sleep the monotonic clock
+                // missed, and never goes back. The face looks again.
                 let jump = num(v, "wallJump")?;
                 self.wall += jump;
-                self.now += jump.max(0.0);
+                // engine::session_clock: only a lead beyond any before counts.
+                self.wall_behind -= jump;
+                if self.wall_behind < 0.0 {
+                    self.now -= self.wall_behind;
+                    self.wall_behind = 0.0;
+                }
                 self.engine.timeout(self.now);
                 self.drain()?;
             }

@@ -26,6 +26,7 @@ pub mod origins;
 pub mod preset;
 pub mod refresh_status;
 pub mod server_clock;
+pub mod session_clock;
 pub mod tabs;
 mod waiters;
 

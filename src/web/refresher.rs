@@ -78,14 +78,13 @@ pub struct Refresher {
 fn session_clock() -> impl Fn() -> f64 {
     let perf = web_sys::window().and_then(|w| w.performance());
     let mono = move || perf.as_ref().map_or_else(js_sys::Date::now, |p| p.now());
-    let last = Cell::new((js_sys::Date::now(), mono()));
-    let t = Cell::new(js_sys::Date::now());
+    // The rule (what counts as a sleep) is the engine's: `engine::session_clock`.
+    let clock = Cell::new(crate::engine::session_clock::SessionClock::new(js_sys::Date::now(), mono()));
     move || {
-        let (w, m) = (js_sys::Date::now(), mono());
-        let (lw, lm) = last.get();
-        t.set(t.get() + (m - lm).max(w - lw).max(0.0));
-        last.set((w, m));
-        t.get()
+        let mut c = clock.get();
+        let t = c.read(js_sys::Date::now(), mono());
+        clock.set(c);
+        t
     }
 }
 

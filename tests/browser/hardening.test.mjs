@@ -294,6 +294,19 @@ test('hostile tokens: 1 MB, non-strings, and binary junk get TokenDecodeErrors; 
   });
 });
 
+test('the session clock read 200,000 times in a burst keeps to the monotonic clock (no millisecond added up per reading)', { timeout: 30_000 }, async () => {
+  await create({}, srv.issueTokens());
+  const out = await tab.page.evaluate(() => {
+    // nextRefreshAt is the session-clock instant as wall time: it moves only if the session
+    // clock drifts from the wall clock. Each read reads the session clock once.
+    const first = r.nextRefreshAt;
+    const t0 = performance.now();
+    for (let i = 0; i < 200_000; i++) void r.nextRefreshAt;
+    return { ms: performance.now() - t0, moved: first - r.nextRefreshAt };
+  });
+  assert.ok(Math.abs(out.moved) <= 2, `the planned refresh moved ${out.moved} ms (session clock drift) over ${out.ms.toFixed(0)} ms of reads`);
+});
+
 test('a token longer than 256 KiB (setTokens, a stored record) is refused as too-large, the session held kept, and never copied whole into wasm memory', { timeout: 30_000 }, async () => {
   const login = srv.issueTokens();
   await create({}, login);
