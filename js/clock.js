@@ -17,8 +17,11 @@ let ahead = 0;
 
 /** Now on the session clock (ms). */
 export function now() {
+  // The wall clock first: a pause between the two readings (a busy machine) then shortens the
+  // lead seen instead of adding to it for good.
+  const wall = Date.now();
   const elapsed = Math.max(0, mono() - mono0);
-  ahead = Math.max(ahead, Date.now() - wall0 - elapsed);
+  ahead = Math.max(ahead, wall - wall0 - elapsed);
   return wall0 + elapsed + ahead;
 }
 

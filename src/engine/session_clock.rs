@@ -33,7 +33,9 @@ impl SessionClock {
         SessionClock { wall0: wall, mono0: mono, ahead: 0.0 }
     }
 
-    /// Now on the session clock (close to ms since epoch), from readings of both clocks.
+    /// Now on the session clock (close to ms since epoch), from readings of both clocks. Read
+    /// the wall clock first: a pause between the two readings then shortens the lead seen
+    /// instead of adding to it for good.
     pub fn read(&mut self, wall: f64, mono: f64) -> f64 {
         let elapsed = (mono - self.mono0).max(0.0);
         self.ahead = self.ahead.max(wall - self.wall0 - elapsed);

@@ -299,10 +299,13 @@ test('the session clock read 200,000 times in a burst keeps to the monotonic clo
   const out = await tab.page.evaluate(() => {
     // nextRefreshAt is the session-clock instant as wall time: it moves only if the session
     // clock drifts from the wall clock. Each read reads the session clock once.
-    const first = r.nextRefreshAt;
+    // Each figure is the median of 7 reads: a pause of the busy machine between a read's own
+    // two clock readings moves that one read, not the clock.
+    const planned = () => Array.from({ length: 7 }, () => r.nextRefreshAt).sort((a, b) => a - b)[3];
+    const first = planned();
     const t0 = performance.now();
     for (let i = 0; i < 200_000; i++) void r.nextRefreshAt;
-    return { ms: performance.now() - t0, moved: first - r.nextRefreshAt };
+    return { ms: performance.now() - t0, moved: first - planned() };
   });
   assert.ok(Math.abs(out.moved) <= 2, `the planned refresh moved ${out.moved} ms (session clock drift) over ${out.ms.toFixed(0)} ms of reads`);
 });
