@@ -1,19 +1,11 @@
 // Red-team findings (security review), each proved in headless Chromium against the real
 // local auth server and a second, "foreign" origin that records what reaches it.
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { launchBrowser } from '../support/browser.mjs';
-import { trustPage, create, assertNoLeak } from '../support/trust-page.mjs';
+import { trustSuite, create, assertNoLeak } from '../support/trust-page.mjs';
 
-let browser;
-const cleanup = [];
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()().catch(() => {});
-});
-const setup = (serverOpts) => trustPage(browser, cleanup, serverOpts);
+const { setup } = trustSuite();
 
 test('red 1: a Request look-alike, a Request subclass or own `url` naming an allowed URL, and a stringifier that answers differently the second time: no token reaches the origin fetch really sends to (fetch and interceptor)', { timeout: 30_000 }, async () => {
   const { srv, foreign, page } = await setup();

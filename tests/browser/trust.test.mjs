@@ -3,24 +3,14 @@
 // where the token goes and which answers count, sessions that stay ended and stay theirs,
 // a refresh that never waits for itself, floors and clocks, the 403 rule, partial answers.
 // Each test names the item of the issue it proves.
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { startServer } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
-import { trustPage, create, assertNoLeak } from '../support/trust-page.mjs';
+import { trustSuite, create, assertNoLeak } from '../support/trust-page.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let browser;
-const cleanup = [];
-
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()().catch(() => {});
-});
-
-const setup = (serverOpts) => trustPage(browser, cleanup, serverOpts);
+const { setup, cleanup, browser: launched } = trustSuite();
 
 // ---------------------------------------------------------------- 1-4: where the token goes
 
@@ -139,7 +129,7 @@ test('4: tokens are wiped from wasm memory when replaced, on logout(), on dispos
 
 /** Two tabs of one browser profile on the test page. */
 async function openTabs(srv) {
-  const context = await browser.browser.newContext();
+  const context = await launched().browser.newContext();
   cleanup.push(() => context.close());
   const pages = [];
   for (let i = 0; i < 2; i++) {

@@ -2,22 +2,12 @@
 // and a second, "foreign" origin that records what reaches it. Each test names the item of
 // the issue it proves. Item 3 (server rendering) is in tests/node/ssr.test.mjs, item 4
 // (crossTab with a replaced or disposed refresher) in tests/browser/trust3-tabs.test.mjs.
-import { test, before, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
-import { trustPage, create, assertNoLeak } from '../support/trust-page.mjs';
+import { trustSuite, create, assertNoLeak } from '../support/trust-page.mjs';
 
-let browser;
-const cleanup = [];
-
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()().catch(() => {});
-});
-
-const setup = (serverOpts) => trustPage(browser, cleanup, serverOpts);
+const { setup } = trustSuite();
 
 /** The access tokens that reached `path`, in order. */
 const sentTokens = (srv, path) => srv.requestsTo(path).map((q) => (q.headers.authorization ?? '').replace(/^Bearer /, ''));

@@ -2,10 +2,27 @@
 // server, a second "foreign" origin that records what reaches it, and a page with
 // `window.ft`, `window.axios` (and its module namespace), `window.ftAxios` and helpers.
 import assert from 'node:assert/strict';
+import { before, after, afterEach } from 'node:test';
+import { launchBrowser } from './browser.mjs';
 import { readFile } from 'node:fs/promises';
 import { startServer, startPlainServer } from './server.mjs';
 
 const AXIOS = readFile(new URL('../../node_modules/axios/dist/esm/axios.min.js', import.meta.url), 'utf8');
+
+/**
+ * Registers a test file's browser and its cleanup (run after each test, last pushed first);
+ * `setup(serverOpts)` is `trustPage` on them; `browser()` the launched browser.
+ */
+export function trustSuite() {
+  let browser;
+  const cleanup = [];
+  before(async () => { browser = await launchBrowser(); });
+  after(async () => { await browser?.close(); });
+  afterEach(async () => {
+    while (cleanup.length) await cleanup.pop()().catch(() => {});
+  });
+  return { cleanup, browser: () => browser, setup: (serverOpts) => trustPage(browser, cleanup, serverOpts) };
+}
 
 /**
  * A server, a foreign origin and a page; what must be closed after the test is pushed on
