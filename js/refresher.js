@@ -121,7 +121,13 @@ export class Refresher {
       if (url) this._endpoint = url.href.replace(/#.*$/, '');
     }
     const origins = opts.origins;
-    const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), ...origins ?? []];
+    // loginUrl as location.assign resolves it, visited as judged (a `<base href>` injected
+    // later does not move it); with no page, a path is judged as one.
+    let login = '';
+    if (opts.loginUrl !== undefined) {
+      try { login = this._login = new URL(opts.loginUrl, globalThis.document?.baseURI ?? globalThis.location?.href ?? 'http://localhost/').href; } catch { login = '-'; }
+    }
+    const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), login, ...origins ?? []];
     const ep = opts.endpoint;
     // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include'.
     const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0);
@@ -136,7 +142,7 @@ export class Refresher {
     const saved = opts.tokens ? null : this._store?.load();
     // A logout marker in storage: this tab starts at its epoch, so a late record of the
     // session it ended (a broadcast from another tab) is not adopted.
-    if (saved?.out === true && typeof saved.epoch === 'number') this._epoch = saved.epoch;
+    if (saved?.out === true && this._rule(3, NaN, n(saved.epoch))) this._epoch = saved.epoch;
     try {
       const tokens = opts.tokens;
       // Taken into the engine: the options keep no copy (nothing outlives a logout).
@@ -707,8 +713,8 @@ export class Refresher {
     if (this._opts.onSessionExpired) {
       try { this._opts.onSessionExpired(info); } catch (err) { queueMicrotask(() => { throw err; }); }
     }
-    if (this._opts.loginUrl && globalThis.location && typeof globalThis.location.assign === 'function') {
-      globalThis.location.assign(this._opts.loginUrl);
+    if (this._login && globalThis.location && typeof globalThis.location.assign === 'function') {
+      globalThis.location.assign(this._login);
     }
   }
 

@@ -58,11 +58,16 @@ export class TabSync {
     this.channel.onmessage = (e) => { if (!r._disposed) this.receive(e.data); };
   }
 
-  receive(msg) {
+  receive(data) {
     const r = this.r;
-    if (!msg || typeof msg !== 'object') return;
+    if (!data || typeof data !== 'object') return;
+    // Own fields only, as storage is read: a polluted Object.prototype.out (or .epoch, .gen)
+    // does not turn another tab's session into a logout marker or move its epoch.
+    const own = (v) => Object.assign(Object.create(null), v);
+    const msg = own(data);
     const epoch = typeof msg.epoch === 'number' ? msg.epoch : -1;
     if (msg.type === 'tokens' && msg.rec && typeof msg.rec === 'object') {
+      msg.rec = own(msg.rec);
       if (r._rule(2, NaN, typeof msg.rec.epoch === 'number' ? msg.rec.epoch : NaN)) {
         // A late answer from a session this tab has left: dropped, and storage (which the
         // late writer may have just overwritten) is put back to this tab's newer epoch.
@@ -114,7 +119,12 @@ export class TabSync {
       const failure = this.lock + FAILED;
       for (const l of held) {
         if (typeof l.name !== 'string') continue;
-        if (l.name.startsWith(prefix)) gen = Math.max(gen, Number(l.name.slice(prefix.length)) || 0);
+        if (l.name.startsWith(prefix)) {
+          // Only a generation the protocol can make (engine::tabs::valid_epoch): a planted
+          // `:gen:1e300` would else hide every real marker.
+          const g = Number(l.name.slice(prefix.length));
+          if (this.r._rule(12, g)) gen = Math.max(gen, g);
+        }
         else if (l.name.startsWith(failure)) {
           const [g, until, status, ...code] = l.name.slice(failure.length).split(':');
           failed.push({ gen: Number(g), until: Number(until), status: Number(status) || undefined, code: code.join(':') });

@@ -183,6 +183,20 @@ fn opt_str(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_owned)
 }
 
+/// `url` resolved against the page as a face's URL parser resolves it, for what the table
+/// holds: tabs and line breaks dropped, leading and trailing spaces and controls trimmed; a
+/// URL with a scheme as it is, a path after the page's origin.
+fn resolve(url: &str, page: &str) -> String {
+    let url: String = url.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let url = url.trim_matches(|c: char| c <= ' ');
+    let scheme = url.find(':').is_some_and(|i| i > 0 && url[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)));
+    match () {
+        _ if scheme => url.to_owned(),
+        _ if url.starts_with('/') => format!("{page}{url}"),
+        _ => format!("{page}/{url}"),
+    }
+}
+
 /// The config of a scenario's `options`, and its endpoint's preset and settings.
 fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Preset, Client)>)> {
     let mut cfg = Config { page_origin: Some(page.to_owned()), endpoint_url: Some("/auth/refresh".into()), ..Config::default() };
@@ -191,9 +205,12 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Prese
     let m = obj(options, "options")?;
     only_keys(
         m,
-        &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh", "crossTab", "storage", "storageKey", "dpop"],
+        &["origins", "refreshAt", "defaultLifetimeMs", "refreshTimeoutMs", "retryStatuses", "endSessionStatuses", "endpoint", "refresh", "crossTab", "storage", "storageKey", "dpop", "loginUrl"],
         "options",
     )?;
+    if let Some(v) = m.get("loginUrl") {
+        cfg.login_url = Some(resolve(v.as_str().ok_or("loginUrl must be a string")?, page));
+    }
     let statuses = |v: &Value, what: &str| -> Outcome<Vec<u16>> {
         v.as_array().ok_or(format!("{what} must be an array"))?.iter().map(|s| num(s, what).map(|n| n as u16)).collect()
     };

@@ -1,6 +1,6 @@
 //! A refresher's options, checked once: every problem named, nothing silently defaulted.
 
-use super::origins::{NotAnOrigin, Origins};
+use super::origins::{origin_of_absolute, NotAnOrigin, Origins};
 
 /// What the refresh call cannot do without.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +38,10 @@ pub struct Config {
     pub revoke: bool,
     /// The preset reads OAuth 2 error answers (`oauth2`); the others keep the status rules.
     pub oauth: bool,
+    /// `loginUrl` as the face resolved it against the page (what `location.assign` would
+    /// visit; the browser's URL parser, which drops tabs and line breaks, so
+    /// `"java\tscript:"` arrives as `javascript:`), or `None` when not given.
+    pub login_url: Option<String>,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             needs: Needs::RefreshToken,
             revoke: false,
             oauth: false,
+            login_url: None,
         }
     }
 }
@@ -71,6 +76,9 @@ pub enum ConfigError {
     RefreshTimeout(f64),
     /// An `origins` entry is not an http(s) origin.
     Origin(NotAnOrigin),
+    /// `loginUrl` does not resolve to an http(s) URL: a `javascript:` or `data:` URL would
+    /// run script in the page (or show one of the attacker's) at the session's end.
+    LoginUrl,
 }
 
 impl ConfigError {
@@ -89,6 +97,7 @@ impl ConfigError {
             }
             ConfigError::RefreshTimeout(_) => "refreshTimeoutMs must be a number greater than 0 and at most 2147483647 (about 24.8 days)".into(),
             ConfigError::Origin(e) => e.message(),
+            ConfigError::LoginUrl => "loginUrl must be an http(s) URL or a path, e.g. '/login' or 'https://id.example.com/login' (not javascript:, data: or another scheme)".into(),
         }
     }
 
@@ -112,6 +121,10 @@ impl Config {
     /// assert_eq!(bad.check().unwrap_err(), ConfigError::RefreshAt(1.0));
     /// let bad = Config { origins: Some(vec!["api.example.com".into()]), ..Config::default() };
     /// assert!(bad.check().unwrap_err().message().contains("\"api.example.com\""));
+    /// let bad = Config { login_url: Some("javascript:alert(1)".into()), ..Config::default() };
+    /// assert_eq!(bad.check().unwrap_err(), ConfigError::LoginUrl);
+    /// let good = Config { login_url: Some("https://app.example/login?next=%2F".into()), ..Config::default() };
+    /// assert!(good.check().is_ok());
     /// ```
     pub fn check(&self) -> Result<Origins, ConfigError> {
         if !(self.refresh_at > 0.0 && self.refresh_at < 1.0) {
@@ -127,6 +140,9 @@ impl Config {
         }
         if !(self.refresh_timeout_ms > 0.0 && self.refresh_timeout_ms <= 2_147_483_647.0) {
             return Err(ConfigError::RefreshTimeout(self.refresh_timeout_ms));
+        }
+        if self.login_url.as_deref().is_some_and(|u| origin_of_absolute(u).is_none()) {
+            return Err(ConfigError::LoginUrl);
         }
         Origins::new(self.origins.as_deref(), self.page_origin.as_deref(), self.endpoint_url.as_deref()).map_err(ConfigError::Origin)
     }

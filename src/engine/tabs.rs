@@ -12,6 +12,31 @@
 //! never gets user 1's session.
 
 use super::Abort;
+use crate::backoff::MAX_RETRY_AFTER_MS;
+
+/// The largest epoch or generation a tab takes from storage, a message or a lock name:
+/// 2^53 - 2^32. A tab's own are `Date.now()` or one above one known (8.64e15 at the
+/// latest instant a JS `Date` holds), and `+ 1` stays exact up to here. Anything above (a
+/// planted `epoch: 1e300`, another library's bug) is no epoch of this protocol: taken, it
+/// would outrank every later login and logout for good (nothing stored again, a logout
+/// never heard), and `1e300 + 1 == 1e300`.
+pub const MAX_EPOCH: f64 = 9_007_194_959_773_696.0;
+
+/// Whether `e`, read from another tab or storage, is an epoch or generation of this
+/// protocol: a number in `[0, MAX_EPOCH]` (NaN is not).
+pub fn valid_epoch(e: f64) -> bool {
+    (0.0..=MAX_EPOCH).contains(&e)
+}
+
+/// A record's epoch and generation as read: present and out of range is corrupt (`Err`).
+fn read(epoch: Option<f64>, gen: Option<f64>) -> Result<(f64, f64), ()> {
+    if [epoch, gen].iter().flatten().all(|e| valid_epoch(*e)) {
+        let epoch = epoch.unwrap_or(0.0);
+        Ok((epoch, gen.unwrap_or(epoch)))
+    } else {
+        Err(())
+    }
+}
 
 /// A tab's place in the protocol: its session epoch and the latest generation it holds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -38,25 +63,31 @@ impl Epochs {
     /// Whether a session record (from storage or another tab) is adopted: not a logout
     /// marker, with a token, of this epoch or a later one, and newer than what this tab
     /// holds (`holding`: it has a token). A record without an epoch counts as epoch 0, one
-    /// without a generation as its epoch.
+    /// without a generation as its epoch; one whose epoch or generation is out of range
+    /// ([`valid_epoch`]) is never adopted.
+    ///
+    /// # Example
+    /// ```
+    /// use freshtoken::engine::tabs::Epochs;
+    /// let fresh = Epochs::default();
+    /// assert!(fresh.adopts(false, true, Some(5.0), None, false));
+    /// assert!(!fresh.adopts(false, true, Some(1e300), None, false));
+    /// ```
     pub fn adopts(&self, marker: bool, has_token: bool, epoch: Option<f64>, gen: Option<f64>, holding: bool) -> bool {
-        if marker || !has_token {
-            return false;
-        }
-        let epoch = epoch.unwrap_or(0.0);
-        let gen = gen.unwrap_or(epoch);
-        !(epoch < self.epoch || (epoch == self.epoch && gen <= self.gen && holding))
+        let Ok((epoch, gen)) = read(epoch, gen) else { return false };
+        !(marker || !has_token || epoch < self.epoch || (epoch == self.epoch && gen <= self.gen && holding))
     }
 
     /// Whether a broadcast record is of a session this tab has left (then it is dropped and
-    /// storage, which its late writer may just have overwritten, is put back).
+    /// storage, which its late writer may just have overwritten, is put back); one of an
+    /// epoch out of range too.
     pub fn is_left(&self, epoch: Option<f64>) -> bool {
-        !epoch.is_some_and(|e| e >= self.epoch)
+        !epoch.is_some_and(|e| e >= self.epoch && valid_epoch(e))
     }
 
-    /// Whether another tab's logout of `epoch` is taken here.
+    /// Whether another tab's logout of `epoch` is taken here (never one out of range).
     pub fn takes_logout(&self, epoch: f64) -> bool {
-        epoch >= self.epoch
+        epoch >= self.epoch && valid_epoch(epoch)
     }
 
     /// Whether another tab's session end of `epoch` is taken here (only this very session's).
@@ -95,16 +126,28 @@ impl Epochs {
 }
 
 /// Whether a record of `epoch` may be written over what storage holds (`stored`): never
-/// over a later login or logout.
+/// over a later login or logout. A stored epoch out of range is no login or logout of
+/// this protocol: written over, so one planted record cannot keep every later session out
+/// of storage.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::tabs::may_store;
+/// assert!(may_store(Some(4.0), 5.0) && !may_store(Some(6.0), 5.0));
+/// assert!(may_store(Some(1e300), 5.0));
+/// ```
 pub fn may_store(stored: Option<f64>, epoch: f64) -> bool {
-    !stored.is_some_and(|s| s > epoch)
+    !stored.is_some_and(|s| s > epoch && valid_epoch(s))
 }
 
 /// Whether another tab refreshed since this tab decided to (under the lock): the latest
 /// generation the lock manager's markers show, or this tab holds, is above the one it
 /// started from. Then it waits for that record instead of spending the refresh token again.
+/// A marker out of range (a lock name no tab of this protocol holds) is not counted: it
+/// would send every refresh to wait for a record that never comes.
 pub fn refreshed_elsewhere(latest_marker: f64, gen: f64, start_gen: f64) -> bool {
-    latest_marker.max(gen) > start_gen
+    let latest = if valid_epoch(latest_marker) { latest_marker } else { 0.0 };
+    latest.max(gen) > start_gen
 }
 
 /// The instant (wall clock) before which no tab attempts a refresh again from the generation
@@ -118,8 +161,9 @@ pub fn refreshed_elsewhere(latest_marker: f64, gen: f64, start_gen: f64) -> bool
 /// assert_eq!(retry_point(1_000.0, Some(30_000.0)), 31_000.0);
 /// assert_eq!(retry_point(1_000.0, None), 2_000.0);
 /// ```
+/// At most [`MAX_RETRY_AFTER_MS`] on: no backoff of the engine is longer.
 pub fn retry_point(at: f64, retry_after_ms: Option<f64>) -> f64 {
-    at + retry_after_ms.unwrap_or(0.0).max(1_000.0)
+    at + retry_after_ms.unwrap_or(0.0).clamp(1_000.0, MAX_RETRY_AFTER_MS)
 }
 
 /// How a tab's refresh call, made under the lock, ended without tokens: the facts its face
@@ -189,13 +233,50 @@ pub fn stores_rotated(call: CallFailed, rotated: bool) -> bool {
 /// time `wall`, takes instead the transient failure another tab's refresh from that same
 /// generation met (published with its retry point `until`, see [`retry_point`]): the
 /// session backs off in every tab, so no second call is made before that tab's own retry.
+/// A retry point farther than any backoff ([`retry_point`]: at most
+/// [`MAX_RETRY_AFTER_MS`] on) is not one a tab published: a marker planted with
+/// `until` 1e300 would hold every refresh back until the session expired.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::tabs::failed_elsewhere;
+/// assert!(failed_elsewhere(7.0, 31_000.0, 7.0, 1_000.0));
+/// assert!(!failed_elsewhere(7.0, 1e300, 7.0, 1_000.0));
+/// ```
 pub fn failed_elsewhere(failed_gen: f64, until: f64, start_gen: f64, wall: f64) -> bool {
-    failed_gen == start_gen && wall < until
+    failed_gen == start_gen && wall < until && until - wall <= MAX_RETRY_AFTER_MS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epochs_out_of_range_are_no_epochs_of_the_protocol() {
+        let me = Epochs { epoch: 1_796_601_600_000.0, gen: 1_796_601_600_005.0 };
+        for bad in [1e300, MAX_EPOCH * 2.0, -1.0, f64::INFINITY, f64::NAN] {
+            assert!(!me.adopts(false, true, Some(bad), None, true), "adopted epoch {bad}");
+            assert!(!me.adopts(false, true, Some(me.epoch), Some(bad), true), "adopted generation {bad}");
+            assert!(me.is_left(Some(bad)), "kept a message of epoch {bad}");
+            assert!(!me.takes_logout(bad), "took a logout of epoch {bad}");
+            assert!(may_store(Some(bad), me.epoch), "kept out by a stored epoch {bad}");
+            assert!(!refreshed_elsewhere(bad, me.gen, me.gen), "a marker {bad} counted");
+        }
+        // The edge itself is an epoch; one above the tab's own still wins.
+        assert!(valid_epoch(MAX_EPOCH) && !valid_epoch(MAX_EPOCH + 2.0));
+        assert!(!may_store(Some(MAX_EPOCH), me.epoch));
+        assert!(me.adopts(false, true, Some(MAX_EPOCH), None, true));
+        assert_eq!(Epochs { epoch: MAX_EPOCH - 1.0, gen: 0.0 }.next(0.0), MAX_EPOCH);
+    }
+
+    #[test]
+    fn a_retry_point_is_never_farther_than_the_longest_backoff() {
+        assert_eq!(retry_point(0.0, Some(1e12)), MAX_RETRY_AFTER_MS);
+        let wall = 1_796_601_600_000.0;
+        assert!(failed_elsewhere(3.0, retry_point(wall, Some(1e12)), 3.0, wall));
+        assert!(!failed_elsewhere(3.0, wall + MAX_RETRY_AFTER_MS + 1.0, 3.0, wall));
+        assert!(!failed_elsewhere(3.0, f64::INFINITY, 3.0, wall));
+    }
 
     #[test]
     fn records_of_older_epochs_or_generations_are_not_adopted() {

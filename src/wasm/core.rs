@@ -54,7 +54,7 @@ fn some(line: &str) -> Option<String> {
 
 impl Core {
     /// An engine for the options in `text`: lines `page origin`, `endpoint.url`,
-    /// `retryStatuses`, `endSessionStatuses` (space-separated), then the `origins` entries
+    /// `retryStatuses`, `endSessionStatuses` (space-separated), `loginUrl` resolved, then the `origins` entries
     /// (`origins` false: the option was not given). `origins_count` is how many entries JS
     /// gave: an entry holding a line break is refused, never read as two.
     #[allow(clippy::too_many_arguments)]
@@ -64,6 +64,8 @@ impl Core {
         let endpoint_url = lines.next().and_then(some);
         let retry_statuses = statuses(lines.next().unwrap_or(""));
         let end_session_statuses = statuses(lines.next().unwrap_or(""));
+        // `loginUrl` as resolved (a line `-`: the parser refused it; none: not given).
+        let login_url = lines.next().and_then(some);
         let entries: Vec<String> = lines.map(str::to_owned).collect();
         if origins && entries.len() != origins_count {
             let joined = entries.join("\n");
@@ -86,6 +88,7 @@ impl Core {
             needs,
             revoke,
             oauth,
+            login_url,
         };
         Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4], req: Request::default() })
     }

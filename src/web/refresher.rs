@@ -111,6 +111,8 @@ fn config(options: &Options) -> Result<Config, Error> {
         needs,
         revoke: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some()),
         oauth: rules.is_some_and(preset::Preset::reads_oauth_errors),
+        // As `location.assign` resolves it (one the parser refuses: no URL, refused).
+        login_url: options.login_url.as_deref().map(|u| origins::href_of(u).unwrap_or_default()),
     };
     config.check().map_err(|e| Error::Options(e.message()))?;
     Ok(config)
@@ -239,7 +241,8 @@ impl Refresher {
             });
             *refresher.shared.tabs.borrow_mut() = tabs;
         }
-        refresher.follow_session(options.login_url.clone());
+        // The URL judged (checked above): a `<base href>` injected later does not move it.
+        refresher.follow_session(options.login_url.as_deref().and_then(origins::href_of));
         // The page waking up or coming back online: the engine looks again, and the timer
         // loop restarts so that a refresh it starts is driven at once.
         let (weak, core) = (Rc::downgrade(&refresher.shared), refresher.core.clone());
@@ -265,7 +268,10 @@ impl Refresher {
     fn restore(&self) {
         let Some(rec) = self.shared.line.store.as_ref().and_then(|s| s.load()) else { return };
         if rec.is_out() {
-            self.shared.line.set_epoch(rec.epoch());
+            // A logout marker: this tab starts at its epoch (one the protocol could make).
+            if self.epochs().takes_logout(rec.epoch()) {
+                self.shared.line.set_epoch(rec.epoch());
+            }
         } else {
             self.adopt(&rec, false);
         }

@@ -354,7 +354,7 @@ impl Tabs {
         let names: Vec<String> = js_sys::Array::from(&held).iter().filter_map(|l| js_sys::Reflect::get(&l, &"name".into()).ok()?.as_string()).collect();
         let gen = names
             .iter()
-            .filter_map(|name| name.strip_prefix(&prefix)?.parse::<f64>().ok().filter(|g| g.is_finite()))
+            .filter_map(|name| name.strip_prefix(&prefix)?.parse::<f64>().ok().filter(|g| crate::engine::tabs::valid_epoch(*g)))
             .fold(0.0, f64::max);
         let failed = names
             .iter()

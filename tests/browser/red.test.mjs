@@ -400,3 +400,86 @@ test('red 13: new Refresher(options) checks its options as createRefresher does:
   assert.match(out.sharedStorage, /crossTab/);
   assert.deepEqual(out.good, ['fresh', 200]);
 });
+
+test('red 14: with Object.prototype.out polluted, another tab\'s broadcast session is still taken (not read as a logout marker)', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const [t1, t2] = [srv.issueTokens(), srv.issueTokens()];
+  const out = await page.evaluate(async ({ base, t1, t2 }) => {
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    // Memory storage: the BroadcastChannel is the only way the session reaches b.
+    const opts = () => ({ endpoint: { url: `${base}/auth/refresh` }, origins: [base], storage: 'memory', crossTab: true, storageKey: 'red14' });
+    const a = await ft.createRefresher({ ...opts(), tokens: t1 });
+    const b = await ft.createRefresher(opts());
+    await sleep(300);
+    const before = b.accessToken === t1.accessToken;
+    Object.prototype.out = true;
+    try {
+      a.setTokens(t2);
+      await sleep(300);
+      return { before, after: b.accessToken === t2.accessToken, state: b.state };
+    } finally {
+      delete Object.prototype.out;
+      a.dispose();
+      b.dispose();
+    }
+  }, { base: srv.url, t1, t2 });
+  assert.deepEqual(out, { before: true, after: true, state: 'fresh' });
+});
+
+test('red 15: lock names planted on the tabs\' lock (a failure held until 1e300, a generation 1e300) hold no refresh back and move no generation', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const t = srv.issueTokens();
+  const out = await page.evaluate(async ({ base, t }) => {
+    const key = 'red15';
+    const r = await ft.createRefresher({ endpoint: { url: `${base}/auth/refresh` }, origins: [base], storage: 'localStorage', storageKey: key, tokens: t });
+    const { gen } = JSON.parse(localStorage.getItem(key));
+    const hold = (name) => navigator.locks.request(name, { mode: 'shared' }, () => new Promise(() => {}));
+    hold(`freshtoken:${key}:failed:${gen}:1e300:503:planted`);
+    hold(`freshtoken:${key}:gen:1e300`);
+    await new Promise((res) => setTimeout(res, 50));
+    const started = performance.now();
+    try {
+      const token = await r.refresh();
+      const rec = JSON.parse(localStorage.getItem(key));
+      return { refreshed: token !== t.accessToken && token === r.accessToken, ms: performance.now() - started, gen: rec.gen, sane: rec.gen > gen && rec.gen < 9e15 };
+    } catch (e) {
+      return { error: `${e.name}:${e.code}` };
+    } finally {
+      r.dispose();
+      localStorage.removeItem(key);
+    }
+  }, { base: srv.url, t });
+  assert.equal(out.error, undefined, `the refresh failed: ${out.error}`);
+  assert.equal(out.refreshed, true);
+  assert.ok(out.sane, `the new generation ${out.gen} is one the protocol makes`);
+  assert.ok(out.ms < 2500, `the refresh did not wait for a record no tab will write (${out.ms} ms)`);
+  assert.equal(srv.requestsTo('/auth/refresh').length, 1);
+});
+
+test('red 16: loginUrl must be an http(s) URL (javascript:, data:, however written, is an OptionsError); the URL judged is the one visited, whatever <base href> is injected later', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const t = srv.issueTokens();
+  const refused = await page.evaluate(async ({ base, t }) => {
+    const out = {};
+    for (const u of ['javascript:alert(document.cookie)', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'http://']) {
+      try {
+        (await ft.createRefresher({ tokens: t, endpoint: { url: `${base}/auth/refresh` }, origins: [base], loginUrl: u })).dispose();
+        out[u] = 'taken';
+      } catch (e) {
+        out[u] = `${e.name}:${e.code}:${/loginUrl/.test(e.message)}`;
+      }
+    }
+    return out;
+  }, { base: srv.url, t });
+  for (const [u, got] of Object.entries(refused)) assert.equal(got, 'OptionsError:bad-option:true', JSON.stringify(u));
+  // A refresh token the server does not know: the refresh is rejected, the session ends.
+  await page.evaluate(async ({ base, t }) => {
+    window.r = await ft.createRefresher({ tokens: { ...t, refreshToken: 'not-a-refresh-token-of-this-server' }, endpoint: { url: `${base}/auth/refresh` }, origins: [base], loginUrl: '/login?next=%2F' });
+    const b = document.createElement('base');
+    b.href = 'https://evil.example/';
+    document.head.append(b);
+    r.refresh().catch(() => {});
+  }, { base: srv.url, t });
+  await page.waitForURL((u) => /\/login/.test(String(u)), { timeout: 10_000 });
+  assert.equal(page.url(), `${srv.url}/login?next=%2F`);
+});

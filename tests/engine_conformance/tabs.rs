@@ -61,6 +61,21 @@ impl Record {
     fn out(epoch: f64) -> Record {
         Record { out: true, epoch: Some(epoch), ..Record::default() }
     }
+    /// A stored JSON value as the faces read it: each field only with its own type.
+    fn of_json(v: &Value) -> Record {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let number = |k: &str| v.get(k).and_then(Value::as_f64);
+        Record {
+            out: v.get("out") == Some(&Value::Bool(true)),
+            access: text("accessToken"),
+            refresh: text("refreshToken"),
+            expires_at: number("expiresAt"),
+            expires_in: number("expiresIn"),
+            received_at: number("receivedAt"),
+            epoch: number("epoch"),
+            gen: number("gen"),
+        }
+    }
     fn grant(&self) -> Grant {
         Grant {
             access_token: self.access.clone().unwrap_or_default(),
@@ -179,7 +194,7 @@ impl World {
     }
     /// The highest generation marker held for `key` (0 without one): `latestGen`.
     fn latest(&self, key: &str) -> f64 {
-        self.markers.iter().filter(|(_, k, _)| k == key).map(|(_, _, g)| *g).fold(0.0, f64::max)
+        self.markers.iter().filter(|(_, k, g)| k == key && freshtoken::engine::tabs::valid_epoch(*g)).map(|(_, _, g)| *g).fold(0.0, f64::max)
     }
     /// Tab `tab` published generation `gen` (its older markers let go, a failure's too).
     fn mark(&mut self, tab: usize, key: &str, gen: f64) {
@@ -367,7 +382,7 @@ pub(super) fn open(run: &mut Run) -> Outcome<()> {
     match saved {
         // A logout marker: this tab starts at its epoch.
         Some(rec) if rec.out => {
-            if let Some(e) = rec.epoch {
+            if let Some(e) = rec.epoch.filter(|e| io(run).me.takes_logout(*e)) {
                 io(run).me.epoch = e;
             }
         }
@@ -961,6 +976,12 @@ impl Tabs<'_> {
         if let Some(v) = m.get("storageLag") {
             only_keys(&rest, &["storageLag", "note"], "storageLag step")?;
             self.world.borrow_mut().lag = num(v, "storageLag")?;
+        } else if let Some(v) = m.get("storageWrite") {
+            only_keys(&rest, &["storageWrite", "storageKey", "note"], "storageWrite step")?;
+            let options = self.sc.get("options").and_then(Value::as_object);
+            let key = opt_str(m.get("storageKey")).or_else(|| opt_str(options.and_then(|o| o.get("storageKey")))).unwrap_or_else(|| "freshtoken".into());
+            // Another writer's JSON, seen by every tab at once, read as the faces read it.
+            self.world.borrow_mut().writes.push(Write { key, at: f64::NEG_INFINITY, tab: usize::MAX, rec: Record::of_json(v) });
         } else if m.get("open").is_some() {
             only_keys(&rest, &["open", "storageKey", "note"], "open step")?;
             self.open(&name, opt_str(m.get("storageKey")))?;

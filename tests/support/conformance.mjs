@@ -581,7 +581,7 @@ async function installPlayer(makeFace, pagePath) {
     // --- the refresher ----------------------------------------------------------------------
     function options() {
       onlyKeys(o, ['origins', 'refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'endpoint', 'refresh',
-        'crossTab', 'storage', 'storageKey', 'dpop'], 'options');
+        'crossTab', 'storage', 'storageKey', 'dpop', 'loginUrl'], 'options');
       // crossTab, storage, storageKey: a tab's (the face's options() take them from P.tab).
       if ((o.crossTab === true) !== !!tab) bail('crossTab: true is played with tabs (frames), and only it');
       if (tab && o.storage !== 'localStorage') bail('crossTab is played with storage: "localStorage"');
@@ -590,7 +590,7 @@ async function installPlayer(makeFace, pagePath) {
         if (o.refresh !== undefined) bail('options.refresh must be "custom" (the app\'s own refresh function)');
         out.endpoint = endpoint;
       }
-      for (const k of ['refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'dpop']) {
+      for (const k of ['refreshAt', 'defaultLifetimeMs', 'refreshTimeoutMs', 'retryStatuses', 'endSessionStatuses', 'dpop', 'loginUrl']) {
         if (o[k] !== undefined) out[k] = o[k];
       }
       if (o.origins !== undefined) out.origins = Array.isArray(o.origins) ? o.origins.map(mapOrigin) : o.origins;
@@ -929,12 +929,18 @@ async function installPlayer(makeFace, pagePath) {
           if (tabbed && isObj(st)) {
             ({ tab: name = 'A', ...st } = st);
             if (!['A', 'B', 'C'].includes(name)) bail(`tab must be A, B or C, not ${JSON.stringify(name)}`);
-          } else if (isObj(st) && ('tab' in st || 'open' in st || 'close' in st || 'storageLag' in st)) {
-            bail('tab, open, close and storageLag are steps of a crossTab scenario');
+          } else if (isObj(st) && ['tab', 'open', 'close', 'storageLag', 'storageWrite'].some((k) => k in st)) {
+            bail('tab, open, close, storageLag and storageWrite are steps of a crossTab scenario');
           }
           if (tabbed && 'storageLag' in st) {
             onlyKeys(st, ['storageLag', 'note'], 'storageLag step');
             Q.lag = st.storageLag;
+          } else if (tabbed && 'storageWrite' in st) {
+            // Another writer (an old version, another library, a hostile script) puts this
+            // JSON under the scenario's storageKey, seen by every tab at once.
+            onlyKeys(st, ['storageWrite', 'storageKey', 'note'], 'storageWrite step');
+            const key = `${st.storageKey ?? sc.options.storageKey ?? 'freshtoken'}-${serial}`;
+            Q.writes.push({ key, value: JSON.stringify(st.storageWrite), tab: '-', at: -Infinity });
           } else if (tabbed && 'open' in st) {
             onlyKeys(st, ['open', 'storageKey', 'note'], 'open step');
             const e = await open(name, st.storageKey ?? sc.options.storageKey);
