@@ -124,7 +124,10 @@ interface RefresherOptionsBase {
    * @default true with a shared `storage` (localStorage, sessionStorage, an adapter), else false
    */
   crossTab?: boolean;
-  /** Visited (`location.assign`) when the session expires. */
+  /**
+   * Visited (`location.assign`) when the session expires: an http(s) URL or a path, resolved
+   * once against the page; any other scheme (`javascript:`, `data:`) is an `OptionsError`.
+   */
   loginUrl?: string;
   /** Called once when the session expires. */
   onSessionExpired?: (info: SessionExpiredDetail) => void;

@@ -130,7 +130,8 @@ pub struct Options {
     /// `localStorage` shares it, a duplicated tab copies `sessionStorage`); with memory
     /// (`cross_tab: Some(true)`) a tab asks the open ones for the session, never on disk.
     pub cross_tab: Option<bool>,
-    /// Where to send the user when the session expires.
+    /// Where to send the user when the session expires: an http(s) URL or a path, resolved
+    /// once against the page (any other scheme, `javascript:` or `data:`, is refused).
     pub login_url: Option<String>,
     /// Lifetime of a token with no known expiry; default 24 h.
     pub default_lifetime_ms: Option<f64>,
