@@ -658,6 +658,10 @@ export class Refresher {
   _nextEpoch(known) { return coreEpochs(0, known, known, Date.now(), NaN, NaN); }
   /** A decision of the cross-tab protocol for this tab (see coreEpochs; tabs.js too). */
   _rule(what, a = NaN, b = NaN, c = NaN) { return coreEpochs(what, this._epoch, this._gen, a, b, c); }
+  /** Whether record `rec` ends a wait for another tab's result of `epoch` at generation `gen` or later (tabs.js). */
+  _endsWait(epoch, gen, rec) {
+    return coreEpochs(13, epoch, gen, (rec.out === true) | (typeof rec.accessToken === 'string' && rec.accessToken !== '') * 2, n(rec.epoch), n(rec.gen)) === 1;
+  }
   /** The refresh call in flight, holding the tabs' lock, takes another tab's rotated refresh token `t` (tabs.js). */
   _takeRefreshToken(t) {
     const [len] = writeTokens([t]);

@@ -157,9 +157,10 @@ export class TabSync {
   /** Record `gen` of epoch `epoch`, from a broadcast or from storage, within `ms`; null once the epoch is left. */
   awaitRecord(epoch, gen, ms) {
     const r = this.r;
-    const fits = (rec) => rec && rec.epoch === epoch && rec.gen >= gen;
+    const fits = (rec) => !!rec && r._endsWait(epoch, gen, rec);
     const fromStorage = () => {
-      if (r._epoch === epoch && r._gen >= gen) return r._record();
+      const own = r._record();
+      if (fits(own)) return own;
       const rec = r._store?.load();
       return fits(rec) ? rec : null;
     };

@@ -140,6 +140,25 @@ pub fn may_store(stored: Option<f64>, epoch: f64) -> bool {
     !stored.is_some_and(|s| s > epoch && valid_epoch(s))
 }
 
+/// Whether a record (a logout `marker` or not, `has_token` or not, of `epoch`/`gen`, from
+/// storage, a broadcast or the tab itself) ends a tab's wait, under the lock, for another
+/// tab's result of session `want_epoch` at generation `want_gen` or later: a session record
+/// of that very epoch, of that generation or a later one the protocol could make
+/// ([`valid_epoch`]). A record without a generation never does.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::tabs::ends_wait;
+/// assert!(ends_wait(5.0, 9.0, false, true, Some(5.0), Some(9.0)));
+/// assert!(!ends_wait(5.0, 9.0, false, true, Some(5.0), Some(8.0)));
+/// assert!(!ends_wait(5.0, 9.0, false, true, Some(6.0), Some(9.0)));
+/// assert!(!ends_wait(5.0, 9.0, false, true, Some(5.0), Some(1e300)));
+/// assert!(!ends_wait(5.0, 9.0, true, false, Some(5.0), Some(9.0)));
+/// ```
+pub fn ends_wait(want_epoch: f64, want_gen: f64, marker: bool, has_token: bool, epoch: Option<f64>, gen: Option<f64>) -> bool {
+    !marker && has_token && epoch == Some(want_epoch) && gen.is_some_and(|g| g >= want_gen && valid_epoch(g))
+}
+
 /// Whether another tab refreshed since this tab decided to (under the lock): the latest
 /// generation the lock manager's markers show, or this tab holds, is above the one it
 /// started from. Then it waits for that record instead of spending the refresh token again.

@@ -266,7 +266,9 @@ pub fn core_dpop_retry(status: u16, www_len: i32, oauth_len: i32) -> bool {
 /// rotated refresh token of that call's unusable answer is stored (the same bits, 16 it
 /// carried one); 11 whether this refresher joins the other tabs (`crossTab` asked as 1/0 in
 /// `a`, NaN when not given; `b` 1 for memory storage); 12 whether `a`, read from a lock name,
-/// is an epoch or generation of the protocol. Answers the epoch or retry point, or 1/0.
+/// is an epoch or generation of the protocol; 13 whether a record (`a` bits: 1 a logout
+/// marker, 2 it has a token; `b` its epoch, `c` its generation) ends a wait for another tab's
+/// result of epoch `epoch` at generation `gen` or later. Answers the epoch or retry point, or 1/0.
 #[wasm_bindgen(js_name = coreEpochs)]
 pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f64 {
     use crate::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, stores_rotated, CallFailed, Epochs};
@@ -283,6 +285,7 @@ pub fn core_epochs(what: u32, epoch: f64, gen: f64, a: f64, b: f64, c: f64) -> f
         7 => failed_elsewhere(epoch, gen, a, b),
         11 => crate::engine::config::cross_tab(given(a).map(|v| v != 0.0), b != 0.0),
         12 => crate::engine::tabs::valid_epoch(a),
+        13 => crate::engine::tabs::ends_wait(epoch, gen, a as u32 & 1 != 0, a as u32 & 2 != 0, given(b), given(c)),
         8 | 10 => {
             let bits = c as u32;
             let aborted = (bits & 2 != 0).then_some(if bits & 4 != 0 { Abort::Timeout } else { Abort::Superseded });

@@ -435,10 +435,11 @@ impl Tabs {
     /// The record of `epoch` with a generation of at least `gen`, taken by this tab or found
     /// in storage, within `lockWaitMs`; `None` once the epoch is left.
     async fn await_record(&self, epoch: f64, gen: f64, dropped: &Flag) -> Option<Record> {
-        let fits = |r: &Record| r.access_token.is_some() && r.epoch == Some(epoch) && r.gen() >= gen;
+        let fits = |r: &Record| crate::engine::tabs::ends_wait(epoch, gen, r.is_out(), r.access_token.is_some(), r.epoch, r.gen);
         let end = js_sys::Date::now() + self.lock_wait_ms;
         loop {
-            let here = if self.line.epoch() == epoch && self.line.gen() >= gen { self.last.borrow().clone().filter(fits) } else { None };
+            let mine = crate::engine::tabs::ends_wait(epoch, gen, false, true, Some(self.line.epoch()), Some(self.line.gen()));
+            let here = if mine { self.last.borrow().clone().filter(fits) } else { None };
             let found = here.or_else(|| self.line.store.as_ref().and_then(|s| s.load()).filter(fits));
             if found.is_some() {
                 return found;

@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use freshtoken::engine::tabs::{failed_elsewhere, failure_marker, refreshed_elsewhere, stores_rotated, CallFailed, Epochs};
+use freshtoken::engine::tabs::{ends_wait, failed_elsewhere, failure_marker, refreshed_elsewhere, stores_rotated, CallFailed, Epochs};
 use freshtoken::engine::{Abort, Config, RefreshFailure};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -460,7 +460,7 @@ fn receive(run: &mut Run, msg: Msg) -> Outcome<()> {
                 let waiting: Vec<u64> = io(run)
                     .flights
                     .iter()
-                    .filter(|f| matches!(f.phase, Phase::Awaiting { gen, .. } if rec.epoch == Some(f.epoch) && rec.gen.is_some_and(|g| g >= gen)))
+                    .filter(|f| matches!(f.phase, Phase::Awaiting { gen, .. } if ends_wait(f.epoch, gen, rec.out, rec.access.is_some(), rec.epoch, rec.gen)))
                     .map(|f| f.id)
                     .collect();
                 for id in waiting {
@@ -574,11 +574,11 @@ pub(super) fn abort(run: &mut Run, ticket: u32, reason: Abort) -> Outcome<()> {
 /// The record of `epoch` with a generation of at least `gen`, held here or in storage.
 fn find(run: &Run, epoch: f64, gen: f64) -> Option<Record> {
     let t = run.tab.as_ref()?;
-    if t.me.epoch == epoch && t.me.gen >= gen {
+    if ends_wait(epoch, gen, false, true, Some(t.me.epoch), Some(t.me.gen)) {
         return record(run);
     }
     let rec = t.world.borrow().load(&t.key, t.idx)?;
-    (rec.access.is_some() && rec.epoch == Some(epoch) && rec.gen.is_some_and(|g| g >= gen)).then_some(rec)
+    ends_wait(epoch, gen, rec.out, rec.access.is_some(), rec.epoch, rec.gen).then_some(rec)
 }
 
 /// The lock is granted to flight `id`: another tab's result taken, or the call made.
