@@ -668,6 +668,13 @@ impl Refresher {
         self.inner.engine.borrow().next_attempt_at().map(|at| (at - now).max(0.0))
     }
 
+    /// Whether the refresh call may go to `origin` (the engine's rule, SPEC 6): asked by a
+    /// face's refresh call at the moment it sends, on the very URL it sends to.
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn allows_refresh_to(&self, origin: &str) -> bool {
+        self.inner.engine.try_borrow().is_ok_and(|e| e.allows_refresh_to(origin))
+    }
+
     /// The `Date` header of an answer from `origin`: the server's clock, noted only for this
     /// refresher's own origins and only when it is an HTTP-date (restored tokens are read on it).
     pub fn note_date(&self, origin: &str, date: &str) {

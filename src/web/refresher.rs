@@ -158,7 +158,12 @@ impl Refresher {
         let core_slot: Rc<RefCell<Option<Core>>> = Rc::default();
         let dpop = options.dpop.then(|| Rc::new(Dpop::new(key, core_slot.clone())));
         let pending_response: Rc<RefCell<Option<JsValue>>> = Rc::default();
-        let extras = Extras { dpop: dpop.clone(), token_response: pending_response.clone() };
+        // Where the refresh call may go is the engine's to say, asked at the send itself.
+        let allowed = {
+            let core_slot = core_slot.clone();
+            Rc::new(move |origin: &str| core_slot.borrow().as_ref().is_some_and(|core: &Core| core.allows_refresh_to(origin)))
+        };
+        let extras = Extras { dpop: dpop.clone(), token_response: pending_response.clone(), allowed };
         let call = refresh_call(&options, why.clone(), extras)?;
         let store = Store::open(options.storage, key).map(Rc::new);
         let line = Rc::new(Line::new(store.clone()));
@@ -618,10 +623,11 @@ fn revoke_hook(options: &Options, dpop: Option<Rc<Dpop>>) -> Option<Box<dyn Fn(S
     let ep = options.endpoint.clone().filter(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some())?;
     let timeout_ms = options.refresh_timeout_ms.unwrap_or(Config::default().refresh_timeout_ms);
     Some(Box::new(move |token: String, allowed: &dyn Fn(&str) -> bool| {
-        let url = ep.revoke_url.clone().unwrap_or_default();
-        if !origins::origin_of(&url).is_some_and(|o| allowed(&o)) {
+        // Resolved once and sent there (the DPoP proof is awaited first: a `<base href>`
+        // injected meanwhile must not move a relative revokeUrl after it was judged).
+        let Some((url, _)) = ep.revoke_url.as_deref().and_then(origins::resolved).filter(|(_, o)| allowed(o)) else {
             return; // it resolves where the refresh token may not go: not revoked
-        }
+        };
         // With DPoP the key is taken now, before the logout that follows deletes it.
         let proof_key = dpop.as_ref().map(|d| (d.clone(), d.held()));
         let ep = ep.clone();
