@@ -412,6 +412,7 @@ impl Refresher {
                 // The session ended here or in another tab (`_sessionEnded`): the marker
                 // stored; told to the other tabs unless they told this one.
                 Event::SessionExpired { reason } => {
+                    me.forget_answer();
                     let epoch = me.shared.line.epoch();
                     me.shared.line.persist(&Record::out(epoch));
                     if let (false, Some(tabs)) = (me.shared.quiet.get(), me.tabs()) {
@@ -424,6 +425,7 @@ impl Refresher {
                 // Logout stored its marker itself (`logout_at`); the DPoP key is deleted (here
                 // and in the tabs that heard: the next proof makes a new one).
                 Event::LoggedOut => {
+                    me.forget_answer();
                     if let Some(d) = &me.shared.dpop {
                         d.drop_key();
                     }
@@ -439,6 +441,13 @@ impl Refresher {
             }
         });
         self.shared.follower.set(Some(id));
+    }
+
+    /// The session is over (logout, its end, dispose): the last refresh answer's other fields
+    /// (an `id_token`, say) go with its tokens, as the npm face wipes `tokenResponse`.
+    fn forget_answer(&self) {
+        self.shared.token_response.borrow_mut().take();
+        self.shared.pending_response.borrow_mut().take();
     }
 
     /// Takes new tokens (after login): a new session, kept fresh from now on (and, with
@@ -523,6 +532,7 @@ impl Refresher {
             tabs.close();
         }
         self.shared.core_slot.borrow_mut().take();
+        self.forget_answer();
     }
 
     /// Listens to the session's events; dropping the [`Subscription`] unsubscribes.

@@ -97,4 +97,28 @@ describe('red team: the Rust face (web::Refresher)', () => {
     assert.equal(out.held, 'red1-access');
     assertNoPanic();
   });
+
+  test('red-web 2: logout() and dispose() leave no token reachable: tokenResponse (an id_token) is gone with the session', async () => {
+    await open();
+    scripted['refresh'] = { body: JSON.stringify({ accessToken: 'red2-access-2', refreshToken: 'red2-refresh-2', expiresIn: 3600, id_token: 'red2-id-token', scope: 'openid' }) };
+    const out = await page.evaluate(async () => {
+      const seen = {};
+      for (const end of ['logout', 'dispose']) {
+        const f = make({ endpoint: { url: '/red/refresh' } });
+        f.setTokens({ accessToken: 'red2-access', refreshToken: 'red2-refresh', expiresIn: 3600 });
+        await f.refresh();
+        const before = JSON.stringify(f.tokenResponse());
+        f[end]();
+        seen[end] = { before, after: JSON.stringify(f.tokenResponse()), token: f.currentToken() ?? null, state: f.state() };
+        f.free();
+      }
+      return seen;
+    });
+    for (const end of ['logout', 'dispose']) {
+      assert.match(out[end].before, /red2-id-token/, `${end}: the answer's other fields are the tokenResponse while the session lasts`);
+      assert.equal(out[end].after, 'null', `${end}: tokenResponse after ${end}(): ${out[end].after}`);
+      assert.equal(out[end].token, null, `${end}: a token after ${end}()`);
+    }
+    assertNoPanic();
+  });
 });
