@@ -22,6 +22,7 @@ pub mod config;
 pub mod dpop;
 pub mod http_date;
 pub mod oauth_error;
+pub mod option_shapes;
 pub mod origins;
 pub mod preset;
 pub mod refresh_status;

@@ -121,4 +121,55 @@ describe('red team: the Rust face (web::Refresher)', () => {
     }
     assertNoPanic();
   });
+
+  test('red-web 3: bad options are an OptionsError naming the option (wrong types, unknown names, empty strings, NaN, huge numbers), never a panic', async () => {
+    await open();
+    const cases = [
+      [{ refreshAt: 'soon' }, 'refreshAt'],
+      [{ refreshAt: NaN }, 'refreshAt'],
+      [{ refreshAt: 1e308 }, 'refreshAt'],
+      [{ defaultLifetimeMs: -1 }, 'defaultLifetimeMs'],
+      [{ refreshTimeoutMs: Infinity }, 'refreshTimeoutMs'],
+      [{ retryStatuses: [70000] }, 'retryStatuses'],
+      [{ retryStatuses: 401 }, 'retryStatuses'],
+      [{ endSessionStatuses: [-1] }, 'endSessionStatuses'],
+      [{ origins: 'https://api.example' }, 'origins'],
+      [{ origins: ['api.example'] }, 'origins'],
+      [{ storage: 'disk' }, 'storage'],
+      [{ storageKey: '' }, 'storageKey'],
+      [{ storageKey: 5 }, 'storageKey'],
+      [{ crossTab: 'yes' }, 'crossTab'],
+      [{ loginUrl: 'javascript:alert(1)' }, 'loginUrl'],
+      [{ loginUrl: '' }, 'loginUrl'],
+      [{ origin: ['https://api.example'] }, 'origin'],
+      [{ tokens: { accessToken: 'red3-secret', expiresIn: 'red3-secret-2' } }, 'tokens'],
+      [{ endpoint: { url: '' } }, 'endpoint.url'],
+      [{ endpoint: { url: 5 } }, 'endpoint'],
+      [{ endpoint: { url: '/auth/refresh', method: 'GET' } }, 'endpoint.method'],
+      [{ endpoint: { url: '/auth/refresh', credentials: 'all' } }, 'endpoint.credentials'],
+      [{ endpoint: { url: '/auth/refresh', preset: 'saml' } }, 'preset'],
+      [{ endpoint: { url: '/auth/refresh', clientId: 'app' } }, 'endpoint.clientId'],
+      [{ endpoint: { url: '/auth/refresh', preset: 'oauth2', scope: '' } }, 'endpoint.scope'],
+      [{ endpoint: { url: '/auth/refresh', headers: { 'x-a': 5 } } }, 'endpoint'],
+      [{ endpoint: { url: '/auth/refresh', header: {} } }, 'header'],
+    ];
+    const got = await page.evaluate((cases) => cases.map(([o]) => {
+      const options = { endpoint: { url: '/auth/refresh' }, ...o };
+      try {
+        const f = make(options);
+        f.dispose();
+        f.free();
+        return { made: true };
+      } catch (e) {
+        return { name: e?.name, message: e?.message ?? String(e) };
+      }
+    }), cases.map(([o, n]) => [Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v]))]));
+    const wrong = [];
+    cases.forEach(([o, name], i) => {
+      const g = got[i];
+      if (g.name !== 'OptionsError' || !g.message.includes(name) || /red3-secret/.test(g.message)) wrong.push(`${JSON.stringify(o)} -> ${JSON.stringify(g)} (expected an OptionsError naming ${name})`);
+    });
+    assert.deepEqual(wrong, []);
+    assertNoPanic();
+  });
 });
