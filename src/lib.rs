@@ -20,6 +20,7 @@ pub mod engine;
 pub mod error;
 mod json;
 #[cfg(any(not(feature = "npm"), feature = "web"))]
+mod redacted;
 pub mod refresher;
 pub mod schedule;
 pub mod session;
