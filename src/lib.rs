@@ -19,8 +19,8 @@ mod cbor;
 pub mod engine;
 pub mod error;
 mod json;
-#[cfg(any(not(feature = "npm"), feature = "web"))]
 mod redacted;
+#[cfg(any(not(feature = "npm"), feature = "web"))]
 pub mod refresher;
 pub mod schedule;
 pub mod session;

@@ -46,7 +46,7 @@ describe('red team: the Rust face (web::Refresher)', () => {
     await page.context().route(`${EVIL}/**`, async (route) => {
       const req = route.request();
       evil.push({ method: req.method(), url: req.url(), auth: req.headers().authorization ?? null, body: req.postData() });
-      await route.fulfill({ status: 200, headers: { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'content-type': 'application/json' },
+      await route.fulfill({ status: req.url().endsWith('/401') ? 401 : 200, headers: { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*', 'content-type': 'application/json' },
         body: JSON.stringify({ accessToken: 'evil-access', refreshToken: 'evil-refresh', expiresIn: 3600 }) });
     });
     await page.context().route(`${srv.url}/red/**`, async (route) => {
@@ -170,6 +170,104 @@ describe('red team: the Rust face (web::Refresher)', () => {
       if (g.name !== 'OptionsError' || !g.message.includes(name) || /red3-secret/.test(g.message)) wrong.push(`${JSON.stringify(o)} -> ${JSON.stringify(g)} (expected an OptionsError naming ${name})`);
     });
     assert.deepEqual(wrong, []);
+    assertNoPanic();
+  });
+
+  test('red-web 4: storage and cross-tab messages of wrong types, NaN, Infinity, huge or negative numbers, malformed JSON: never a panic, never a silent logout', async () => {
+    await open();
+    scripted['ok'] = { body: JSON.stringify({ accessToken: 'red4-fresh', refreshToken: 'red4-r2', expiresIn: 3600 }) };
+    const out = await page.evaluate(async () => {
+      const key = 'red-web-4';
+      // Garbage in storage before the refresher starts.
+      const seen = [];
+      for (const text of ['{', '[]', 'null', '5', '"x"', '{"accessToken":5}', '{"out":"yes","epoch":1}', '{"accessToken":"a","epoch":"9"}',
+        '{"accessToken":"a","epoch":-5,"gen":1e308}', `{"accessToken":"${'x'.repeat(300000)}"}`, '{"out":true,"epoch":1e300}']) {
+        localStorage.setItem(key, text);
+        const f = make({ storage: 'localStorage', storageKey: key, endpoint: { url: '/auth/refresh' } });
+        seen.push(f.state());
+        f.dispose();
+        f.free();
+      }
+      localStorage.removeItem(key);
+      // A session, then messages from "another tab" of every wrong shape.
+      const f = make({ storage: 'localStorage', storageKey: key, endpoint: { url: '/red/ok' } });
+      f.setTokens({ accessToken: 'red4-access', refreshToken: 'red4-refresh', expiresIn: 3600 });
+      const ch = new BroadcastChannel(`freshtoken:${key}`);
+      const epoch = JSON.parse(localStorage.getItem(key)).epoch;
+      for (const m of [null, 5, 'logout', [], {}, { type: 5 }, { type: 'logout' }, { type: 'logout', epoch: NaN }, { type: 'logout', epoch: Infinity },
+        { type: 'logout', epoch: '99999999999999' }, { type: 'logout', epoch: 1e300 }, { type: 'logout', epoch: -1 }, { type: 'expired', reason: 5, epoch },
+        { type: 'expired', epoch: NaN }, { type: 'tokens' }, { type: 'tokens', rec: null }, { type: 'tokens', rec: 'x' },
+        { type: 'tokens', rec: { out: true, epoch: Infinity } }, { type: 'tokens', rec: { accessToken: 'x', epoch: NaN } },
+        { type: 'tokens', rec: { accessToken: 'x', epoch: 1e300, gen: 1e300 } }, { type: 'hello', epoch: NaN }]) {
+        ch.postMessage(m);
+      }
+      await sleep(300);
+      const kept = { state: f.state(), token: f.currentToken() };
+      // Records of a newer epoch with absurd times: taken or not, nothing panics and the
+      // refresher still answers.
+      for (const rec of [{ accessToken: 'red4-b', refreshToken: 'red4-r', epoch: epoch + 1, receivedAt: -Infinity, expiresIn: 1e308 },
+        { accessToken: 'red4-c', refreshToken: 'red4-r', epoch: epoch + 2, receivedAt: NaN, expiresAt: -1 },
+        { accessToken: 'red4-d', refreshToken: 'red4-r', epoch: epoch + 3, receivedAt: 1e308, expiresAt: Infinity, expiresIn: -5 }]) {
+        ch.postMessage({ type: 'tokens', rec });
+      }
+      await sleep(300);
+      const after = { state: f.state(), next: f.nextRefreshAt() ?? null, token: await settle(f.getAccessToken()) };
+      ch.close();
+      f.dispose();
+      f.free();
+      localStorage.removeItem(key);
+      return { seen, kept, after };
+    });
+    assert.ok(out.seen.every((s) => s === 'idle'), `garbage in storage is no session and no logout: ${out.seen}`);
+    assert.deepEqual(out.kept, { state: 'fresh', token: 'red4-access' }, 'a malformed message logged out or changed the session');
+    assert.ok(out.after.state === 'fresh' && typeof out.after.token.ok === 'string', `the refresher still works: ${JSON.stringify(out.after)}`);
+    assertNoPanic();
+  });
+
+  test('red-web 5: answers from the network never panic the face: huge, non-UTF-8, missing or absurd headers; a 401 from a redirect to another origin starts no refresh', async () => {
+    await open();
+    const big = 'x'.repeat(5_000_000);
+    scripted['huge'] = { body: JSON.stringify({ accessToken: big, refreshToken: 'r', expiresIn: 60 }) };
+    scripted['bytes'] = { body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x80, 0x7d]) };
+    scripted['deep'] = { body: '{"accessToken":' + '['.repeat(100000) + ']'.repeat(100000) + '}' };
+    scripted['retry'] = { status: 503, headers: { 'retry-after': '9'.repeat(400), date: 'Mon, 99 Foo 99999 99:99:99 GMT' }, body: '' };
+    scripted['retry-date'] = { status: 429, headers: { 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' }, body: 'x' };
+    scripted['notjson'] = { body: '\u0000'.repeat(1000) };
+    scripted['redirect'] = { status: 307, headers: { location: 'http://evil.example/steal' }, body: '' };
+    // A protected call redirected to another origin that answers 401.
+    scripted['api-away'] = { status: 302, headers: { location: 'http://evil.example/401' }, body: '' };
+    const out = await page.evaluate(async () => {
+      const res = {};
+      for (const path of ['huge', 'bytes', 'deep', 'retry', 'retry-date', 'notjson', 'redirect']) {
+        const f = make({ endpoint: { url: `/red/${path}` } });
+        f.setTokens({ accessToken: 'red5-access', refreshToken: 'red5-refresh', expiresIn: 3600 });
+        res[path] = { got: await settle(f.refresh()), state: f.state(), token: f.currentToken() };
+        f.dispose();
+        f.free();
+      }
+      events.length = 0;
+      const f = make({ endpoint: { url: '/auth/refresh' } });
+      f.setTokens({ accessToken: 'red5-access', refreshToken: 'red5-refresh', expiresIn: 3600 });
+      res.away = { got: await settle(f.fetch('a1', new Request('/red/api-away'), false)), refreshes: events.filter((e) => e.name === 'refresh' || e.name === 'refresh-error').length, state: f.state(), token: f.currentToken() };
+      f.dispose();
+      f.free();
+      return res;
+    });
+    // A 5 MB access token from the refresh endpoint is taken today (the engine's 256 KiB limit
+    // holds for setTokens only: see the report of this file's commit); it must not panic.
+    assert.equal(out.huge.state, 'fresh');
+    for (const path of ['bytes', 'deep', 'retry', 'retry-date', 'notjson', 'redirect']) {
+      const r = out[path];
+      assert.equal(r.got.name, 'RefreshError', `${path}: ${JSON.stringify(r.got).slice(0, 300)}`);
+      assert.equal(r.token, 'red5-access', `${path}: the session held was lost`);
+    }
+    assert.deepEqual(evil.filter((r) => r.url.endsWith('/steal')), [], 'the refresh call followed a redirect elsewhere');
+    // Chromium fails this cross-origin redirect of a request with an Authorization header
+    // (the CORS check of the redirected request) or hands back the 401: either way the caller's.
+    assert.ok(out.away.got.ok === 401 || out.away.got.code === 'fetch', JSON.stringify(out.away.got));
+    assert.equal(out.away.refreshes, 0, 'a 401 answered by another origin started a refresh');
+    assert.deepEqual([out.away.state, out.away.token], ['fresh', 'red5-access']);
+    assert.ok(evil.filter((r) => r.url.endsWith('/401')).every((r) => r.auth === null), 'the token followed the redirect to another origin');
     assertNoPanic();
   });
 });
