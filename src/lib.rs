@@ -19,6 +19,7 @@ mod cbor;
 pub mod engine;
 pub mod error;
 mod json;
+mod redacted;
 #[cfg(any(not(feature = "npm"), feature = "web"))]
 pub mod refresher;
 pub mod schedule;

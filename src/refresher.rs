@@ -61,6 +61,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::redacted::Hidden;
 use crate::engine::{self, Abort, Config, Engine, ErrorClass, Failed, Needs, Output, RefreshFailure, Refused, RequestId};
 use crate::schedule::{next_wake, Policy, Wake as Step};
 use crate::session::{BadClaim, Failure, Grant, State};
@@ -76,13 +77,23 @@ fn refused(r: Refused) -> Result<(), BadClaim> {
 
 pub use crate::schedule::MAX_STEP_MS;
 
-/// What the refresh call gets: the tokens held when it starts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What the refresh call gets: the tokens held when it starts. Its `Debug` shows whether
+/// each is there, never the token.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RefreshContext {
     /// The access token held (possibly expired), e.g. for sanic-jwt's `Authorization` header.
     pub access_token: Option<String>,
     /// The refresh token held.
     pub refresh_token: Option<String>,
+}
+
+impl fmt::Debug for RefreshContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshContext")
+            .field("access_token", &Hidden(self.access_token.as_deref()))
+            .field("refresh_token", &Hidden(self.refresh_token.as_deref()))
+            .finish()
+    }
 }
 
 /// Why no token could be given.
@@ -226,7 +237,8 @@ pub(crate) struct Hooks {
 type Outcome = Result<String, TokenError>;
 
 /// What the engine decided for a request (see [`Refresher::request`], [`Refresher::answered`]).
-#[derive(Clone, Debug, PartialEq)]
+/// Its `Debug` never shows the token.
+#[derive(Clone, PartialEq)]
 pub enum Decision {
     /// Send it with `Authorization: Bearer <token>` (`replay`: the one replay).
     Send {
@@ -240,6 +252,16 @@ pub enum Decision {
     Untouched,
     /// Hand the last answer back to the caller.
     Return,
+}
+
+impl fmt::Debug for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Send { token, replay } => f.debug_struct("Send").field("token", &Hidden::of(token)).field("replay", replay).finish(),
+            Decision::Untouched => f.write_str("Untouched"),
+            Decision::Return => f.write_str("Return"),
+        }
+    }
 }
 
 /// What the engine settled a caller with.
@@ -666,6 +688,13 @@ impl Refresher {
     pub(crate) fn retry_in(&self) -> Option<f64> {
         let now = self.now();
         self.inner.engine.borrow().next_attempt_at().map(|at| (at - now).max(0.0))
+    }
+
+    /// Whether the refresh call may go to `origin` (the engine's rule, SPEC 6): asked by a
+    /// face's refresh call at the moment it sends, on the very URL it sends to.
+    #[cfg_attr(not(all(feature = "web", target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn allows_refresh_to(&self, origin: &str) -> bool {
+        self.inner.engine.try_borrow().is_ok_and(|e| e.allows_refresh_to(origin))
     }
 
     /// The `Date` header of an answer from `origin`: the server's clock, noted only for this

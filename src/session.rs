@@ -18,8 +18,11 @@
 //! logged out, expired or given new tokens meanwhile) is ignored, so a late answer can
 //! never resurrect a finished session.
 
+use std::fmt;
+
 use crate::backoff;
 use crate::error::DecodeErrorCode;
+use crate::redacted::Hidden;
 use crate::schedule::{ExpiryFacts, Policy, Schedule, MIN_INTERVAL_MS, MIN_REMAINING_MS};
 use crate::token;
 
@@ -51,8 +54,8 @@ impl State {
     }
 }
 
-/// Tokens handed to the session by the app or a refresh.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Tokens handed to the session by the app or a refresh. Its `Debug` never shows a token.
+#[derive(Clone, Default, PartialEq)]
 pub struct Grant {
     /// The access token.
     pub access_token: String,
@@ -120,13 +123,24 @@ pub enum Landed {
     Stale,
 }
 
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("access_token", &Hidden::of(&self.access_token))
+            .field("refresh_token", &Hidden(self.refresh_token.as_deref()))
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("expires_in_s", &self.expires_in_s)
+            .finish()
+    }
+}
+
 /// The tokens given to [`Session::set_tokens_at`] were refused: the access token's expiry
 /// claim is malformed, or it is JWT-shaped and the decoder refuses it (too large, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadClaim;
 
-/// One user's session.
-#[derive(Clone, Debug)]
+/// One user's session. Its `Debug` never shows a token.
+#[derive(Clone)]
 pub struct Session {
     policy: Policy,
     state: State,
@@ -141,6 +155,22 @@ pub struct Session {
     epoch: u32,
     /// When the last refresh attempt began (the floor under automatic attempts).
     last_attempt: Option<f64>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("policy", &self.policy)
+            .field("state", &self.state)
+            .field("access_token", &Hidden(self.access_token.as_deref()))
+            .field("refresh_token", &Hidden(self.refresh_token.as_deref()))
+            .field("schedule", &self.schedule)
+            .field("failures", &self.failures)
+            .field("retry_at", &self.retry_at)
+            .field("epoch", &self.epoch)
+            .field("last_attempt", &self.last_attempt)
+            .finish()
+    }
 }
 
 impl Session {

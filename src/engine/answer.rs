@@ -8,7 +8,10 @@
 //! valid). A null field is an absent one. Of duplicate keys the last counts, as in
 //! `JSON.parse`.
 
+use std::fmt;
+
 use super::preset::Preset;
+use crate::redacted::Hidden;
 use crate::json::{self, Value};
 
 /// Whose answer is read: a preset's 2xx body, or the app's `refresh` function's result
@@ -70,8 +73,8 @@ pub enum Field<'a> {
     Other,
 }
 
-/// A usable answer: the tokens taken.
-#[derive(Clone, Debug, PartialEq)]
+/// A usable answer: the tokens taken. Its `Debug` never shows a token.
+#[derive(Clone, PartialEq)]
 pub struct Tokens<'a> {
     /// The new access token (a non-empty string).
     pub access_token: String,
@@ -85,14 +88,32 @@ pub struct Tokens<'a> {
     pub problems: Option<String>,
 }
 
+impl fmt::Debug for Tokens<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access_token", &Hidden::of(&self.access_token))
+            .field("refresh_token", &Hidden(self.refresh_token.as_deref()))
+            .field("expires_in", &self.expires_in)
+            .field("expires_at", &self.expires_at)
+            .field("problems", &self.problems)
+            .finish()
+    }
+}
+
 /// An unusable answer: why (for a transient `bad-response`), and a rotated refresh token
-/// that came with it, to keep.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// that came with it, to keep (its `Debug` without it).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Unusable {
     /// What is wrong, naming the field expected.
     pub message: String,
     /// A rotated refresh token the answer brought anyway.
     pub rotated_refresh_token: Option<String>,
+}
+
+impl fmt::Debug for Unusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unusable").field("message", &self.message).field("rotated_refresh_token", &Hidden(self.rotated_refresh_token.as_deref())).finish()
+    }
 }
 
 /// Reads an answer's text: one JSON object whose fields are read as [`check`] does.

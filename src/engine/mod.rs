@@ -22,6 +22,7 @@ pub mod config;
 pub mod dpop;
 pub mod http_date;
 pub mod oauth_error;
+pub mod option_shapes;
 pub mod origins;
 pub mod preset;
 pub mod refresh_status;
@@ -35,6 +36,9 @@ use origins::Origins;
 use server_clock::ServerClock;
 use waiters::{Kind, Waiter};
 
+use std::fmt;
+
+use crate::redacted::Hidden;
 use crate::schedule::Policy;
 use crate::session::{BadClaim, Failure, FailureOutcome, Grant, Landed, Session, State};
 use crate::token;
@@ -129,8 +133,8 @@ pub enum Event {
     },
 }
 
-/// What the face must do, in order.
-#[derive(Clone, Debug, PartialEq)]
+/// What the face must do, in order. Its `Debug` never shows a token.
+#[derive(Clone, PartialEq)]
 pub enum Output {
     /// Make the refresh call now with these tokens (captured when the flight started; never
     /// read again later), then report it with [`Engine::refresh_answered`] or
@@ -191,6 +195,27 @@ pub enum Output {
     Timer(Option<f64>),
 }
 
+impl fmt::Debug for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::StartRefresh { ticket, access_token, refresh_token } => f
+                .debug_struct("StartRefresh")
+                .field("ticket", ticket)
+                .field("access_token", &Hidden(access_token.as_deref()))
+                .field("refresh_token", &Hidden(refresh_token.as_deref()))
+                .finish(),
+            Output::AbortRefresh { ticket, reason } => f.debug_struct("AbortRefresh").field("ticket", ticket).field("reason", reason).finish(),
+            Output::Send { id, token, replay } => f.debug_struct("Send").field("id", id).field("token", &Hidden(token.as_deref())).field("replay", replay).finish(),
+            Output::Return { id } => f.debug_struct("Return").field("id", id).finish(),
+            Output::Token { id, token } => f.debug_struct("Token").field("id", id).field("token", &Hidden::of(token)).finish(),
+            Output::Fail { id, error } => f.debug_struct("Fail").field("id", id).field("error", error).finish(),
+            Output::Event(e) => f.debug_tuple("Event").field(e).finish(),
+            Output::Revoke { refresh_token } => f.debug_struct("Revoke").field("refresh_token", &Hidden::of(refresh_token)).finish(),
+            Output::Timer(at) => f.debug_tuple("Timer").field(at).finish(),
+        }
+    }
+}
+
 /// What the face knows of a request about to be sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Request {
@@ -205,8 +230,9 @@ pub struct Request {
     pub skip_replay: bool,
 }
 
-/// How a refresh call failed, as the face saw it.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// How a refresh call failed, as the face saw it. Its `Debug` never shows the rotated
+/// refresh token.
+#[derive(Clone, Default, PartialEq)]
 pub struct RefreshFailure {
     /// The server refused the session (400/401/403, or `sessionExpired` from the app's function).
     pub rejected: bool,
@@ -222,8 +248,21 @@ pub struct RefreshFailure {
     pub oauth_error: Option<String>,
 }
 
-/// A request sent with a token, until its answer.
-#[derive(Clone, Debug)]
+impl fmt::Debug for RefreshFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshFailure")
+            .field("rejected", &self.rejected)
+            .field("code", &self.code)
+            .field("status", &self.status)
+            .field("retry_after_ms", &self.retry_after_ms)
+            .field("rotated_refresh_token", &Hidden(self.rotated_refresh_token.as_deref()))
+            .field("oauth_error", &self.oauth_error)
+            .finish()
+    }
+}
+
+/// A request sent with a token, until its answer (its `Debug` without the token).
+#[derive(Clone)]
 struct InAir {
     id: RequestId,
     token: String,
@@ -232,6 +271,19 @@ struct InAir {
     skip: bool,
     /// Its one DPoP nonce retry is spent (it lasts the whole request, its replay included).
     nonce_spent: bool,
+}
+
+impl fmt::Debug for InAir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InAir")
+            .field("id", &self.id)
+            .field("token", &Hidden::of(&self.token))
+            .field("line", &self.line)
+            .field("replay", &self.replay)
+            .field("skip", &self.skip)
+            .field("nonce_spent", &self.nonce_spent)
+            .finish()
+    }
 }
 
 /// One refresher's session and every rule around it.

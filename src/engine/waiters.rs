@@ -6,8 +6,8 @@
 
 use super::RequestId;
 
-/// What a waiter waits for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a waiter waits for (its `Debug` without the token a replay was refused with).
+#[derive(Clone, PartialEq, Eq)]
 pub(super) enum Kind {
     /// A request's first send: a token not past its refresh point (`skip`: it opted out of
     /// the replay).
@@ -19,6 +19,17 @@ pub(super) enum Kind {
     Token,
     /// `refresh()`: the outcome of the flight in progress.
     Refresh,
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kind::Send { skip } => f.debug_struct("Send").field("skip", skip).finish(),
+            Kind::Replay { used, nonce_spent } => f.debug_struct("Replay").field("used", &crate::redacted::Hidden::of(used)).field("nonce_spent", nonce_spent).finish(),
+            Kind::Token => f.write_str("Token"),
+            Kind::Refresh => f.write_str("Refresh"),
+        }
+    }
 }
 
 /// One waiting request or caller.

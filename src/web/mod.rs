@@ -21,6 +21,7 @@ mod claims;
 mod dpop;
 mod error;
 mod fetch;
+mod option_errors;
 mod options;
 mod origins;
 mod refresher;

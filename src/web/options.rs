@@ -8,8 +8,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
+use super::option_errors::{describe, wrong_field};
 use super::Error;
 use crate::refresher::RefreshContext;
 use crate::session::{Failure, Grant};
@@ -47,7 +48,14 @@ impl TokenSet {
     pub async fn from_response(res: &web_sys::Response) -> Result<TokenSet, Error> {
         let promise = res.json().map_err(Error::from_js)?;
         let body = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(Error::from_js)?;
-        serde_wasm_bindgen::from_value(body).map_err(|e| Error::Fetch(format!("the answer has no tokens: {e}")))
+        serde_wasm_bindgen::from_value(body.clone()).map_err(|e| {
+            // Named, never echoed: a refused string could be a token in the wrong field.
+            let what = match wrong_field::<TokenSet>(&body, Some("accessToken")) {
+                Some((field, message)) => describe(&field, &message),
+                None => describe("the answer", &e.to_string()),
+            };
+            Error::Fetch(format!("the answer has no tokens: {what}"))
+        })
     }
 }
 
@@ -64,7 +72,7 @@ pub use crate::engine::preset::Preset;
 
 /// The built-in refresh over HTTP.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Endpoint {
     /// The refresh URL (relative URLs resolve against the document).
     pub url: String,
@@ -105,9 +113,24 @@ type RefreshFuture = Pin<Box<dyn Future<Output = Result<TokenSet, Failure>>>>;
 /// A custom refresh: an `async fn(RefreshContext) -> Result<TokenSet, Failure>`.
 pub(crate) type CustomRefresh = Rc<dyn Fn(RefreshContext) -> RefreshFuture>;
 
+/// The names [`Options::from_js`] takes (the npm package's, without its functions).
+const OPTION_NAMES: &[&str] = &["tokens", "endpoint", "refreshAt", "retryStatuses", "endSessionStatuses", "origins", "storage", "storageKey",
+    "crossTab", "loginUrl", "defaultLifetimeMs", "refreshTimeoutMs", "dpop"];
+/// The names of `endpoint`.
+const ENDPOINT_NAMES: &[&str] = &["url", "method", "preset", "credentials", "headers", "params", "clientId", "scope", "resource", "revokeUrl"];
+
+/// An own key of the object `value` that is none of `known` (a typo), if any.
+fn unknown_key(value: &JsValue, known: &[&str]) -> Option<String> {
+    if !value.is_object() {
+        return None;
+    }
+    let keys = js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>());
+    keys.iter().filter_map(|k| k.as_string()).find(|k| !known.contains(&k.as_str()))
+}
+
 /// Options of [`super::Refresher::new`], named and defaulted as the npm package's.
 #[derive(Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct Options {
     /// The initial session.
     pub tokens: Option<TokenSet>,
@@ -149,9 +172,36 @@ pub struct Options {
 
 impl Options {
     /// Options from a JS object shaped like `createRefresher`'s (without `refresh` or
-    /// `fetch`, which are functions).
+    /// `fetch`, which are functions). A wrong type or an unknown name (a typo) is an
+    /// [`Error::Options`] naming the option (`endpoint.method`, `refreshAt`), never the value.
     pub fn from_js(value: JsValue) -> Result<Options, Error> {
-        serde_wasm_bindgen::from_value(value).map_err(|e| Error::Options(e.to_string()))
+        // serde_wasm_bindgen reads a struct's own fields by name and never sees another key.
+        if let Some(key) = unknown_key(&value, OPTION_NAMES) {
+            return Err(Error::Options(format!("unknown option `{key}`; known options: {}", OPTION_NAMES.join(", "))));
+        }
+        let endpoint = js_sys::Reflect::get(&value, &"endpoint".into()).unwrap_or(JsValue::UNDEFINED);
+        if let Some(key) = unknown_key(&endpoint, ENDPOINT_NAMES) {
+            return Err(Error::Options(format!("unknown endpoint option `{key}`; known: {}", ENDPOINT_NAMES.join(", "))));
+        }
+        serde_wasm_bindgen::from_value(value.clone()).map_err(|e| Error::Options(Options::named(&value, &e.to_string())))
+    }
+
+    /// Which option of `value` serde refused (`message`), said by name.
+    fn named(value: &JsValue, message: &str) -> String {
+        if !value.is_object() || js_sys::Array::is_array(value) {
+            return "the options must be an object like { endpoint: { url: '/auth/refresh' } }".into();
+        }
+        let Some((key, message)) = wrong_field::<Options>(value, None) else { return describe("options", message) };
+        let inner = js_sys::Reflect::get(value, &key.as_str().into()).unwrap_or(JsValue::UNDEFINED);
+        let nested = match key.as_str() {
+            "endpoint" => wrong_field::<Endpoint>(&inner, None),
+            "tokens" => wrong_field::<TokenSet>(&inner, Some("accessToken")),
+            _ => None,
+        };
+        match nested {
+            Some((field, message)) => describe(&format!("{key}.{field}"), &message),
+            None => describe(&key, &message),
+        }
     }
 
     /// The built-in refresh against `url` with `preset`.

@@ -34,6 +34,15 @@ fn parse(input: &str) -> Option<web_sys::Url> {
     .ok()
 }
 
+/// Where a call to `input` goes now, resolved once: its whole URL and its origin, or `None`
+/// when it does not parse or has an opaque origin. A call judged by this origin must be sent
+/// to this URL, never to `input` again: a `<base href>` injected in between would move it.
+pub(crate) fn resolved(input: &str) -> Option<(String, String)> {
+    let url = parse(input)?;
+    let origin = url.origin();
+    (origin != "null").then(|| (url.href(), origin))
+}
+
 /// The whole URL `input` resolves to now (the refresh endpoint's, to know its traffic).
 pub(crate) fn href_of(input: &str) -> Option<String> {
     parse(input).map(|u| u.href())

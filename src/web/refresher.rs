@@ -15,6 +15,7 @@ use super::dpop::Dpop;
 use super::transport::{Extras, Outcome};
 use super::wake::Wake;
 use super::{origins, transport, Error};
+use crate::engine::option_shapes::{check_endpoint, non_empty, EndpointShape};
 use crate::engine::preset;
 use crate::engine::{Abort, Config, RefreshFailure};
 use crate::refresher::{Event, Hooks, Landing, RefreshContext, Refresher as Core};
@@ -98,6 +99,25 @@ fn config(options: &Options) -> Result<Config, Error> {
     let ep = options.endpoint.as_ref().filter(|_| options.refresh.is_none());
     let rules = ep.map(|e| e.preset);
     let needs = preset::needs(rules, ep.is_some_and(|e| e.credentials.as_deref() == Some("include")));
+    // The shapes the engine's numbers do not cover (empty names, the call's method and
+    // credentials, OAuth settings without the oauth2 preset): the engine's words, at once.
+    non_empty("storageKey", options.storage_key.as_deref())
+        .and_then(|()| non_empty("loginUrl", options.login_url.as_deref()))
+        .and_then(|()| {
+            options.endpoint.as_ref().map_or(Ok(()), |e| {
+                check_endpoint(&EndpointShape {
+                    url: &e.url,
+                    method: e.method.as_deref(),
+                    credentials: e.credentials.as_deref(),
+                    preset: e.preset,
+                    client_id: e.client_id.as_deref(),
+                    scope: e.scope.as_deref(),
+                    revoke_url: e.revoke_url.as_deref(),
+                    resource: &e.resource,
+                })
+            })
+        })
+        .map_err(Error::Options)?;
     let defaults = Config::default();
     let config = Config {
         refresh_at: options.refresh_at.unwrap_or(defaults.refresh_at),
@@ -158,7 +178,12 @@ impl Refresher {
         let core_slot: Rc<RefCell<Option<Core>>> = Rc::default();
         let dpop = options.dpop.then(|| Rc::new(Dpop::new(key, core_slot.clone())));
         let pending_response: Rc<RefCell<Option<JsValue>>> = Rc::default();
-        let extras = Extras { dpop: dpop.clone(), token_response: pending_response.clone() };
+        // Where the refresh call may go is the engine's to say, asked at the send itself.
+        let allowed = {
+            let core_slot = core_slot.clone();
+            Rc::new(move |origin: &str| core_slot.borrow().as_ref().is_some_and(|core: &Core| core.allows_refresh_to(origin)))
+        };
+        let extras = Extras { dpop: dpop.clone(), token_response: pending_response.clone(), allowed };
         let call = refresh_call(&options, why.clone(), extras)?;
         let store = Store::open(options.storage, key).map(Rc::new);
         let line = Rc::new(Line::new(store.clone()));
@@ -407,6 +432,7 @@ impl Refresher {
                 // The session ended here or in another tab (`_sessionEnded`): the marker
                 // stored; told to the other tabs unless they told this one.
                 Event::SessionExpired { reason } => {
+                    me.forget_answer();
                     let epoch = me.shared.line.epoch();
                     me.shared.line.persist(&Record::out(epoch));
                     if let (false, Some(tabs)) = (me.shared.quiet.get(), me.tabs()) {
@@ -419,6 +445,7 @@ impl Refresher {
                 // Logout stored its marker itself (`logout_at`); the DPoP key is deleted (here
                 // and in the tabs that heard: the next proof makes a new one).
                 Event::LoggedOut => {
+                    me.forget_answer();
                     if let Some(d) = &me.shared.dpop {
                         d.drop_key();
                     }
@@ -434,6 +461,13 @@ impl Refresher {
             }
         });
         self.shared.follower.set(Some(id));
+    }
+
+    /// The session is over (logout, its end, dispose): the last refresh answer's other fields
+    /// (an `id_token`, say) go with its tokens, as the npm face wipes `tokenResponse`.
+    fn forget_answer(&self) {
+        self.shared.token_response.borrow_mut().take();
+        self.shared.pending_response.borrow_mut().take();
     }
 
     /// Takes new tokens (after login): a new session, kept fresh from now on (and, with
@@ -518,6 +552,7 @@ impl Refresher {
             tabs.close();
         }
         self.shared.core_slot.borrow_mut().take();
+        self.forget_answer();
     }
 
     /// Listens to the session's events; dropping the [`Subscription`] unsubscribes.
@@ -618,10 +653,11 @@ fn revoke_hook(options: &Options, dpop: Option<Rc<Dpop>>) -> Option<Box<dyn Fn(S
     let ep = options.endpoint.clone().filter(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some())?;
     let timeout_ms = options.refresh_timeout_ms.unwrap_or(Config::default().refresh_timeout_ms);
     Some(Box::new(move |token: String, allowed: &dyn Fn(&str) -> bool| {
-        let url = ep.revoke_url.clone().unwrap_or_default();
-        if !origins::origin_of(&url).is_some_and(|o| allowed(&o)) {
+        // Resolved once and sent there (the DPoP proof is awaited first: a `<base href>`
+        // injected meanwhile must not move a relative revokeUrl after it was judged).
+        let Some((url, _)) = ep.revoke_url.as_deref().and_then(origins::resolved).filter(|(_, o)| allowed(o)) else {
             return; // it resolves where the refresh token may not go: not revoked
-        }
+        };
         // With DPoP the key is taken now, before the logout that follows deletes it.
         let proof_key = dpop.as_ref().map(|d| (d.clone(), d.held()));
         let ep = ep.clone();

@@ -14,7 +14,7 @@ use web_sys::{AbortController, Headers, Request, RequestInit, RequestRedirect, R
 
 use super::dpop::Dpop;
 use super::options::Endpoint;
-use super::origins::origin_of;
+use super::origins::resolved;
 use super::TokenSet;
 use crate::engine::answer::{self, Field, Source, Tokens, Unusable};
 use crate::engine::dpop::asks_for_nonce;
@@ -51,8 +51,9 @@ fn retry_after_ms(res: &Response) -> Option<f64> {
     http_date::retry_after_ms(&value, now, http_date::year_of(now))
 }
 
-/// The refresh request the engine builds for the endpoint's preset (`engine::preset`).
-fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
+/// The refresh request the engine builds for the endpoint's preset (`engine::preset`), to
+/// `url` (the endpoint as resolved and judged for this call).
+fn request(ep: &Endpoint, url: &str, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
     let client = Client {
         method: ep.method.clone(),
         params: ep.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -86,7 +87,7 @@ fn request(ep: &Endpoint, ctx: &RefreshContext, signal: &web_sys::AbortSignal) -
             _ => web_sys::RequestCredentials::SameOrigin,
         });
     }
-    Request::new_with_str_and_init(&ep.url, &init)
+    Request::new_with_str_and_init(url, &init)
 }
 
 /// An answer's text ("" when it cannot be read).
@@ -160,12 +161,17 @@ fn others(source: Source, text: &str) -> Option<JsValue> {
     Some(out.into())
 }
 
-/// What a refresh call needs besides the endpoint: the DPoP key (with `dpop`) and where the
-/// answer's other fields go (`tokenResponse`).
-#[derive(Clone, Default)]
+/// Whether the refresh call may go to an origin: the engine's rule
+/// ([`crate::refresher::Refresher::allows_refresh_to`]).
+pub(crate) type Allowed = Rc<dyn Fn(&str) -> bool>;
+
+/// What a refresh call needs besides the endpoint: the DPoP key (with `dpop`), where the
+/// answer's other fields go (`tokenResponse`), and the engine's word on where it may go.
+#[derive(Clone)]
 pub(crate) struct Extras {
     pub(crate) dpop: Option<Rc<Dpop>>,
     pub(crate) token_response: Rc<RefCell<Option<JsValue>>>,
+    pub(crate) allowed: Allowed,
 }
 
 /// One refresh call against `ep`. Dropped before its answer, it aborts the fetch with the
@@ -178,14 +184,22 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
     why.set(None);
     let signal = ctl.signal();
     let mut guard = AbortOnDrop { ctl, why, done: false };
-    let origin = origin_of(&ep.url);
+    // Judged where it is sent (SPEC 6): `endpoint.url` resolved once, now (after any wait for
+    // the cross-tab lock), its origin the engine's to allow, and every send of this call (the
+    // DPoP nonce retry too) to that very URL. The engine judged it when it started the call
+    // too, but a relative URL re-read later would follow a `<base href>` injected meanwhile.
+    let Some((url, origin)) = resolved(&ep.url).filter(|(_, o)| (extras.allowed)(o)) else {
+        guard.done = true;
+        return Outcome::failed("refused-origin");
+    };
+    let origin = Some(origin);
     loop {
-        let Ok(req) = request(ep, &ctx, &signal) else {
+        let Ok(req) = request(ep, &url, &ctx, &signal) else {
             guard.done = true;
             return Outcome::failed("network");
         };
         if let Some(d) = &extras.dpop {
-            match d.proof(&req.method(), &ep.url, None, None, None).await {
+            match d.proof(&req.method(), &url, None, None, None).await {
                 Ok(proof) => {
                     let _ = req.headers().set("dpop", &proof);
                 }
