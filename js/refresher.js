@@ -565,6 +565,7 @@ export class Refresher {
       return makeError('RefreshError', code, 'the answer leaves the token under a second to live (its expiresIn/expiresAt in ms instead of seconds?); the token\'s own expiry is used, or the next refresh backs off');
     }
     if (code === 'timeout') return makeError('RefreshError', code, `the refresh did not answer within ${this._opts.refreshTimeoutMs} ms`, { rejected: false });
+    if (code === 'too-large') return makeError('RefreshError', code, 'the refresh answer holds a token larger than 256 KiB: not taken, the session kept', { rejected: false });
     if (a) {
       const err = refusal(a.accessToken, 'RefreshError');
       if (err.code === code) return err;
@@ -590,7 +591,9 @@ export class Refresher {
       this._answer = tokens;
       if (typeof tokens.gen === 'number') this._gen = tokens.gen;
       this._saved = { expiresAt: num(tokens.expiresAt), expiresIn: num(tokens.expiresIn), receivedAt: wall };
-      const [a, r] = writeTokens([tokens.accessToken, tokens.refreshToken]);
+      // At most two tokens' worth copied into wasm memory (src/token.rs MAX_TOKEN_LEN each):
+      // a longer one is cut there, and the engine refuses it as too large.
+      const [a, r] = writeTokens([tokens.accessToken, tokens.refreshToken], 2 * 262_145);
       this._call(() => coreAnswered(this._core, ticket, a, r, num(tokens.expiresAt), num(tokens.expiresIn), !!tokens.problems,
         sessionTime(wall), wall, now(), Math.random()));
       this._sync(); // a refused token's rotated refresh token kept: stored too

@@ -21,7 +21,12 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
  * an object with no prototype: a field the engine did not give (a polluted
  * Object.prototype.refreshToken or .oauthError) is absent.
  */
-export const presetRule = (what, facts) => Object.assign(Object.create(null), JSON.parse(presetRuleRaw(what, ...writeTokens([facts]))));
+export const presetRule = (what, facts) => Object.assign(Object.create(null),
+  JSON.parse(presetRuleRaw(what, ...writeTokens([facts], what <= 5 ? ANSWER_LIMIT : Infinity))));
+// An answer's members are copied into wasm memory up to src/engine/answer.rs MAX_ANSWER_LEN
+// (1 MiB): a longer answer is cut there (its length told as one byte more), and the engine
+// reads it as too large instead of growing wasm memory for good by what a server sent.
+const ANSWER_LIMIT = 4 * 262_144;
 
 /**
  * An answer's top-level members as the engine takes them (src/wasm/preset.rs): each as

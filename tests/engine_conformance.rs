@@ -493,6 +493,10 @@ impl Run {
         if let Some(s) = v.as_str() {
             return Ok(s.to_owned());
         }
+        if let Some(r) = v.get("repeat") {
+            only_keys(obj(v, what)?, &["repeat", "times"], "repeat")?;
+            return Ok(r.as_str().ok_or("repeat must be a string")?.repeat(num(v.get("times").ok_or("repeat needs times")?, "times")? as usize));
+        }
         let spec = obj(v.get("jwt").ok_or(format!("{what}: a string or {{\"jwt\": ...}}"))?, "jwt")?;
         only_keys(spec, &["name", "iat", "exp", "claims"], "jwt")?;
         let name = spec.get("name").and_then(Value::as_str).ok_or("jwt.name is required")?.to_owned();
@@ -550,12 +554,16 @@ impl Run {
         let mut t = Map::new();
         for (k, x) in m {
             match k.as_str() {
-                "accessToken" if x.get("jwt").is_some() => {
-                    let jwt = self.token(x, "accessToken")?;
-                    t.insert(k.clone(), Value::String(jwt));
+                "accessToken" | "refreshToken" if x.is_object() => {
+                    let token = self.token(x, k)?;
+                    t.insert(k.clone(), Value::String(token));
                 }
                 "expiresAtIn" => {
                     t.insert("expiresAt".into(), Value::from(self.wall + num(x, "expiresAtIn")?));
+                }
+                _ if x.get("repeat").is_some() => {
+                    let text = self.token(x, k)?;
+                    t.insert(k.clone(), Value::String(text));
                 }
                 _ => {
                     t.insert(k.clone(), x.clone());

@@ -116,7 +116,19 @@ impl fmt::Debug for Unusable {
     }
 }
 
-/// Reads an answer's text: one JSON object whose fields are read as [`check`] does.
+/// The longest answer read, in bytes of text (1 MiB): room for an access token, a refresh
+/// token and an `id_token` of the longest a token may be ([`crate::token::MAX_TOKEN_LEN`]),
+/// and the rest. A longer one is not read at all (the npm face copies no more of it into
+/// wasm memory): an unusable answer, whatever it holds.
+pub const MAX_ANSWER_LEN: usize = 4 * crate::token::MAX_TOKEN_LEN;
+
+/// Why an answer longer than [`MAX_ANSWER_LEN`] is unusable.
+pub(crate) fn too_long(source: Source) -> Unusable {
+    Unusable { message: String::from(source.place()) + " is larger than 1 MiB: not read", rotated_refresh_token: None }
+}
+
+/// Reads an answer's text: one JSON object whose fields are read as [`check`] does (one
+/// longer than [`MAX_ANSWER_LEN`] is not read).
 ///
 /// # Example
 /// ```
@@ -129,6 +141,9 @@ impl fmt::Debug for Unusable {
 /// assert_eq!(bad.rotated_refresh_token.as_deref(), Some("r2"));
 /// ```
 pub fn read(source: Source, text: &str) -> Result<Tokens<'_>, Unusable> {
+    if text.len() > MAX_ANSWER_LEN {
+        return Err(too_long(source));
+    }
     read_with(source, |f| json::each(text, f).ok())
 }
 

@@ -600,6 +600,14 @@ impl Engine {
         if self.flight != Some(ticket) {
             return;
         }
+        // A token longer than any the decoder reads ([`Refused::TooLarge`], as for
+        // `set_tokens`): the answer is unusable (a transient `too-large`), the session kept,
+        // and a rotated refresh token of a size to hold still kept (the old one is spent).
+        let fits = |t: &str| t.len() <= crate::token::MAX_TOKEN_LEN;
+        if !fits(&grant.access_token) || !grant.refresh_token.as_deref().map_or(true, fits) {
+            let failure = RefreshFailure { rejected: false, code: "too-large".into(), status: None, retry_after_ms: None, rotated_refresh_token: grant.refresh_token, oauth_error: None };
+            return self.refresh_failed(ticket, failure, now, random);
+        }
         self.flight = None;
         let refused = token::inspect(&grant.access_token).err().map(|e| e.code().as_str());
         let landed = self.session.refresh_landed(crate::session::Ticket(ticket), grant, received, wall, random);
@@ -643,7 +651,8 @@ impl Engine {
         }
         self.flight = None;
         let t = crate::session::Ticket(ticket);
-        if let Some(rotated) = failure.rotated_refresh_token.filter(|r| !r.is_empty()) {
+        // A rotated refresh token too large to hold is not kept (`Refused::TooLarge`).
+        if let Some(rotated) = failure.rotated_refresh_token.filter(|r| !r.is_empty() && r.len() <= crate::token::MAX_TOKEN_LEN) {
             self.session.keep_refresh_token(t, rotated);
         }
         // Only a preset that speaks OAuth 2 has its `error` read; the others keep the status rules.

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use super::buffer::take_tokens;
 use super::buffer::cut;
-use crate::engine::answer::{read_with, Source};
+use crate::engine::answer::{read_with, too_long, Source};
 use crate::engine::oauth_error::read_error_with;
 use crate::engine::preset::{request, revocation, Call, Client, Preset};
 use crate::json::{self, Value};
@@ -134,6 +134,9 @@ fn members<'a>(given: Option<&'a [(u8, String, String)]>, array: bool, f: &mut d
 #[wasm_bindgen(js_name = presetRule)]
 pub fn preset_rule(what: u32, len: i32) -> JsValue {
     let (_, given) = take_tokens(0, len);
+    // JS copies at most `MAX_ANSWER_LEN` bytes of an answer's members and says so by a
+    // length beyond what it wrote: such an answer is not read (`answer::too_long`).
+    let cut = given.as_ref().is_some_and(|g| usize::try_from(len).is_ok_and(|n| n > g.len()));
     let array = given.as_deref() == Some("!");
     let given = given.map(|t| if array { Vec::new() } else { facts(&t) });
     let given = given.as_deref();
@@ -141,7 +144,8 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
     match what {
         0..=4 => {
             let source = Preset::ALL.get(what as usize).map_or(Source::Function, |p| Source::Preset(*p));
-            match read_with(source, |f| members(given, array, f)) {
+            let read = if cut { Err(too_long(source)) } else { read_with(source, |f| members(given, array, f)) };
+            match read {
                 Ok(t) => {
                     text(&mut out, "accessToken", Some(&t.access_token));
                     text(&mut out, "refreshToken", t.refresh_token.as_deref());
@@ -168,7 +172,7 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
             done(out)
         }
         5 => {
-            let (error, description) = read_error_with(|f| members(given, array, f));
+            let (error, description) = if cut { (None, None) } else { read_error_with(|f| members(given, array, f)) };
             text(&mut out, "oauthError", error.as_deref());
             text(&mut out, "oauthErrorDescription", description.as_deref());
             done(out)

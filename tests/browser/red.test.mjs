@@ -483,3 +483,35 @@ test('red 16: loginUrl must be an http(s) URL (javascript:, data:, however writt
   await page.waitForURL((u) => /\/login/.test(String(u)), { timeout: 10_000 });
   assert.equal(page.url(), `${srv.url}/login?next=%2F`);
 });
+
+test('red 17: a refresh answer of 20 MB, or one whose tokens are over 256 KiB, grows the wasm memory by no more than what it reads (1 MiB): not taken, the session kept', { timeout: 60_000 }, async () => {
+  const { srv, page } = await setup();
+  const t = srv.issueTokens();
+  await create(page, srv, t);
+  // No rotated refresh token but in the third: the session keeps the one the server knows.
+  const huge = (extra) => ({ status: 200, body: JSON.stringify({ accessToken: 'a2', expiresIn: 3600, ...extra }) });
+  srv.setRefreshOutcomes([
+    huge({ padding: 'x'.repeat(20_000_000) }),
+    huge({ accessToken: 'y'.repeat(300_000) }),
+    huge({ refreshToken: 'z'.repeat(300_000) }),
+  ]);
+  const out = await page.evaluate(async () => {
+    const glue = await import('/pkg/freshtoken.js');
+    const wasm = await glue.default(); // already initialized: hands back the instance's exports
+    const before = wasm.memory.buffer.byteLength;
+    const grew = [];
+    // The first answer, then the engine's own retries (1 s, 2 s) take the other two.
+    r.on('refresh-error', () => grew.push(wasm.memory.buffer.byteLength - before));
+    await r.refresh().catch(() => {});
+    while (count('refresh-error') < 3) await new Promise((res) => setTimeout(res, 50));
+    const codes = events.filter((e) => e.e === 'refresh-error').map((e) => e.code);
+    return { codes, grew, expired: count('session-expired'), taken: r.accessToken === 'a2' || r.accessToken.length > 1000 };
+  });
+  assert.deepEqual(out.codes.slice(0, 3), ['bad-response', 'too-large', 'too-large']);
+  assert.equal(out.expired, 0, 'the session was kept');
+  assert.equal(out.taken, false, 'no token of the three answers was taken');
+  // Reading 1 MiB (and the engine's copies of it) costs the allocator a few MiB, whatever the
+  // answer's size: a 20 MB answer copied whole grew it by over 100 MB.
+  assert.ok(out.grew[0] <= 4 * 2 ** 20, `a 20 MB answer grew wasm memory by ${out.grew[0]} B`);
+  assert.ok(out.grew[2] <= 8 * 2 ** 20, `the three answers grew wasm memory by ${out.grew[2]} B`);
+});

@@ -367,6 +367,10 @@ async function installPlayer(makeFace, pagePath) {
     // --- tokens ---------------------------------------------------------------------------
     function token(v, what) {
       if (typeof v === 'string') return v;
+      if (isObj(v) && 'repeat' in v) {
+        onlyKeys(v, ['repeat', 'times'], 'repeat');
+        return String(v.repeat).repeat(v.times);
+      }
       if (!isObj(v) || !isObj(v.jwt)) bail(`${what}: a string or {"jwt": ...}`);
       const spec = v.jwt;
       onlyKeys(spec, ['name', 'iat', 'exp', 'claims'], 'jwt');
@@ -384,7 +388,8 @@ async function installPlayer(makeFace, pagePath) {
       if (!isObj(v)) return v;
       const out = {};
       for (const [k, x] of Object.entries(v)) {
-        if (k === 'accessToken') out.accessToken = isObj(x) ? token(x, `${what}.accessToken`) : x;
+        if (k === 'accessToken' || k === 'refreshToken') out[k] = isObj(x) ? token(x, `${what}.${k}`) : x;
+        else if (isObj(x) && 'repeat' in x) out[k] = token(x, `${what}.${k}`);
         else if (k === 'expiresAtIn') out.expiresAt = Date.now() + x;
         else out[k] = x;
       }
