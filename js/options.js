@@ -40,6 +40,7 @@ const shown = (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 const text = (v) => typeof v === 'string' && v !== '';
+const string = (v) => typeof v === 'string';
 const isFunction = (v) => typeof v === 'function';
 const statuses = (v) => Array.isArray(v) && v.every(Number.isInteger);
 const STATUSES = 'an array of HTTP error statuses (400-599), e.g. [401]';
@@ -54,9 +55,9 @@ const RULES = {
   refreshAt: [finite, 'a number greater than 0 and less than 1'],
   retryStatuses: [statuses, STATUSES],
   endSessionStatuses: [statuses, STATUSES],
-  storageKey: [text, 'a non-empty string'],
+  storageKey: [string, 'a non-empty string'],
   crossTab: [(v) => typeof v === 'boolean', 'true or false'],
-  loginUrl: [text, 'a non-empty string'],
+  loginUrl: [string, 'a non-empty string'],
   onSessionExpired: [isFunction, 'a function'],
   fetch: [isFunction, 'a function'],
   dpop: [(v) => typeof v === 'boolean', 'true or false'],
@@ -77,6 +78,25 @@ export function checkTokens(t, where = 'tokens') {
     }
   }
   return t;
+}
+
+/** A string option as the engine's shape check reads it: a value of another type as none it takes. */
+const asText = (v) => (v === undefined || typeof v === 'string' ? v : '');
+
+/**
+ * The facts engine::option_shapes checks (`presetRule` 11, once the wasm is there): the
+ * storage key, loginUrl and the endpoint's url, preset, method, credentials and OAuth 2
+ * settings, each as given (a value that is no string as one no rule takes): the arguments
+ * of transport.js's `inputs`.
+ */
+export function shapeFacts(o) {
+  const e = o.endpoint;
+  const fields = { K: o.storageKey, L: o.loginUrl };
+  if (e) {
+    Object.assign(fields, { u: e.url, n: String(PRESETS[e.preset]), m: asText(e.method), k: asText(e.credentials), c: asText(e.clientId), s: asText(e.scope), v: asText(e.revokeUrl) });
+  }
+  const resource = e?.resource === undefined ? [] : [].concat(e.resource).map((r) => (typeof r === 'string' ? r : ''));
+  return [fields, {}, resource];
 }
 
 /** The options normalizeOptions made (what `new Refresher()` may take as they are). */
@@ -104,26 +124,17 @@ export function normalizeOptions(o) {
     for (const k of Object.keys(e)) {
       if (!ENDPOINT_KEYS.includes(k)) throw optionsError(`unknown endpoint option \`${k}\`; known: ${ENDPOINT_KEYS.join(', ')}`);
     }
-    if (!text(e.url)) throw optionsError('endpoint.url must be a non-empty string');
+    if (!string(e.url)) throw optionsError('endpoint.url must be a non-empty string');
     const preset = e.preset ?? 'json';
     if (!Object.hasOwn(PRESETS, preset)) throw optionsError(`endpoint.preset must be one of ${Object.keys(PRESETS).join(', ')}, not ${JSON.stringify(preset)}`);
-    if (e.method !== undefined && e.method !== 'POST' && e.method !== 'PUT') throw optionsError('endpoint.method must be "POST" or "PUT"');
-    if (e.credentials !== undefined && !['omit', 'same-origin', 'include'].includes(e.credentials)) {
-      throw optionsError('endpoint.credentials must be "omit", "same-origin" or "include"');
-    }
     for (const k of ['headers', 'params']) {
       if (e[k] === undefined) continue;
       if (!isObject(e[k]) || Object.values(e[k]).some((v) => typeof v !== 'string')) {
         throw optionsError(`endpoint.${k} must be an object of string values`);
       }
     }
-    // OAuth 2 client settings (RFC 6749, RFC 8707, RFC 7009): the oauth2 preset's only.
-    for (const k of ['clientId', 'scope', 'resource', 'revokeUrl']) {
-      if (e[k] === undefined) continue;
-      if (preset !== 'oauth2') throw optionsError(`endpoint.${k} is an OAuth 2 setting: it needs preset: 'oauth2'`);
-      const ok = k === 'resource' ? text(e[k]) || (Array.isArray(e[k]) && e[k].length > 0 && e[k].every(text)) : text(e[k]);
-      if (!ok) throw optionsError(`endpoint.${k} must be a non-empty string${k === 'resource' ? ' or an array of them' : ''}`);
-    }
+    // The values (an empty url, the method, credentials, the OAuth 2 settings only with the
+    // oauth2 preset) are the engine's to check (`shapeFacts`, engine::option_shapes).
     out.endpoint = { __proto__: null, ...e, preset };
   } else {
     throw optionsError('give a way to refresh: `endpoint: { url }` or a `refresh` function');

@@ -14,10 +14,10 @@ import {
 } from './wasm.js';
 import { makeError } from './errors.js';
 import { writeTokens } from './buffer.js';
-import { checkTokens, normalizeOptions, normalized } from './options.js';
+import { checkTokens, normalizeOptions, normalized, shapeFacts } from './options.js';
 import { registry } from './registry.js';
 import { Emitter } from './events.js';
-import { makeTransport, PRESETS, rotatedTokens } from './transport.js';
+import { makeTransport, PRESETS, rotatedTokens, presetRule, inputs } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
 import { pageOrigin, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
@@ -83,6 +83,9 @@ export class Refresher {
       opts.joinTabs = registry.joinTabs;
       if (!opts.joinTabs) throw makeError('OptionsError', 'bad-option', "crossTab (implied by a shared storage) needs the cross-tab code: use createRefresher(), or import 'freshtoken/tabs' first, or pass crossTab: false");
     }
+    // The values the engine checks (engine::option_shapes): an OptionsError naming the first wrong one.
+    const shape = presetRule(11, inputs(...shapeFacts(opts)));
+    if (shape.message) throw makeError('OptionsError', 'bad-option', shape.message);
     this._opts = opts;
     this._events = new Emitter();
     this._flight = null;        // { ticket, abort, ctx } of the refresh call in flight

@@ -31,6 +31,7 @@ use freshtoken::engine::dpop::asks_for_nonce;
 use freshtoken::engine::http_date::retry_after_ms;
 use freshtoken::engine::origins::origin_of_absolute;
 use freshtoken::engine::answer::{self, Source};
+use freshtoken::engine::option_shapes::{self, EndpointShape};
 use freshtoken::engine::preset::{self, Client, Preset};
 use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Output, RefreshFailure, Request, RequestId};
 use freshtoken::engine::refresh_status::{error_answer_status, refresh_status, RefreshStatus};
@@ -975,6 +976,32 @@ fn same(got: &Value, want: &Value) -> bool {
     }
 }
 
+/// `engine::option_shapes::check` on a scenario's options as given.
+fn shapes(options: Option<&Value>) -> Result<(), String> {
+    fn text<'a>(v: Option<&'a Value>, k: &str) -> Option<&'a str> {
+        v.and_then(|o| o.get(k)).and_then(Value::as_str)
+    }
+    let ep = options.and_then(|o| o.get("endpoint"));
+    let resource: Vec<String> = match ep.and_then(|e| e.get("resource")) {
+        Some(Value::Array(a)) => a.iter().map(|r| r.as_str().unwrap_or("").to_owned()).collect(),
+        Some(r) => vec![r.as_str().unwrap_or("").to_owned()],
+        None => Vec::new(),
+    };
+    let preset = if text(ep, "preset") == Some("oauth2") { Preset::Oauth2 } else { Preset::Json };
+    let custom = options.and_then(|o| o.get("refresh")).is_some();
+    let endpoint = (!custom).then(|| EndpointShape {
+        url: text(ep, "url").unwrap_or("/auth/refresh"),
+        method: text(ep, "method"),
+        credentials: text(ep, "credentials"),
+        preset,
+        client_id: text(ep, "clientId"),
+        scope: text(ep, "scope"),
+        revoke_url: text(ep, "revokeUrl"),
+        resource: &resource,
+    });
+    option_shapes::check(text(options, "storageKey"), text(options, "loginUrl"), endpoint.as_ref())
+}
+
 /// Runs one scenario: `Ok` when every expectation held.
 fn run(scenario: &Value) -> Outcome<()> {
     let s = obj(scenario, "a scenario")?;
@@ -982,6 +1009,10 @@ fn run(scenario: &Value) -> Outcome<()> {
     if let Some(want) = s.get("optionsRefused") {
         let want = want.as_str().ok_or("optionsRefused: the text the message must contain")?;
         let page = opt_str(s.get("page")).unwrap_or_else(|| PAGE.to_owned());
+        // The options' shapes first, as both faces check them (engine::option_shapes).
+        if let Err(m) = shapes(s.get("options")) {
+            return if m.contains(want) { Ok(()) } else { Err(format!("refused with {m:?}; the table says the message contains {want:?}")) };
+        }
         return match Engine::new(config(s.get("options"), &page)?.0) {
             Ok(_) => Err(format!("the options were taken; the table says refused with {want:?}")),
             Err(e) if e.message().contains(want) => Ok(()),

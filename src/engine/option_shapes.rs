@@ -2,8 +2,10 @@
 //! numbers, the statuses, the origins, where `loginUrl` resolves), checked so that a wrong one
 //! is refused at once, named, rather than met later as a refresh call that fails for good: a
 //! name that must not be empty, the refresh call's method and credentials, and the OAuth 2
-//! settings, which only the `oauth2` preset sends. The npm face says the same in
-//! `js/options.js`, beside its JS type checks; the Rust face asks here.
+//! settings, which only the `oauth2` preset sends. Both faces ask here ([`check`]) once their
+//! own type checks passed (the npm face: `presetRule` 11, from `js/options.js`'s facts).
+//!
+//! The messages are built without `format!`: the npm wasm ships no `core::fmt`.
 //!
 //! A message names the option and what it must be, never the value refused (a string could
 //! be a secret put in the wrong place).
@@ -20,9 +22,24 @@ use super::preset::Preset;
 /// ```
 pub fn non_empty(name: &str, value: Option<&str>) -> Result<(), String> {
     match value {
-        Some("") => Err(format!("{name} must be a non-empty string")),
+        Some("") => Err(String::from(name) + " must be a non-empty string"),
         _ => Ok(()),
     }
+}
+
+/// Every shape: `storageKey` and `loginUrl` non-empty when given, then the endpoint's
+/// ([`check_endpoint`]) when there is one. The first wrong one, named.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::option_shapes::{check, EndpointShape};
+/// assert!(check(Some("app"), None, Some(&EndpointShape { url: "/auth/refresh", ..Default::default() })).is_ok());
+/// assert_eq!(check(None, Some(""), None).unwrap_err(), "loginUrl must be a non-empty string");
+/// ```
+pub fn check(storage_key: Option<&str>, login_url: Option<&str>, endpoint: Option<&EndpointShape<'_>>) -> Result<(), String> {
+    non_empty("storageKey", storage_key)?;
+    non_empty("loginUrl", login_url)?;
+    endpoint.map_or(Ok(()), check_endpoint)
 }
 
 /// The built-in refresh endpoint as given.
@@ -61,30 +78,23 @@ pub struct EndpointShape<'a> {
 /// assert!(check_endpoint(&EndpointShape { preset: Preset::Oauth2, ..client }).is_ok());
 /// ```
 pub fn check_endpoint(e: &EndpointShape<'_>) -> Result<(), String> {
-    if e.url.is_empty() {
-        return Err("endpoint.url must be a non-empty string".into());
-    }
-    if e.method.is_some_and(|m| m != "POST" && m != "PUT") {
-        return Err("endpoint.method must be \"POST\" or \"PUT\"".into());
-    }
-    if e.credentials.is_some_and(|c| !["omit", "same-origin", "include"].contains(&c)) {
-        return Err("endpoint.credentials must be \"omit\", \"same-origin\" or \"include\"".into());
-    }
-    let resource = (!e.resource.is_empty()).then_some(e.resource.iter().all(|r| !r.is_empty()));
-    let given = [
-        ("clientId", e.client_id.map(|v| !v.is_empty())),
-        ("scope", e.scope.map(|v| !v.is_empty())),
-        ("resource", resource),
-        ("revokeUrl", e.revoke_url.map(|v| !v.is_empty())),
+    let text = |v: Option<&str>| v.map(|v| !v.is_empty());
+    let resource = (!e.resource.is_empty()).then(|| e.resource.iter().all(|r| !r.is_empty()));
+    // Each option: whether it is as it must be (`None`: not given), what it must be, and
+    // whether it is an OAuth 2 setting (refused outright without the oauth2 preset).
+    let rules: [(&str, Option<bool>, &str, bool); 7] = [
+        ("url", Some(!e.url.is_empty()), " must be a non-empty string", false),
+        ("method", e.method.map(|m| m == "POST" || m == "PUT"), " must be \"POST\" or \"PUT\"", false),
+        ("credentials", e.credentials.map(|c| matches!(c, "omit" | "same-origin" | "include")), " must be \"omit\", \"same-origin\" or \"include\"", false),
+        ("clientId", text(e.client_id), " must be a non-empty string", true),
+        ("scope", text(e.scope), " must be a non-empty string", true),
+        ("resource", resource, " must be a non-empty string or an array of them", true),
+        ("revokeUrl", text(e.revoke_url), " must be a non-empty string", true),
     ];
-    for (name, ok) in given {
+    for (name, ok, must, oauth) in rules {
         let Some(ok) = ok else { continue };
-        if e.preset != Preset::Oauth2 {
-            return Err(format!("endpoint.{name} is an OAuth 2 setting: it needs preset: 'oauth2'"));
-        }
-        if !ok {
-            return Err(format!("endpoint.{name} must be a non-empty string{}", if name == "resource" { " or an array of them" } else { "" }));
-        }
+        let refused = if oauth && e.preset != Preset::Oauth2 { " is an OAuth 2 setting: it needs preset: 'oauth2'" } else if ok { continue } else { must };
+        return Err(String::from("endpoint.") + name + refused);
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use super::buffer::take_tokens;
 use super::buffer::cut;
 use crate::engine::answer::{read_with, too_long, Source};
 use crate::engine::oauth_error::read_error_with;
+use crate::engine::option_shapes::{self, EndpointShape};
 use crate::engine::preset::{request, revocation, Call, Client, Preset};
 use crate::json::{self, Value};
 
@@ -122,6 +123,27 @@ fn members<'a>(given: Option<&'a [(u8, String, String)]>, array: bool, f: &mut d
     Some(!array)
 }
 
+/// The options' shapes (`engine::option_shapes`) from the facts JS wrote: `K` storageKey, `L`
+/// loginUrl, and with an endpoint `u` its url, `n` its preset's number, `m` method, `k`
+/// credentials, `c` clientId, `s` scope, `v` revokeUrl, each `R` a resource. The first wrong
+/// one, named.
+#[inline(never)]
+fn shapes(given: &[(u8, String, String)]) -> Option<String> {
+    let mut f: [Option<&str>; 9] = Default::default();
+    let mut resource = Vec::new();
+    for (kind, _, value) in given {
+        if *kind == b'R' {
+            resource.push(value.clone());
+        } else if let Some(i) = b"KLunmkcsv".iter().position(|c| c == kind) {
+            f[i] = Some(value.as_str());
+        }
+    }
+    let [key, login, url, n, method, credentials, client_id, scope, revoke_url] = f;
+    let preset = if n == Some("3") { Preset::Oauth2 } else { Preset::Json };
+    let endpoint = url.map(|url| EndpointShape { url, method, credentials, preset, client_id, scope, revoke_url, resource: &resource });
+    option_shapes::check(key, login, endpoint.as_ref()).err()
+}
+
 /// The presets' rules, on the text in the token buffer (`len` bytes; negative: none).
 /// `what`: 0-3 the answer of preset `json`, `sanic-jwt`, `bearer-put`, `oauth2`, 4 the app's
 /// `refresh` function's result, each as its members (see the module): `{accessToken,
@@ -130,7 +152,8 @@ fn members<'a>(given: Option<&'a [(u8, String, String)]>, array: bool, f: &mut d
 /// members: `{oauthError?, oauthErrorDescription?}`; 6-9 the refresh request of preset 0-3,
 /// from the inputs `a` the access token, `r` the refresh token, `m` the method, `c` the
 /// client id, `s` the scope, each `R` a resource, each `p<name>` a param; 10 the
-/// revocation request, from `t` the token and `c`: `{method, headers, body?, readsErrors?}`.
+/// revocation request, from `t` the token and `c`: `{method, headers, body?, readsErrors?}`;
+/// 11 the options' shapes (`engine::option_shapes`): `{message?}`, the first wrong one named.
 #[wasm_bindgen(js_name = presetRule)]
 pub fn preset_rule(what: u32, len: i32) -> JsValue {
     let (_, given) = take_tokens(0, len);
@@ -175,6 +198,10 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
             let (error, description) = if cut { (None, None) } else { read_error_with(|f| members(given, array, f)) };
             text(&mut out, "oauthError", error.as_deref());
             text(&mut out, "oauthErrorDescription", description.as_deref());
+            done(out)
+        }
+        11 => {
+            text(&mut out, "message", shapes(given.unwrap_or_default()).as_deref());
             done(out)
         }
         _ => {

@@ -15,7 +15,7 @@ use super::dpop::Dpop;
 use super::transport::{Extras, Outcome};
 use super::wake::Wake;
 use super::{origins, transport, Error};
-use crate::engine::option_shapes::{check_endpoint, non_empty, EndpointShape};
+use crate::engine::option_shapes::{self, EndpointShape};
 use crate::engine::preset;
 use crate::engine::{Abort, Config, RefreshFailure};
 use crate::refresher::{Event, Hooks, Landing, RefreshContext, Refresher as Core};
@@ -101,23 +101,17 @@ fn config(options: &Options) -> Result<Config, Error> {
     let needs = preset::needs(rules, ep.is_some_and(|e| e.credentials.as_deref() == Some("include")));
     // The shapes the engine's numbers do not cover (empty names, the call's method and
     // credentials, OAuth settings without the oauth2 preset): the engine's words, at once.
-    non_empty("storageKey", options.storage_key.as_deref())
-        .and_then(|()| non_empty("loginUrl", options.login_url.as_deref()))
-        .and_then(|()| {
-            options.endpoint.as_ref().map_or(Ok(()), |e| {
-                check_endpoint(&EndpointShape {
-                    url: &e.url,
-                    method: e.method.as_deref(),
-                    credentials: e.credentials.as_deref(),
-                    preset: e.preset,
-                    client_id: e.client_id.as_deref(),
-                    scope: e.scope.as_deref(),
-                    revoke_url: e.revoke_url.as_deref(),
-                    resource: &e.resource,
-                })
-            })
-        })
-        .map_err(Error::Options)?;
+    let endpoint = options.endpoint.as_ref().map(|e| EndpointShape {
+        url: &e.url,
+        method: e.method.as_deref(),
+        credentials: e.credentials.as_deref(),
+        preset: e.preset,
+        client_id: e.client_id.as_deref(),
+        scope: e.scope.as_deref(),
+        revoke_url: e.revoke_url.as_deref(),
+        resource: &e.resource,
+    });
+    option_shapes::check(options.storage_key.as_deref(), options.login_url.as_deref(), endpoint.as_ref()).map_err(Error::Options)?;
     let defaults = Config::default();
     let config = Config {
         refresh_at: options.refresh_at.unwrap_or(defaults.refresh_at),
