@@ -346,7 +346,10 @@ export class Refresher {
     const htm = /^(delete|get|head|options|post|put)$/i.test(m) ? m.toUpperCase() : m;
     const text = [htm, u.href, u.origin === 'null' ? '' : u.origin, k.jwk, crypto.randomUUID(), hash, nonce ?? ''].join('\n');
     this._alive();
-    const [header, claims] = String(coreDpopProof(this._core, writeTokens([text])[0], Date.now())).split('\n');
+    // The engine refuses a URL that is not http(s) (javascript:, data:, blob:, ftp:): null.
+    const made = coreDpopProof(this._core, writeTokens([text])[0], Date.now());
+    if (made == null) throw makeError('OptionsError', 'bad-option', 'a DPoP proof needs an http(s) URL');
+    const [header, claims] = made.split('\n');
     return this._dpop.sign(k, header, claims);
   }
 

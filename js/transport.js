@@ -165,7 +165,8 @@ export function makeTransport(opts, getFetch, engine) {
     // one more call with the server's nonce when the engine grants it (once per refresh
     // call), nothing else.
     for (;;) {
-      if (engine.proof) headers.dpop = await engine.proof('POST', url.href);
+      // The proof names the method the call is sent with (bearer-put's PUT, endpoint.method).
+      if (engine.proof) headers.dpop = await engine.proof(method, url.href);
       let res;
       try {
         res = await untilAborted(

@@ -120,6 +120,8 @@ struct Run {
     aborts: Vec<String>,
     /// The refresh tokens revocation calls were made with (names).
     revoked: Vec<String>,
+    /// The last proof a `dpopProof` step made (`lastProof`): its claims read, or "refused".
+    last_proof: Value,
     /// The refresh call in flight (started, neither answered nor aborted).
     flight: Option<u32>,
     /// The server's standing answer to every refresh call (`server` step), if any.
@@ -308,6 +310,7 @@ impl Run {
             refused_calls: 0,
             aborts: Vec::new(),
             revoked: Vec::new(),
+            last_proof: Value::Null,
             flight: None,
             server: None,
             token_names: HashMap::new(),
@@ -687,7 +690,7 @@ impl Run {
         let m = obj(step, "a step")?;
         const STEPS: &[&str] = &[
             "setTokens", "request", "respond", "getToken", "refresh", "cancel", "refreshAnswer", "server", "date", "baseHref",
-            "advance", "sleep", "wallJump", "visible", "online", "logout", "dispose", "random", "accessDenied", "expect",
+            "advance", "sleep", "wallJump", "visible", "online", "logout", "dispose", "random", "accessDenied", "dpopProof", "expect",
         ];
         let Some(key) = STEPS.iter().find(|k| m.contains_key(**k)).map(|k| k.to_string()) else {
             only_keys(m, &["note"], "a step")?;
@@ -870,6 +873,29 @@ impl Run {
                 self.drain()?;
             }
             "random" => self.random = num(v, "random")?,
+            "dpopProof" => {
+                // The app's own call (`dpopProof(method, url)`): the proof's claims as the engine
+                // states them for the URL's origin (the face resolves a path against the page).
+                let d = obj(v, "dpopProof")?;
+                only_keys(d, &["method", "url"], "dpopProof")?;
+                let method = opt_str(d.get("method")).ok_or("dpopProof.method")?;
+                let mut url = opt_str(d.get("url")).ok_or("dpopProof.url")?;
+                if url.starts_with('/') {
+                    url = self.page.clone() + &url;
+                }
+                let origin = origin_of_absolute(&url).unwrap_or_default();
+                self.last_proof = match self.engine.dpop_proof(&method, &url, &origin, "{}", "jti", None, None, self.wall) {
+                    None => Value::from("refused"),
+                    Some((_, claims)) => {
+                        let c: Value = serde_json::from_str(&claims).map_err(|e| format!("the proof's claims: {e}"))?;
+                        let iat = c.get("iat").and_then(Value::as_f64).ok_or("the proof has no iat")?;
+                        serde_json::json!({
+                            "htm": c["htm"], "htu": c["htu"], "iatIn": iat - (self.wall / 1000.0).floor(),
+                            "nonce": c.get("nonce").cloned().unwrap_or(Value::Null),
+                        })
+                    }
+                };
+            }
             "expect" => self.expect(obj(v, "expect")?)?,
             other => bail!("unknown step {other:?}"),
         }
@@ -885,7 +911,7 @@ impl Run {
             x,
             &[
                 "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "lastRequest", "calls", "aborts", "revoked", "refusedCalls", "events",
-                "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs",
+                "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs", "lastProof",
             ],
             "expect",
         )?;
@@ -916,6 +942,7 @@ impl Run {
                 "calls" => check!(k, Value::Array(self.calls.iter().map(call_json).collect()), want),
                 "aborts" => check!(k, serde_json::json!(self.aborts), want),
                 "revoked" => check!(k, serde_json::json!(self.revoked), want),
+                "lastProof" => check!(k, self.last_proof.clone(), want),
                 "events" => check!(k, serde_json::json!(self.events), want),
                 "count" => {
                     for (name, n) in obj(want, "count").map_err(|e| e.to_string())? {

@@ -446,6 +446,12 @@ async function installPlayer(makeFace, pagePath) {
       const held = bearer ? bearer[1] : (r ? sf.token(r) : null) ?? null;
       // The request as sent (lastRequest): the two headers a preset sets, and the body text.
       const sent = { method, contentType: headers.get('content-type'), authorization: headers.get('authorization'), body: typeof body === 'string' ? body : null };
+      if (dpop) {
+        // With DPoP the refresh call carries a proof naming this call: its method and URL.
+        const proof = headers.get('dpop') ?? bail('the refresh call was sent without a DPoP proof');
+        const claims = JSON.parse(atob(proof.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+        if (claims.htm !== method || claims.htu !== url.replace(/[?#].*$/, '')) bail(`the refresh call ${method} ${url} carries a proof for ${claims.htm} ${claims.htu}`);
+      }
       if (typeof body?.then !== 'function') return newCall(held, refreshIn(body), signal, { url, method, sent }).promise;
       const call = newCall(held, null, signal, { url, method, sent });
       call.bodyRead = body.then((text) => {
@@ -683,7 +689,7 @@ async function installPlayer(makeFace, pagePath) {
     async function step(st) {
       if (!isObj(st)) bail('a step must be an object');
       const STEPS = ['setTokens', 'request', 'respond', 'getToken', 'refresh', 'cancel', 'refreshAnswer', 'server', 'date', 'baseHref',
-        'advance', 'sleep', 'wallJump', 'visible', 'online', 'logout', 'dispose', 'random', 'accessDenied', 'expect'];
+        'advance', 'sleep', 'wallJump', 'visible', 'online', 'logout', 'dispose', 'random', 'accessDenied', 'dpopProof', 'expect'];
       const key = STEPS.find((k) => k in st);
       if (!key) { onlyKeys(st, ['note'], 'a step'); return; }
       const v = st[key];
@@ -771,6 +777,18 @@ async function installPlayer(makeFace, pagePath) {
           await settle();
           break;
         }
+        case 'dpopProof': {
+          // The app's own call: a proof from the face (both take (method, url)), its claims read.
+          onlyKeys(v, ['method', 'url'], 'dpopProof');
+          const url = v.url.startsWith(`${PAGE}/`) ? HERE + v.url.slice(PAGE.length) : v.url;
+          S.lastProof = await r.dpopProof(v.method, url).then((proof) => {
+            const c = JSON.parse(atob(proof.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+            const htu = c.htu.startsWith(`${HERE}/`) ? PAGE + c.htu.slice(HERE.length) : c.htu;
+            return { htm: c.htm, htu, iatIn: c.iat - Math.floor(Date.now() / 1000), nonce: c.nonce ?? null };
+          }, (e) => (e?.name === 'OptionsError' ? 'refused' : failText(e)));
+          await settle();
+          break;
+        }
         case 'expect': expect(v); break;
         default: bail(`unknown step ${key}`);
       }
@@ -781,7 +799,7 @@ async function installPlayer(makeFace, pagePath) {
 
     function expect(x) {
       onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'lastRequest', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
-        'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs'], 'expect');
+        'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs', 'lastProof'], 'expect');
       const errors = [];
       const check = (what, got, want, tol = 1e-3) => {
         if (!same(got, want, tol)) errors.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
@@ -802,6 +820,7 @@ async function installPlayer(makeFace, pagePath) {
           case 'calls': check(k, S.calls.map(callJson), want); break;
           case 'aborts': check(k, S.aborts, want); break;
           case 'revoked': check(k, S.revoked, want); break;
+          case 'lastProof': check(k, S.lastProof ?? null, want); break;
           case 'events': check(k, S.events, want); break;
           case 'count':
             for (const [name, n] of Object.entries(want)) {

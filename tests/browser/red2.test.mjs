@@ -1,0 +1,91 @@
+// Red team, second round: the oauth2 preset, DPoP (RFC 9449), revocation (RFC 7009), the
+// server clock, Retry-After and hostile refresh answers, against the newer code. Each test
+// is a hole found by the review, proved failing before its fix, in headless Chromium against
+// the real local auth server (tests/support/trust-page.mjs) and, where the attack needs one,
+// a second allowed API of the attacker's (or a misconfigured one) on its own origin.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { trustSuite, create } from '../support/trust-page.mjs';
+
+const { setup, cleanup } = trustSuite();
+
+/** A proof's claims (its payload, base64url JSON). */
+const claimsOf = (proof) => JSON.parse(Buffer.from(proof.split('.')[1], 'base64url').toString('utf8'));
+
+/**
+ * An API on its own origin whose every answer carries `Date: <date>` (a clock far off, or an
+ * attacker's), readable by the page (CORS exposes it) and taking `Authorization` and `DPoP`.
+ */
+async function skewedApi(date) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    requests.push({ method: req.method, path: req.url, headers: { ...req.headers } });
+    res.writeHead(req.method === 'OPTIONS' ? 204 : 200, {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': 'authorization, dpop, content-type',
+      'access-control-expose-headers': 'date',
+      'content-type': 'application/json',
+      date,
+    });
+    res.end(req.method === 'OPTIONS' ? undefined : '{"ok":true}');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+  return { url: `http://127.0.0.1:${server.address().port}`, requests };
+}
+
+test('red2 1: an allowed API whose Date is an hour off (or an attacker\'s) does not move the iat of DPoP proofs to other servers: the token endpoint\'s proof is on its own clock', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  for (const hours of [1, -1]) {
+    const api = await skewedApi(new Date(Date.now() + hours * 3_600_000).toUTCString());
+    await create(page, srv, srv.issueTokens(), { dpop: true, origins: [srv.url, api.url] });
+    const out = await page.evaluate(async ({ api }) => {
+      const res = await r.fetch(`${api}/clock`);
+      await r.fetch(`${api}/clock`);
+      await r.refresh();
+      const state = r.state;
+      r.dispose();
+      return { status: res.status, state };
+    }, { api: api.url });
+    assert.equal(out.status, 200);
+    assert.equal(out.state, 'fresh');
+    // The API's own proof, once its Date is known, is on its clock: that is right.
+    const apiProof = claimsOf(api.requests.filter((q) => q.method === 'GET')[1].headers.dpop);
+    assert.ok(Math.abs(apiProof.iat - (Date.now() / 1000 + hours * 3600)) < 60, `the API's proof is on the API's clock (${hours} h)`);
+    // The token endpoint checks iat against its own clock (oidc-provider: 300 s; RFC 9449 §11.1).
+    const call = srv.requestsTo('/auth/refresh').at(-1);
+    const iat = claimsOf(call.headers.dpop).iat;
+    assert.ok(Math.abs(iat - Date.now() / 1000) < 60, `the refresh call's proof has iat ${iat}, ${Math.round(iat - Date.now() / 1000)} s from the token endpoint's clock, moved by another origin's Date (${hours} h)`);
+  }
+});
+
+test('red2 2: the refresh call\'s DPoP proof names the method it is sent with (endpoint.method PUT, bearer-put), not POST', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  for (const endpoint of [{ method: 'PUT' }, { preset: 'bearer-put' }]) {
+    await page.evaluate(async ({ base, tokens, endpoint }) => {
+      window.r = await ft.createRefresher({ tokens, dpop: true, endpoint: { url: `${base}/auth/refresh`, ...endpoint } });
+      await r.refresh().catch(() => {});
+      r.dispose();
+    }, { base: srv.url, tokens: srv.issueTokens(), endpoint });
+    const call = srv.requestsTo('/auth/refresh').at(-1);
+    assert.equal(call.method, 'PUT');
+    assert.equal(claimsOf(call.headers.dpop).htm, 'PUT', `${JSON.stringify(endpoint)}: the proof's htm is the method sent`);
+  }
+});
+
+test('red2 3: dpopProof() refuses a URL that is not http(s) (javascript:, data:, ftp:, blob:) as it says, and signs nothing for it', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  await create(page, srv, srv.issueTokens(), { dpop: true });
+  const out = await page.evaluate(async () => {
+    const settled = {};
+    for (const url of ['javascript:alert(1)', 'data:text/plain,x', 'ftp://files.example/x', 'blob:https://app.example/1', '/api/echo?x=1#f']) {
+      settled[url] = await r.dpopProof('POST', url).then((p) => `proof ${JSON.parse(atob(p.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).htu}`, (e) => `${e.name} ${e.code}`);
+    }
+    return settled;
+  });
+  for (const url of ['javascript:alert(1)', 'data:text/plain,x', 'ftp://files.example/x', 'blob:https://app.example/1']) {
+    assert.equal(out[url], 'OptionsError bad-option', `${url}: refused`);
+  }
+  assert.equal(out['/api/echo?x=1#f'], `proof ${srv.url}/api/echo`, 'a relative http(s) URL: its htu without query and fragment');
+});
