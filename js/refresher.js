@@ -129,8 +129,8 @@ export class Refresher {
     }
     const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), login, ...origins ?? []];
     const ep = opts.endpoint;
-    // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include'.
-    const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0);
+    // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include', 32 dpop.
+    const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0) | (opts.dpop ? 32 : 0);
     const core = coreNew(writeTokens([text.join('\n')])[0], origins !== undefined, origins?.length ?? 0, opts.refreshAt,
       opts.defaultLifetimeMs, opts.refreshTimeoutMs, needs);
     if (typeof core !== 'number') throw makeError('OptionsError', 'bad-option', String(core));

@@ -258,6 +258,7 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Prese
         // What the call needs and whether it reads OAuth errors: the engine's, from the preset.
         cfg.needs = preset::needs(Some(p), text("credentials").as_deref() == Some("include"));
         cfg.oauth = p.reads_oauth_errors();
+        cfg.bearer_refresh = p.sends_bearer();
         endpoint = Some((p, client));
     }
     if let Some(v) = m.get("refresh") {
@@ -266,8 +267,10 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Prese
         }
         cfg.endpoint_url = None;
         cfg.needs = preset::needs(None, false);
+        cfg.bearer_refresh = false;
         endpoint = None;
     }
+    cfg.dpop = m.get("dpop") == Some(&Value::Bool(true));
     Ok((cfg, endpoint))
 }
 

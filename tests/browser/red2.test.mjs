@@ -60,9 +60,9 @@ test('red2 1: an allowed API whose Date is an hour off (or an attacker\'s) does 
   }
 });
 
-test('red2 2: the refresh call\'s DPoP proof names the method it is sent with (endpoint.method PUT, bearer-put), not POST', { timeout: 30_000 }, async () => {
+test('red2 2: the refresh call\'s DPoP proof names the method it is sent with (endpoint.method PUT), not POST', { timeout: 30_000 }, async () => {
   const { srv, page } = await setup();
-  for (const endpoint of [{ method: 'PUT' }, { preset: 'bearer-put' }]) {
+  for (const endpoint of [{ method: 'PUT' }, { method: 'PUT', preset: 'oauth2' }]) {
     await page.evaluate(async ({ base, tokens, endpoint }) => {
       window.r = await ft.createRefresher({ tokens, dpop: true, endpoint: { url: `${base}/auth/refresh`, ...endpoint } });
       await r.refresh().catch(() => {});
@@ -88,4 +88,19 @@ test('red2 3: dpopProof() refuses a URL that is not http(s) (javascript:, data:,
     assert.equal(out[url], 'OptionsError bad-option', `${url}: refused`);
   }
   assert.equal(out['/api/echo?x=1#f'], `proof ${srv.url}/api/echo`, 'a relative http(s) URL: its htu without query and fragment');
+});
+
+test('red2 4: dpop: true with a preset whose refresh call sends the access token as Bearer (sanic-jwt, bearer-put) is refused, so a DPoP-bound token never goes as Bearer', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const out = await page.evaluate(async ({ base, tokens }) => {
+    const settled = {};
+    for (const preset of ['sanic-jwt', 'bearer-put', 'json', 'oauth2']) {
+      settled[preset] = await ft.createRefresher({ tokens, dpop: true, endpoint: { url: `${base}/auth/refresh`, preset } })
+        .then(async (r) => { await r.refresh().catch(() => {}); r.dispose(); return 'taken'; }, (e) => `${e.name} ${e.code} ${/dpop/.test(e.message) && /Bearer/.test(e.message)}`);
+    }
+    return settled;
+  }, { base: srv.url, tokens: srv.issueTokens() });
+  assert.deepEqual(out, { 'sanic-jwt': 'OptionsError bad-option true', 'bearer-put': 'OptionsError bad-option true', json: 'taken', oauth2: 'taken' });
+  const bearer = srv.requestsTo('/auth/refresh').filter((q) => /^Bearer /i.test(q.headers.authorization ?? ''));
+  assert.deepEqual(bearer.map((q) => q.method), [], 'no refresh call sent a DPoP-bound access token as Bearer');
 });
