@@ -565,7 +565,7 @@ export class Refresher {
     const a = this._answer;
     if (code === 'bad-response' && a?.problems) return makeError('RefreshError', code, a.problems);
     if (code === 'bad-expiry') {
-      return makeError('RefreshError', code, 'the answer leaves the token under a second to live (its expiresIn/expiresAt in ms instead of seconds?); the token\'s own expiry is used, or the next refresh backs off');
+      return makeError('RefreshError', code, 'the answer\'s expiresIn/expiresAt leaves the token under a second to live (ms instead of seconds?) or lies beyond any date; the token\'s own expiry (or defaultLifetimeMs) is used, or the next refresh backs off');
     }
     if (code === 'timeout') return makeError('RefreshError', code, `the refresh did not answer within ${this._opts.refreshTimeoutMs} ms`, { rejected: false });
     if (a) {

@@ -104,3 +104,32 @@ test('red2 4: dpop: true with a preset whose refresh call sends the access token
   const bearer = srv.requestsTo('/auth/refresh').filter((q) => /^Bearer /i.test(q.headers.authorization ?? ''));
   assert.deepEqual(bearer.map((q) => q.method), [], 'no refresh call sent a DPoP-bound access token as Bearer');
 });
+
+test('red2 5: a refresh answer whose expiresIn / expires_in (1e308) or expiresAt puts the expiry beyond any Date is no expiry: the token\'s own exp (or defaultLifetimeMs) stands, it is reported, never a token scheduled for Infinity', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const jwt = srv.issueTokens({ lifetime: 600 }).accessToken;
+  const exp = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url')).exp * 1000;
+  const answers = [
+    ['json', { accessToken: jwt, expiresIn: 1e308 }, exp],
+    ['json', { accessToken: jwt, expiresAt: 1e300 }, exp],
+    ['oauth2', { access_token: jwt, expires_in: 1e308, token_type: 'Bearer' }, exp],
+    ['json', { accessToken: 'opaque-1', expiresIn: 1e308 }, 'default'],
+  ];
+  for (const [preset, body, want] of answers) {
+    srv.setRefreshOutcomes([{ status: 200, body: JSON.stringify(body) }]);
+    const out = await page.evaluate(async ({ base, tokens, preset }) => {
+      window.r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh`, preset } });
+      listen(r);
+      await r.refresh();
+      const got = { expiresAt: r.expiresAt, nextRefreshAt: r.nextRefreshAt, finite: Number.isFinite(r.expiresAt) && Number.isFinite(r.nextRefreshAt), now: Date.now(), errors: events.filter((e) => e.e === 'refresh-error').map((e) => e.code) };
+      r.dispose();
+      events.length = 0;
+      return got;
+    }, { base: srv.url, tokens: srv.issueTokens(), preset });
+    const what = `${preset} ${JSON.stringify(body).replace(jwt, '<jwt>')}`;
+    assert.ok(out.finite, `${what}: expiresAt ${out.expiresAt}, nextRefreshAt ${out.nextRefreshAt}`);
+    const expected = want === 'default' ? out.now + 86_400_000 : want;
+    assert.ok(Math.abs(out.expiresAt - expected) < 2_000, `${what}: expires at ${out.expiresAt}, not ${expected}`);
+    assert.deepEqual(out.errors, ['bad-expiry'], `${what}: reported`);
+  }
+});
