@@ -21,7 +21,10 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
  * an object with no prototype: a field the engine did not give (a polluted
  * Object.prototype.refreshToken or .oauthError) is absent.
  */
-export const presetRule = (what, facts) => Object.assign(Object.create(null), JSON.parse(presetRuleRaw(what, ...writeTokens([facts]))));
+export const presetRule = (what, facts) => Object.assign(Object.create(null),
+  // An answer (0-5) is copied into wasm memory up to the engine's MAX_ANSWER_LEN (1 MiB,
+  // src/engine/answer.rs): a longer one is not read there, and never grows the memory.
+  JSON.parse(presetRuleRaw(what, ...writeTokens([facts], what <= 5 ? 1 << 20 : Infinity))));
 
 /**
  * An answer's top-level members as the engine takes them (src/wasm/preset.rs): each as

@@ -33,6 +33,7 @@ use freshtoken::engine::origins::origin_of_absolute;
 use freshtoken::engine::answer::{self, Source};
 use freshtoken::engine::preset::{self, Client, Preset};
 use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Output, RefreshFailure, Request, RequestId};
+use freshtoken::engine::oauth_error::read_error;
 use freshtoken::engine::refresh_status::{error_answer_status, refresh_status, RefreshStatus};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -595,13 +596,23 @@ impl Run {
         }
         let m = obj(v, "refresh answer")?;
         if m.len() != 1 {
-            bail!("a refresh answer has one key: ok | body | http | oauth | fnError, not {v}");
+            bail!("a refresh answer has one key: ok | body | padded | http | oauth | fnError, not {v}");
         }
         let (k, x) = m.iter().next().unwrap();
         Ok(match k.as_str() {
-            "ok" | "body" => {
+            "ok" | "body" | "padded" => {
                 // Read by the engine, as both faces read it.
-                let text = self.answer_text(x, k == "ok")?;
+                let text = if k == "padded" {
+                    // `body` with one more member, "padding", making the text `bytes` long.
+                    let p = obj(x, "padded")?;
+                    only_keys(p, &["body", "bytes"], "padded")?;
+                    let text = self.answer_text(p.get("body").ok_or("padded.body")?, false)?;
+                    let open = text.strip_suffix('}').ok_or("padded.body: an object")?.to_owned() + if text == "{}" { "" } else { "," } + "\"padding\":\"";
+                    let n = (num(p.get("bytes").ok_or("padded.bytes")?, "padded.bytes")? as usize).saturating_sub(open.len() + 2);
+                    open + &"x".repeat(n) + "\"}"
+                } else {
+                    self.answer_text(x, k == "ok")?
+                };
                 let source = self.preset.as_ref().map_or(Source::Function, |p| Source::Preset(p.0));
                 match answer::read(source, &text) {
                     Ok(t) => {
@@ -634,9 +645,18 @@ impl Run {
             "oauth" => {
                 // The oauth2 preset's error answer (RFC 6749 §5.2): its `error` read, not flattened.
                 let h = obj(x, "oauth")?;
-                only_keys(h, &["status", "error", "error_description"], "oauth")?;
+                only_keys(h, &["status", "error", "error_description", "descriptionBytes"], "oauth")?;
                 let status = num(h.get("status").ok_or("oauth.status")?, "oauth.status")? as u16;
-                let oauth_error = opt_str(h.get("error"));
+                // Its text, read by the engine as both faces read it.
+                let mut body = Map::new();
+                body.insert("error".into(), h.get("error").cloned().unwrap_or(Value::Null));
+                if let Some(d) = h.get("error_description") {
+                    body.insert("error_description".into(), d.clone());
+                }
+                if let Some(n) = h.get("descriptionBytes") {
+                    body.insert("error_description".into(), Value::String("x".repeat(num(n, "descriptionBytes")? as usize)));
+                }
+                let oauth_error = read_error(&Value::Object(body).to_string()).0;
                 match error_answer_status(status, oauth_error.as_deref()) {
                     RefreshStatus::Rejected => Answer::Failed(RefreshFailure { rejected: true, oauth_error, ..fail("rejected", Some(status)) }),
                     RefreshStatus::Transient => Answer::Failed(RefreshFailure { oauth_error, ..fail("http", Some(status)) }),

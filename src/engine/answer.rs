@@ -11,6 +11,15 @@
 use super::preset::Preset;
 use crate::json::{self, Value};
 
+/// The longest refresh answer read, in bytes of its text (the npm face: of its members as it
+/// hands them over, see `src/wasm/preset.rs`). No token set comes near it (two tokens of at
+/// most 256 KiB, [`crate::token::MAX_TOKEN_LEN`], and a few fields), and reading a longer one
+/// would leave its copies in wasm memory for good: linear memory never shrinks, and a 10 MB
+/// `id_token` grew it by 100 MB. A longer answer is unusable ([`too_large`], a transient
+/// `bad-response`, nothing in it taken); an error answer that long is read for its status
+/// only ([`super::oauth_error::read_error`]).
+pub const MAX_ANSWER_LEN: usize = 1 << 20;
+
 /// Whose answer is read: a preset's 2xx body, or the app's `refresh` function's result
 /// (the `json` preset's field names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +117,23 @@ pub struct Unusable {
 /// assert_eq!(bad.rotated_refresh_token.as_deref(), Some("r2"));
 /// ```
 pub fn read(source: Source, text: &str) -> Result<Tokens<'_>, Unusable> {
+    if text.len() > MAX_ANSWER_LEN {
+        return Err(too_large(source));
+    }
     read_with(source, |f| json::each(text, f).ok())
+}
+
+/// An answer longer than [`MAX_ANSWER_LEN`]: unusable, not read (a rotated refresh token in
+/// it is not seen: a server that answers so is broken or hostile).
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::answer::{read, MAX_ANSWER_LEN, Source};
+/// let huge = format!(r#"{{"accessToken":"a2","id_token":"{}"}}"#, "x".repeat(MAX_ANSWER_LEN));
+/// assert!(read(Source::Function, &huge).unwrap_err().message.contains("larger than 1 MiB"));
+/// ```
+pub fn too_large(source: Source) -> Unusable {
+    Unusable { message: String::from(source.place()) + " is larger than 1 MiB: not read", rotated_refresh_token: None }
 }
 
 /// [`read`] on members read elsewhere (the npm face hands over what the browser's

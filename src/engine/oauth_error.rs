@@ -48,7 +48,8 @@ pub fn rejection_reason(error: Option<&str>) -> &'static str {
 
 /// An OAuth 2 error answer's text (RFC 6749 §5.2): its `error` and `error_description`,
 /// each when it is a string (of duplicates the last, as in `JSON.parse`); nothing from a
-/// body that is not one JSON object.
+/// body that is not one JSON object, or longer than
+/// [`crate::engine::answer::MAX_ANSWER_LEN`] (its status alone decides).
 ///
 /// # Example
 /// ```
@@ -58,6 +59,9 @@ pub fn rejection_reason(error: Option<&str>) -> &'static str {
 /// assert_eq!(read_error("<html>"), (None, None));
 /// ```
 pub fn read_error(text: &str) -> (Option<String>, Option<String>) {
+    if text.len() > crate::engine::answer::MAX_ANSWER_LEN {
+        return (None, None);
+    }
     read_error_with(|f| crate::json::each(text, f).ok())
 }
 

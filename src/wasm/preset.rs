@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 
 use super::buffer::take_tokens;
 use super::buffer::cut;
-use crate::engine::answer::{read_with, Source};
+use crate::engine::answer::{read_with, too_large, Source, MAX_ANSWER_LEN};
 use crate::engine::oauth_error::read_error_with;
 use crate::engine::preset::{request, revocation, Call, Client, Preset};
 use crate::json::{self, Value};
@@ -133,7 +133,10 @@ fn members<'a>(given: Option<&'a [(u8, String, String)]>, array: bool, f: &mut d
 /// revocation request, from `t` the token and `c`: `{method, headers, body?, readsErrors?}`.
 #[wasm_bindgen(js_name = presetRule)]
 pub fn preset_rule(what: u32, len: i32) -> JsValue {
-    let (_, given) = take_tokens(0, len);
+    // An answer's members longer than the engine reads (JS copied at most that many bytes
+    // and says `len` one more): not read at all.
+    let huge = what <= 5 && usize::try_from(len).is_ok_and(|n| n > MAX_ANSWER_LEN);
+    let (_, given) = take_tokens(0, if huge { -1 } else { len });
     let array = given.as_deref() == Some("!");
     let given = given.map(|t| if array { Vec::new() } else { facts(&t) });
     let given = given.as_deref();
@@ -141,7 +144,8 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
     match what {
         0..=4 => {
             let source = Preset::ALL.get(what as usize).map_or(Source::Function, |p| Source::Preset(*p));
-            match read_with(source, |f| members(given, array, f)) {
+            let read = if huge { Err(too_large(source)) } else { read_with(source, |f| members(given, array, f)) };
+            match read {
                 Ok(t) => {
                     text(&mut out, "accessToken", Some(&t.access_token));
                     text(&mut out, "refreshToken", t.refresh_token.as_deref());

@@ -133,3 +133,49 @@ test('red2 5: a refresh answer whose expiresIn / expires_in (1e308) or expiresAt
     assert.deepEqual(out.errors, ['bad-expiry'], `${what}: reported`);
   }
 });
+
+test('red2 6: a token endpoint answering 10 MB (a huge id_token, a huge error_description) does not grow the wasm memory for good: the answer is not read (bad-response), the error answer read for its status only', { timeout: 60_000 }, async () => {
+  const { srv, page } = await setup();
+  const big = 'x'.repeat(10_000_000);
+  srv.setRefreshOutcomes([
+    { status: 200, body: JSON.stringify({ access_token: 'a2', refresh_token: 'r2', expires_in: 60, id_token: big }) },
+    { status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: big }) },
+  ]);
+  const out = await page.evaluate(async ({ base, tokens }) => {
+    const { memory } = await import('/js/wasm.js');
+    const before = memory().buffer.byteLength;
+    const logged = [];
+    const error = console.error;
+    console.error = (m) => logged.push(String(m).length);
+    try {
+      window.r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh`, preset: 'oauth2' } });
+      listen(r);
+      const first = await settle(r.refresh());
+      const kept = { token: r.accessToken === tokens.accessToken, state: r.state };
+      await new Promise((res) => setTimeout(res, 1_100)); // the one-second floor
+      const second = await settle(r.refresh());
+      return { before, after: memory().buffer.byteLength, first, kept, second, logged, ended: events.filter((e) => e.e === 'session-expired').map((e) => e.d) };
+    } finally {
+      console.error = error;
+    }
+  }, { base: srv.url, tokens: srv.issueTokens() });
+  assert.ok(out.after - out.before < 4 * 1024 * 1024, `the wasm memory grew by ${((out.after - out.before) / 1048576).toFixed(1)} MiB for two 10 MB answers`);
+  assert.equal(out.first.code, 'bad-response');
+  assert.match(out.first.message, /larger than 1 MiB/);
+  assert.deepEqual(out.kept, { token: true, state: 'fresh' });
+  assert.equal(out.second.code, 'session-expired');
+  assert.deepEqual(out.ended, [{ reason: 'refresh-rejected' }], 'read for its status: a 401 ends the session, its 10 MB description unread');
+  assert.ok(out.logged.every((n) => n < 100_000), `nothing of it logged: ${out.logged}`);
+  // The npm face copies the app's refresh function's result into wasm memory too (the Rust
+  // face reads its typed fields only): held to the same bound.
+  const fn = await page.evaluate(async ({ big }) => {
+    const { memory } = await import('/js/wasm.js');
+    const before = memory().buffer.byteLength;
+    const r2 = await ft.createRefresher({ tokens: { accessToken: 'a1', refreshToken: 'r1', expiresIn: 60 }, refresh: async () => ({ accessToken: 'a2', expiresIn: 60, idToken: 'x'.repeat(big) }) });
+    const got = await settle(r2.refresh());
+    r2.dispose();
+    return { grew: memory().buffer.byteLength - before, got };
+  }, { big: 10_000_000 });
+  assert.ok(fn.grew < 4 * 1024 * 1024, `the refresh function's 10 MB result grew the wasm memory by ${(fn.grew / 1048576).toFixed(1)} MiB`);
+  assert.equal(fn.got.code, 'bad-response');
+});

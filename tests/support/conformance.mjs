@@ -542,7 +542,7 @@ async function installPlayer(makeFace, pagePath) {
           default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
         }
       }
-      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | http | oauth | fnError, not ${JSON.stringify(v)}`);
+      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | padded | http | oauth | fnError, not ${JSON.stringify(v)}`);
       const [k, x] = Object.entries(v)[0];
       switch (k) {
         case 'ok':
@@ -555,6 +555,16 @@ async function installPlayer(makeFace, pagePath) {
           if (call.custom) call.resolve(tokenSet(x, 'body'));
           else json(200, tokenSet(x, 'body'));
           return;
+        case 'padded': {
+          // `body` with one more member, "padding", making its JSON text `bytes` long.
+          onlyKeys(x, ['body', 'bytes'], 'padded');
+          settleCall();
+          const body = { ...tokenSet(x.body, 'padded.body'), padding: '' };
+          body.padding = 'x'.repeat(Math.max(0, x.bytes - JSON.stringify(body).length));
+          if (call.custom) call.resolve(body);
+          else json(200, body);
+          return;
+        }
         case 'http': {
           if (call.custom) bail('an http answer needs the refresh endpoint, not the app\'s function');
           onlyKeys(x, ['status', 'retryAfter'], 'http');
@@ -568,10 +578,11 @@ async function installPlayer(makeFace, pagePath) {
         case 'oauth': {
           // An OAuth 2 error answer (RFC 6749 §5.2): JSON {error, error_description} with its status.
           if (call.custom) bail('an oauth answer needs the refresh endpoint, not the app\'s function');
-          onlyKeys(x, ['status', 'error', 'error_description'], 'oauth');
+          onlyKeys(x, ['status', 'error', 'error_description', 'descriptionBytes'], 'oauth');
           settleCall();
           const body = { error: x.error };
           if (x.error_description !== undefined) body.error_description = x.error_description;
+          if (x.descriptionBytes !== undefined) body.error_description = 'x'.repeat(x.descriptionBytes);
           json(x.status, body);
           return;
         }
