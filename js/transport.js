@@ -31,7 +31,7 @@ export const presetRule = (what, facts) => Object.assign(Object.create(null),
  * `<kind><key>=<value>` in URLSearchParams text (kind s a string, n a number, o anything
  * else; null left out), '!' for an array, null for anything that is no JSON object or array.
  */
-function members(value) {
+function members(value, tokens = []) {
   if (value === null || typeof value !== 'object') return null;
   if (Array.isArray(value)) return '!';
   const out = new URLSearchParams();
@@ -40,6 +40,8 @@ function members(value) {
     const kind = typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'o';
     out.append(kind + k, kind === 'o' ? '' : String(v));
   }
+  // An OAuth error answer's: the tokens its words may not repeat (the engine withholds them).
+  for (const t of tokens) if (t) out.append('T', t);
   return out.toString();
 }
 
@@ -192,14 +194,10 @@ export function makeTransport(opts, getFetch, engine) {
       }
       if (kind === 1 || kind === 3) {
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
-        const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')))) : (res.body?.cancel().catch(() => {}), {});
+        const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')), [ctx.accessToken, ctx.refreshToken])) : (res.body?.cancel().catch(() => {}), {});
         if (engine.proof && engine.dpopRetry(status, null, why.oauthError) && engine.refreshNonce()) continue;
         // The OAuth error can make a 400 transient (use_dpop_nonce): the engine says.
         if (why.oauthError != null) kind = engine.statusClass(status, why.oauthError);
-        // The provider's words reach the app as they came, but never a token they echo.
-        for (const k of ['oauthError', 'oauthErrorDescription']) {
-          if (typeof why[k] === 'string') for (const t of [ctx.accessToken, ctx.refreshToken]) if (t) why[k] = why[k].split(t).join('[token]');
-        }
         const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
         if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
         throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {

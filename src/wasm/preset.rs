@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use super::buffer::take_tokens;
 use super::buffer::cut;
 use crate::engine::answer::{read_with, too_large, Source, MAX_ANSWER_LEN};
-use crate::engine::oauth_error::read_error_with;
+use crate::engine::oauth_error::{read_error_with, withheld};
 use crate::engine::preset::{request, revocation, Call, Client, Preset};
 use crate::json::{self, Value};
 
@@ -127,7 +127,8 @@ fn members<'a>(given: Option<&'a [(u8, String, String)]>, array: bool, f: &mut d
 /// `refresh` function's result, each as its members (see the module): `{accessToken,
 /// refreshToken?, expiresIn?, expiresAt?, problems?, tokens: [the fields never in
 /// tokenResponse]}`, or when unusable `{message, refreshToken?}`; 5 an OAuth error answer's
-/// members: `{oauthError?, oauthErrorDescription?}`; 6-9 the refresh request of preset 0-3,
+/// members, and each token the refresh call carried as a `T` entry: `{oauthError?,
+/// oauthErrorDescription?}`, each withheld when it repeats a token (`oauth_error::withheld`); 6-9 the refresh request of preset 0-3,
 /// from the inputs `a` the access token, `r` the refresh token, `m` the method, `c` the
 /// client id, `s` the scope, each `R` a resource, each `p<name>` a param; 10 the
 /// revocation request, from `t` the token and `c`: `{method, headers, body?, readsErrors?}`.
@@ -172,7 +173,12 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
             done(out)
         }
         5 => {
-            let (error, description) = read_error_with(|f| members(given, array, f));
+            let (mut error, mut description) = read_error_with(|f| members(given, array, f));
+            // The tokens the call carried (kind `T`): words that repeat one are withheld.
+            for (_, _, t) in given.unwrap_or_default().iter().filter(|f| f.0 == b'T') {
+                error = withheld(error, &[t]);
+                description = withheld(description, &[t]);
+            }
             text(&mut out, "oauthError", error.as_deref());
             text(&mut out, "oauthErrorDescription", description.as_deref());
             done(out)

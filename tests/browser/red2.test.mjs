@@ -179,3 +179,32 @@ test('red2 6: a token endpoint answering 10 MB (a huge id_token, a huge error_de
   assert.ok(fn.grew < 4 * 1024 * 1024, `the refresh function's 10 MB result grew the wasm memory by ${(fn.grew / 1048576).toFixed(1)} MiB`);
   assert.equal(fn.got.code, 'bad-response');
 });
+
+test('red2 7: an OAuth error answer that echoes the refresh token as the form sent it (percent- or form-encoded: a token with + / = in it) puts no token, in any spelling, in errors, events or the console', { timeout: 30_000 }, async () => {
+  const { srv, page } = await setup();
+  const refreshToken = 'rt+Zm9v/YmFy== secret';
+  const spellings = [encodeURIComponent(refreshToken), new URLSearchParams({ t: refreshToken }).toString().slice(2)];
+  srv.setRefreshOutcomes(spellings.map((s, i) => ({ status: 400, body: JSON.stringify({ error: i ? 'invalid_client' : 'invalid_grant', error_description: `refresh_token=${s} is not valid` }) })));
+  const out = await page.evaluate(async ({ base, tokens }) => {
+    const seen = [];
+    const error = console.error;
+    console.error = (...a) => seen.push(a.map(String).join(' '));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await ft.createRefresher({ tokens, endpoint: { url: `${base}/auth/refresh`, preset: 'oauth2' } });
+        r.on('session-expired', (d) => seen.push(JSON.stringify(d)));
+        r.on('refresh-error', (d) => seen.push(d.error.message));
+        const e = await r.refresh().catch((x) => x);
+        seen.push(e.message, String(e.oauthErrorDescription), JSON.stringify(e));
+        r.dispose();
+      }
+    } finally {
+      console.error = error;
+    }
+    return seen;
+  }, { base: srv.url, tokens: { accessToken: 'a1', refreshToken, expiresIn: 60 } });
+  const text = out.join('\n');
+  assert.match(text, /invalid_grant/, 'the provider\'s error code reaches the app');
+  assert.match(text, /invalid_client/, 'the provider\'s error code reaches the app');
+  for (const s of [refreshToken, ...spellings]) assert.ok(!text.includes(s), `the refresh token, spelled ${s}, reached the app: ${text.slice(0, 300)}`);
+});
