@@ -638,7 +638,8 @@ impl Engine {
 
     /// A DPoP proof's header and claims (JSON texts) for `htm` `url` at `origin`, made with
     /// the public key `jwk`: `iat` on that origin's clock at local wall time `wall` (its own
-    /// `Date`s: another origin's clock never dates it), the origin's last nonce (or `nonce`,
+    /// `Date`s; one that never sent one, on the refresh endpoint's, else the local clock: an
+    /// allowed API's clock never dates another's proofs), the origin's last nonce (or `nonce`,
     /// when the face was just given one for a call of its own), `ath` on resource requests.
     /// `None` when `url` is not an absolute http(s) URL (`javascript:`, `data:`, `blob:`,
     /// `ftp:`): no proof names anything else.
@@ -646,7 +647,8 @@ impl Engine {
     pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>, wall: f64) -> Option<(String, String)> {
         origins::origin_of_absolute(url)?;
         let nonce = nonce.filter(|n| dpop::is_nonce(n)).or_else(|| self.nonces.get(origin));
-        let iat = (self.clock.now_at(origin, wall) / 1000.0).floor().max(0.0) as u64;
+        let server = self.clock.now_at(origin, wall).or_else(|| self.clock.now_at(self.origins.refresh_origin()?, wall));
+        let iat = (server.unwrap_or(wall) / 1000.0).floor().max(0.0) as u64;
         let claims = dpop::Claims { htm, url, iat, jti, ath, nonce };
         Some((dpop::header(jwk), dpop::payload(&claims)))
     }

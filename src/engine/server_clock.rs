@@ -11,7 +11,9 @@
 //! Each origin's clock is kept apart for the proofs: one allowed API whose clock is an hour
 //! off (or an attacker's) must not date the proofs sent to the token endpoint or to another
 //! API, which would refuse them (`invalid_dpop_proof`: at the token endpoint a 400, the
-//! session's end).
+//! session's end). A proof to an origin whose `Date` was never read (a cross-origin API that
+//! does not expose it) is dated on the refresh endpoint's clock, the issuer's, which a client
+//! trusts with its tokens anyway, else on the local clock ([`crate::engine::Engine::dpop_proof`]).
 
 use super::http_date;
 
@@ -40,8 +42,8 @@ impl ServerClock {
     /// assert_eq!(c.now(1e12), 1e12);
     /// c.note("https://api.example", "Thu, 01 Jan 1970 02:00:00 GMT", 0.0); // two hours ahead
     /// assert_eq!(c.now(0.0), 7_200_500.0);
-    /// assert_eq!(c.now_at("https://api.example", 0.0), 7_200_500.0);
-    /// assert_eq!(c.now_at("https://id.example", 0.0), 0.0); // not seen: the local clock
+    /// assert_eq!(c.now_at("https://api.example", 0.0), Some(7_200_500.0));
+    /// assert_eq!(c.now_at("https://id.example", 0.0), None); // never seen
     /// ```
     pub fn note(&mut self, origin: &str, date: &str, wall: f64) {
         let Some(at) = http_date::parse(date, http_date::year_of(wall)) else { return };
@@ -58,8 +60,9 @@ impl ServerClock {
         wall + self.offset_ms
     }
 
-    /// `origin`'s clock at local wall time `wall`: its own last `Date`, else the local clock.
-    pub fn now_at(&self, origin: &str, wall: f64) -> f64 {
-        wall + self.by_origin.iter().find(|(o, _)| o == origin).map_or(0.0, |(_, off)| *off)
+    /// `origin`'s clock at local wall time `wall`, as its own last `Date` tells it, or `None`
+    /// when it never sent one.
+    pub fn now_at(&self, origin: &str, wall: f64) -> Option<f64> {
+        self.by_origin.iter().find(|(o, _)| o == origin).map(|(_, off)| wall + off)
     }
 }

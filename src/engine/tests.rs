@@ -200,11 +200,14 @@ fn a_dpop_proof_is_dated_on_its_own_origins_clock_and_names_only_http_urls() {
     e.note_date("https://api.example", "Sun, 06 Dec 2026 16:59:05 GMT", wall);
     assert_eq!(iat(&e, "https://api.example/x", "https://api.example"), 1_796_576_345.0);
     assert_eq!(iat(&e, "https://app.example/auth/token", "https://app.example"), 1_796_572_745.0);
+    // An origin never heard from: the refresh endpoint's clock (not seen yet: the local one).
+    assert_eq!(iat(&e, "https://other.example/x", "https://other.example"), 1_796_572_745.0);
     // The restored-token rule still reads the last Date seen.
     assert_eq!(e.server_now(wall), wall + 3_600_500.0);
     e.note_date("https://app.example", "Sun, 06 Dec 2026 15:49:05 GMT", wall);
     assert_eq!(iat(&e, "https://app.example/auth/token", "https://app.example"), 1_796_572_145.0);
     assert_eq!(iat(&e, "https://api.example/x", "https://api.example"), 1_796_576_345.0);
+    assert_eq!(iat(&e, "https://other.example/x", "https://other.example"), 1_796_572_145.0);
     for url in ["javascript:alert(1)", "data:,x", "blob:https://app.example/1", "ftp://files.example/x", "/relative"] {
         assert_eq!(e.dpop_proof("POST", url, "https://app.example", "{}", "j", None, None, wall), None, "{url}");
     }
