@@ -132,8 +132,8 @@ export class Refresher {
     }
     const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), login, ...origins ?? []];
     const ep = opts.endpoint;
-    // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include'.
-    const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0);
+    // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include', 32 dpop.
+    const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0) | (opts.dpop ? 32 : 0);
     const core = coreNew(writeTokens([text.join('\n')])[0], origins !== undefined, origins?.length ?? 0, opts.refreshAt,
       opts.defaultLifetimeMs, opts.refreshTimeoutMs, needs);
     if (typeof core !== 'number') throw makeError('OptionsError', 'bad-option', String(core));
@@ -349,7 +349,10 @@ export class Refresher {
     const htm = /^(delete|get|head|options|post|put)$/i.test(m) ? m.toUpperCase() : m;
     const text = [htm, u.href, u.origin === 'null' ? '' : u.origin, k.jwk, crypto.randomUUID(), hash, nonce ?? ''].join('\n');
     this._alive();
-    const [header, claims] = String(coreDpopProof(this._core, writeTokens([text])[0], Date.now())).split('\n');
+    // The engine refuses a URL that is not http(s) (javascript:, data:, blob:, ftp:): null.
+    const made = coreDpopProof(this._core, writeTokens([text])[0], Date.now());
+    if (made == null) throw makeError('OptionsError', 'bad-option', 'a DPoP proof needs an http(s) URL');
+    const [header, claims] = made.split('\n');
     return this._dpop.sign(k, header, claims);
   }
 
@@ -565,7 +568,7 @@ export class Refresher {
     const a = this._answer;
     if (code === 'bad-response' && a?.problems) return makeError('RefreshError', code, a.problems);
     if (code === 'bad-expiry') {
-      return makeError('RefreshError', code, 'the answer leaves the token under a second to live (its expiresIn/expiresAt in ms instead of seconds?); the token\'s own expiry is used, or the next refresh backs off');
+      return makeError('RefreshError', code, 'the answer\'s expiresIn/expiresAt leaves the token under a second to live (ms instead of seconds?) or lies beyond any date; the token\'s own expiry (or defaultLifetimeMs) is used, or the next refresh backs off');
     }
     if (code === 'timeout') return makeError('RefreshError', code, `the refresh did not answer within ${this._opts.refreshTimeoutMs} ms`, { rejected: false });
     if (code === 'too-large') return makeError('RefreshError', code, 'the refresh answer holds a token larger than 256 KiB: not taken, the session kept', { rejected: false });

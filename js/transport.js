@@ -22,18 +22,16 @@ export const PRESETS = { json: 0, 'sanic-jwt': 1, 'bearer-put': 2, oauth2: 3 };
  * Object.prototype.refreshToken or .oauthError) is absent.
  */
 export const presetRule = (what, facts) => Object.assign(Object.create(null),
-  JSON.parse(presetRuleRaw(what, ...writeTokens([facts], what <= 5 ? ANSWER_LIMIT : Infinity))));
-// An answer's members are copied into wasm memory up to src/engine/answer.rs MAX_ANSWER_LEN
-// (1 MiB): a longer answer is cut there (its length told as one byte more), and the engine
-// reads it as too large instead of growing wasm memory for good by what a server sent.
-const ANSWER_LIMIT = 4 * 262_144;
+  // An answer (0-5) is copied into wasm memory up to the engine's MAX_ANSWER_LEN (1 MiB,
+  // src/engine/answer.rs): a longer one is not read there, and never grows the memory.
+  JSON.parse(presetRuleRaw(what, ...writeTokens([facts], what <= 5 ? 1 << 20 : Infinity))));
 
 /**
  * An answer's top-level members as the engine takes them (src/wasm/preset.rs): each as
  * `<kind><key>=<value>` in URLSearchParams text (kind s a string, n a number, o anything
  * else; null left out), '!' for an array, null for anything that is no JSON object or array.
  */
-function members(value) {
+function members(value, tokens = []) {
   if (value === null || typeof value !== 'object') return null;
   if (Array.isArray(value)) return '!';
   const out = new URLSearchParams();
@@ -42,6 +40,8 @@ function members(value) {
     const kind = typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'o';
     out.append(kind + k, kind === 'o' ? '' : String(v));
   }
+  // An OAuth error answer's: the tokens its words may not repeat (the engine withholds them).
+  for (const t of tokens) if (t) out.append('T', t);
   return out.toString();
 }
 
@@ -170,7 +170,8 @@ export function makeTransport(opts, getFetch, engine) {
     // one more call with the server's nonce when the engine grants it (once per refresh
     // call), nothing else.
     for (;;) {
-      if (engine.proof) headers.dpop = await engine.proof('POST', url.href);
+      // The proof names the method the call is sent with (bearer-put's PUT, endpoint.method).
+      if (engine.proof) headers.dpop = await engine.proof(method, url.href);
       let res;
       try {
         res = await untilAborted(
@@ -193,14 +194,10 @@ export function makeTransport(opts, getFetch, engine) {
       }
       if (kind === 1 || kind === 3) {
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
-        const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')))) : (res.body?.cancel().catch(() => {}), {});
+        const why = readsErrors ? presetRule(5, members(parsed(await res.text().catch(() => '')), [ctx.accessToken, ctx.refreshToken])) : (res.body?.cancel().catch(() => {}), {});
         if (engine.proof && engine.dpopRetry(status, null, why.oauthError) && engine.refreshNonce()) continue;
         // The OAuth error can make a 400 transient (use_dpop_nonce): the engine says.
         if (why.oauthError != null) kind = engine.statusClass(status, why.oauthError);
-        // The provider's words reach the app as they came, but never a token they echo.
-        for (const k of ['oauthError', 'oauthErrorDescription']) {
-          if (typeof why[k] === 'string') for (const t of [ctx.accessToken, ctx.refreshToken]) if (t) why[k] = why[k].split(t).join('[token]');
-        }
         const said = why.oauthError ? ` (${why.oauthError}${why.oauthErrorDescription ? `: ${why.oauthErrorDescription}` : ''})` : '';
         if (kind === 1) throw refreshError('rejected', `the refresh endpoint refused the session (HTTP ${status})${said}`, { rejected: true, status, ...why });
         throw refreshError('http', `the refresh endpoint answered HTTP ${status}${said}`, {

@@ -707,9 +707,10 @@ impl Refresher {
     /// A DPoP proof's header and claims (JSON texts) for `htm` `url` at `origin` with the
     /// public key `jwk` (the engine's [`Engine::dpop_proof`]: `iat` on the server's clock, the
     /// origin's last nonce or `nonce`, `ath` on resource requests). The face signs them.
-    /// Never drives the engine (a refresh call in flight asks for proofs).
+    /// `None` for a URL that is not http(s). Never drives the engine (a refresh call in
+    /// flight asks for proofs).
     #[allow(clippy::too_many_arguments)]
-    pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>) -> (String, String) {
+    pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>) -> Option<(String, String)> {
         let wall = self.wall();
         self.inner.engine.borrow().dpop_proof(htm, url, origin, jwk, jti, ath, nonce, wall)
     }

@@ -110,6 +110,18 @@ fn finite(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite())
 }
 
+/// The latest instant a JS `Date` can hold, ms since the epoch (ECMA-262 time values). An
+/// expiry beyond it (`expires_in: 1e308`, `expiresAt: 1e300`: a broken or hostile answer)
+/// is no expiry: the next source stands in (the token's own `exp`, else
+/// `defaultLifetimeMs`), never a token scheduled for never (`expiresAt` and
+/// `nextRefreshAt` Infinity, no proactive refresh again).
+pub const MAX_DATE_MS: f64 = 8.64e15;
+
+/// An instant (ms since the epoch) a `Date` can hold.
+fn dated(at: Option<f64>) -> Option<f64> {
+    finite(at).filter(|a| *a <= MAX_DATE_MS)
+}
+
 impl Schedule {
     /// Plans a token received at local time `now`.
     ///
@@ -145,6 +157,8 @@ impl Schedule {
     /// ```
     pub fn plan_at(facts: &ExpiryFacts, policy: &Policy, now: f64, wall: f64) -> Schedule {
         let iat = finite(facts.token_iat_ms);
+        let (expires_at, token_exp) = (dated(facts.expires_at_ms), dated(facts.token_exp_ms));
+        let expires_in = finite(facts.expires_in_s).filter(|s| dated(Some(wall + s * 1000.0)).is_some());
         let server_expiry = |expiry: f64, source| {
             let lifetime = match iat {
                 Some(iat) if iat < expiry => expiry - iat,
@@ -152,19 +166,19 @@ impl Schedule {
             };
             (lifetime, source)
         };
-        let (lifetime_ms, source) = if let Some(at) = finite(facts.expires_at_ms) {
+        let (lifetime_ms, source) = if let Some(at) = expires_at {
             server_expiry(at, ExpirySource::ExpiresAt)
-        } else if let Some(secs) = finite(facts.expires_in_s) {
+        } else if let Some(secs) = expires_in {
             (secs * 1000.0, ExpirySource::ExpiresIn)
-        } else if let Some(exp) = finite(facts.token_exp_ms) {
+        } else if let Some(exp) = token_exp {
             server_expiry(exp, ExpirySource::Token)
         } else {
             (policy.default_lifetime_ms, ExpirySource::Default)
         };
         // A restored token: what is left of it by the server's clock, if that is less.
         let absolute = match source {
-            ExpirySource::ExpiresAt => finite(facts.expires_at_ms),
-            ExpirySource::Token => finite(facts.token_exp_ms),
+            ExpirySource::ExpiresAt => expires_at,
+            ExpirySource::Token => token_exp,
             _ => None,
         };
         // Claims and `Date` headers count whole seconds: only what is left by more than
@@ -440,5 +454,28 @@ mod tests {
         // expiresIn is relative: the server clock does not apply.
         let facts = ExpiryFacts { expires_in_s: Some(60.0), server_now_ms: Some(now + 1e9), ..Default::default() };
         assert_eq!(Schedule::plan(&facts, &Policy::default(), now).expires_at, now + 60_000.0);
+    }
+
+    #[test]
+    fn an_expiry_beyond_any_date_is_no_expiry() {
+        let now = 1_700_000_000_000.0;
+        let p = Policy::default();
+        let exp = now + 600_000.0;
+        for facts in [
+            ExpiryFacts { expires_in_s: Some(1e308), token_exp_ms: Some(exp), ..Default::default() },
+            ExpiryFacts { expires_in_s: Some(f64::MAX), token_exp_ms: Some(exp), ..Default::default() },
+            ExpiryFacts { expires_at_ms: Some(1e300), token_exp_ms: Some(exp), ..Default::default() },
+        ] {
+            let s = Schedule::plan(&facts, &p, now);
+            assert_eq!((s.expires_at, s.source), (exp, ExpirySource::Token), "{facts:?}");
+        }
+        let opaque = ExpiryFacts { expires_in_s: Some(1e308), ..Default::default() };
+        let s = Schedule::plan(&opaque, &p, now);
+        assert_eq!((s.expires_at, s.source), (now + p.default_lifetime_ms, ExpirySource::Default));
+        // 31,700 years is still a date: the server's word, taken.
+        let far = ExpiryFacts { expires_in_s: Some(1e12), ..Default::default() };
+        assert_eq!(Schedule::plan(&far, &p, now).source, ExpirySource::ExpiresIn);
+        let own = ExpiryFacts { token_exp_ms: Some(1e300), ..Default::default() };
+        assert_eq!(Schedule::plan(&own, &p, now).source, ExpirySource::Default);
     }
 }

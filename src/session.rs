@@ -23,7 +23,7 @@ use std::fmt;
 use crate::backoff;
 use crate::error::DecodeErrorCode;
 use crate::redacted::Hidden;
-use crate::schedule::{ExpiryFacts, Policy, Schedule, MIN_INTERVAL_MS, MIN_REMAINING_MS};
+use crate::schedule::{ExpiryFacts, ExpirySource, Policy, Schedule, MIN_INTERVAL_MS, MIN_REMAINING_MS};
 use crate::token;
 
 /// Where a session stands.
@@ -109,7 +109,9 @@ pub enum Landed {
     /// Taken; the session is fresh.
     Fresh,
     /// Taken, but the answer's `expiresAt`/`expiresIn` left the token under
-    /// [`MIN_REMAINING_MS`]: it was ignored and the token's own expiry used. Report it.
+    /// [`MIN_REMAINING_MS`], or put its expiry beyond any date
+    /// ([`crate::schedule::MAX_DATE_MS`]): it was ignored and the token's own expiry (or
+    /// `defaultLifetimeMs`) used. Report it.
     ExpiryIgnored,
     /// Taken, but even the token's own expiry leaves it under [`MIN_REMAINING_MS`]: the
     /// tokens are kept (a rotated refresh token is never lost) and the next attempt
@@ -359,6 +361,10 @@ impl Session {
         };
         let mut schedule = Schedule::plan_at(&facts, &self.policy, now, wall);
         let mut landed = Landed::Fresh;
+        // An answer's expiry beyond any date was no expiry (`schedule::MAX_DATE_MS`): said.
+        if (facts.expires_at_ms.is_some() || facts.expires_in_s.is_some()) && matches!(schedule.source, ExpirySource::Token | ExpirySource::Default) {
+            landed = Landed::ExpiryIgnored;
+        }
         if schedule.remaining(now) < MIN_REMAINING_MS && facts.token_exp_ms.is_some()
             && (facts.expires_at_ms.is_some() || facts.expires_in_s.is_some())
         {

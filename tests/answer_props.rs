@@ -217,9 +217,14 @@ fn hostile_bodies() {
         let e = read(json, text).unwrap_err();
         assert!(e.message.contains(why) && e.message.contains("`accessToken`"), "{text}: {}", e.message);
     }
-    // A 1 MB fieldless body.
-    let big = format!(r#"{{"junk":"{}"}}"#, "x".repeat(1 << 20));
+    // A 1 MB fieldless body (just under MAX_ANSWER_LEN: read, and unusable for what it lacks).
+    let big = format!(r#"{{"junk":"{}"}}"#, "x".repeat((1 << 20) - 11));
+    assert_eq!(big.len(), 1 << 20);
     assert!(read(json, &big).unwrap_err().message.contains("has no access token string"));
+    // One byte more is not read at all, tokens or not (red2 6).
+    let over = format!(r#"{{"accessToken":"a","junk":"{}"}}"#, "x".repeat((1 << 20) - 28));
+    assert_eq!(over.len(), (1 << 20) + 1);
+    assert!(read(json, &over).unwrap_err().message.contains("larger than 1 MiB"));
     // The app's function: not an object.
     assert_eq!(read(Source::Function, "null").unwrap_err().message, "the refresh function did not give an object with the new tokens");
 }

@@ -34,6 +34,7 @@ use freshtoken::engine::answer::{self, Source};
 use freshtoken::engine::option_shapes::{self, EndpointShape};
 use freshtoken::engine::preset::{self, Client, Preset};
 use freshtoken::engine::{Abort, Config, Engine, ErrorClass, Event, Failed, Output, RefreshFailure, Request, RequestId};
+use freshtoken::engine::oauth_error::read_error;
 use freshtoken::engine::refresh_status::{error_answer_status, refresh_status, RefreshStatus};
 use freshtoken::session::Grant;
 use serde_json::{Map, Value};
@@ -121,6 +122,8 @@ struct Run {
     aborts: Vec<String>,
     /// The refresh tokens revocation calls were made with (names).
     revoked: Vec<String>,
+    /// The last proof a `dpopProof` step made (`lastProof`): its claims read, or "refused".
+    last_proof: Value,
     /// The refresh call in flight (started, neither answered nor aborted).
     flight: Option<u32>,
     /// The server's standing answer to every refresh call (`server` step), if any.
@@ -257,6 +260,7 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Prese
         // What the call needs and whether it reads OAuth errors: the engine's, from the preset.
         cfg.needs = preset::needs(Some(p), text("credentials").as_deref() == Some("include"));
         cfg.oauth = p.reads_oauth_errors();
+        cfg.bearer_refresh = p.sends_bearer();
         endpoint = Some((p, client));
     }
     if let Some(v) = m.get("refresh") {
@@ -265,8 +269,10 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Prese
         }
         cfg.endpoint_url = None;
         cfg.needs = preset::needs(None, false);
+        cfg.bearer_refresh = false;
         endpoint = None;
     }
+    cfg.dpop = m.get("dpop") == Some(&Value::Bool(true));
     Ok((cfg, endpoint))
 }
 
@@ -309,6 +315,7 @@ impl Run {
             refused_calls: 0,
             aborts: Vec::new(),
             revoked: Vec::new(),
+            last_proof: Value::Null,
             flight: None,
             server: None,
             token_names: HashMap::new(),
@@ -598,13 +605,23 @@ impl Run {
         }
         let m = obj(v, "refresh answer")?;
         if m.len() != 1 {
-            bail!("a refresh answer has one key: ok | body | http | oauth | fnError, not {v}");
+            bail!("a refresh answer has one key: ok | body | padded | http | oauth | fnError, not {v}");
         }
         let (k, x) = m.iter().next().unwrap();
         Ok(match k.as_str() {
-            "ok" | "body" => {
+            "ok" | "body" | "padded" => {
                 // Read by the engine, as both faces read it.
-                let text = self.answer_text(x, k == "ok")?;
+                let text = if k == "padded" {
+                    // `body` with one more member, "padding", making the text `bytes` long.
+                    let p = obj(x, "padded")?;
+                    only_keys(p, &["body", "bytes"], "padded")?;
+                    let text = self.answer_text(p.get("body").ok_or("padded.body")?, false)?;
+                    let open = text.strip_suffix('}').ok_or("padded.body: an object")?.to_owned() + if text == "{}" { "" } else { "," } + "\"padding\":\"";
+                    let n = (num(p.get("bytes").ok_or("padded.bytes")?, "padded.bytes")? as usize).saturating_sub(open.len() + 2);
+                    open + &"x".repeat(n) + "\"}"
+                } else {
+                    self.answer_text(x, k == "ok")?
+                };
                 let source = self.preset.as_ref().map_or(Source::Function, |p| Source::Preset(p.0));
                 match answer::read(source, &text) {
                     Ok(t) => {
@@ -637,9 +654,18 @@ impl Run {
             "oauth" => {
                 // The oauth2 preset's error answer (RFC 6749 §5.2): its `error` read, not flattened.
                 let h = obj(x, "oauth")?;
-                only_keys(h, &["status", "error", "error_description"], "oauth")?;
+                only_keys(h, &["status", "error", "error_description", "descriptionBytes"], "oauth")?;
                 let status = num(h.get("status").ok_or("oauth.status")?, "oauth.status")? as u16;
-                let oauth_error = opt_str(h.get("error"));
+                // Its text, read by the engine as both faces read it.
+                let mut body = Map::new();
+                body.insert("error".into(), h.get("error").cloned().unwrap_or(Value::Null));
+                if let Some(d) = h.get("error_description") {
+                    body.insert("error_description".into(), d.clone());
+                }
+                if let Some(n) = h.get("descriptionBytes") {
+                    body.insert("error_description".into(), Value::String("x".repeat(num(n, "descriptionBytes")? as usize)));
+                }
+                let oauth_error = read_error(&Value::Object(body).to_string()).0;
                 match error_answer_status(status, oauth_error.as_deref()) {
                     RefreshStatus::Rejected => Answer::Failed(RefreshFailure { rejected: true, oauth_error, ..fail("rejected", Some(status)) }),
                     RefreshStatus::Transient => Answer::Failed(RefreshFailure { oauth_error, ..fail("http", Some(status)) }),
@@ -696,7 +722,7 @@ impl Run {
         let m = obj(step, "a step")?;
         const STEPS: &[&str] = &[
             "setTokens", "request", "respond", "getToken", "refresh", "cancel", "refreshAnswer", "server", "date", "baseHref",
-            "advance", "sleep", "wallJump", "visible", "online", "logout", "dispose", "random", "accessDenied", "expect",
+            "advance", "sleep", "wallJump", "visible", "online", "logout", "dispose", "random", "accessDenied", "dpopProof", "expect",
         ];
         let Some(key) = STEPS.iter().find(|k| m.contains_key(**k)).map(|k| k.to_string()) else {
             only_keys(m, &["note"], "a step")?;
@@ -879,6 +905,29 @@ impl Run {
                 self.drain()?;
             }
             "random" => self.random = num(v, "random")?,
+            "dpopProof" => {
+                // The app's own call (`dpopProof(method, url)`): the proof's claims as the engine
+                // states them for the URL's origin (the face resolves a path against the page).
+                let d = obj(v, "dpopProof")?;
+                only_keys(d, &["method", "url"], "dpopProof")?;
+                let method = opt_str(d.get("method")).ok_or("dpopProof.method")?;
+                let mut url = opt_str(d.get("url")).ok_or("dpopProof.url")?;
+                if url.starts_with('/') {
+                    url = self.page.clone() + &url;
+                }
+                let origin = origin_of_absolute(&url).unwrap_or_default();
+                self.last_proof = match self.engine.dpop_proof(&method, &url, &origin, "{}", "jti", None, None, self.wall) {
+                    None => Value::from("refused"),
+                    Some((_, claims)) => {
+                        let c: Value = serde_json::from_str(&claims).map_err(|e| format!("the proof's claims: {e}"))?;
+                        let iat = c.get("iat").and_then(Value::as_f64).ok_or("the proof has no iat")?;
+                        serde_json::json!({
+                            "htm": c["htm"], "htu": c["htu"], "iatIn": iat - (self.wall / 1000.0).floor(),
+                            "nonce": c.get("nonce").cloned().unwrap_or(Value::Null),
+                        })
+                    }
+                };
+            }
             "expect" => self.expect(obj(v, "expect")?)?,
             other => bail!("unknown step {other:?}"),
         }
@@ -894,7 +943,7 @@ impl Run {
             x,
             &[
                 "state", "token", "refreshToken", "refreshCalls", "inFlight", "lastCall", "lastRequest", "calls", "aborts", "revoked", "refusedCalls", "events",
-                "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs",
+                "count", "retryDelays", "outcomes", "nextRefreshInMs", "expiresInMs", "timerInMs", "lastProof",
             ],
             "expect",
         )?;
@@ -925,6 +974,7 @@ impl Run {
                 "calls" => check!(k, Value::Array(self.calls.iter().map(call_json).collect()), want),
                 "aborts" => check!(k, serde_json::json!(self.aborts), want),
                 "revoked" => check!(k, serde_json::json!(self.revoked), want),
+                "lastProof" => check!(k, self.last_proof.clone(), want),
                 "events" => check!(k, serde_json::json!(self.events), want),
                 "count" => {
                     for (name, n) in obj(want, "count").map_err(|e| e.to_string())? {

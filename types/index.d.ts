@@ -256,7 +256,10 @@ export declare class Refresher {
   /**
    * With `dpop: true`: a DPoP proof (RFC 9449) signed with this refresher's key, for a call the
    * app makes itself (the login's code exchange, so its tokens are bound to the same key);
-   * `nonce`: the one the server just asked for. @throws {OptionsError} without `dpop: true`
+   * `nonce`: the one the server just asked for. Its `iat` is on `url`'s server's clock (its own
+   * `Date` headers, else the refresh endpoint's), never another API's.
+   * @throws {OptionsError} without `dpop: true`, or for a `url` that is not http(s)
+   * (`javascript:`, `data:`, `blob:`, `ftp:`)
    */
   dpopProof(method: string, url: string, options?: { nonce?: string }): Promise<string>;
   /** Cancels every timer and listener and frees the wasm memory; the refresher is unusable after. */

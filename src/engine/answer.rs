@@ -14,6 +14,15 @@ use super::preset::Preset;
 use crate::redacted::Hidden;
 use crate::json::{self, Value};
 
+/// The longest refresh answer read, in bytes of its text (the npm face: of its members as it
+/// hands them over, see `src/wasm/preset.rs`). No token set comes near it (two tokens of at
+/// most 256 KiB, [`crate::token::MAX_TOKEN_LEN`], and a few fields), and reading a longer one
+/// would leave its copies in wasm memory for good: linear memory never shrinks, and a 10 MB
+/// `id_token` grew it by 100 MB. A longer answer is unusable ([`too_large`], a transient
+/// `bad-response`, nothing in it taken); an error answer that long is read for its status
+/// only ([`super::oauth_error::read_error`]).
+pub const MAX_ANSWER_LEN: usize = 1 << 20;
+
 /// Whose answer is read: a preset's 2xx body, or the app's `refresh` function's result
 /// (the `json` preset's field names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,17 +125,6 @@ impl fmt::Debug for Unusable {
     }
 }
 
-/// The longest answer read, in bytes of text (1 MiB): room for an access token, a refresh
-/// token and an `id_token` of the longest a token may be ([`crate::token::MAX_TOKEN_LEN`]),
-/// and the rest. A longer one is not read at all (the npm face copies no more of it into
-/// wasm memory): an unusable answer, whatever it holds.
-pub const MAX_ANSWER_LEN: usize = 4 * crate::token::MAX_TOKEN_LEN;
-
-/// Why an answer longer than [`MAX_ANSWER_LEN`] is unusable.
-pub(crate) fn too_long(source: Source) -> Unusable {
-    Unusable { message: String::from(source.place()) + " is larger than 1 MiB: not read", rotated_refresh_token: None }
-}
-
 /// Reads an answer's text: one JSON object whose fields are read as [`check`] does (one
 /// longer than [`MAX_ANSWER_LEN`] is not read).
 ///
@@ -142,9 +140,22 @@ pub(crate) fn too_long(source: Source) -> Unusable {
 /// ```
 pub fn read(source: Source, text: &str) -> Result<Tokens<'_>, Unusable> {
     if text.len() > MAX_ANSWER_LEN {
-        return Err(too_long(source));
+        return Err(too_large(source));
     }
     read_with(source, |f| json::each(text, f).ok())
+}
+
+/// An answer longer than [`MAX_ANSWER_LEN`]: unusable, not read (a rotated refresh token in
+/// it is not seen: a server that answers so is broken or hostile).
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::answer::{read, MAX_ANSWER_LEN, Source};
+/// let huge = format!(r#"{{"accessToken":"a2","id_token":"{}"}}"#, "x".repeat(MAX_ANSWER_LEN));
+/// assert!(read(Source::Function, &huge).unwrap_err().message.contains("larger than 1 MiB"));
+/// ```
+pub fn too_large(source: Source) -> Unusable {
+    Unusable { message: String::from(source.place()) + " is larger than 1 MiB: not read", rotated_refresh_token: None }
 }
 
 /// [`read`] on members read elsewhere (the npm face hands over what the browser's

@@ -38,6 +38,11 @@ pub struct Config {
     pub revoke: bool,
     /// The preset reads OAuth 2 error answers (`oauth2`); the others keep the status rules.
     pub oauth: bool,
+    /// `dpop: true` (RFC 9449): the session's tokens are bound to a key.
+    pub dpop: bool,
+    /// The preset's refresh call sends the access token as `Bearer` (`sanic-jwt`,
+    /// `bearer-put`, [`super::preset::Preset::sends_bearer`]).
+    pub bearer_refresh: bool,
     /// `loginUrl` as the face resolved it against the page (what `location.assign` would
     /// visit; the browser's URL parser, which drops tabs and line breaks, so
     /// `"java\tscript:"` arrives as `javascript:`), or `None` when not given.
@@ -58,6 +63,8 @@ impl Default for Config {
             needs: Needs::RefreshToken,
             revoke: false,
             oauth: false,
+            dpop: false,
+            bearer_refresh: false,
             login_url: None,
         }
     }
@@ -79,6 +86,10 @@ pub enum ConfigError {
     /// `loginUrl` does not resolve to an http(s) URL: a `javascript:` or `data:` URL would
     /// run script in the page (or show one of the attacker's) at the session's end.
     LoginUrl,
+    /// `dpop: true` with a preset whose refresh call sends the access token as `Bearer`: a
+    /// DPoP-bound token must never go as a bearer token (RFC 9449 §7.1), and those servers
+    /// do not speak DPoP.
+    DpopBearer,
 }
 
 impl ConfigError {
@@ -98,6 +109,7 @@ impl ConfigError {
             ConfigError::RefreshTimeout(_) => "refreshTimeoutMs must be a number greater than 0 and at most 2147483647 (about 24.8 days)".into(),
             ConfigError::Origin(e) => e.message(),
             ConfigError::LoginUrl => "loginUrl must be an http(s) URL or a path, e.g. '/login' or 'https://id.example.com/login' (not javascript:, data: or another scheme)".into(),
+            ConfigError::DpopBearer => "dpop: true cannot be used with preset 'sanic-jwt' or 'bearer-put': their refresh call sends the access token as Bearer, and a DPoP-bound token must never go as Bearer (use preset 'oauth2' or 'json', or a refresh function)".into(),
         }
     }
 
@@ -125,6 +137,8 @@ impl Config {
     /// assert_eq!(bad.check().unwrap_err(), ConfigError::LoginUrl);
     /// let good = Config { login_url: Some("https://app.example/login?next=%2F".into()), ..Config::default() };
     /// assert!(good.check().is_ok());
+    /// let bad = Config { dpop: true, bearer_refresh: true, ..Config::default() };
+    /// assert_eq!(bad.check().unwrap_err(), ConfigError::DpopBearer);
     /// ```
     pub fn check(&self) -> Result<Origins, ConfigError> {
         if !(self.refresh_at > 0.0 && self.refresh_at < 1.0) {
@@ -143,6 +157,9 @@ impl Config {
         }
         if self.login_url.as_deref().is_some_and(|u| origin_of_absolute(u).is_none()) {
             return Err(ConfigError::LoginUrl);
+        }
+        if self.dpop && self.bearer_refresh {
+            return Err(ConfigError::DpopBearer);
         }
         Origins::new(self.origins.as_deref(), self.page_origin.as_deref(), self.endpoint_url.as_deref()).map_err(ConfigError::Origin)
     }

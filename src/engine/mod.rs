@@ -685,7 +685,7 @@ impl Engine {
     /// origins (allowed, the page's, the refresh endpoint's) and only when it is an HTTP-date.
     pub fn note_date(&mut self, origin: &str, date: &str, wall: f64) {
         if self.origins.allows_refresh_to(origin) {
-            self.clock.note(date, wall);
+            self.clock.note(origin, date, wall);
         }
     }
 
@@ -698,15 +698,20 @@ impl Engine {
     }
 
     /// A DPoP proof's header and claims (JSON texts) for `htm` `url` at `origin`, made with
-    /// the public key `jwk`: `iat` on the server's clock at local wall time `wall`, the
-    /// origin's last nonce (or `nonce`, when the face was just given one for a call of its
-    /// own), `ath` on resource requests.
+    /// the public key `jwk`: `iat` on that origin's clock at local wall time `wall` (its own
+    /// `Date`s; one that never sent one, on the refresh endpoint's, else the local clock: an
+    /// allowed API's clock never dates another's proofs), the origin's last nonce (or `nonce`,
+    /// when the face was just given one for a call of its own), `ath` on resource requests.
+    /// `None` when `url` is not an absolute http(s) URL (`javascript:`, `data:`, `blob:`,
+    /// `ftp:`): no proof names anything else.
     #[allow(clippy::too_many_arguments)]
-    pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>, wall: f64) -> (String, String) {
+    pub fn dpop_proof(&self, htm: &str, url: &str, origin: &str, jwk: &str, jti: &str, ath: Option<&str>, nonce: Option<&str>, wall: f64) -> Option<(String, String)> {
+        origins::origin_of_absolute(url)?;
         let nonce = nonce.filter(|n| dpop::is_nonce(n)).or_else(|| self.nonces.get(origin));
-        let iat = (self.clock.now(wall) / 1000.0).floor().max(0.0) as u64;
+        let server = self.clock.now_at(origin, wall).or_else(|| self.clock.now_at(self.origins.refresh_origin()?, wall));
+        let iat = (server.unwrap_or(wall) / 1000.0).floor().max(0.0) as u64;
         let claims = dpop::Claims { htm, url, iat, jti, ath, nonce };
-        (dpop::header(jwk), dpop::payload(&claims))
+        Some((dpop::header(jwk), dpop::payload(&claims)))
     }
 
     /// The timer the engine asked for ([`Output::Timer`]) fired, or the page woke up

@@ -48,7 +48,8 @@ pub fn rejection_reason(error: Option<&str>) -> &'static str {
 
 /// An OAuth 2 error answer's text (RFC 6749 §5.2): its `error` and `error_description`,
 /// each when it is a string (of duplicates the last, as in `JSON.parse`); nothing from a
-/// body that is not one JSON object.
+/// body that is not one JSON object, or longer than
+/// [`crate::engine::answer::MAX_ANSWER_LEN`] (its status alone decides).
 ///
 /// # Example
 /// ```
@@ -58,6 +59,9 @@ pub fn rejection_reason(error: Option<&str>) -> &'static str {
 /// assert_eq!(read_error("<html>"), (None, None));
 /// ```
 pub fn read_error(text: &str) -> (Option<String>, Option<String>) {
+    if text.len() > crate::engine::answer::MAX_ANSWER_LEN {
+        return (None, None);
+    }
     read_error_with(|f| crate::json::each(text, f).ok())
 }
 
@@ -80,4 +84,59 @@ pub(crate) fn read_error_with<'a>(members: impl FnOnce(&mut dyn FnMut(&str, crat
         Some(true) => (error, description),
         _ => (None, None),
     }
+}
+
+/// The provider's words (its `error`, its `error_description`), withheld when they repeat a
+/// token the refresh call carried: as sent, or as the form encoded it (a server may echo the
+/// form it got back: `refresh_token=rt%2BZm9v...`), percent-decoded with `+` as a space, in
+/// either case of hex. They reach the app's events, errors and the console, and no token may
+/// (SPEC behaviour 6); the words of one that carries none reach it as they came.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::oauth_error::withheld;
+/// let t = ["rt+Zm9v/YmFy== secret"];
+/// assert_eq!(withheld(Some("grant expired".into()), &t).as_deref(), Some("grant expired"));
+/// assert_eq!(withheld(Some("grant expired".into()), &[""]).as_deref(), Some("grant expired"));
+/// for echo in ["token rt+Zm9v/YmFy== secret", "refresh_token=rt%2BZm9v%2FYmFy%3D%3D+secret", "rt%2bZm9v%2fYmFy%3d%3d%20secret"] {
+///     assert_eq!(withheld(Some(echo.into()), &t), None, "{echo}");
+/// }
+/// ```
+pub fn withheld(said: Option<String>, tokens: &[&str]) -> Option<String> {
+    said.filter(|s| !tokens.iter().any(|t| echoes(s.as_bytes(), t.as_bytes())))
+}
+
+/// Whether `s` holds `t` (non-empty), as it is or form-decoded (`%XX` in either case of hex
+/// one byte, `+` a space), compared byte by byte as it is decoded: no copy, no searcher.
+#[inline(never)]
+fn echoes(s: &[u8], t: &[u8]) -> bool {
+    let hex = |i: usize| match s.get(i) {
+        Some(c @ b'0'..=b'9') => Some(c - b'0'),
+        Some(c @ (b'a'..=b'f' | b'A'..=b'F')) => Some((c | 0x20) - b'a' + 10),
+        _ => None,
+    };
+    for decode in [false, true] {
+        for start in 0..s.len() {
+            let (mut i, mut j) = (start, 0);
+            while let (Some(&c), Some(&want)) = (s.get(i), t.get(j)) {
+                i += 1;
+                let got = match (decode, c, hex(i), hex(i + 1)) {
+                    (true, b'%', Some(h), Some(l)) => {
+                        i += 2;
+                        h << 4 | l
+                    }
+                    (true, b'+', ..) => b' ',
+                    _ => c,
+                };
+                if got != want {
+                    break;
+                }
+                j += 1;
+            }
+            if j == t.len() && j > 0 {
+                return true;
+            }
+        }
+    }
+    false
 }

@@ -131,6 +131,11 @@ impl Origins {
     pub fn allows_refresh_to(&self, origin: &str) -> bool {
         self.allows(origin) || self.page.as_deref() == Some(origin) || self.endpoint.as_deref() == Some(origin)
     }
+
+    /// The refresh endpoint's origin: an absolute `endpoint.url`'s, else the page's.
+    pub fn refresh_origin(&self) -> Option<&str> {
+        self.endpoint.as_deref().or(self.page.as_deref())
+    }
 }
 
 #[cfg(test)]

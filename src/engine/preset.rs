@@ -66,7 +66,7 @@ impl Preset {
     }
 
     /// Whether the call carries `Authorization: Bearer <access token>`.
-    fn sends_bearer(self) -> bool {
+    pub fn sends_bearer(self) -> bool {
         matches!(self, Preset::SanicJwt | Preset::BearerPut)
     }
 }

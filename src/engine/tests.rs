@@ -187,6 +187,33 @@ fn a_rotated_refresh_token_of_an_unusable_answer_is_kept_for_the_retry() {
 }
 
 #[test]
+fn a_dpop_proof_is_dated_on_its_own_origins_clock_and_names_only_http_urls() {
+    let cfg = Config { page_origin: Some("https://app.example".into()), origins: Some(vec!["https://app.example".into(), "https://api.example".into()]), ..Config::default() };
+    let mut e = Engine::new(cfg).unwrap();
+    let wall = 1_796_572_745_000.0; // Sun, 06 Dec 2026 15:59:05 GMT
+    let iat = |e: &Engine, url: &str, origin: &str| {
+        let (_, claims) = e.dpop_proof("POST", url, origin, "{}", "j", None, None, wall).unwrap();
+        let at = claims.find("\"iat\":").unwrap() + 6;
+        claims[at..].split([',', '}']).next().unwrap().parse::<f64>().unwrap()
+    };
+    // An allowed API an hour ahead: its own proofs move, the token endpoint's do not.
+    e.note_date("https://api.example", "Sun, 06 Dec 2026 16:59:05 GMT", wall);
+    assert_eq!(iat(&e, "https://api.example/x", "https://api.example"), 1_796_576_345.0);
+    assert_eq!(iat(&e, "https://app.example/auth/token", "https://app.example"), 1_796_572_745.0);
+    // An origin never heard from: the refresh endpoint's clock (not seen yet: the local one).
+    assert_eq!(iat(&e, "https://other.example/x", "https://other.example"), 1_796_572_745.0);
+    // The restored-token rule still reads the last Date seen.
+    assert_eq!(e.server_now(wall), wall + 3_600_500.0);
+    e.note_date("https://app.example", "Sun, 06 Dec 2026 15:49:05 GMT", wall);
+    assert_eq!(iat(&e, "https://app.example/auth/token", "https://app.example"), 1_796_572_145.0);
+    assert_eq!(iat(&e, "https://api.example/x", "https://api.example"), 1_796_576_345.0);
+    assert_eq!(iat(&e, "https://other.example/x", "https://other.example"), 1_796_572_145.0);
+    for url in ["javascript:alert(1)", "data:,x", "blob:https://app.example/1", "ftp://files.example/x", "/relative"] {
+        assert_eq!(e.dpop_proof("POST", url, "https://app.example", "{}", "j", None, None, wall), None, "{url}");
+    }
+}
+
+#[test]
 fn the_server_clock_comes_only_from_own_origins_and_valid_dates() {
     let mut e = engine();
     let wall = 1_796_572_745_000.0; // Sun, 06 Dec 2026 15:59:05 GMT

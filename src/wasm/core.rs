@@ -72,9 +72,11 @@ impl Core {
             return Err(ConfigError::Origin(crate::engine::origins::NotAnOrigin(joined)));
         }
         // `needs`: bits 0-1 the preset (`Preset::ALL`), bit 2 none (the app's own `refresh`
-        // function), bit 3 a revocation endpoint, bit 4 `credentials: 'include'` (cookies).
+        // function), bit 3 a revocation endpoint, bit 4 `credentials: 'include'` (cookies),
+        // bit 5 `dpop: true`.
         let preset = Preset::ALL.get((needs & 3) as usize).copied().filter(|_| needs & 4 == 0);
-        let (oauth, revoke) = (preset.is_some_and(Preset::reads_oauth_errors), needs & 8 != 0);
+        let (oauth, revoke, dpop) = (preset.is_some_and(Preset::reads_oauth_errors), needs & 8 != 0, needs & 32 != 0);
+        let bearer_refresh = preset.is_some_and(Preset::sends_bearer);
         let needs = preset::needs(preset, needs & 16 != 0);
         let cfg = Config {
             refresh_at,
@@ -88,6 +90,8 @@ impl Core {
             needs,
             revoke,
             oauth,
+            dpop,
+            bearer_refresh,
             login_url,
         };
         Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4], req: Request::default() })

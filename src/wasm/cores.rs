@@ -218,7 +218,8 @@ pub fn core_refresh_to(handle: u32, origin_len: i32) -> bool {
 
 /// `Engine::dpop_proof`: the texts in the token buffer (`len` bytes), one per line: the
 /// method, the URL, its origin, the public JWK, the jti, the `ath` and a nonce of the
-/// face's own (each line empty when none). Answers the header and the claims, one per line.
+/// face's own (each line empty when none). Answers the header and the claims, one per line,
+/// or null for a URL that is not http(s).
 #[wasm_bindgen(js_name = coreDpopProof)]
 pub fn core_dpop_proof(handle: u32, len: usize, wall: f64) -> JsValue {
     let (text, _) = take_tokens(len, -1);
@@ -226,9 +227,10 @@ pub fn core_dpop_proof(handle: u32, len: usize, wall: f64) -> JsValue {
     let mut next = || l.next().unwrap_or("");
     let (htm, url, origin, jwk, jti, ath, nonce) = (next(), next(), next(), next(), next(), next(), next());
     with(handle, |c| {
-        let (h, p) = c.engine().dpop_proof(htm, url, origin, jwk, jti, (!ath.is_empty()).then_some(ath), (!nonce.is_empty()).then_some(nonce), wall);
-        JsValue::from_str(&(h + "\n" + &p))
+        let (h, p) = c.engine().dpop_proof(htm, url, origin, jwk, jti, (!ath.is_empty()).then_some(ath), (!nonce.is_empty()).then_some(nonce), wall)?;
+        Some(JsValue::from_str(&(h + "\n" + &p)))
     })
+    .flatten()
     .unwrap_or(JsValue::NULL)
 }
 

@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 
 use super::buffer::take_tokens;
 use super::buffer::cut;
-use crate::engine::answer::{read_with, too_long, Source};
-use crate::engine::oauth_error::read_error_with;
+use crate::engine::answer::{read_with, too_large, Source, MAX_ANSWER_LEN};
+use crate::engine::oauth_error::{read_error_with, withheld};
 use crate::engine::option_shapes::{self, EndpointShape};
 use crate::engine::preset::{request, revocation, Call, Client, Preset};
 use crate::json::{self, Value};
@@ -149,17 +149,18 @@ fn shapes(given: &[(u8, String, String)]) -> Option<String> {
 /// `refresh` function's result, each as its members (see the module): `{accessToken,
 /// refreshToken?, expiresIn?, expiresAt?, problems?, tokens: [the fields never in
 /// tokenResponse]}`, or when unusable `{message, refreshToken?}`; 5 an OAuth error answer's
-/// members: `{oauthError?, oauthErrorDescription?}`; 6-9 the refresh request of preset 0-3,
+/// members, and each token the refresh call carried as a `T` entry: `{oauthError?,
+/// oauthErrorDescription?}`, each withheld when it repeats a token (`oauth_error::withheld`); 6-9 the refresh request of preset 0-3,
 /// from the inputs `a` the access token, `r` the refresh token, `m` the method, `c` the
 /// client id, `s` the scope, each `R` a resource, each `p<name>` a param; 10 the
 /// revocation request, from `t` the token and `c`: `{method, headers, body?, readsErrors?}`;
 /// 11 the options' shapes (`engine::option_shapes`): `{message?}`, the first wrong one named.
 #[wasm_bindgen(js_name = presetRule)]
 pub fn preset_rule(what: u32, len: i32) -> JsValue {
-    let (_, given) = take_tokens(0, len);
-    // JS copies at most `MAX_ANSWER_LEN` bytes of an answer's members and says so by a
-    // length beyond what it wrote: such an answer is not read (`answer::too_long`).
-    let cut = given.as_ref().is_some_and(|g| usize::try_from(len).is_ok_and(|n| n > g.len()));
+    // An answer's members longer than the engine reads (JS copied at most that many bytes
+    // and says `len` one more): not read at all.
+    let huge = what <= 5 && usize::try_from(len).is_ok_and(|n| n > MAX_ANSWER_LEN);
+    let (_, given) = take_tokens(0, if huge { -1 } else { len });
     let array = given.as_deref() == Some("!");
     let given = given.map(|t| if array { Vec::new() } else { facts(&t) });
     let given = given.as_deref();
@@ -167,7 +168,7 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
     match what {
         0..=4 => {
             let source = Preset::ALL.get(what as usize).map_or(Source::Function, |p| Source::Preset(*p));
-            let read = if cut { Err(too_long(source)) } else { read_with(source, |f| members(given, array, f)) };
+            let read = if huge { Err(too_large(source)) } else { read_with(source, |f| members(given, array, f)) };
             match read {
                 Ok(t) => {
                     text(&mut out, "accessToken", Some(&t.access_token));
@@ -195,7 +196,12 @@ pub fn preset_rule(what: u32, len: i32) -> JsValue {
             done(out)
         }
         5 => {
-            let (error, description) = if cut { (None, None) } else { read_error_with(|f| members(given, array, f)) };
+            let (mut error, mut description) = read_error_with(|f| members(given, array, f));
+            // The tokens the call carried (kind `T`): words that repeat one are withheld.
+            for (_, _, t) in given.unwrap_or_default().iter().filter(|f| f.0 == b'T') {
+                error = withheld(error, &[t]);
+                description = withheld(description, &[t]);
+            }
             text(&mut out, "oauthError", error.as_deref());
             text(&mut out, "oauthErrorDescription", description.as_deref());
             done(out)

@@ -226,7 +226,7 @@ impl Dpop {
         };
         let jti = web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default();
         let core = self.core.borrow().clone().ok_or(Error::Token(TokenError::Disposed))?;
-        let (header, claims) = core.dpop_proof(&htm, &href, &origin, &jwk, &jti, ath.as_deref(), nonce);
+        let (header, claims) = core.dpop_proof(&htm, &href, &origin, &jwk, &jti, ath.as_deref(), nonce).ok_or_else(|| Error::Options("a DPoP proof needs an http(s) URL".into()))?;
         let input = format!("{}.{}", b64(header.as_bytes()), b64(claims.as_bytes()));
         let params = EcdsaParams::new_with_str("ECDSA", "SHA-256");
         let sig = JsFuture::from(subtle.sign_with_object_and_u8_array(&params, &private, input.as_bytes()).map_err(Error::from_js)?)

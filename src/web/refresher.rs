@@ -125,6 +125,8 @@ fn config(options: &Options) -> Result<Config, Error> {
         needs,
         revoke: options.endpoint.as_ref().is_some_and(|e| e.preset == Preset::Oauth2 && e.revoke_url.is_some()),
         oauth: rules.is_some_and(preset::Preset::reads_oauth_errors),
+        dpop: options.dpop,
+        bearer_refresh: rules.is_some_and(preset::Preset::sends_bearer),
         // As `location.assign` resolves it (one the parser refuses: no URL, refused).
         login_url: options.login_url.as_deref().map(|u| origins::href_of(u).unwrap_or_default()),
     };

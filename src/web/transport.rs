@@ -90,12 +90,13 @@ fn request(ep: &Endpoint, url: &str, ctx: &RefreshContext, signal: &web_sys::Abo
     Request::new_with_str_and_init(url, &init)
 }
 
-/// An answer's text ("" when it cannot be read).
-async fn text(res: &Response) -> String {
-    match res.text() {
-        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).unwrap_or_default(),
-        Err(_) => String::new(),
-    }
+/// An answer's text ("" when it cannot be read), or `None` when it is longer than the
+/// engine reads ([`answer::MAX_ANSWER_LEN`] UTF-16 units, so at least as many bytes): never
+/// copied into wasm memory.
+async fn text(res: &Response) -> Option<String> {
+    let Ok(p) = res.text() else { return Some(String::new()) };
+    let t = JsFuture::from(p).await.ok().map(js_sys::JsString::from).unwrap_or_default();
+    (t.length() as usize <= answer::MAX_ANSWER_LEN).then(|| t.as_string().unwrap_or_default())
 }
 
 /// How one refresh call ended: its outcome, and the answer's `Date` with the origin that sent it.
@@ -227,7 +228,7 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
         let class = refresh_status(status);
         // An OAuth 2 error answer says why (the engine reads it); other presets' bodies are not read.
         let oauth_error = match class {
-            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset.reads_oauth_errors() => read_error(&text(&res).await).0,
+            RefreshStatus::Rejected | RefreshStatus::Transient if ep.preset.reads_oauth_errors() => read_error(&text(&res).await.unwrap_or_default()).0,
             _ => None,
         };
         if asks_for_nonce(status, None, oauth_error.as_deref()) && extras.dpop.as_ref().is_some_and(|d| d.refresh_nonce_demanded()) {
@@ -241,8 +242,8 @@ pub(crate) async fn call(ep: &Endpoint, ctx: RefreshContext, why: Rc<Cell<Option
             RefreshStatus::Transient => Err(RefreshFailure { retry_after_ms: retry_after_ms(&res), oauth_error, ..fail("http") }),
             // A body that is not JSON, or not a token set: bad-response (no status: the 2xx was fine).
             RefreshStatus::Ok => {
-                let text = text(&res).await;
                 let source = Source::Preset(ep.preset);
+                let Some(text) = text(&res).await else { return Outcome { result: Err(unusable(answer::too_large(source))), date } };
                 let read = answer::read(source, &text).map(taken).map_err(unusable);
                 if read.is_ok() {
                     *extras.token_response.borrow_mut() = others(source, &text);

@@ -451,6 +451,12 @@ async function installPlayer(makeFace, pagePath) {
       const held = bearer ? bearer[1] : (r ? sf.token(r) : null) ?? null;
       // The request as sent (lastRequest): the two headers a preset sets, and the body text.
       const sent = { method, contentType: headers.get('content-type'), authorization: headers.get('authorization'), body: typeof body === 'string' ? body : null };
+      if (dpop) {
+        // With DPoP the refresh call carries a proof naming this call: its method and URL.
+        const proof = headers.get('dpop') ?? bail('the refresh call was sent without a DPoP proof');
+        const claims = JSON.parse(atob(proof.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+        if (claims.htm !== method || claims.htu !== url.replace(/[?#].*$/, '')) bail(`the refresh call ${method} ${url} carries a proof for ${claims.htm} ${claims.htu}`);
+      }
       if (typeof body?.then !== 'function') return newCall(held, refreshIn(body), signal, { url, method, sent }).promise;
       const call = newCall(held, null, signal, { url, method, sent });
       call.bodyRead = body.then((text) => {
@@ -541,7 +547,7 @@ async function installPlayer(makeFace, pagePath) {
           default: bail(`unknown refresh answer ${JSON.stringify(v)}`);
         }
       }
-      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | http | oauth | fnError, not ${JSON.stringify(v)}`);
+      if (!isObj(v) || Object.keys(v).length !== 1) bail(`a refresh answer has one key: ok | body | padded | http | oauth | fnError, not ${JSON.stringify(v)}`);
       const [k, x] = Object.entries(v)[0];
       switch (k) {
         case 'ok':
@@ -554,6 +560,16 @@ async function installPlayer(makeFace, pagePath) {
           if (call.custom) call.resolve(tokenSet(x, 'body'));
           else json(200, tokenSet(x, 'body'));
           return;
+        case 'padded': {
+          // `body` with one more member, "padding", making its JSON text `bytes` long.
+          onlyKeys(x, ['body', 'bytes'], 'padded');
+          settleCall();
+          const body = { ...tokenSet(x.body, 'padded.body'), padding: '' };
+          body.padding = 'x'.repeat(Math.max(0, x.bytes - JSON.stringify(body).length));
+          if (call.custom) call.resolve(body);
+          else json(200, body);
+          return;
+        }
         case 'http': {
           if (call.custom) bail('an http answer needs the refresh endpoint, not the app\'s function');
           onlyKeys(x, ['status', 'retryAfter'], 'http');
@@ -567,10 +583,11 @@ async function installPlayer(makeFace, pagePath) {
         case 'oauth': {
           // An OAuth 2 error answer (RFC 6749 §5.2): JSON {error, error_description} with its status.
           if (call.custom) bail('an oauth answer needs the refresh endpoint, not the app\'s function');
-          onlyKeys(x, ['status', 'error', 'error_description'], 'oauth');
+          onlyKeys(x, ['status', 'error', 'error_description', 'descriptionBytes'], 'oauth');
           settleCall();
           const body = { error: x.error };
           if (x.error_description !== undefined) body.error_description = x.error_description;
+          if (x.descriptionBytes !== undefined) body.error_description = 'x'.repeat(x.descriptionBytes);
           json(x.status, body);
           return;
         }
@@ -688,7 +705,7 @@ async function installPlayer(makeFace, pagePath) {
     async function step(st) {
       if (!isObj(st)) bail('a step must be an object');
       const STEPS = ['setTokens', 'request', 'respond', 'getToken', 'refresh', 'cancel', 'refreshAnswer', 'server', 'date', 'baseHref',
-        'advance', 'sleep', 'wallJump', 'visible', 'online', 'logout', 'dispose', 'random', 'accessDenied', 'expect'];
+        'advance', 'sleep', 'wallJump', 'visible', 'online', 'logout', 'dispose', 'random', 'accessDenied', 'dpopProof', 'expect'];
       const key = STEPS.find((k) => k in st);
       if (!key) { onlyKeys(st, ['note'], 'a step'); return; }
       const v = st[key];
@@ -776,6 +793,18 @@ async function installPlayer(makeFace, pagePath) {
           await settle();
           break;
         }
+        case 'dpopProof': {
+          // The app's own call: a proof from the face (both take (method, url)), its claims read.
+          onlyKeys(v, ['method', 'url'], 'dpopProof');
+          const url = v.url.startsWith(`${PAGE}/`) ? HERE + v.url.slice(PAGE.length) : v.url;
+          S.lastProof = await r.dpopProof(v.method, url).then((proof) => {
+            const c = JSON.parse(atob(proof.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+            const htu = c.htu.startsWith(`${HERE}/`) ? PAGE + c.htu.slice(HERE.length) : c.htu;
+            return { htm: c.htm, htu, iatIn: c.iat - Math.floor(Date.now() / 1000), nonce: c.nonce ?? null };
+          }, (e) => (e?.name === 'OptionsError' ? 'refused' : failText(e)));
+          await settle();
+          break;
+        }
         case 'expect': expect(v); break;
         default: bail(`unknown step ${key}`);
       }
@@ -786,7 +815,7 @@ async function installPlayer(makeFace, pagePath) {
 
     function expect(x) {
       onlyKeys(x, ['state', 'token', 'refreshToken', 'refreshCalls', 'inFlight', 'lastCall', 'lastRequest', 'calls', 'aborts', 'revoked', 'refusedCalls', 'events',
-        'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs'], 'expect');
+        'count', 'retryDelays', 'outcomes', 'nextRefreshInMs', 'expiresInMs', 'timerInMs', 'lastProof'], 'expect');
       const errors = [];
       const check = (what, got, want, tol = 1e-3) => {
         if (!same(got, want, tol)) errors.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
@@ -807,6 +836,7 @@ async function installPlayer(makeFace, pagePath) {
           case 'calls': check(k, S.calls.map(callJson), want); break;
           case 'aborts': check(k, S.aborts, want); break;
           case 'revoked': check(k, S.revoked, want); break;
+          case 'lastProof': check(k, S.lastProof ?? null, want); break;
           case 'events': check(k, S.events, want); break;
           case 'count':
             for (const [name, n] of Object.entries(want)) {
