@@ -126,11 +126,15 @@ export class Refresher {
     const origins = opts.origins;
     // loginUrl as location.assign resolves it, visited as judged (a `<base href>` injected
     // later does not move it); with no page, a path is judged as one.
-    let login = '';
-    if (opts.loginUrl !== undefined) {
-      try { login = this._login = new URL(opts.loginUrl, globalThis.document?.baseURI ?? globalThis.location?.href ?? 'http://localhost/').href; } catch { login = '-'; }
-    }
-    const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '), login, ...origins ?? []];
+    // endpoint.revokeUrl too (resolved again at the logout: judged now, its scheme only).
+    const resolved = (u) => {
+      if (u === undefined) return '';
+      try { return new URL(u, globalThis.document?.baseURI ?? globalThis.location?.href ?? 'http://localhost/').href; } catch { return '-'; }
+    };
+    const login = resolved(opts.loginUrl);
+    if (login && login !== '-') this._login = login;
+    const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '),
+      login, resolved(opts.endpoint?.revokeUrl), ...origins ?? []];
     const ep = opts.endpoint;
     // Bits 0-1 the preset, 4 none (the app's function), 8 a revokeUrl, 16 credentials 'include', 32 dpop.
     const needs = (ep ? PRESETS[ep.preset] | (ep.credentials === 'include' ? 16 : 0) : 4) | (ep?.revokeUrl ? 8 : 0) | (opts.dpop ? 32 : 0);

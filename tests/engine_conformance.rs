@@ -240,6 +240,9 @@ fn config(options: Option<&Value>, page: &str) -> Outcome<(Config, Option<(Prese
         let ep = obj(ep, "endpoint")?;
         only_keys(ep, &["url", "preset", "credentials", "clientId", "revokeUrl", "method", "params", "scope", "resource"], "endpoint")?;
         cfg.revoke = ep.get("revokeUrl").is_some();
+        if let Some(v) = ep.get("revokeUrl") {
+            cfg.revoke_url = Some(resolve(v.as_str().ok_or("endpoint.revokeUrl must be a string")?, page));
+        }
         if let Some(url) = ep.get("url") {
             cfg.endpoint_url = Some(url.as_str().ok_or("endpoint.url must be a string")?.to_owned());
         }

@@ -47,6 +47,8 @@ pub struct Config {
     /// visit; the browser's URL parser, which drops tabs and line breaks, so
     /// `"java\tscript:"` arrives as `javascript:`), or `None` when not given.
     pub login_url: Option<String>,
+    /// `endpoint.revokeUrl` as the face resolved it against the page, or `None`.
+    pub revoke_url: Option<String>,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             dpop: false,
             bearer_refresh: false,
             login_url: None,
+            revoke_url: None,
         }
     }
 }
@@ -90,6 +93,9 @@ pub enum ConfigError {
     /// DPoP-bound token must never go as a bearer token (RFC 9449 §7.1), and those servers
     /// do not speak DPoP.
     DpopBearer,
+    /// `endpoint.revokeUrl` does not resolve to an http(s) URL (found at the first logout,
+    /// it would be a revocation that never happens).
+    RevokeUrl,
 }
 
 impl ConfigError {
@@ -109,6 +115,7 @@ impl ConfigError {
             ConfigError::RefreshTimeout(_) => "refreshTimeoutMs must be a number greater than 0 and at most 2147483647 (about 24.8 days)".into(),
             ConfigError::Origin(e) => e.message(),
             ConfigError::LoginUrl => "loginUrl must be an http(s) URL or a path, e.g. '/login' or 'https://id.example.com/login' (not javascript:, data: or another scheme)".into(),
+            ConfigError::RevokeUrl => "endpoint.revokeUrl must be an http(s) URL or a path (not javascript:, data: or another scheme)".into(),
             ConfigError::DpopBearer => "dpop: true cannot be used with preset 'sanic-jwt' or 'bearer-put': their refresh call sends the access token as Bearer, and a DPoP-bound token must never go as Bearer (use preset 'oauth2' or 'json', or a refresh function)".into(),
         }
     }
@@ -155,8 +162,12 @@ impl Config {
         if !(self.refresh_timeout_ms > 0.0 && self.refresh_timeout_ms <= 2_147_483_647.0) {
             return Err(ConfigError::RefreshTimeout(self.refresh_timeout_ms));
         }
-        if self.login_url.as_deref().is_some_and(|u| origin_of_absolute(u).is_none()) {
+        let not_http = |u: &Option<String>| u.as_deref().is_some_and(|u| origin_of_absolute(u).is_none());
+        if not_http(&self.login_url) {
             return Err(ConfigError::LoginUrl);
+        }
+        if not_http(&self.revoke_url) {
+            return Err(ConfigError::RevokeUrl);
         }
         if self.dpop && self.bearer_refresh {
             return Err(ConfigError::DpopBearer);

@@ -54,7 +54,7 @@ fn some(line: &str) -> Option<String> {
 
 impl Core {
     /// An engine for the options in `text`: lines `page origin`, `endpoint.url`,
-    /// `retryStatuses`, `endSessionStatuses` (space-separated), `loginUrl` resolved, then the `origins` entries
+    /// `retryStatuses`, `endSessionStatuses` (space-separated), `loginUrl` and `endpoint.revokeUrl` resolved, then the `origins` entries
     /// (`origins` false: the option was not given). `origins_count` is how many entries JS
     /// gave: an entry holding a line break is refused, never read as two.
     #[allow(clippy::too_many_arguments)]
@@ -66,6 +66,7 @@ impl Core {
         let end_session_statuses = statuses(lines.next().unwrap_or(""));
         // `loginUrl` as resolved (a line `-`: the parser refused it; none: not given).
         let login_url = lines.next().and_then(some);
+        let revoke_url = lines.next().and_then(some);
         let entries: Vec<String> = lines.map(str::to_owned).collect();
         if origins && entries.len() != origins_count {
             let joined = entries.join("\n");
@@ -93,6 +94,7 @@ impl Core {
             dpop,
             bearer_refresh,
             login_url,
+            revoke_url,
         };
         Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4], req: Request::default() })
     }

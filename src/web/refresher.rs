@@ -129,6 +129,7 @@ fn config(options: &Options) -> Result<Config, Error> {
         bearer_refresh: rules.is_some_and(preset::Preset::sends_bearer),
         // As `location.assign` resolves it (one the parser refuses: no URL, refused).
         login_url: options.login_url.as_deref().map(|u| origins::href_of(u).unwrap_or_default()),
+        revoke_url: ep.and_then(|e| e.revoke_url.as_deref()).map(|u| origins::href_of(u).unwrap_or_default()),
     };
     config.check().map_err(|e| Error::Options(e.message()))?;
     Ok(config)
