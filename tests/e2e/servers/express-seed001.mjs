@@ -7,8 +7,9 @@
 // plus, for the browser: /e2e.html and the package (/js, /pkg) as static files.
 //
 // Access tokens are `jwt.sign({ sub, email }, secret, { expiresIn })`: whole-second iat/exp,
-// exactly like the seed. `lifetime` defaults to 5 s: with whole-second iat a token can arrive
-// up to 1 s after its iat, and 0.8 x 5 s + 1 s still falls before exp.
+// exactly like the seed. `lifetime` defaults to 6 s: with whole-second iat a token can arrive
+// up to 1 s after its iat, and 0.8 x 6 s + 1 s = 5.8 s still falls 200 ms before exp (at 5 s
+// the 80% point could fall on exp itself).
 import express from 'express';
 import jwt from 'jsonwebtoken';
 import { randomUUID, randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ const SUPPORT = fileURLToPath(new URL('../support', import.meta.url));
 /**
  * @param {{ lifetime?: number, port?: number }} [opts]  lifetime: access-token seconds
  */
-export async function startExpressSeed001({ lifetime = 5, port = 0 } = {}) {
+export async function startExpressSeed001({ lifetime = 6, port = 0 } = {}) {
   const secret = randomBytes(32).toString('hex');
   const refreshTokens = new Map(); // token -> { userId, email, expiresAt }
   const stats = { logins: 0, refreshCalls: 0, refreshOk: 0, refreshRejected: 0, api200: 0, api401: 0 };
