@@ -2,8 +2,8 @@
 // URL parser, relative to `document.baseURI`), never by a string test. Whether the token
 // may go there is the engine's decision (src/engine/origins.rs, SPEC behaviour 6).
 
-/** What relative URLs resolve against: the document's base URL (`<base href>` counts), else the location. */
-function baseURL() {
+/** What relative URLs resolve against, as fetch and location.assign do: the document's base URL (`<base href>` counts), else the location; undefined with no page. */
+export function baseURL() {
   const d = globalThis.document;
   if (d && typeof d.baseURI === 'string') return d.baseURI;
   const loc = globalThis.location;

@@ -19,7 +19,7 @@ import { registry } from './registry.js';
 import { Emitter } from './events.js';
 import { makeTransport, PRESETS, rotatedTokens, presetRule, inputs } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
-import { pageOrigin, requestURL } from './origins.js';
+import { baseURL, pageOrigin, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
 import { now, toWall } from './clock.js';
 import { decodeToken } from './decode.js';
@@ -129,10 +129,10 @@ export class Refresher {
     // endpoint.revokeUrl too (resolved again at the logout: judged now, its scheme only).
     const resolved = (u) => {
       if (u === undefined) return '';
-      try { return new URL(u, globalThis.document?.baseURI ?? globalThis.location?.href ?? 'http://localhost/').href; } catch { return '-'; }
+      try { return new URL(u, baseURL() ?? 'http://localhost/').href; } catch { return '-'; }
     };
-    const login = resolved(opts.loginUrl);
-    if (login && login !== '-') this._login = login;
+    // One the engine refuses ('-': no URL) never gets here: coreNew throws below.
+    const login = this._login = resolved(opts.loginUrl);
     const text = [pageOrigin() ?? '', opts.endpoint?.url ?? '', opts.retryStatuses.join(' '), opts.endSessionStatuses.join(' '),
       login, resolved(opts.endpoint?.revokeUrl), ...origins ?? []];
     const ep = opts.endpoint;

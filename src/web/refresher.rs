@@ -167,6 +167,8 @@ impl Refresher {
     /// a session found in `storage`, it starts keeping it fresh at once.
     pub fn new(options: Options) -> Result<Refresher, Error> {
         let engine_config = config(&options)?;
+        // `loginUrl` visited as the engine judged it (resolved once, in `config`).
+        let login_url = engine_config.login_url.clone();
         // Whether this refresher joins the other tabs is the engine's rule (SPEC 3): as asked,
         // else on with every storage but memory.
         let cross_tab = crate::engine::config::cross_tab(options.cross_tab, options.storage == StorageKind::Memory);
@@ -264,7 +266,7 @@ impl Refresher {
             *refresher.shared.tabs.borrow_mut() = tabs;
         }
         // The URL judged (checked above): a `<base href>` injected later does not move it.
-        refresher.follow_session(options.login_url.as_deref().and_then(origins::href_of));
+        refresher.follow_session(login_url);
         // The page waking up or coming back online: the engine looks again, and the timer
         // loop restarts so that a refresh it starts is driven at once.
         let (weak, core) = (Rc::downgrade(&refresher.shared), refresher.core.clone());

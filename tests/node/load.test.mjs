@@ -61,3 +61,16 @@ test('createRefresher with a refresh function in node: refresh(), then refresher
     await srv.close();
   }
 });
+
+test('loginUrl and endpoint.revokeUrl as paths are taken in node, where there is no page to resolve them against; a javascript: loginUrl is an OptionsError there too', T, async () => {
+  await init();
+  const r = await createRefresher({
+    endpoint: { url: 'https://id.example/oauth/token', preset: 'oauth2', revokeUrl: '/oauth/revoke' },
+    origins: ['https://api.example'],
+    loginUrl: '/login',
+  });
+  assert.equal(r.state, 'idle');
+  r.dispose();
+  await assert.rejects(createRefresher({ endpoint: { url: 'https://id.example/oauth/token' }, loginUrl: 'javascript:alert(1)' }),
+    (e) => e.name === 'OptionsError' && /loginUrl must be an http\(s\) URL/.test(e.message));
+});
