@@ -380,3 +380,46 @@ test('tokenAfterRejection: a refused current token costs one shared refresh; a r
   assert.deepEqual(got.bad, Array(3).fill('OptionsError bad-argument'));
   await finish();
 });
+
+test("the caller's headers in every shape reach the server with the token beside them, and a caller's own Authorization is left alone", T, async () => {
+  const tokens = srv.issueTokens({ lifetime: 3600 });
+  await createRefresher(tokens);
+  // A record without Authorization is sent as a record (the fast path), every other shape as Headers.
+  const sent = await tab.page.evaluate(async (base) => {
+    const url = `${base}/api/echo`;
+    const nullProto = Object.assign(Object.create(null), { 'x-shape': 'null-proto' });
+    const shapes = [
+      ['none', undefined],
+      ['record', { headers: { 'x-shape': 'record', 'X-Two': 'b' } }],
+      ['null-proto', { headers: nullProto }],
+      ['number value', { headers: { 'x-shape': 7 } }],
+      ['Headers', { headers: new Headers({ 'x-shape': 'Headers' }) }],
+      ['pairs', { headers: [['x-shape', 'pairs']] }],
+      ['__proto__ key', { headers: JSON.parse('{"__proto__":"p","x-shape":"proto-key"}') }],
+      ['own Basic', { headers: { 'x-shape': 'basic', Authorization: 'Basic dXNlcjpwdw==' } }],
+      ['upper-case Bearer (replaced)', { headers: { 'x-shape': 'bearer', AUTHORIZATION: 'Bearer stale' } }],
+    ];
+    const out = [];
+    for (const [name, init] of shapes) out.push([name, (await r.fetch(url, init)).status]);
+    out.push(['Request', (await r.fetch(new Request(url, { headers: { 'x-shape': 'Request' } }))).status]);
+    return out;
+  }, srv.url);
+  const seen = srv.requestsTo('/api/echo').map((q) => [q.headers['x-shape'], q.headers['x-two'], q.headers.authorization]);
+  const bearer = `Bearer ${tokens.accessToken}`;
+  assert.deepEqual(sent.map(([n]) => n), ['none', 'record', 'null-proto', 'number value', 'Headers', 'pairs', '__proto__ key', 'own Basic', 'upper-case Bearer (replaced)', 'Request']);
+  // The own Basic credentials go untouched (and the echo route answers 401 to them, handed back: no refresh).
+  assert.deepEqual(sent.map(([, s]) => s), [200, 200, 200, 200, 200, 200, 200, 401, 200, 200]);
+  assert.deepEqual(seen, [
+    [undefined, undefined, bearer],
+    ['record', 'b', bearer],
+    ['null-proto', undefined, bearer],
+    ['7', undefined, bearer],
+    ['Headers', undefined, bearer],
+    ['pairs', undefined, bearer],
+    ['proto-key', undefined, bearer],
+    ['basic', undefined, 'Basic dXNlcjpwdw=='],
+    ['bearer', undefined, bearer],
+    ['Request', undefined, bearer],
+  ]);
+  assert.equal(srv.requestsTo('/auth/refresh').length, 0);
+});
