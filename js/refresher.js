@@ -510,7 +510,16 @@ export class Refresher {
       if (kind === 0) return;
       const o = this._out();
       const [n0, n1, n2, n3] = o;
-      const text = kind === 1 || kind === 3 || kind === 5 || kind === 6 || kind === 8 || kind === 9 || kind === 14 ? coreText(this._core, 0) : null;
+      // A request's token that is the session's comes with its serial (n3): decoded once per token.
+      let text = null;
+      if (kind === 3 && n1 && n3 === this._sentSerial) text = this._sentText;
+      else if (kind === 1 || kind === 3 || kind === 5 || kind === 6 || kind === 8 || kind === 9 || kind === 14) {
+        text = coreText(this._core, 0);
+        if (kind === 3 && n1 && !Number.isNaN(n3)) {
+          this._sentSerial = n3;
+          this._sentText = text;
+        }
+      }
       const p = this._pending.get(n0);
       switch (kind) {
         case 1: this._startFlight(n0, { accessToken: text, refreshToken: coreText(this._core, 1) }); break;
@@ -709,6 +718,7 @@ export class Refresher {
   _wipe() {
     this._answer = null;
     this._tokenResponse = null;
+    this._sentText = this._sentSerial = null;
   }
 
   /** The session is over: told once, through every channel the app chose. */

@@ -3,7 +3,7 @@
 // here are the facts it needs, found as the browser sees them (the URL a request goes to,
 // its headers, whether it is a refresh's own traffic, which origin answered), and the
 // sends: the token attached, the body kept intact for the one replay.
-import { answerOrigin, requestURL, urlOfRequest } from './origins.js';
+import { answerOrigin, requestOrigin, requestURL, urlOfRequest } from './origins.js';
 
 const BEARER = /^bearer\s/i;
 
@@ -167,7 +167,7 @@ export function answeredBy(res, origin) {
 export async function authorizedFetch(r, fetchFn, input, init) {
   if (handled(init)) return fetchFn.call(globalThis, input, init);
   const url = requestURL(input);
-  const origin = url && url.origin !== 'null' ? url.origin : null;
+  const origin = requestOrigin(url);
   const headers = headersOf(input, init);
   const own = authorizationOf(headers); // a record from headersOf holds none
   const flags = (own !== null && !BEARER.test(own) ? 1 : 0)

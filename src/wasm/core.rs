@@ -19,6 +19,11 @@ pub(crate) struct Core {
     out: [f64; 4],
     /// The last request's facts (its origin kept for the next one).
     req: Request,
+    /// Counts the inputs that may have changed the session's access token (only new tokens
+    /// and refresh answers put one in the engine; every other input can only drop it): a
+    /// `Send` of that token says this number (`out[3]`), so JS decodes a token's text once,
+    /// not per request.
+    serial: f64,
 }
 
 /// An optional number as it crosses the boundary: NaN (what JS's `+undefined` gives) when absent.
@@ -96,7 +101,7 @@ impl Core {
             login_url,
             revoke_url,
         };
-        Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4], req: Request::default() })
+        Ok(Core { engine: Engine::new(cfg)?, last: None, figures: [f64::NAN; 6], out: [f64::NAN; 4], req: Request::default(), serial: 0.0 })
     }
 
     pub(crate) fn engine(&mut self) -> &mut Engine {
@@ -106,6 +111,7 @@ impl Core {
     /// New tokens (received at `received`/`wall`; `restored`: checked against the server clock).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn set_tokens(&mut self, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, restored: bool, received: f64, wall: f64, now: f64) -> u32 {
+        self.serial += 1.0;
         match self.engine.set_tokens_received(grant(access, refresh, expires_at, expires_in), restored, received, wall, now) {
             Ok(()) => 0,
             Err(Refused::BadClaim | Refused::Disposed) => 1,
@@ -117,6 +123,7 @@ impl Core {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn answered(&mut self, ticket: u32, access: String, refresh: Option<String>, expires_at: f64, expires_in: f64, problems: bool, received: f64, wall: f64, now: f64, random: f64) {
         let problems = problems.then(String::new);
+        self.serial += 1.0;
         self.engine.refresh_answered_received(ticket, grant(access, refresh, expires_at, expires_in), problems, received, wall, now, random);
     }
 
@@ -149,7 +156,7 @@ impl Core {
     /// Kinds: 1 start the refresh call (`out[0]` its ticket; texts 0 and 1 the access and
     /// refresh tokens); 2 abort it (`out[0]` ticket, `out[1]` 0 superseded, 1 disposed,
     /// 2 timeout); 3 send (`out[0]` id, `out[1]` 1 with a token (text 0), `out[2]` 1 for the
-    /// replay); 4 hand the answer back (`out[0]` id); 5 a token for caller `out[0]` (text 0);
+    /// replay, `out[3]` the serial when the token is the session's: the same serial, the same text); 4 hand the answer back (`out[0]` id); 5 a token for caller `out[0]` (text 0);
     /// 6 settle `out[0]` with an error (`out[1]` class 0 session, 1 refresh, 2 disposed;
     /// `out[2]` 1 when late; `out[3]` status or NaN; text 0 the code); events: 7 refresh,
     /// 8 refresh-error (`out[0]` retryIn, `out[1]` attempt, text 0 the code),
@@ -178,6 +185,9 @@ impl Core {
                 out[0] = *id as f64;
                 out[1] = token.is_some() as u8 as f64;
                 out[2] = *replay as u8 as f64;
+                if token.is_some() && token.as_deref() == self.engine.access_token() {
+                    out[3] = self.serial;
+                }
                 3
             }
             Output::Return { id } => {
