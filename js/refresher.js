@@ -503,11 +503,13 @@ export class Refresher {
     return this._outv;
   }
 
-  /** Carries out the engine's outputs, in order. */
+  /** Carries out the engine's outputs, in order (corePoll adds 32 while another one waits). */
   _drain() {
-    for (;;) {
-      const kind = corePoll(this._core);
+    for (let more = true; more;) {
+      const polled = corePoll(this._core);
+      const kind = polled & 31;
       if (kind === 0) return;
+      more = polled > 31;
       const o = this._out();
       const [n0, n1, n2, n3] = o;
       // A request's token that is the session's comes with its serial (n3): decoded once per token.

@@ -25,7 +25,17 @@ export function inRefresh(f) {
   try { return f(); } finally { zone--; }
 }
 
-const hrefOf = (url) => url.href.replace(/#.*$/, '');
+// A URL's text without its fragment, kept for the last URL (requestURL hands back the same
+// URL object for the same input and base, and nothing here changes one): read once, not per request.
+let hrefURL = null;
+let hrefText = '';
+function hrefOf(url) {
+  if (url !== hrefURL) {
+    hrefText = url.href.replace(/#.*$/, '');
+    hrefURL = url;
+  }
+  return hrefText;
+}
 
 function carries(value, secret) {
   // An empty secret matches nothing (every string "includes" '').

@@ -341,6 +341,11 @@ impl Engine {
         self.out.next()
     }
 
+    /// Whether `poll` has an output to give (a face may stop polling when it has none).
+    pub fn pending(&self) -> bool {
+        self.out.read < self.out.queue.len()
+    }
+
     // --- what the face reads ---------------------------------------------------------
 
     /// Where the session stands.
@@ -997,9 +1002,10 @@ impl Outputs {
 
     fn next(&mut self) -> Option<Output> {
         let o = self.queue.get_mut(self.read).map(|o| core::mem::replace(o, Output::Timer(None)));
-        if o.is_some() {
-            self.read += 1;
-        } else {
+        self.read += 1;
+        // Emptied as soon as the last one is taken: a face that stops polling when none is
+        // left (`Engine::pending`) never lets the queue grow.
+        if self.read >= self.queue.len() {
             self.queue.clear();
             self.read = 0;
         }

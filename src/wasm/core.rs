@@ -162,7 +162,14 @@ impl Core {
     /// 8 refresh-error (`out[0]` retryIn, `out[1]` attempt, text 0 the code),
     /// 9 session-expired (text 0 the reason), 10 logout, 11 schedule, 12 forbidden (`out[0]`
     /// status); 13 aim the timer at `out[0]` (NaN: off); 14 revoke the refresh token (text 0).
+    /// Plus 32 when another output waits.
     pub(crate) fn poll(&mut self) -> u32 {
+        let kind = self.next();
+        // 32 when another output waits: JS polls again only then.
+        if self.engine.pending() { kind | 32 } else { kind }
+    }
+
+    fn next(&mut self) -> u32 {
         let out = &mut self.out;
         *out = [f64::NAN; 4];
         self.last = self.engine.poll();
