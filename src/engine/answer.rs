@@ -165,7 +165,7 @@ pub fn too_large(source: Source) -> Unusable {
 pub(crate) fn read_with<'a>(source: Source, members: impl FnOnce(&mut dyn FnMut(&str, Value<'a>)) -> Option<bool>) -> Result<Tokens<'a>, Unusable> {
     let names = source.fields();
     let mut fields = [Field::Absent, Field::Absent, Field::Absent, Field::Absent];
-    // bearer-put's `expires_in` when it has no `expiresIn`.
+    // bearer-put's `expires_in` when it has no `expiresIn`; oauth2's `token_type`.
     let mut alt = Field::Absent;
     let read = members(&mut |key, value| {
         let field = match value {
@@ -176,16 +176,18 @@ pub(crate) fn read_with<'a>(source: Source, members: impl FnOnce(&mut dyn FnMut(
         };
         if let Some(i) = names.iter().position(|n| *n == Some(key)) {
             fields[i] = field;
-        } else if source == Source::Preset(Preset::BearerPut) && key == "expires_in" {
+        } else if (source == Source::Preset(Preset::BearerPut) && key == "expires_in") || (source == Source::Preset(Preset::Oauth2) && key == "token_type") {
             alt = field;
         }
     });
     let why = match read {
         Some(true) => {
-            if fields[2] == Field::Absent {
+            let oauth2 = source == Source::Preset(Preset::Oauth2);
+            if fields[2] == Field::Absent && !oauth2 {
                 fields[2] = alt;
+                alt = Field::Absent;
             }
-            return check(source, fields);
+            return check_typed(source, fields, &alt);
         }
         Some(false) => " is not a JSON object",
         None => " is not JSON",
@@ -195,6 +197,31 @@ pub(crate) fn read_with<'a>(source: Source, members: impl FnOnce(&mut dyn FnMut(
         Source::Preset(_) => String::from(source.place()) + why,
     };
     Err(Unusable { message, rotated_refresh_token: None })
+}
+
+/// Whether an OAuth 2 answer's `token_type` (`kind`; absent for the other sources) says a
+/// token that cannot be sent (RFC 6749 §7.1: a client must not use a token of a type it does
+/// not understand): anything but absent, `Bearer` or `DPoP` (RFC 9449) in any case. The
+/// type is not repeated in the message: an answer cannot put a token into one through it.
+///
+/// # Example
+/// ```
+/// use freshtoken::engine::answer::{read, Source};
+/// use freshtoken::engine::preset::Preset;
+/// let oauth = Source::Preset(Preset::Oauth2);
+/// assert!(read(oauth, r#"{"access_token":"a2","token_type":"bearer"}"#).is_ok());
+/// assert!(read(oauth, r#"{"access_token":"a2","token_type":"DPoP"}"#).is_ok());
+/// let mac = read(oauth, r#"{"access_token":"a2","token_type":"mac","refresh_token":"r2"}"#).unwrap_err();
+/// assert!(mac.message.contains("`token_type` is not Bearer or DPoP"));
+/// assert_eq!(mac.rotated_refresh_token.as_deref(), Some("r2"));
+/// assert!(read(oauth, r#"{"access_token":"a2","token_type":7}"#).is_err());
+/// ```
+fn unknown_type(kind: &Field<'_>) -> bool {
+    match kind {
+        Field::Absent => false,
+        Field::Text(s) => !(s.eq_ignore_ascii_case("bearer") || s.eq_ignore_ascii_case("dpop")),
+        _ => true,
+    }
 }
 
 /// Checks a token set's fields (access token, refresh token, `expiresIn`, `expiresAt`):
@@ -210,6 +237,13 @@ pub(crate) fn read_with<'a>(source: Source, members: impl FnOnce(&mut dyn FnMut(
 /// assert!(t.problems.is_some());
 /// ```
 pub fn check<'a>(source: Source, fields: [Field<'a>; 4]) -> Result<Tokens<'a>, Unusable> {
+    check_typed(source, fields, &Field::Absent)
+}
+
+/// [`check`], and for an OAuth 2 answer its `token_type` ([`unknown_type`]): a token of a
+/// type that cannot be sent makes the answer unusable, a rotated refresh token in it still
+/// handed over.
+fn check_typed<'a>(source: Source, fields: [Field<'a>; 4], kind: &Field<'_>) -> Result<Tokens<'a>, Unusable> {
     let names = source.fields();
     let [access, refresh, expires_in, expires_at] = fields;
     let mut problems = String::new();
@@ -230,6 +264,10 @@ pub fn check<'a>(source: Source, fields: [Field<'a>; 4]) -> Result<Tokens<'a>, U
         Field::Text(s) if !s.is_empty() => s,
         _ => return Err(Unusable { message: String::from(source.place()) + " has no access token string", rotated_refresh_token: refresh_token }),
     };
+    if unknown_type(kind) {
+        let message = String::from(source.place()) + ": its `token_type` is not Bearer or DPoP, so the token cannot be sent (RFC 6749 section 7.1)";
+        return Err(Unusable { message, rotated_refresh_token: refresh_token });
+    }
     let mut number = |i: usize, f: Field<'a>| -> Option<(f64, &'a str)> {
         match f {
             Field::Absent => None,
