@@ -1191,3 +1191,43 @@ fn engine_conformance_table_every_scenario_of_tests_scenarios_engine_json_runs_o
     assert!(problems.is_empty(), "the table itself is wrong:\n  {}", problems.join("\n  "));
     assert!(failed.is_empty(), "{} scenario(s) failed:\n  {}", failed.len(), failed.join("\n  "));
 }
+
+/// The negative control: the scenarios tests/support/wrong-table.mjs changes for the two
+/// browser runners (a wrong token, one refresh call too many across two tabs, a refusal
+/// message no face gives), changed the same way here, fail on this runner, and pass as written.
+#[test]
+fn a_scenario_changed_to_expect_a_wrong_answer_fails_on_the_engine() {
+    let table: Value = serde_json::from_str(TABLE).expect("the table is JSON");
+    let scenarios = table["scenarios"].as_array().expect("scenarios");
+    let expects = |sc: &Value| -> Vec<Value> {
+        sc["steps"].as_array().map(|s| s.iter().filter_map(|st| st.get("expect").cloned()).collect()).unwrap_or_default()
+    };
+    let cross = |sc: &Value| sc["options"]["crossTab"] == Value::Bool(true);
+    let single = scenarios
+        .iter()
+        .find(|sc| !cross(sc) && sc.get("needs").is_none() && expects(sc).iter().any(|e| e["token"].is_string()))
+        .expect("a single-tab scenario expecting a token");
+    let multi = scenarios.iter().find(|sc| cross(sc) && expects(sc).iter().any(|e| e["refreshCalls"].is_number())).expect("a multi-tab scenario counting refresh calls");
+    let refused = scenarios.iter().find(|sc| sc["optionsRefused"].is_string()).expect("a scenario of refused options");
+
+    // The same changes as tests/support/wrong-table.mjs: the last expected token, the first
+    // expected refresh-call count, the refusal message.
+    let mut wrong_token = single.clone();
+    let steps = wrong_token["steps"].as_array_mut().expect("steps");
+    let last = steps.iter_mut().rev().find(|st| st["expect"]["token"].is_string()).expect("an expected token");
+    let token = format!("{}-wrong", last["expect"]["token"].as_str().unwrap_or_default());
+    last["expect"]["token"] = Value::String(token);
+    let mut wrong_count = multi.clone();
+    let steps = wrong_count["steps"].as_array_mut().expect("steps");
+    let first = steps.iter_mut().find(|st| st["expect"]["refreshCalls"].is_number()).expect("an expected count");
+    let n = first["expect"]["refreshCalls"].as_u64().unwrap_or_default();
+    first["expect"]["refreshCalls"] = Value::from(n + 1);
+    let mut wrong_message = refused.clone();
+    wrong_message["optionsRefused"] = Value::String("a message no face gives".into());
+
+    for (right, wrong) in [(single, &wrong_token), (multi, &wrong_count), (refused, &wrong_message)] {
+        let name = right["name"].as_str().unwrap_or_default();
+        assert_eq!(run_caught(right), Ok(()), "{name}, as written");
+        assert!(run_caught(wrong).is_err(), "{name}, changed to expect a wrong answer, passed");
+    }
+}
