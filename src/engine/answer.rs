@@ -182,12 +182,15 @@ pub(crate) fn read_with<'a>(source: Source, members: impl FnOnce(&mut dyn FnMut(
     });
     let why = match read {
         Some(true) => {
-            let oauth2 = source == Source::Preset(Preset::Oauth2);
-            if fields[2] == Field::Absent && !oauth2 {
-                fields[2] = alt;
-                alt = Field::Absent;
-            }
-            return check_typed(source, fields, &alt);
+            let kind = if source == Source::Preset(Preset::Oauth2) {
+                alt
+            } else {
+                if fields[2] == Field::Absent {
+                    fields[2] = alt;
+                }
+                Field::Absent
+            };
+            return check_typed(source, fields, &kind);
         }
         Some(false) => " is not a JSON object",
         None => " is not JSON",
