@@ -160,6 +160,14 @@ fn hex4_at(s: &[u8], i: usize) -> Option<u32> {
     })
 }
 
+/// Whether any of the eight bytes of `v` is `b` (the zero-byte test of a word XORed with `b`
+/// in every byte).
+fn has_byte(v: u64, b: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = v ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & (ONES << 7) != 0
+}
+
 /// The checks `JSON.parse` does not make, run before any parser: `text` starts with `{`
 /// (after whitespace), nests arrays and objects at most [`MAX_DEPTH`] deep, and escapes
 /// surrogates only in high-low pairs. Grammar is left to the parser: on malformed text
@@ -183,6 +191,14 @@ pub(crate) fn prescan(text: &[u8]) -> Result<(), Error> {
             }
             b'}' | b']' => depth = depth.saturating_sub(1),
             b'"' => loop {
+                // Eight bytes at a time while none of them ends the string or escapes.
+                while let Some(word) = text.get(i..i + 8) {
+                    let v = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                    if has_byte(v, b'"') || has_byte(v, b'\\') {
+                        break;
+                    }
+                    i += 8;
+                }
                 let Some(&c) = text.get(i) else { return Ok(()) };
                 i += 1;
                 if c == b'"' {
