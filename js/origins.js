@@ -65,17 +65,31 @@ export function requestURL(input) {
   return url;
 }
 
-let originURL = null;
-let originOfURL = null;
-
-/** The origin of a URL from `requestURL` (null: none, or opaque), read once per URL: a URL's `origin` getter is slow when the page has been idle. */
-export function requestOrigin(url) {
-  if (url !== originURL) {
+// What a request's URL says, read once per URL object (requestURL hands back the same one for
+// the same input and base, and nothing changes one): a URL's getters are slow when the page
+// has been idle, and every request asks for its origin, and with an endpoint its text.
+let factsURL;
+let factsOrigin = null;
+let factsHref = '';
+function facts(url) {
+  if (url !== factsURL) {
     const o = url ? url.origin : null;
-    originURL = url;
-    originOfURL = o && o !== 'null' ? o : null;
+    factsOrigin = o && o !== 'null' ? o : null;
+    factsHref = url ? url.href.replace(/#.*$/, '') : '';
+    factsURL = url;
   }
-  return originOfURL;
+}
+
+/** The origin of a URL from `requestURL` (null: none, or opaque). */
+export function requestOrigin(url) {
+  facts(url);
+  return factsOrigin;
+}
+
+/** The text of a URL from `requestURL` without its fragment. */
+export function requestHref(url) {
+  facts(url);
+  return factsHref;
 }
 
 let lastAnswer = null;

@@ -19,7 +19,7 @@ import { registry } from './registry.js';
 import { Emitter } from './events.js';
 import { makeTransport, PRESETS, rotatedTokens, presetRule, inputs } from './transport.js';
 import { authorizedFetch, endpoints, flights } from './request.js';
-import { baseURL, pageOrigin, requestURL } from './origins.js';
+import { baseURL, pageOrigin, requestHref, requestURL } from './origins.js';
 import { openStorage } from './storage.js';
 import { now, toWall } from './clock.js';
 import { decodeToken } from './decode.js';
@@ -121,7 +121,7 @@ export class Refresher {
     this._store = openStorage(opts.storage, opts.storageKey);
     if (opts.endpoint) {
       const url = requestURL(opts.endpoint.url);
-      if (url) this._endpoint = url.href.replace(/#.*$/, '');
+      if (url) this._endpoint = requestHref(url);
     }
     const origins = opts.origins;
     // loginUrl as location.assign resolves it, visited as judged (a `<base href>` injected

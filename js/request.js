@@ -3,7 +3,7 @@
 // here are the facts it needs, found as the browser sees them (the URL a request goes to,
 // its headers, whether it is a refresh's own traffic, which origin answered), and the
 // sends: the token attached, the body kept intact for the one replay.
-import { answerOrigin, requestOrigin, requestURL, urlOfRequest } from './origins.js';
+import { answerOrigin, requestHref, requestOrigin, requestURL, urlOfRequest } from './origins.js';
 
 const BEARER = /^bearer\s/i;
 
@@ -23,18 +23,6 @@ let zone = 0;
 export function inRefresh(f) {
   zone++;
   try { return f(); } finally { zone--; }
-}
-
-// A URL's text without its fragment, kept for the last URL (requestURL hands back the same
-// URL object for the same input and base, and nothing here changes one): read once, not per request.
-let hrefURL = null;
-let hrefText = '';
-function hrefOf(url) {
-  if (url !== hrefURL) {
-    hrefText = url.href.replace(/#.*$/, '');
-    hrefURL = url;
-  }
-  return hrefText;
 }
 
 function carries(value, secret) {
@@ -63,7 +51,7 @@ function carries(value, secret) {
  */
 export function isRefreshTraffic(url, body, headers) {
   if (zone > 0) return true;
-  if (url && endpoints.size > 0 && endpoints.has(hrefOf(url))) return true;
+  if (url && endpoints.size > 0 && endpoints.has(requestHref(url))) return true;
   for (const ctx of flights) {
     if (carries(body, ctx.refreshToken) || carries(headers, ctx.refreshToken)) return true;
     if (ctx.accessToken && carries(headers, `Bearer ${ctx.accessToken}`)) return true;
@@ -90,7 +78,8 @@ function headersOf(input, init) {
   }
   if (typeof given === 'object' && given !== null && !Array.isArray(given) && !(typeof Headers !== 'undefined' && given instanceof Headers)) {
     const proto = Object.getPrototypeOf(given);
-    if (proto === Object.prototype || proto === null) {
+    // Symbol keys: fetch refuses them (a TypeError), which the Headers way keeps.
+    if ((proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(given).length === 0) {
       const record = {};
       let plain = true;
       for (const k of Object.keys(given)) {

@@ -402,10 +402,18 @@ test("the caller's headers in every shape reach the server with the token beside
     const out = [];
     for (const [name, init] of shapes) out.push([name, (await r.fetch(url, init)).status]);
     out.push(['Request', (await r.fetch(new Request(url, { headers: { 'x-shape': 'Request' } }))).status]);
+    // Headers fetch itself refuses (a Symbol key, a name that is no header name): refused as by fetch.
+    for (const [name, headers] of [['symbol key', { 'x-shape': 'symbol', [Symbol('s')]: 'v' }], ['bad name', { 'bad name': 'x' }]]) {
+      const native = await fetch(url, { headers }).then((x) => x.status, (e) => e.name);
+      const ours = await r.fetch(url, { headers }).then((x) => x.status, (e) => e.name);
+      out.push([name, ours, native]);
+    }
     return out;
   }, srv.url);
   const seen = srv.requestsTo('/api/echo').map((q) => [q.headers['x-shape'], q.headers['x-two'], q.headers.authorization]);
   const bearer = `Bearer ${tokens.accessToken}`;
+  const refused = sent.splice(-2);
+  assert.deepEqual(refused, [['symbol key', 'TypeError', 'TypeError'], ['bad name', 'TypeError', 'TypeError']]);
   assert.deepEqual(sent.map(([n]) => n), ['none', 'record', 'null-proto', 'number value', 'Headers', 'pairs', '__proto__ key', 'own Basic', 'upper-case Bearer (replaced)', 'Request']);
   // The own Basic credentials go untouched (and the echo route answers 401 to them, handed back: no refresh).
   assert.deepEqual(sent.map(([, s]) => s), [200, 200, 200, 200, 200, 200, 200, 401, 200, 200]);
